@@ -1,0 +1,202 @@
+"""The metrics core: every rate, share, change and suppression in Läsnäolo is computed here.
+
+Inputs are aggregated frames with the contract's count columns (one row per month at least, any
+finer breakdown allowed); outputs are plain numbers, frames and dataclasses. Rates are percent of
+lesson hours; tier shares are percent of pupils in the latest month (tiers are year-to-date).
+
+Chance in a change: the standard error of a rate is bounded by sqrt(p(1-p)/n) with n the pupils,
+because each pupil's absence share lies in [0, 1] and such a variable with mean p has variance at
+most p(1-p) (Bhatia-Davis). A change is flagged as larger than chance when its 95 % interval,
+from the two years' bounds combined, excludes zero. The bound is conservative: a flagged change
+is real with high confidence; a small real change may go unflagged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lasnaolo import contract
+from lasnaolo.contract import SuppressionPolicy
+
+HOURS = contract.HOUR_COLUMNS
+TIER_COUNTS = contract.TIER_COLUMNS
+COUNT_COLUMNS = ("pupils",) + HOURS + TIER_COUNTS
+RATE_COLUMNS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate")
+SHARE_COLUMNS = ("tier1_share", "tier2_share", "tier3_share")
+FIGURE_COLUMNS = ("pupils",) + HOURS + RATE_COLUMNS + SHARE_COLUMNS
+Z95 = 1.959963984540054
+
+
+def percent(numerator: float, denominator: float) -> float:
+    """numerator / denominator in percent; NaN when the denominator is zero."""
+    return float(numerator) / float(denominator) * 100 if denominator else math.nan
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rates (of lesson hours) and tier shares (of pupils) for already summed rows."""
+    out = frame.copy()
+    lessons = out["lesson_hours"].where(out["lesson_hours"] > 0)
+    absent = out["illness_hours"] + out["authorised_hours"] + out["unauthorised_hours"]
+    out["absent_hours"] = absent
+    out["absence_rate"] = absent / lessons * 100
+    for category in contract.ABSENCE_CATEGORIES:
+        out[f"{category}_rate"] = out[f"{category}_hours"] / lessons * 100
+    pupils = out["pupils"].where(out["pupils"] > 0)
+    for tier in contract.TIERS:
+        out[f"tier{tier}_share"] = out[f"tier{tier}_pupils"] / pupils * 100
+    out["tier23_share"] = (out["tier2_pupils"] + out["tier3_pupils"]) / pupils * 100
+    return out
+
+
+def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Key figures per group: hours summed over all months, pupils and tiers from the group's
+    latest month. `rows` need `month` and the count columns. Groups under the minimum pupils are
+    suppressed (figures NaN, `suppressed` True)."""
+    policy = policy or SuppressionPolicy()
+    by = list(by)
+    work = rows.assign(_all=0) if not by else rows
+    keys = by or ["_all"]
+    hours = work.groupby(keys, sort=True)[list(HOURS)].sum()
+    latest = work.groupby(keys)["month"].transform("max")
+    last = work[work["month"] == latest]
+    heads = last.groupby(keys, sort=True)[["pupils", *TIER_COUNTS]].sum()
+    months = work.groupby(keys)["month"].agg(first_month="min", latest_month="max")
+    out = add_rates(hours.join(heads).join(months))
+    out["suppressed"] = out["pupils"] < policy.min_pupils
+    hidden = [c for c in out.columns if c not in ("first_month", "latest_month", "suppressed")]
+    out[hidden] = out[hidden].astype(float).where(~out["suppressed"])
+    out = out.reset_index()
+    return out.drop(columns="_all") if not by else out
+
+
+def monthly(rows: pd.DataFrame, by: Sequence[str] = (), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Figures per month (and per `by` group): a time series where each month stands alone."""
+    return figures_by(rows, [*by, "month"], policy)
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """The figures of one unit for one period, as `report` prints them."""
+
+    unit: str
+    school_year: str
+    first_month: str | None
+    latest_month: str | None
+    pupils: int | None
+    lesson_hours: int | None
+    illness_hours: int | None
+    authorised_hours: int | None
+    unauthorised_hours: int | None
+    absence_rate: float | None
+    illness_rate: float | None
+    authorised_rate: float | None
+    unauthorised_rate: float | None
+    tier1_share: float | None
+    tier2_share: float | None
+    tier3_share: float | None
+    suppressed: list[str] = field(default_factory=list)
+
+    def as_report(self) -> dict:
+        data = asdict(self)
+        data.pop("first_month")
+        data.pop("latest_month")
+        return data
+
+
+def key_figures(rows: pd.DataFrame, unit: str, school_year: str, policy: SuppressionPolicy | None = None) -> KeyFigures:
+    """Key figures of one unit over the months in `rows` (a school year, or its first months)."""
+    policy = policy or SuppressionPolicy()
+    if rows.empty:
+        return KeyFigures(unit, school_year, None, None, *([None] * 11), suppressed=list(FIGURE_COLUMNS))
+    row = figures_by(rows, [], policy).iloc[0]
+    values: dict[str, float | int | None] = {}
+    for column in FIGURE_COLUMNS:
+        value = row[column]
+        if pd.isna(value):
+            values[column] = None
+        elif column == "pupils" or column in HOURS:
+            values[column] = int(value)
+        else:
+            values[column] = float(value)
+    suppressed = list(FIGURE_COLUMNS) if row["suppressed"] else [c for c in FIGURE_COLUMNS if values[c] is None]
+    return KeyFigures(unit, school_year, row["first_month"], row["latest_month"], **values, suppressed=suppressed)
+
+
+def months_through(school_year: str, latest_month: str) -> list[str]:
+    """The school year's months from August through `latest_month`'s position in the year."""
+    months = contract.months_of_school_year(school_year)
+    return months[: contract.month_index(latest_month) + 1]
+
+
+def same_point_last_year(school_year: str, latest_month: str) -> tuple[str, list[str]]:
+    """The previous school year and its months up to the same point (for year-to-date comparison)."""
+    autumn = contract.parse_school_year(school_year)
+    previous = contract.school_year_label(autumn - 1)
+    return previous, months_through(previous, contract.months_of_school_year(previous)[contract.month_index(latest_month)])
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change in percentage points with a conservative 95 % interval (see the module notes)."""
+
+    metric: str
+    current: float | None
+    previous: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    larger_than_chance: bool | None
+
+
+def change(metric: str, current: float | None, previous: float | None, n_current: int | None, n_previous: int | None) -> Change:
+    """Change of a percentage between two periods; None parts when either side is withheld."""
+    if None in (current, previous, n_current, n_previous) or not n_current or not n_previous:
+        return Change(metric, current, previous, None, None, None, None)
+    p1, p0 = current / 100, previous / 100
+    se = math.sqrt(p1 * (1 - p1) / n_current + p0 * (1 - p0) / n_previous) * 100
+    difference = current - previous
+    low, high = difference - Z95 * se, difference + Z95 * se
+    return Change(metric, current, previous, difference, low, high, bool(low > 0 or high < 0))
+
+
+def changes(current: KeyFigures, previous: KeyFigures, metrics: Sequence[str] = RATE_COLUMNS + SHARE_COLUMNS) -> list[Change]:
+    return [
+        change(m, getattr(current, m), getattr(previous, m), current.pupils, previous.pupils) for m in metrics
+    ]
+
+
+def complementary_suppression(
+    frame: pd.DataFrame, parent: Sequence[str], size_column: str = "pupils", flag: str = "suppressed"
+) -> pd.DataFrame:
+    """Withhold one more cell wherever a parent group has exactly one withheld cell, so that the
+    parent's total cannot reveal it: the smallest other cell is chosen. Adds `complementary`."""
+    out = frame.copy()
+    out["complementary"] = False
+    groups = out.groupby(list(parent), sort=False).groups if parent else {None: out.index}
+    for index in groups.values():
+        cells = out.loc[index]
+        if cells[flag].sum() != 1 or len(cells) < 2:
+            continue
+        visible = cells[~cells[flag]]
+        pick = visible[size_column].astype(float).fillna(np.inf).idxmin()
+        out.loc[pick, "complementary"] = True
+    withheld = out["complementary"]
+    value_columns = [c for c in out.columns if c in FIGURE_COLUMNS or c in ("absent_hours", "tier23_share")]
+    out.loc[withheld, value_columns] = np.nan
+    out[flag] = out[flag] | withheld
+    return out
+
+
+def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy | None = None) -> float | None:
+    """A survey result, or None when fewer than the minimum respondents answered."""
+    policy = policy or SuppressionPolicy()
+    return None if respondents < policy.min_respondents else float(value_pct)
+
+
+def grade_band_of(grades: pd.Series) -> pd.Series:
+    return grades.map(contract.grade_band)

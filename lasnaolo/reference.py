@@ -1,0 +1,56 @@
+"""Reference data: municipalities (2023 division), regions (maakunnat), wellbeing services counties.
+
+The tables live in the package (`reference_data/`), so the product needs nothing outside itself.
+Codes and names follow the official 2023 division; Åland has no wellbeing services county.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files("lasnaolo.reference_data").joinpath(name).open("r", encoding="utf-8") as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def municipalities() -> pd.DataFrame:
+    """One row per municipality with region and wellbeing county codes and names."""
+    frame = _read("municipalities.csv")
+    regions_ = regions().add_prefix("region_").rename(columns={"region_region_code": "region_code"})
+    counties = wellbeing_counties().add_prefix("county_").rename(
+        columns={"county_wellbeing_county_code": "wellbeing_county_code"}
+    )
+    return frame.merge(regions_, on="region_code", how="left").merge(
+        counties, on="wellbeing_county_code", how="left"
+    ).fillna("")
+
+
+@lru_cache(maxsize=1)
+def regions() -> pd.DataFrame:
+    return _read("regions.csv")
+
+
+@lru_cache(maxsize=1)
+def wellbeing_counties() -> pd.DataFrame:
+    return _read("wellbeing_counties.csv")
+
+
+@lru_cache(maxsize=1)
+def municipality_codes() -> frozenset[str]:
+    return frozenset(municipalities()["municipality_code"])
+
+
+def municipalities_of_region(region_code: str) -> list[str]:
+    frame = municipalities()
+    return frame.loc[frame["region_code"] == region_code, "municipality_code"].tolist()
+
+
+def municipality_name(code: str, language: str = "fi") -> str:
+    frame = municipalities().set_index("municipality_code")
+    column = "name_sv" if language == "sv" else "name_fi"
+    return str(frame.at[code, column])

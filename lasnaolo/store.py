@@ -1,0 +1,179 @@
+"""The store: SQLAlchemy models, engine creation and schema migrations.
+
+SQLite (a file under `data/`) is the embedded default; PostgreSQL is the multi-user target.
+The schema is versioned with alembic (`lasnaolo/migrations`); `init_database` brings any
+database to the current version and fills the reference tables.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lasnaolo import reference
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "lasnaolo.db"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+    municipality_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name_fi: Mapped[str] = mapped_column(String(80))
+    name_sv: Mapped[str] = mapped_column(String(80))
+    region_code: Mapped[str] = mapped_column(String(2), index=True)
+    wellbeing_county_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+
+
+class School(Base):
+    __tablename__ = "school"
+    school_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    school_name: Mapped[str] = mapped_column(String(200))
+    municipality_code: Mapped[str] = mapped_column(
+        String(3), ForeignKey("municipality.municipality_code"), index=True
+    )
+    school_type: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+
+
+class Absence(Base):
+    __tablename__ = "absence"
+    school_id: Mapped[str] = mapped_column(String(20), ForeignKey("school.school_id"), primary_key=True)
+    school_year: Mapped[str] = mapped_column(String(9), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    grade: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pupils: Mapped[int] = mapped_column(Integer)
+    lesson_hours: Mapped[int] = mapped_column(Integer)
+    illness_hours: Mapped[int] = mapped_column(Integer)
+    authorised_hours: Mapped[int] = mapped_column(Integer)
+    unauthorised_hours: Mapped[int] = mapped_column(Integer)
+    tier1_pupils: Mapped[int] = mapped_column(Integer)
+    tier2_pupils: Mapped[int] = mapped_column(Integer)
+    tier3_pupils: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_absence_year_month", "school_year", "month"),)
+
+
+class Wellbeing(Base):
+    __tablename__ = "wellbeing"
+    unit_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    survey_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grade_group: Mapped[str] = mapped_column(String(3), primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(40), primary_key=True)
+    respondents: Mapped[int] = mapped_column(Integer)
+    value_pct: Mapped[float] = mapped_column(Float)
+
+
+class MeasureInUse(Base):
+    __tablename__ = "measure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(String(20), ForeignKey("school.school_id"), index=True)
+    measure: Mapped[str] = mapped_column(String(60))
+    tier: Mapped[int] = mapped_column(Integer)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    fte: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (UniqueConstraint("school_id", "measure", "start", name="uq_measure_school_start"),)
+
+
+class ImportLog(Base):
+    __tablename__ = "import_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_in_file: Mapped[int] = mapped_column(Integer)
+    rows_inserted: Mapped[int] = mapped_column(Integer)
+    rows_replaced: Mapped[int] = mapped_column(Integer)
+    rows_unchanged: Mapped[int] = mapped_column(Integer)
+
+
+TABLE_OF_KIND = {
+    "schools": School.__table__,
+    "absences": Absence.__table__,
+    "wellbeing": Wellbeing.__table__,
+    "measures": MeasureInUse.__table__,
+}
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db beats LASNAOLO_DB_URL beats the embedded SQLite file."""
+    return explicit or os.environ.get("LASNAOLO_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "lasnaolo:migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def init_database(engine: Engine) -> None:
+    """Migrate, then fill the municipality table from the package's reference data once."""
+    migrate(engine)
+    with engine.begin() as connection:
+        if connection.execute(select(func.count()).select_from(Municipality)).scalar_one():
+            return
+        rows = reference.municipalities()[
+            ["municipality_code", "name_fi", "name_sv", "region_code", "wellbeing_county_code"]
+        ].to_dict("records")
+        for row in rows:
+            row["wellbeing_county_code"] = row["wellbeing_county_code"] or None  # Åland has none
+        connection.execute(insert(Municipality), rows)
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return not connection.execute(select(func.count()).select_from(School)).scalar_one()
