@@ -10,14 +10,14 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, insert, select, tuple_
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from lasnaolo import contract, reference
@@ -84,6 +84,7 @@ class ImportRejected(Exception):
     """Raised when any file has a problem; the database has not been touched."""
 
     def __init__(self, problems: ProblemList):
+        problems.items.sort(key=lambda p: (p.file, p.row or 0))  # read in file order
         self.problems = problems
         super().__init__(f"{problems.total} problem(s); nothing was imported")
 
@@ -162,6 +163,8 @@ def detect_kind(name: str, columns: Sequence[str]) -> str | None:
         for kind, spec in contract.FILE_SPECS.items()
     }
     best = max(scores.values())
+    if best == 0:
+        return None  # no contract column at all: most likely the header row is missing
     if best >= 0.5:
         candidates = [k for k, s in scores.items() if s == best]
         if len(candidates) == 1:
@@ -194,19 +197,19 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
         )
         return None
     try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            on_bad_lines="error",
+        # header=None: rows longer than the header raise and shorter ones leave gaps, so every
+        # ragged row is found (a header row would make pandas silently shift or drop cells).
+        cells = pd.read_csv(
+            io.StringIO(text), sep=delimiter, header=None, dtype=str, na_filter=False, skip_blank_lines=True
         )
+        ragged = cells.isna().any(axis=None)
     except pd.errors.ParserError:
+        ragged = True
+    if ragged:
         _report_ragged_rows(name, text, delimiter, problems)
         return None
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = cells.iloc[1:].reset_index(drop=True)
+    raw.columns = [str(c).strip() for c in cells.iloc[0]]
     kind = detect_kind(name, raw.columns)
     if kind is None:
         problems.add(
@@ -292,12 +295,23 @@ def _clean_number_text(values: pd.Series) -> pd.Series:
     return values.str.strip().str.replace(r"[\s\u00a0\u202f]", "", regex=True)
 
 
-def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed columns plus a mask of rows with any cell problem (so row rules skip them)."""
+class CellFlags:
+    """Which cells failed their own check, so that row rules judge only readable cells."""
+
+    def __init__(self, index: pd.Index):
+        self.frame = pd.DataFrame(index=index)
+
+    def ok(self, *columns: str) -> pd.Series:
+        return ~self.frame[list(columns)].any(axis=1)
+
+
+def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> tuple[pd.DataFrame, CellFlags]:
+    """Typed columns plus flags of the cells that failed (row rules skip those cells)."""
     raw, name = parsed.raw, parsed.name
     typed = pd.DataFrame(index=raw.index)
-    bad_row = pd.Series(False, index=raw.index)
+    flags = CellFlags(raw.index)
     for column in spec.columns:
+        bad_row = pd.Series(False, index=raw.index)
         text = raw[column.name].astype(str).str.strip()
         empty = text == ""
         if column.required:
@@ -349,7 +363,8 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
                 shown = ", ".join(column.choices)
                 problems.add_rows(name, raw, unknown, column.name, f"not one of: {shown}")
                 bad_row |= unknown
-    return typed, bad_row
+        flags.frame[column.name] = bad_row
+    return typed, flags
 
 
 def _check_duplicates(parsed: ParsedFile, typed: pd.DataFrame, spec: FileSpec, problems: ProblemList) -> None:
@@ -358,66 +373,71 @@ def _check_duplicates(parsed: ParsedFile, typed: pd.DataFrame, spec: FileSpec, p
     problems.add_rows(parsed.name, parsed.raw, duplicated, spec.key[-1], f"duplicate key ({key_text}) within the file")
 
 
-def _validate_schools(parsed, typed, bad, problems, known: KnownSchools) -> None:
+RowRule = Callable[[ParsedFile, pd.DataFrame, CellFlags, ProblemList, KnownSchools], None]
+
+
+def _validate_schools(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     codes = reference.municipality_codes()
-    bad_code = ~bad & ~typed["municipality_code"].isin(codes)
+    bad_code = cells.ok("municipality_code") & ~typed["municipality_code"].isin(codes)
     problems.add_rows(parsed.name, parsed.raw, bad_code, "municipality_code", "no such municipality code (2023 division)")
     for school_id, school_type in zip(typed["school_id"], typed["school_type"]):
         known.types[school_id] = school_type
 
 
-def _validate_absences(parsed, typed, bad, problems, known: KnownSchools) -> None:
+def _validate_absences(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     name, raw = parsed.name, parsed.raw
     school_type = typed["school_id"].map(known.types)
-    unknown = ~bad & school_type.isna()
+    unknown = cells.ok("school_id") & school_type.isna()
     problems.add_rows(name, raw, unknown, "school_id", "unknown school (not in schools.csv nor in the database)")
     month_year = typed["month"].map(lambda m: contract.school_year_of_month(m) if m else None)
-    outside = ~bad & (month_year != typed["school_year"])
+    outside = cells.ok("month", "school_year") & (month_year != typed["school_year"])
     problems.add_rows(name, raw, outside, "month", "month is not within August..June of the row's school_year")
     grade = typed["grade"]
-    out_of_range = ~bad & ~grade.between(1, 9)
+    out_of_range = cells.ok("grade") & ~grade.between(1, 9)
     problems.add_rows(name, raw, out_of_range, "grade", "grade must be 1-9")
     taught = pd.Series(
         [t in contract.SCHOOL_TYPES and g in contract.SCHOOL_TYPES[t] for t, g in zip(school_type, grade)],
         index=typed.index,
     )
-    not_taught = ~bad & ~unknown & ~out_of_range & ~taught
+    not_taught = cells.ok("grade", "school_id") & ~unknown & ~out_of_range & ~taught
     problems.add_rows(name, raw, not_taught, "grade", "grade is not taught by this school's type")
     absent = typed["illness_hours"] + typed["authorised_hours"] + typed["unauthorised_hours"]
-    too_many = ~bad & (absent > typed["lesson_hours"])
+    hours_ok = cells.ok("lesson_hours", "illness_hours", "authorised_hours", "unauthorised_hours")
+    too_many = hours_ok & (absent > typed["lesson_hours"])
     problems.add_rows(name, raw, too_many, "lesson_hours", "absence hours (three categories) exceed lesson_hours")
     tiers = typed["tier1_pupils"] + typed["tier2_pupils"] + typed["tier3_pupils"]
-    too_many_tiers = ~bad & (tiers > typed["pupils"])
+    too_many_tiers = cells.ok("pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils") & (tiers > typed["pupils"])
     problems.add_rows(name, raw, too_many_tiers, "pupils", "tier pupils (three tiers) exceed pupils")
 
 
-def _validate_wellbeing(parsed, typed, bad, problems, known: KnownSchools) -> None:
+def _validate_wellbeing(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     name, raw = parsed.name, parsed.raw
-    even = ~bad & (typed["survey_year"] % 2 == 0)
+    even = cells.ok("survey_year") & (typed["survey_year"] % 2 == 0)
     problems.add_rows(name, raw, even, "survey_year", "the survey runs in odd years")
-    out_of_range = ~bad & ~typed["value_pct"].between(0, 100)
+    out_of_range = cells.ok("value_pct") & ~typed["value_pct"].between(0, 100)
     problems.add_rows(name, raw, out_of_range, "value_pct", "must be between 0 and 100")
     is_school = typed["unit_type"] == "school"
-    unknown_school = ~bad & is_school & ~typed["unit_id"].isin(known.types)
+    unit_ok = cells.ok("unit_type", "unit_id")
+    unknown_school = unit_ok & is_school & ~typed["unit_id"].isin(known.types)
     problems.add_rows(name, raw, unknown_school, "unit_id", "unknown school (not in schools.csv nor in the database)")
-    unknown_municipality = ~bad & ~is_school & ~typed["unit_id"].isin(reference.municipality_codes())
+    unknown_municipality = unit_ok & ~is_school & ~typed["unit_id"].isin(reference.municipality_codes())
     problems.add_rows(name, raw, unknown_municipality, "unit_id", "no such municipality code (2023 division)")
 
 
-def _validate_measures(parsed, typed, bad, problems, known: KnownSchools) -> None:
+def _validate_measures(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     name, raw = parsed.name, parsed.raw
-    unknown = ~bad & ~typed["school_id"].isin(known.types)
+    unknown = cells.ok("school_id") & ~typed["school_id"].isin(known.types)
     problems.add_rows(name, raw, unknown, "school_id", "unknown school (not in schools.csv nor in the database)")
-    bad_tier = ~bad & ~typed["tier"].isin(contract.TIERS)
+    bad_tier = cells.ok("tier") & ~typed["tier"].isin(contract.TIERS)
     problems.add_rows(name, raw, bad_tier, "tier", "tier must be 1, 2 or 3")
     ends = typed["end"]
-    before_start = ~bad & ends.notna() & pd.Series(
+    before_start = cells.ok("start", "end") & ends.notna() & pd.Series(
         [e is not None and s is not None and e < s for s, e in zip(typed["start"], ends)], index=typed.index
     )
     problems.add_rows(name, raw, before_start, "end", "end is before start")
 
 
-_ROW_RULES = {
+_ROW_RULES: dict[str, RowRule] = {
     "schools": _validate_schools,
     "absences": _validate_absences,
     "wellbeing": _validate_wellbeing,
@@ -427,9 +447,9 @@ _ROW_RULES = {
 
 def validate(parsed: ParsedFile, known: KnownSchools, problems: ProblemList) -> None:
     spec = contract.FILE_SPECS[parsed.kind]
-    typed, bad = _parse_cells(parsed, spec, problems)
+    typed, cells = _parse_cells(parsed, spec, problems)
     _check_duplicates(parsed, typed, spec, problems)
-    _ROW_RULES[parsed.kind](parsed, typed, bad, problems, known)
+    _ROW_RULES[parsed.kind](parsed, typed, cells, problems, known)
     parsed.typed = typed
 
 

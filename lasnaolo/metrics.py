@@ -112,7 +112,7 @@ def key_figures(rows: pd.DataFrame, unit: str, school_year: str, policy: Suppres
     """Key figures of one unit over the months in `rows` (a school year, or its first months)."""
     policy = policy or SuppressionPolicy()
     if rows.empty:
-        return KeyFigures(unit, school_year, None, None, *([None] * 11), suppressed=list(FIGURE_COLUMNS))
+        return KeyFigures(unit, school_year, None, None, *([None] * len(FIGURE_COLUMNS)), suppressed=list(FIGURE_COLUMNS))
     row = figures_by(rows, [], policy).iloc[0]
     values: dict[str, float | int | None] = {}
     for column in FIGURE_COLUMNS:

@@ -1,0 +1,5 @@
+import sys
+
+from lasnaolo.cli import main
+
+sys.exit(main())

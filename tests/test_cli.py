@@ -1,0 +1,110 @@
+"""The command line end to end: demo files -> import -> report, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from lasnaolo import cli, reference
+
+from helpers import snapshot
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def url_of(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def expected_report(absences: pd.DataFrame, school_ids: list[str], year: str) -> dict:
+    """The report figures computed directly from the CSV, independently of lasnaolo.metrics."""
+    rows = absences[absences["school_id"].isin(school_ids) & (absences["school_year"] == year)]
+    latest = rows[rows["month"] == rows["month"].max()]
+    lessons = rows["lesson_hours"].sum()
+    hours = {c: int(rows[f"{c}_hours"].sum()) for c in ("illness", "authorised", "unauthorised")}
+    pupils = int(latest["pupils"].sum())
+    return {
+        "pupils": pupils,
+        "lesson_hours": int(lessons),
+        **{f"{c}_hours": h for c, h in hours.items()},
+        "absence_rate": sum(hours.values()) / lessons * 100,
+        **{f"{c}_rate": h / lessons * 100 for c, h in hours.items()},
+        **{f"tier{t}_share": latest[f"tier{t}_pupils"].sum() / pupils * 100 for t in (1, 2, 3)},
+    }
+
+
+def test_demo_import_report_round_trip(engine, demo_files, capsys):
+    db = url_of(engine)
+    code, out, _ = run(capsys, "import", *[str(p) for p in sorted(demo_files.glob("*.csv"))], "--db", db)
+    assert code == 0 and out.startswith("imported ")
+    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
+    schools = pd.read_csv(demo_files / "schools.csv", dtype={"school_id": str, "municipality_code": str})
+
+    code, out, _ = run(capsys, "report", "--municipality", "106", "--year", "2024-2025", "--db", db, "--json")
+    assert code == 0
+    report = json.loads(out)
+    expected = expected_report(absences, schools.loc[schools.municipality_code == "106", "school_id"].tolist(), "2024-2025")
+    assert report["unit"] == "municipality:106" and report["school_year"] == "2024-2025"
+    assert report["suppressed"] == []
+    for key, value in expected.items():
+        assert report[key] == pytest.approx(value, rel=1e-12), key
+
+    uusimaa = schools.loc[schools.municipality_code.isin(reference.municipalities_of_region("01")), "school_id"].tolist()
+    code, out, _ = run(capsys, "report", "--region", "01", "--year", "2023-2024", "--db", db, "--json")
+    report = json.loads(out)
+    for key, value in expected_report(absences, uusimaa, "2023-2024").items():
+        assert report[key] == pytest.approx(value, rel=1e-12), key
+
+    school = schools["school_id"].iloc[0]
+    code, out, _ = run(capsys, "report", "--school", school, "--year", "2022-2023", "--db", db)
+    assert code == 0 and "absence_rate" in out and "2022–2023" in out
+
+
+def test_report_withholds_a_small_school(engine, capsys):
+    from lasnaolo import importer
+
+    from helpers import files
+
+    importer.import_files(engine, files())
+    code, out, _ = run(capsys, "report", "--school", "04567", "--year", "2024-2025", "--db", url_of(engine), "--json")
+    report = json.loads(out)
+    assert report["pupils"] == 33 and report["suppressed"] == []
+    code, out, _ = run(capsys, "report", "--municipality", "049", "--year", "2024-2025", "--db", url_of(engine), "--json")
+    assert json.loads(out)["absence_rate"] == pytest.approx(290 / 4158 * 100)
+
+
+def test_report_of_unknown_unit_or_bad_year_exits_2(engine, capsys):
+    code, _, err = run(capsys, "report", "--school", "nope", "--year", "2024-2025", "--db", url_of(engine))
+    assert code == 2 and "nope" in err
+    code, _, err = run(capsys, "report", "--school", "nope", "--year", "2024", "--db", url_of(engine))
+    assert code == 2 and "school year" in err
+
+
+def test_import_of_bad_file_exits_2_with_located_problems_and_writes_nothing(engine, tmp_path, capsys):
+    from helpers import ABSENCES, SCHOOLS
+
+    (tmp_path / "schools.csv").write_text(SCHOOLS)
+    bad = ABSENCES.replace(",20,1680,", ",-20,1680,").replace("04567,2024-2025,2024-09,8,", "04567,2024-2025,2024-09,8x,")
+    (tmp_path / "absences.csv").write_text(bad)
+    before = snapshot(engine)
+    code, out, err = run(capsys, "import", str(tmp_path / "schools.csv"), str(tmp_path / "absences.csv"),
+                         "--db", url_of(engine), "--max-problems", "1")
+    assert code == 2 and out == ""
+    assert "rejected: 2 problem(s)" in err
+    assert "absences.csv, row 2, column pupils, value '-20': must not be negative" in err
+    assert "... and 1 more problems" in err
+    assert snapshot(engine) == before
+
+
+def test_demo_command_writes_every_file_and_the_truth(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path), "--seed", "7")
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["absences.csv", "measures.csv", "schools.csv", "truth.json", "wellbeing.csv"]
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["seed"] == 7 and truth["coach_effect"]["points"] < 0

@@ -1,0 +1,144 @@
+"""The importer on real SQLite and PostgreSQL databases: valid files land, bad ones are rejected
+with located problems and an unchanged database."""
+
+from __future__ import annotations
+
+import pytest
+
+from lasnaolo import importer
+from lasnaolo.contract import Settings
+
+from helpers import ABSENCES, SCHOOLS, files, snapshot
+
+
+def rejected(engine, file_list, **options) -> list[importer.Problem]:
+    before = snapshot(engine)
+    with pytest.raises(importer.ImportRejected) as caught:
+        importer.import_files(engine, file_list, **options)
+    assert snapshot(engine) == before, "a rejected import changed the database"
+    return caught.value.problems.items
+
+
+def test_valid_files_import_and_are_logged(engine):
+    summary = importer.import_files(engine, files())
+    counts = {f.kind: (f.inserted, f.replaced, f.unchanged) for f in summary.files}
+    assert counts == {"schools": (2, 0, 0), "absences": (4, 0, 0), "wellbeing": (2, 0, 0), "measures": (2, 0, 0)}
+    data = snapshot(engine)
+    assert ("00123", "Testikoulu A", "091", "primary", "fi") in data["school"]  # leading zeros kept
+    assert len(data["import_log"]) == 4
+    assert any(row[3] == "absences.csv" and len(row[5]) == 64 for row in data["import_log"])
+
+
+def test_reimporting_same_rows_is_idempotent(engine):
+    importer.import_files(engine, files())
+    first = snapshot(engine)
+    summary = importer.import_files(engine, files())
+    assert all(f.inserted == f.replaced == 0 and f.unchanged == f.rows_in_file for f in summary.files)
+    second = snapshot(engine)
+    assert {k: v for k, v in second.items() if k != "import_log"} == {k: v for k, v in first.items() if k != "import_log"}
+
+
+def test_changed_row_is_a_clash_without_replace_and_replaces_with_it(engine):
+    importer.import_files(engine, files())
+    corrected = ABSENCES.replace("00123,2024-2025,2024-09,1,20,1680,60,", "00123,2024-2025,2024-09,1,20,1680,66,")
+    problems = rejected(engine, [("absences.csv", corrected.encode())])
+    assert len(problems) == 1
+    assert (problems[0].row, problems[0].column, problems[0].value) == (2, "illness_hours", "66")
+    assert "--replace" in problems[0].reason
+    summary = importer.import_files(engine, [("absences.csv", corrected.encode())], replace=True)
+    assert (summary.files[0].replaced, summary.files[0].unchanged) == (1, 3)
+    assert any(r[:7] == ("00123", "2024-2025", "2024-09", "1", "20", "1680", "66") for r in snapshot(engine)["absence"])
+
+
+def test_semicolons_decimal_comma_windows_1252_and_bom_are_read(engine):
+    schools = SCHOOLS.replace(",", ";").replace("Testikoulu A", "Äänekosken testikoulu").encode("cp1252")
+    wellbeing = "unit_type;unit_id;survey_year;grade_group;indicator;respondents;value_pct\nmunicipality;091;2025;4-5;likes_school;900;73,5\n"
+    importer.import_files(engine, [("schools.csv", schools), ("wellbeing.csv", b"\xef\xbb\xbf" + wellbeing.encode())])
+    data = snapshot(engine)
+    assert ("00123", "Äänekosken testikoulu", "091", "primary", "fi") in data["school"]
+    assert data["wellbeing"][0][-1] == "73.5"
+
+
+BAD_CELLS = [
+    # (description, replacement for the first data row of absences, expected column, reason fragment)
+    ("text in a number column", "00123,2024-2025,2024-09,1,twenty,1680,60,20,4,3,1,0", "pupils", "not a whole number"),
+    ("negative count", "00123,2024-2025,2024-09,1,20,1680,-60,20,4,3,1,0", "illness_hours", "negative"),
+    ("absences exceed lessons", "00123,2024-2025,2024-09,1,20,100,60,20,40,3,1,0", "lesson_hours", "exceed lesson_hours"),
+    ("tiers exceed pupils", "00123,2024-2025,2024-09,1,2,1680,60,20,4,3,1,0", "pupils", "exceed pupils"),
+    ("unknown school", "99999,2024-2025,2024-09,1,20,1680,60,20,4,3,1,0", "school_id", "unknown school"),
+    ("month outside school year", "00123,2024-2025,2025-08,1,20,1680,60,20,4,3,1,0", "month", "not within"),
+    ("July", "00123,2024-2025,2025-07,1,20,1680,60,20,4,3,1,0", "month", "August..June"),
+    ("grade not taught", "00123,2024-2025,2024-09,8,20,1680,60,20,4,3,1,0", "grade", "not taught"),
+    ("bad school year", "00123,2024-2026,2024-09,1,20,1680,60,20,4,3,1,0", "school_year", "school year"),
+    ("duplicate key", "00123,2024-2025,2024-10,1,21,1512,90,30,6,4,2,1", "grade", "duplicate key"),
+    ("missing value", "00123,2024-2025,2024-09,1,,1680,60,20,4,3,1,0", "pupils", "missing value"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_CELLS, ids=[c[0] for c in BAD_CELLS])
+def test_bad_absence_rows_are_located_and_nothing_is_written(engine, case):
+    _, row, column, reason = case
+    lines = ABSENCES.splitlines()
+    lines[1] = row
+    problems = rejected(engine, files(absences_csv="\n".join(lines) + "\n"))
+    assert any(p.file == "absences.csv" and p.row in (2, 3) and p.column == column and reason in p.reason
+               for p in problems), [str(p) for p in problems]
+
+
+def test_every_problem_is_reported_not_just_the_first(engine):
+    lines = ABSENCES.splitlines()
+    lines[1] = lines[1].replace(",20,1680,", ",x,1680,")
+    lines[3] = lines[3].replace("04567,", "77777,", 1)
+    bad_schools = SCHOOLS.replace(",049,", ",999,")
+    problems = rejected(engine, files(absences_csv="\n".join(lines) + "\n", schools_csv=bad_schools))
+    located = {(p.file, p.row, p.column) for p in problems}
+    assert {("absences.csv", 2, "pupils"), ("absences.csv", 4, "school_id"), ("schools.csv", 3, "municipality_code")} <= located
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("absences.csv", b"\x81\x8d\x8f\x90\x9d not text", "neither UTF-8 nor Windows-1252"),
+        ("absences.csv", b"PK\x03\x04\x00\x00binary", "binary file"),
+        ("absences.csv", b"", "empty"),
+        ("absences.csv", ABSENCES.replace(",", "\t").encode(), "delimiter"),
+        ("absences.csv", ABSENCES.split("\n", 1)[1].encode(), "header row"),
+        ("absences.csv", ABSENCES.replace(",tier3_pupils", "").encode(), "fields where the header has"),
+        ("absences.csv", ABSENCES.replace("tier3_pupils", "tier3").encode(), "unknown column"),
+        ("absences.csv", ABSENCES.replace(",tier3_pupils", ",tier3_pupils,comment").replace(",0\n", ",0,x\n").replace(",1\n", ",1,x\n").encode(), "unknown column"),
+    ],
+    ids=["encoding", "binary", "empty", "tab-delimited", "no-header", "ragged-rows", "missing-column", "extra-column"],
+)
+def test_unreadable_files_are_rejected_with_a_reason(engine, name, content, reason):
+    problems = rejected(engine, files(absences_csv=content))
+    assert any(reason in p.reason for p in problems), [str(p) for p in problems]
+
+
+def test_file_over_the_size_limit_is_refused(engine):
+    problems = rejected(engine, files(), settings=Settings(max_file_mb=0.0001))
+    assert any("limit" in p.reason for p in problems)
+
+
+def test_one_bad_file_stops_every_file_of_the_import(engine):
+    bad_wellbeing = "unit_type,unit_id,survey_year,grade_group,indicator,respondents,value_pct\nschool,00123,2024,4-5,joy,10,140\n"
+    problems = rejected(engine, files(wellbeing_csv=bad_wellbeing))
+    reasons = {(p.column, p.reason.split(" (")[0]) for p in problems}
+    assert ("survey_year", "the survey runs in odd years") in reasons
+    assert any(c == "indicator" for c, _ in reasons)
+    assert ("value_pct", "must be between 0 and 100") in reasons
+
+
+def test_measures_rules(engine):
+    bad = "school_id,measure,tier,start,end,fte\n04567,school_coach,4,2024-08-01,2024-01-01,1,0\n"
+    problems = rejected(engine, files(measures_csv=bad))
+    assert problems  # ragged row (decimal comma unquoted with , delimiter)
+    bad = "school_id,measure,tier,start,end,fte\n04567,coaching,4,2024-08-01,2024-01-01,1.0\n04567,school_coach,1,31.2.2024,,\n"
+    problems = rejected(engine, files(measures_csv=bad))
+    located = {(p.row, p.column) for p in problems}
+    assert {(2, "measure"), (2, "tier"), (2, "end"), (3, "start")} <= located
+
+
+def test_absences_may_refer_to_schools_already_in_the_database(engine):
+    importer.import_files(engine, [("schools.csv", SCHOOLS.encode())])
+    summary = importer.import_files(engine, [("absences.csv", ABSENCES.encode())])
+    assert summary.files[0].inserted == 4

@@ -1,0 +1,90 @@
+"""Metrics against figures computed by hand from the helpers' small files."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from lasnaolo import metrics
+from lasnaolo.contract import SuppressionPolicy
+
+
+def frame(rows):
+    columns = ["unit", "month", "pupils", "lesson_hours", "illness_hours", "authorised_hours",
+               "unauthorised_hours", "tier1_pupils", "tier2_pupils", "tier3_pupils"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+ROWS = frame([
+    ("a", "2024-09", 20, 1680, 60, 20, 4, 3, 1, 0),
+    ("a", "2024-10", 21, 1512, 90, 30, 6, 4, 2, 1),
+    ("b", "2024-09", 30, 3780, 150, 60, 40, 5, 3, 1),
+    ("b", "2024-09", 3, 378, 40, 0, 0, 0, 1, 1),
+])
+
+
+def test_key_figures_of_one_unit_by_hand():
+    figures = metrics.key_figures(ROWS[ROWS.unit == "a"], "a", "2024-2025")
+    # Hours summed over both months; pupils and tiers from October, the latest month.
+    assert (figures.lesson_hours, figures.illness_hours, figures.authorised_hours, figures.unauthorised_hours) == (3192, 150, 50, 10)
+    assert figures.pupils == 21
+    assert figures.absence_rate == pytest.approx(210 / 3192 * 100)
+    assert figures.illness_rate == pytest.approx(150 / 3192 * 100)
+    assert figures.authorised_rate == pytest.approx(50 / 3192 * 100)
+    assert figures.unauthorised_rate == pytest.approx(10 / 3192 * 100)
+    assert (figures.tier1_share, figures.tier2_share, figures.tier3_share) == pytest.approx((400 / 21, 200 / 21, 100 / 21))
+    assert figures.suppressed == []
+
+
+def test_figures_by_group_use_each_groups_latest_month():
+    out = metrics.figures_by(ROWS, ["unit"]).set_index("unit")
+    assert out.loc["b", "pupils"] == 33
+    assert out.loc["b", "absence_rate"] == pytest.approx(290 / 4158 * 100)
+    assert out.loc["a", "latest_month"] == "2024-10"
+
+
+def test_small_groups_are_suppressed_not_shown():
+    tiny = ROWS.iloc[[3]]
+    figures = metrics.key_figures(tiny, "b7", "2024-2025")
+    assert figures.absence_rate is None and figures.pupils is None and figures.tier3_share is None
+    assert "absence_rate" in figures.suppressed and "pupils" in figures.suppressed
+    allowed = metrics.key_figures(tiny, "b7", "2024-2025", SuppressionPolicy(min_pupils=3))
+    assert allowed.absence_rate == pytest.approx(40 / 378 * 100)
+
+
+def test_complementary_suppression_hides_a_second_cell_so_totals_do_not_reveal_the_first():
+    grades = frame([
+        ("s", "2024-09", 30, 3780, 150, 60, 40, 5, 3, 1),
+        ("s", "2024-09", 3, 378, 40, 0, 0, 0, 1, 1),
+        ("s", "2024-09", 12, 1500, 60, 10, 5, 2, 0, 0),
+        ("s", "2024-09", 25, 3000, 90, 10, 5, 2, 0, 0),
+    ]).assign(grade=[7, 8, 9, 6])
+    out = metrics.figures_by(grades, ["unit", "grade"])
+    assert out["suppressed"].tolist() == [False, False, True, False]  # grades 6, 7, 8, 9
+    protected = metrics.complementary_suppression(out, ["unit"]).set_index("grade")
+    assert protected.loc[8, "suppressed"] and protected.loc[9, "suppressed"]  # 9 is the smallest other
+    assert math.isnan(protected.loc[9, "absence_rate"]) and protected.loc[9, "complementary"]
+    assert not protected.loc[7, "suppressed"] and not protected.loc[6, "suppressed"]
+
+
+def test_change_interval_uses_the_pupil_bound_and_flags_only_clear_changes():
+    result = metrics.change("absence_rate", 10.0, 8.0, 400, 400)
+    se = math.sqrt(0.1 * 0.9 / 400 + 0.08 * 0.92 / 400) * 100
+    assert result.difference == pytest.approx(2.0)
+    assert (result.ci_low, result.ci_high) == pytest.approx((2 - 1.96 * se, 2 + 1.96 * se), abs=1e-3)
+    assert result.larger_than_chance is False  # 2 points on 400 pupils: within the conservative bound
+    assert metrics.change("absence_rate", 10.0, 8.0, 4000, 4000).larger_than_chance is True
+    assert metrics.change("absence_rate", None, 8.0, 4000, 4000).difference is None
+
+
+def test_same_point_last_year_takes_the_same_months():
+    previous, months = metrics.same_point_last_year("2024-2025", "2024-11")
+    assert previous == "2023-2024"
+    assert months == ["2023-08", "2023-09", "2023-10", "2023-11"]
+
+
+def test_survey_values_under_the_minimum_respondents_are_withheld():
+    assert metrics.survey_value(55.0, 9) is None
+    assert metrics.survey_value(55.0, 10) == 55.0

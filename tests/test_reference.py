@@ -1,0 +1,43 @@
+"""The project's own reference tables against the official 2023 division in ../shared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lasnaolo import reference
+
+from conftest import SHARED
+
+OFFICIAL = SHARED / "data" / "geo" / "municipalities-2023.csv"
+
+
+@pytest.mark.skipif(not OFFICIAL.exists(), reason=f"official municipality table not found at {OFFICIAL}")
+def test_municipalities_match_the_official_table_exactly():
+    official = pd.read_csv(OFFICIAL, dtype=str, keep_default_na=False).set_index("municipality_code")
+    ours = reference.municipalities().set_index("municipality_code")
+    assert sorted(ours.index) == sorted(official.index)
+    mismatches = []
+    for code, row in official.iterrows():
+        mine = ours.loc[code]
+        for theirs, column in (("name_fi", "name_fi"), ("name_sv", "name_sv"), ("region_code", "region_code"),
+                               ("region_fi", "region_name_fi"), ("region_sv", "region_name_sv")):
+            if row[theirs] != mine[column]:
+                mismatches.append((code, theirs, row[theirs], mine[column]))
+    assert mismatches == []
+
+
+def test_reference_tables_are_complete():
+    munis = reference.municipalities()
+    assert len(munis) == 309 and munis["municipality_code"].str.fullmatch(r"\d{3}").all()
+    assert len(reference.regions()) == 19
+    assert set(munis["region_code"]) == set(reference.regions()["region_code"])
+    # Every municipality outside Åland belongs to a wellbeing services county (or Helsinki).
+    mainland = munis[munis["region_code"] != "21"]
+    assert (mainland["county_name_fi"] != "").all()
+    assert (munis.loc[munis["region_code"] == "21", "wellbeing_county_code"] == "").all()
+    # Uusimaa is the one region split into several counties.
+    uusimaa = munis[munis["region_code"] == "01"].groupby("wellbeing_county_code").size().to_dict()
+    assert uusimaa == {"02": 7, "03": 6, "04": 10, "05": 2, "90": 1}
+    others = mainland[mainland["region_code"] != "01"].groupby("region_code")["wellbeing_county_code"].nunique()
+    assert (others == 1).all()
