@@ -271,13 +271,18 @@ def _absences(schools: pd.DataFrame, years: list[int], coach_periods: pd.DataFra
     )
     n_schools = len(schools)
     school_index = {s: i for i, s in enumerate(schools["school_id"])}
-    school_effect = np.exp(rng.normal(0, 0.15, n_schools))
-    unauthorised_effect = np.exp(rng.normal(-0.15, 0.55, n_schools))  # skewed: concentrated in few schools
+    # A school's pupil mix varies more when it has few pupils; unauthorised absence is skewed
+    # (lognormal), so it concentrates in a few schools.
+    small = 1.0 / np.sqrt(schools["grade_size"].to_numpy() * 6)
+    school_effect = np.exp(rng.normal(0, 0.05 + 2.5 * small))
+    unauthorised_effect = np.exp(rng.normal(-0.15, 0.4 + 2.0 * small))
 
     # One row per school × grade × year, then × month.
     sgy = grades.merge(pd.DataFrame({"year": years}), how="cross")
     sgy["pupils"] = np.maximum(1, np.round(sgy["grade_size"] * np.exp(rng.normal(0, 0.08, len(sgy))))).astype(int)
-    sgy["class_effect"] = np.exp(rng.normal(0, 0.08, len(sgy)))
+    # A few heavily absent pupils move a small class's rate a lot: the year's class effect
+    # shrinks with class size, so small schools swing more from school to school.
+    sgy["class_effect"] = np.exp(rng.normal(0, 1.0 / np.sqrt(sgy["pupils"]), len(sgy)))
     months = pd.DataFrame({"month_no": contract.SCHOOL_YEAR_MONTHS, "month_index": range(11)})
     rows = sgy.merge(months, how="cross")
     rows["month"] = [
