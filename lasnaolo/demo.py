@@ -324,8 +324,13 @@ def _absences(schools: pd.DataFrame, years: list[int], coach_periods: pd.DataFra
     shape = dispersion[None, :] * pupils[:, None]
     observed = expected * rng.gamma(shape, 1.0 / shape)
     hours = np.floor(observed / 100 * lesson_hours[:, None] + rng.random((n, 3))).astype(int)
+    # Extreme draws in tiny classes can exceed the lessons: take the excess off illness first,
+    # then the other categories, so every row keeps absences <= lessons.
     overflow = np.maximum(hours.sum(axis=1) - lesson_hours, 0)
-    hours[:, 0] = np.maximum(hours[:, 0] - overflow, 0)
+    for category in range(3):
+        taken = np.minimum(hours[:, category], overflow)
+        hours[:, category] -= taken
+        overflow -= taken
 
     out = pd.DataFrame(
         {

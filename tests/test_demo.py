@@ -123,3 +123,8 @@ def test_national_scale_covers_every_municipality():
     assert 1_100_000 <= len(data.absences) <= 1_400_000
     assert data.absences["school_year"].nunique() == 10
     assert np.isin(data.wellbeing["survey_year"].unique(), [2017, 2019, 2021, 2023, 2025]).all()
+    # The contract's row rules hold everywhere, also for extreme draws in the tiniest classes.
+    a = data.absences
+    assert (a["illness_hours"] + a["authorised_hours"] + a["unauthorised_hours"] <= a["lesson_hours"]).all()
+    assert (a[list(contract.TIER_COLUMNS)].sum(axis=1) <= a["pupils"]).all()
+    assert (a[list(contract.HOUR_COLUMNS)] >= 0).all(axis=None)
