@@ -238,6 +238,13 @@ def school_year_label(autumn_year: int) -> str:
     return f"{autumn_year}-{autumn_year + 1}"
 
 
+def previous_school_year(school_year: str) -> str:
+    autumn = parse_school_year(school_year)
+    if autumn is None:
+        raise ValueError(f"not a school year: {school_year!r}")
+    return school_year_label(autumn - 1)
+
+
 def months_of_school_year(school_year: str) -> list[str]:
     """'2024-2025' -> ['2024-08', ..., '2025-06'] in teaching order."""
     autumn = parse_school_year(school_year)
@@ -293,3 +300,11 @@ class Settings:
     suppression: SuppressionPolicy = field(default_factory=SuppressionPolicy)
     max_file_mb: float = 256.0
     max_reported_problems: int = 50
+
+
+def template(kind: str) -> bytes:
+    """A downloadable example file of a kind: the header and a few valid rows (UTF-8, commas)."""
+    from importlib import resources
+
+    spec = FILE_SPECS[kind]
+    return resources.files("lasnaolo.templates").joinpath(spec.file_name).read_bytes()
