@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from lasnaolo import contract, reference
+from lasnaolo import contract, i18n, reference
 from lasnaolo.contract import FileSpec, Settings
 from lasnaolo.store import ImportLog, School, TABLE_OF_KIND
 
@@ -31,11 +31,26 @@ HEADER_LINE = 1
 
 @dataclass(frozen=True)
 class Problem:
+    """One located problem. `code` names the reason in the catalogue (`problem.<code>`), so the
+    upload page shows it in the user's language and the command line in English."""
+
     file: str
     row: int | None
     column: str | None
     value: str | None
-    reason: str
+    code: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not i18n.has(f"problem.{self.code}"):
+            raise ValueError(f"problem code {self.code!r} has no text in the catalogue")
+
+    def reason_in(self, language: str) -> str:
+        return i18n.t(f"problem.{self.code}", language, **dict(self.params))
+
+    @property
+    def reason(self) -> str:
+        return self.reason_in("en")
 
     def __str__(self) -> str:
         where = [self.file]
@@ -61,14 +76,14 @@ class ProblemList:
         if len(self.items) < MAX_STORED_PROBLEMS:
             self.items.append(problem)
 
-    def add_rows(self, file: str, frame: pd.DataFrame, mask: pd.Series, column: str | None, reason: str) -> None:
+    def add_rows(self, file: str, frame: pd.DataFrame, mask: pd.Series, column: str | None, code: str, **params: object) -> None:
         """One problem per row where `mask` holds; the value shown is the raw text of `column`."""
         hits = np.flatnonzero(mask.to_numpy())
         self.total += len(hits)
         room = MAX_STORED_PROBLEMS - len(self.items)
         for position in hits[: max(room, 0)]:
             value = None if column is None else str(frame[column].iat[position])
-            self.items.append(Problem(file, int(position) + HEADER_LINE + 1, column, value, reason))
+            self.items.append(Problem(file, int(position) + HEADER_LINE + 1, column, value, code, tuple(params.items())))
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -127,7 +142,7 @@ class ParsedFile:
 
 def decode(name: str, data: bytes, problems: ProblemList) -> str | None:
     if b"\x00" in data[:65536]:
-        problems.add(Problem(name, None, None, None, "binary file, not a CSV text file"))
+        problems.add(Problem(name, None, None, None, "binary_file"))
         return None
     try:
         return data.decode("utf-8-sig")
@@ -142,7 +157,8 @@ def decode(name: str, data: bytes, problems: ProblemList) -> str | None:
                 None,
                 None,
                 None,
-                f"encoding is neither UTF-8 nor Windows-1252 (byte 0x{data[error.start]:02x} at offset {error.start})",
+                "bad_encoding",
+                (("byte", f"{data[error.start]:02x}"), ("offset", error.start)),
             )
         )
         return None
@@ -180,20 +196,21 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
     """Decode and split one file into text cells; file-level problems end the reading."""
     if len(data) > settings.max_file_mb * 1024 * 1024:
         problems.add(
-            Problem(name, None, None, None, f"file is {len(data) / 1048576:.1f} MB; the limit is {settings.max_file_mb:g} MB")
+            Problem(name, None, None, None, "too_large",
+                    (("size", f"{len(data) / 1048576:.1f}"), ("limit", f"{settings.max_file_mb:g}")))
         )
         return None
     text = decode(name, data, problems)
     if text is None:
         return None
     if not text.strip():
-        problems.add(Problem(name, None, None, None, "file is empty"))
+        problems.add(Problem(name, None, None, None, "empty_file"))
         return None
     header = text.splitlines()[0]
     delimiter = detect_delimiter(header)
     if delimiter is None:
         problems.add(
-            Problem(name, HEADER_LINE, None, header[:60], "no ',' or ';' delimiter found in the header row")
+            Problem(name, HEADER_LINE, None, header[:60], "no_delimiter")
         )
         return None
     try:
@@ -218,8 +235,7 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
                 HEADER_LINE,
                 None,
                 header[:60],
-                "the header row names none of the contract's files (schools, absences, wellbeing, measures); "
-                "is the header row missing?",
+                "unknown_header",
             )
         )
         return None
@@ -242,7 +258,8 @@ def _report_ragged_rows(name: str, text: str, delimiter: str, problems: ProblemL
                     reader.line_num,
                     None,
                     delimiter.join(record)[:60],
-                    f"{len(record)} fields where the header has {width} (wrong delimiter or unquoted '{delimiter}'?)",
+                    "ragged_row",
+                    (("fields", len(record)), ("width", width), ("delimiter", delimiter)),
                 )
             )
 
@@ -252,7 +269,7 @@ def _check_columns(name: str, raw: pd.DataFrame, spec: FileSpec, problems: Probl
     seen: set[str] = set()
     for column in raw.columns:
         if column in seen:
-            problems.add(Problem(name, HEADER_LINE, column, None, "column appears twice"))
+            problems.add(Problem(name, HEADER_LINE, column, None, "duplicate_column"))
             ok = False
         seen.add(column)
         if column not in spec.column_names:
@@ -262,13 +279,14 @@ def _check_columns(name: str, raw: pd.DataFrame, spec: FileSpec, problems: Probl
                     HEADER_LINE,
                     column,
                     None,
-                    f"unknown column for {spec.file_name}; expected: {', '.join(spec.column_names)}",
+                    "unknown_column",
+                    (("file_name", spec.file_name), ("expected", ", ".join(spec.column_names))),
                 )
             )
             ok = False
     for column in spec.required_names:
         if column not in raw.columns:
-            problems.add(Problem(name, HEADER_LINE, column, None, f"required column missing from {spec.file_name}"))
+            problems.add(Problem(name, HEADER_LINE, column, None, "missing_column", (("file_name", spec.file_name),)))
             ok = False
     for column in spec.column_names:
         if column not in raw.columns:
@@ -315,53 +333,52 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
         text = raw[column.name].astype(str).str.strip()
         empty = text == ""
         if column.required:
-            problems.add_rows(name, raw, empty, column.name, "missing value")
+            problems.add_rows(name, raw, empty, column.name, "missing_value")
             bad_row |= empty
         if column.kind == "int":
             cleaned = _clean_number_text(text)
             not_int = ~empty & ~cleaned.str.match(_INTEGER)
-            problems.add_rows(name, raw, not_int, column.name, "not a whole number")
+            problems.add_rows(name, raw, not_int, column.name, "not_integer")
             numbers = pd.to_numeric(cleaned.where(~not_int & ~empty), errors="coerce")
             negative = numbers < 0
-            problems.add_rows(name, raw, negative, column.name, "must not be negative")
+            problems.add_rows(name, raw, negative, column.name, "negative")
             bad_row |= not_int | negative
             typed[column.name] = numbers
         elif column.kind == "decimal":
             cleaned = _clean_number_text(text).str.replace(",", ".", regex=False)
             numbers = pd.to_numeric(cleaned.where(~empty), errors="coerce")
             not_number = ~empty & numbers.isna()
-            problems.add_rows(name, raw, not_number, column.name, "not a number")
+            problems.add_rows(name, raw, not_number, column.name, "not_number")
             negative = numbers < 0
-            problems.add_rows(name, raw, negative, column.name, "must not be negative")
+            problems.add_rows(name, raw, negative, column.name, "negative")
             bad_row |= not_number | negative
             typed[column.name] = numbers
         elif column.kind == "year":
             not_year = ~empty & ~text.str.match(r"^\d{4}$")
-            problems.add_rows(name, raw, not_year, column.name, "not a year (YYYY)")
+            problems.add_rows(name, raw, not_year, column.name, "not_year")
             bad_row |= not_year
             typed[column.name] = pd.to_numeric(text.where(~not_year & ~empty), errors="coerce")
         elif column.kind == "school_year":
             valid = text.map(lambda t: contract.parse_school_year(t) is not None)
-            problems.add_rows(name, raw, ~empty & ~valid, column.name, "not a school year like 2024-2025")
+            problems.add_rows(name, raw, ~empty & ~valid, column.name, "not_school_year")
             bad_row |= ~empty & ~valid
             typed[column.name] = text
         elif column.kind == "month":
             valid = text.map(lambda t: contract.school_year_of_month(t) is not None)
-            problems.add_rows(name, raw, ~empty & ~valid, column.name, "not a school month YYYY-MM (August..June)")
+            problems.add_rows(name, raw, ~empty & ~valid, column.name, "not_month")
             bad_row |= ~empty & ~valid
             typed[column.name] = text
         elif column.kind == "date":
             dates = text.map(lambda t: contract.is_valid_date(t) if t else None)
             invalid = ~empty & dates.isna()
-            problems.add_rows(name, raw, invalid, column.name, "not a date (YYYY-MM-DD or D.M.YYYY)")
+            problems.add_rows(name, raw, invalid, column.name, "not_date")
             bad_row |= invalid
             typed[column.name] = dates
         else:
             typed[column.name] = text
             if column.choices:
                 unknown = ~empty & ~text.isin(column.choices)
-                shown = ", ".join(column.choices)
-                problems.add_rows(name, raw, unknown, column.name, f"not one of: {shown}")
+                problems.add_rows(name, raw, unknown, column.name, "not_choice", choices=", ".join(column.choices))
                 bad_row |= unknown
         flags.frame[column.name] = bad_row
     return typed, flags
@@ -369,8 +386,7 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
 
 def _check_duplicates(parsed: ParsedFile, typed: pd.DataFrame, spec: FileSpec, problems: ProblemList) -> None:
     duplicated = typed.duplicated(list(spec.key), keep="first")
-    key_text = " + ".join(spec.key)
-    problems.add_rows(parsed.name, parsed.raw, duplicated, spec.key[-1], f"duplicate key ({key_text}) within the file")
+    problems.add_rows(parsed.name, parsed.raw, duplicated, spec.key[-1], "duplicate_key", key=" + ".join(spec.key))
 
 
 RowRule = Callable[[ParsedFile, pd.DataFrame, CellFlags, ProblemList, KnownSchools], None]
@@ -379,7 +395,7 @@ RowRule = Callable[[ParsedFile, pd.DataFrame, CellFlags, ProblemList, KnownSchoo
 def _validate_schools(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     codes = reference.municipality_codes()
     bad_code = cells.ok("municipality_code") & ~typed["municipality_code"].isin(codes)
-    problems.add_rows(parsed.name, parsed.raw, bad_code, "municipality_code", "no such municipality code (2023 division)")
+    problems.add_rows(parsed.name, parsed.raw, bad_code, "municipality_code", "unknown_municipality")
     for school_id, school_type in zip(typed["school_id"], typed["school_type"]):
         known.types[school_id] = school_type
 
@@ -388,53 +404,53 @@ def _validate_absences(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags
     name, raw = parsed.name, parsed.raw
     school_type = typed["school_id"].map(known.types)
     unknown = cells.ok("school_id") & school_type.isna()
-    problems.add_rows(name, raw, unknown, "school_id", "unknown school (not in schools.csv nor in the database)")
+    problems.add_rows(name, raw, unknown, "school_id", "unknown_school")
     month_year = typed["month"].map(lambda m: contract.school_year_of_month(m) if m else None)
     outside = cells.ok("month", "school_year") & (month_year != typed["school_year"])
-    problems.add_rows(name, raw, outside, "month", "month is not within August..June of the row's school_year")
+    problems.add_rows(name, raw, outside, "month", "month_outside_year")
     grade = typed["grade"]
     out_of_range = cells.ok("grade") & ~grade.between(1, 9)
-    problems.add_rows(name, raw, out_of_range, "grade", "grade must be 1-9")
+    problems.add_rows(name, raw, out_of_range, "grade", "grade_range")
     taught = pd.Series(
         [t in contract.SCHOOL_TYPES and g in contract.SCHOOL_TYPES[t] for t, g in zip(school_type, grade)],
         index=typed.index,
     )
     not_taught = cells.ok("grade", "school_id") & ~unknown & ~out_of_range & ~taught
-    problems.add_rows(name, raw, not_taught, "grade", "grade is not taught by this school's type")
+    problems.add_rows(name, raw, not_taught, "grade", "grade_not_taught")
     absent = typed["illness_hours"] + typed["authorised_hours"] + typed["unauthorised_hours"]
     hours_ok = cells.ok("lesson_hours", "illness_hours", "authorised_hours", "unauthorised_hours")
     too_many = hours_ok & (absent > typed["lesson_hours"])
-    problems.add_rows(name, raw, too_many, "lesson_hours", "absence hours (three categories) exceed lesson_hours")
+    problems.add_rows(name, raw, too_many, "lesson_hours", "hours_exceed")
     tiers = typed["tier1_pupils"] + typed["tier2_pupils"] + typed["tier3_pupils"]
     too_many_tiers = cells.ok("pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils") & (tiers > typed["pupils"])
-    problems.add_rows(name, raw, too_many_tiers, "pupils", "tier pupils (three tiers) exceed pupils")
+    problems.add_rows(name, raw, too_many_tiers, "pupils", "tiers_exceed")
 
 
 def _validate_wellbeing(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     name, raw = parsed.name, parsed.raw
     even = cells.ok("survey_year") & (typed["survey_year"] % 2 == 0)
-    problems.add_rows(name, raw, even, "survey_year", "the survey runs in odd years")
+    problems.add_rows(name, raw, even, "survey_year", "even_survey_year")
     out_of_range = cells.ok("value_pct") & ~typed["value_pct"].between(0, 100)
-    problems.add_rows(name, raw, out_of_range, "value_pct", "must be between 0 and 100")
+    problems.add_rows(name, raw, out_of_range, "value_pct", "pct_range")
     is_school = typed["unit_type"] == "school"
     unit_ok = cells.ok("unit_type", "unit_id")
     unknown_school = unit_ok & is_school & ~typed["unit_id"].isin(known.types)
-    problems.add_rows(name, raw, unknown_school, "unit_id", "unknown school (not in schools.csv nor in the database)")
+    problems.add_rows(name, raw, unknown_school, "unit_id", "unknown_school")
     unknown_municipality = unit_ok & ~is_school & ~typed["unit_id"].isin(reference.municipality_codes())
-    problems.add_rows(name, raw, unknown_municipality, "unit_id", "no such municipality code (2023 division)")
+    problems.add_rows(name, raw, unknown_municipality, "unit_id", "unknown_municipality")
 
 
 def _validate_measures(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:
     name, raw = parsed.name, parsed.raw
     unknown = cells.ok("school_id") & ~typed["school_id"].isin(known.types)
-    problems.add_rows(name, raw, unknown, "school_id", "unknown school (not in schools.csv nor in the database)")
+    problems.add_rows(name, raw, unknown, "school_id", "unknown_school")
     bad_tier = cells.ok("tier") & ~typed["tier"].isin(contract.TIERS)
-    problems.add_rows(name, raw, bad_tier, "tier", "tier must be 1, 2 or 3")
+    problems.add_rows(name, raw, bad_tier, "tier", "tier_range")
     ends = typed["end"]
     before_start = cells.ok("start", "end") & ends.notna() & pd.Series(
         [e is not None and s is not None and e < s for s, e in zip(typed["start"], ends)], index=typed.index
     )
-    problems.add_rows(name, raw, before_start, "end", "end is before start")
+    problems.add_rows(name, raw, before_start, "end", "end_before_start")
 
 
 _ROW_RULES: dict[str, RowRule] = {
@@ -516,8 +532,8 @@ def _classify(parsed: ParsedFile, stored: pd.DataFrame, problems: ProblemList, r
                     int(position) + HEADER_LINE + 1,
                     column,
                     str(parsed.raw[column].iat[position]),
-                    f"key already stored with {column} = {merged[f'{column}__stored'].iat[position]!s}; "
-                    "import with --replace to correct it",
+                    "key_clash",
+                    (("column", column), ("stored", str(merged[f"{column}__stored"].iat[position]))),
                 )
             )
     return ~found, differs
@@ -574,6 +590,9 @@ def _known_schools(connection: Connection) -> KnownSchools:
     return KnownSchools(types={r[0]: r[1] for r in rows})
 
 
+Progress = Callable[[str, float], None]
+
+
 def import_files(
     engine: Engine,
     files: Iterable[tuple[str, bytes]],
@@ -581,18 +600,29 @@ def import_files(
     replace: bool = False,
     imported_by: str = "cli",
     settings: Settings | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Validate every file, then write all of them in one transaction, or nothing.
 
-    Raises ImportRejected with every located problem; the database is then unchanged.
+    Raises ImportRejected with every located problem; the database is then unchanged. With
+    `dry_run` everything is checked and counted but nothing is written (the upload preview).
+    `progress(step, fraction)` is told each step, for long national-scale files.
     """
     settings = settings or Settings()
+    report = progress or (lambda step, fraction: None)
     problems = ProblemList()
-    parsed_files = [p for name, data in files if (p := read_table(name, data, settings, problems))]
+    files = list(files)
+    parsed_files = []
+    for i, (name, data) in enumerate(files):
+        report(f"read {name}", 0.3 * i / max(len(files), 1))
+        if parsed := read_table(name, data, settings, problems):
+            parsed_files.append(parsed)
     parsed_files.sort(key=lambda p: contract.IMPORT_ORDER.index(p.kind))
     with engine.begin() as connection:
         known = _known_schools(connection)
-        for parsed in parsed_files:
+        for i, parsed in enumerate(parsed_files):
+            report(f"validate {parsed.name}", 0.3 + 0.3 * i / len(parsed_files))
             validate(parsed, known, problems)
         if problems:
             raise ImportRejected(problems)
@@ -604,9 +634,7 @@ def import_files(
         if problems:
             raise ImportRejected(problems)
         results = []
-        for parsed, new, changed in plans:
-            _delete_keys(connection, parsed.kind, parsed.typed[changed])
-            _bulk_insert(connection, parsed.kind, parsed.typed[new | changed])
+        for i, (parsed, new, changed) in enumerate(plans):
             result = FileResult(
                 file_name=parsed.name,
                 kind=parsed.kind,
@@ -615,6 +643,12 @@ def import_files(
                 replaced=int(changed.sum()),
                 unchanged=int((~new & ~changed).sum()),
             )
+            results.append(result)
+            if dry_run:
+                continue
+            report(f"write {parsed.name}", 0.6 + 0.4 * i / len(plans))
+            _delete_keys(connection, parsed.kind, parsed.typed[changed])
+            _bulk_insert(connection, parsed.kind, parsed.typed[new | changed])
             connection.execute(
                 insert(ImportLog),
                 {
@@ -629,7 +663,7 @@ def import_files(
                     "rows_unchanged": result.unchanged,
                 },
             )
-            results.append(result)
+    report("done", 1.0)
     return ImportSummary(files=tuple(results))
 
 
@@ -638,7 +672,7 @@ def import_paths(engine: Engine, paths: Sequence[str | Path], **options) -> Impo
     problems = ProblemList()
     for path in map(Path, paths):
         if not path.is_file():
-            problems.add(Problem(str(path), None, None, None, "no such file"))
+            problems.add(Problem(str(path), None, None, None, "no_such_file"))
             continue
         files.append((path.name, path.read_bytes()))
     if problems:

@@ -1,0 +1,84 @@
+"""Languages: the one catalogue of user-visible text (fi / sv / en) and Nordic number and date formats.
+
+The catalogue (`locales/catalogue.yaml`) holds every key once with its three languages side by
+side, so a missing translation is visible in review and caught by a test. Finnish is the default.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+LANGUAGES = ("fi", "sv", "en")
+DEFAULT_LANGUAGE = "fi"
+LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    with resources.files("lasnaolo.locales").joinpath("catalogue.yaml").open("r", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def t(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
+    """The text of `key` in `language`, with {placeholders} filled. A missing key raises KeyError:
+    the tests find every key the code uses, so this never reaches a user."""
+    text = catalogue()[key][language if language in LANGUAGES else DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def has(key: str) -> bool:
+    return key in catalogue()
+
+
+def number(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """12.345 -> '12,3' (fi, sv) or '12.3' (en); thousands with a no-break space (fi, sv) or comma (en)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if language == "en":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def percent(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """'12,3 %' in Finnish and Swedish (space before the sign), '12.3%' in English."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return number(value, language, decimals) + ("%" if language == "en" else "\u00a0%")
+
+
+def points(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """A signed change in percentage points: '+1,2' / '−0,4' (a true minus sign)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if value > 0 else "\u2212" if value < 0 else "±"
+    return sign + number(abs(value), language, decimals)
+
+
+def day(value: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """1.9.2024 in Finnish and Swedish, 1 Sep 2024 in English."""
+    if language == "en":
+        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value.day}.{value.month}.{value.year}"
+
+
+def month(value: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """'2024-09' -> '9/2024' (fi, sv) or 'Sep 2024' (en)."""
+    year, mon = int(value[:4]), int(value[5:7])
+    return f"{_MONTHS_EN[mon - 1]} {year}" if language == "en" else f"{mon}/{year}"
+
+
+def school_year(value: str) -> str:
+    """'2024-2025' -> '2024–2025' (an en dash, as Finnish typography writes ranges)."""
+    return value.replace("-", "\u2013")
+
+
+def name_of(kind: str, code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The display name of a catalogue code: kind is 'indicator', 'measure', 'role', 'school_type', ..."""
+    return t(f"{kind}.{code}", language)
