@@ -6,13 +6,15 @@ Exit codes: 0 success; 2 rejected input (located problems printed, nothing writt
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from lasnaolo import bootstrap, contract, demo, importer, reports, store
-from lasnaolo.scope import Scope, Unit
+from lasnaolo import accounts, bootstrap, contract, demo, importer, reports, store
+from lasnaolo.scope import ROLES, Scope, Unit
 
 EXIT_REJECTED = 2
 
@@ -24,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="write the seeded demo or national data set as CSV files")
     p.add_argument("--scale", choices=demo.SCALES, default="demo")
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--out", required=True, help="folder to write into")
+
+    p = commands.add_parser("template", help="write an example file of each kind (the data contract's templates)")
     p.add_argument("--out", required=True, help="folder to write into")
 
     p = commands.add_parser("import", help="validate and import CSV files in one transaction")
@@ -43,12 +48,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db")
+
+    p = commands.add_parser("user", help="manage the account file (bcrypt-hashed passwords only)")
+    user = p.add_subparsers(dest="user_command", required=True)
+    q = user.add_parser("add", help="add or replace a user; the password is read from standard input or prompted")
+    q.add_argument("--file", required=True, help="the account YAML file (outside git)")
+    q.add_argument("--username", required=True)
+    q.add_argument("--name", required=True, help="the person's name as shown in the app")
+    q.add_argument("--role", required=True, choices=ROLES)
+    q.add_argument("--municipality", action="append", default=[], help="3-digit code; repeat for several")
+    q.add_argument("--region", action="append", default=[], help="2-digit region code; repeat for several")
+    q.add_argument("--school", help="school_id (rectors)")
+    user.add_parser("hash-password", help="print the bcrypt hash of a password read from standard input or prompted")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"demo": _demo, "import": _import, "report": _report, "migrate": _migrate}[args.command](args)
+    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "migrate": _migrate,
+            "user": _user}[args.command](args)
 
 
 def _demo(args) -> int:
@@ -57,6 +75,15 @@ def _demo(args) -> int:
     print(f"wrote {len(data.schools)} schools, {len(data.absences)} absence rows, "
           f"{len(data.wellbeing)} survey rows, {len(data.measures)} measures to {args.out}: "
           + ", ".join(p.name for p in paths))
+    return 0
+
+
+def _template(args) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, spec in contract.FILE_SPECS.items():
+        (out / spec.file_name).write_bytes(contract.template(kind))
+    print(f"wrote {', '.join(s.file_name for s in contract.FILE_SPECS.values())} to {out}")
     return 0
 
 
@@ -108,4 +135,32 @@ def _migrate(args) -> int:
     engine = store.make_engine(args.db)
     bootstrap.ensure_database(engine, with_demo=False)
     print(f"schema is current: {store.database_url(args.db)}")
+    return 0
+
+
+def _read_password() -> str:
+    """From a prompt on a terminal (not echoed), else the first line of standard input."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise SystemExit("the passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _user(args) -> int:
+    password = _read_password()
+    if len(password) < 8:
+        print("refused: a password needs at least 8 characters", file=sys.stderr)
+        return EXIT_REJECTED
+    if args.user_command == "hash-password":
+        print(accounts.hash_password(password))
+        return 0
+    try:
+        accounts.add_user(Path(args.file), args.username, args.name, password, args.role,
+                          municipalities=tuple(args.municipality), regions=tuple(args.region), school=args.school)
+    except accounts.ConfigError as error:
+        print("refused:\n" + "\n".join(error.messages), file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"saved user {args.username!r} ({args.role}) to {args.file}")
     return 0

@@ -27,7 +27,7 @@ HOURS = contract.HOUR_COLUMNS
 TIER_COUNTS = contract.TIER_COLUMNS
 COUNT_COLUMNS = ("pupils",) + HOURS + TIER_COUNTS
 RATE_COLUMNS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate")
-SHARE_COLUMNS = ("tier1_share", "tier2_share", "tier3_share")
+SHARE_COLUMNS = ("tier1_share", "tier2_share", "tier3_share", "tier23_share")
 FIGURE_COLUMNS = ("pupils",) + HOURS + RATE_COLUMNS + SHARE_COLUMNS
 Z95 = 1.959963984540054
 
@@ -99,12 +99,15 @@ class KeyFigures:
     tier1_share: float | None
     tier2_share: float | None
     tier3_share: float | None
+    tier23_share: float | None
     suppressed: list[str] = field(default_factory=list)
 
     def as_report(self) -> dict:
+        """The `report` command's JSON: the contract's keys only."""
         data = asdict(self)
-        data.pop("first_month")
-        data.pop("latest_month")
+        for internal in ("first_month", "latest_month", "tier23_share"):
+            data.pop(internal)
+        data["suppressed"] = [s for s in data["suppressed"] if s != "tier23_share"]
         return data
 
 
@@ -135,8 +138,7 @@ def months_through(school_year: str, latest_month: str) -> list[str]:
 
 def same_point_last_year(school_year: str, latest_month: str) -> tuple[str, list[str]]:
     """The previous school year and its months up to the same point (for year-to-date comparison)."""
-    autumn = contract.parse_school_year(school_year)
-    previous = contract.school_year_label(autumn - 1)
+    previous = contract.previous_school_year(school_year)
     return previous, months_through(previous, contract.months_of_school_year(previous)[contract.month_index(latest_month)])
 
 
@@ -171,10 +173,12 @@ def changes(current: KeyFigures, previous: KeyFigures, metrics: Sequence[str] = 
 
 
 def complementary_suppression(
-    frame: pd.DataFrame, parent: Sequence[str], size_column: str = "pupils", flag: str = "suppressed"
+    frame: pd.DataFrame, parent: Sequence[str], size_column: str = "pupils", flag: str = "suppressed",
+    value_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Withhold one more cell wherever a parent group has exactly one withheld cell, so that the
-    parent's total cannot reveal it: the smallest other cell is chosen. Adds `complementary`."""
+    parent's total cannot reveal it: the smallest other cell is chosen. Adds `complementary`.
+    `value_columns` are blanked in the chosen cells (default: the figure columns)."""
     out = frame.copy()
     out["complementary"] = False
     groups = out.groupby(list(parent), sort=False).groups if parent else {None: out.index}
@@ -186,8 +190,10 @@ def complementary_suppression(
         pick = visible[size_column].astype(float).fillna(np.inf).idxmin()
         out.loc[pick, "complementary"] = True
     withheld = out["complementary"]
-    value_columns = [c for c in out.columns if c in FIGURE_COLUMNS or c in ("absent_hours", "tier23_share")]
-    out.loc[withheld, value_columns] = np.nan
+    if value_columns is None:
+        value_columns = [c for c in out.columns if c in FIGURE_COLUMNS or c in ("absent_hours", "tier23_share")]
+    out[list(value_columns)] = out[list(value_columns)].astype(float)
+    out.loc[withheld, list(value_columns)] = np.nan
     out[flag] = out[flag] | withheld
     return out
 
@@ -200,3 +206,17 @@ def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy |
 
 def grade_band_of(grades: pd.Series) -> pd.Series:
     return grades.map(contract.grade_band)
+
+
+def suppress_counts(counts: pd.DataFrame, parent: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Withhold summed count rows of fewer than the minimum pupils, then one more row in any
+    `parent` group with exactly one withheld, so that the parent's total cannot reveal it.
+    Counts become NaN where withheld; `suppressed` says which rows. For anonymised audiences."""
+    policy = policy or SuppressionPolicy()
+    out = counts.assign(suppressed=counts["pupils"] < policy.min_pupils)
+    value_columns = [c for c in COUNT_COLUMNS if c in out.columns]
+    out[value_columns] = out[value_columns].astype(float)
+    out.loc[out["suppressed"], value_columns] = np.nan
+    sizes = counts["pupils"].astype(float)
+    out = complementary_suppression(out.assign(_size=sizes), parent, size_column="_size", value_columns=value_columns)
+    return out.drop(columns=["_size", "complementary"])

@@ -1,6 +1,8 @@
 """The only way to read data: every function takes the user's Scope and returns rows inside it.
 
 Aggregation is pushed into the database (GROUP BY), so pages and the CLI receive small frames.
+For anonymised scopes (coordinators) the rows leave this module already suppressed and with
+school identities replaced by pseudonyms: no page can forget to do it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract
-from lasnaolo.scope import Scope, Unit
-from lasnaolo.store import Absence, Municipality, School, Wellbeing
+from lasnaolo import contract, metrics
+from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.scope import Scope, Unit, pseudonym
+from lasnaolo.store import TABLE_OF_KIND, Absence, ImportLog, Municipality, School, Wellbeing
 
 _GROUPABLE = {
     "school_year": Absence.school_year,
@@ -35,8 +38,12 @@ def absence_totals(
     school_years: Sequence[str] | None = None,
     months: Sequence[str] | None = None,
     by: Sequence[str] = (),
+    policy: SuppressionPolicy | None = None,
 ) -> pd.DataFrame:
-    """Summed counts per month (and per `by` group) for the unit, inside the scope."""
+    """Summed counts per month (and per `by` group) for the unit, inside the scope.
+
+    Anonymised scopes get small groups withheld (NaN counts, `suppressed` True, with
+    complementary suppression within each month) and pseudonyms for school_id."""
     groups = ["school_year", "month", *[b for b in by if b not in ("school_year", "month")]]
     columns = [_GROUPABLE[g].label(g) for g in groups]
     sums = [func.sum(getattr(Absence, c)).label(c) for c in ("pupils",) + contract.HOUR_COLUMNS + contract.TIER_COLUMNS]
@@ -57,6 +64,10 @@ def absence_totals(
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *[s.name for s in sums]])
     for column in frame.columns[len(groups):]:
         frame[column] = frame[column].astype("int64")
+    if scope.anonymised:
+        if "school_id" in frame:
+            frame["school_id"] = frame["school_id"].map(pseudonym)
+        frame = metrics.suppress_counts(frame, ["school_year", "month"], policy)
     return frame
 
 
@@ -91,12 +102,55 @@ def schools(engine: Engine, scope: Scope) -> pd.DataFrame:
         .order_by(School.school_id)
     )
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).fetchall(),
-                            columns=["school_id", "school_name", "municipality_code", "school_type", "language", "region_code"])
+        frame = pd.DataFrame(connection.execute(query).fetchall(),
+                             columns=["school_id", "school_name", "municipality_code", "school_type", "language", "region_code"])
+    if scope.anonymised:
+        frame["school_id"] = frame["school_id"].map(pseudonym)
+        frame["school_name"] = None
+        frame = frame.sort_values("school_id", ignore_index=True)
+    return frame
 
 
-def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality") -> pd.DataFrame:
-    """Survey rows for schools or municipalities inside the scope."""
+def latest_months_by_school(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
+    """Each school in scope with the latest month it has data for in the school year (None: none)."""
+    latest = (
+        select(Absence.school_id, func.max(Absence.month).label("latest_month"))
+        .where(Absence.school_year == school_year)
+        .group_by(Absence.school_id)
+        .subquery()
+    )
+    query = (
+        select(School.school_id, latest.c.latest_month)
+        .join(Municipality, Municipality.municipality_code == School.municipality_code)
+        .outerjoin(latest, latest.c.school_id == School.school_id)
+        .where(scope.school_condition())
+        .order_by(School.school_id)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "latest_month"])
+    if scope.anonymised:
+        frame["school_id"] = frame["school_id"].map(pseudonym)
+    return frame
+
+
+def school_years(engine: Engine, scope: Scope) -> list[str]:
+    """School years with absence data inside the scope, newest first."""
+    query = (
+        select(Absence.school_year)
+        .join(School, School.school_id == Absence.school_id)
+        .join(Municipality, Municipality.municipality_code == School.municipality_code)
+        .where(scope.school_condition())
+        .distinct()
+        .order_by(Absence.school_year.desc())
+    )
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(query)]
+
+
+def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality",
+              policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Survey rows for schools or municipalities inside the scope (anonymised scopes: results of
+    too few respondents withheld as NaN, schools as pseudonyms)."""
     columns = [Wellbeing.unit_type, Wellbeing.unit_id, Wellbeing.survey_year, Wellbeing.grade_group,
                Wellbeing.indicator, Wellbeing.respondents, Wellbeing.value_pct]
     if unit_type == "school":
@@ -108,4 +162,41 @@ def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality") 
         .where(Wellbeing.unit_type == unit_type, scope.school_condition())
     )
     with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
+    if scope.anonymised:
+        policy = policy or SuppressionPolicy()
+        frame["value_pct"] = frame["value_pct"].where(frame["respondents"] >= policy.min_respondents)
+        if unit_type == "school":
+            frame["unit_id"] = frame["unit_id"].map(pseudonym)
+    return frame
+
+
+class NotAllowed(PermissionError):
+    """A query the scope's role may not run at all."""
+
+
+def _admin_only(scope: Scope, what: str) -> None:
+    if scope.role != "admin":
+        raise NotAllowed(f"{what} is for administrators only")
+
+
+def import_log(engine: Engine, scope: Scope, limit: int = 200) -> pd.DataFrame:
+    """The newest imports first (administrators only)."""
+    _admin_only(scope, "the import log")
+    columns = [ImportLog.imported_at, ImportLog.imported_by, ImportLog.file_name, ImportLog.file_kind,
+               ImportLog.rows_in_file, ImportLog.rows_inserted, ImportLog.rows_replaced, ImportLog.rows_unchanged,
+               ImportLog.sha256]
+    query = select(*columns).order_by(ImportLog.id.desc()).limit(limit)
+    with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
+
+
+def stored_rows(engine: Engine, scope: Scope, kind: str) -> pd.DataFrame:
+    """Every stored row of one file kind, in the contract's columns (administrators only):
+    the current data as it would be delivered, for download and re-import."""
+    _admin_only(scope, "downloading the stored data")
+    table = TABLE_OF_KIND[kind]
+    spec = contract.FILE_SPECS[kind]
+    query = select(*[table.c[c] for c in spec.column_names]).order_by(*[table.c[k] for k in spec.key])
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).fetchall(), columns=list(spec.column_names))

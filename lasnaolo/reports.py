@@ -3,11 +3,14 @@ the exports share."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
+from datetime import date
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import metrics, queries
+from lasnaolo import contract, metrics, queries
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.metrics import Change, KeyFigures
 from lasnaolo.scope import Scope, Unit
@@ -42,3 +45,34 @@ def unit_report(engine: Engine, scope: Scope, unit: Unit, school_year: str,
     previous_rows = queries.absence_totals(engine, scope, unit=unit, months=previous_months)
     previous = metrics.key_figures(previous_rows, str(unit), previous_year, policy)
     return UnitReport(figures, previous, metrics.changes(figures, previous))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The landing page's content for a scope and school year."""
+
+    report: UnitReport
+    monthly: pd.DataFrame  # this and the previous school year: school_year, month, month_index, rates
+    data_up_to: date | None
+    schools_in_scope: int
+    schools_missing_latest: pd.DataFrame  # school_id, latest_month (None: no data this year)
+
+
+def month_end(month: str) -> date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def overview(engine: Engine, scope: Scope, school_year: str, policy: SuppressionPolicy | None = None) -> Overview:
+    report = unit_report(engine, scope, Unit("all"), school_year, policy)
+    previous = contract.previous_school_year(school_year)
+    rows = queries.absence_totals(engine, scope, school_years=[previous, school_year], policy=policy)
+    monthly = metrics.monthly(rows, ["school_year"], policy) if not rows.empty else pd.DataFrame(
+        columns=["school_year", "month", *metrics.RATE_COLUMNS])
+    monthly["month_index"] = monthly["month"].map(contract.month_index)
+    latest_month = report.figures.latest_month
+    by_school = queries.latest_months_by_school(engine, scope, school_year)
+    missing = by_school if latest_month is None else by_school[
+        by_school["latest_month"].isna() | (by_school["latest_month"] < latest_month)]
+    return Overview(report, monthly, month_end(latest_month) if latest_month else None,
+                    len(by_school), missing.reset_index(drop=True))

@@ -6,6 +6,9 @@ how figures are presented (e.g. coordinators only ever receive anonymised aggreg
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, true
@@ -65,3 +68,14 @@ class Unit:
 
     def __str__(self) -> str:
         return f"{self.level}:{self.code}" if self.code else self.level
+
+
+PSEUDONYM_KEY_ENV = "LASNAOLO_PSEUDONYM_KEY"
+_DEMO_PSEUDONYM_KEY = "lasnaolo-demo-pseudonyms"
+
+
+def pseudonym(school_id: str) -> str:
+    """A stable pseudonym for a school: a keyed hash, so that it cannot be reversed by hashing the
+    (few thousand) official school codes without the installation's key."""
+    key = os.environ.get(PSEUDONYM_KEY_ENV, _DEMO_PSEUDONYM_KEY).encode()
+    return "P" + hmac.new(key, school_id.encode(), hashlib.sha256).hexdigest()[:6].upper()

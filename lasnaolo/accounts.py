@@ -1,0 +1,214 @@
+"""Users, roles and what each may open: the account file, its checks, demo accounts and page access.
+
+The account file is YAML outside git (its path from `.streamlit/secrets.toml` or the environment),
+in the shape streamlit-authenticator reads, plus Läsnäolo's own keys per user: `role` and the
+scope (`municipalities`, `regions`, `school`). Passwords are bcrypt hashes only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bcrypt
+import yaml
+
+from lasnaolo import reference
+from lasnaolo.scope import ROLES, Scope
+
+USERS_FILE_ENV = "LASNAOLO_USERS_FILE"
+COOKIE_KEY_ENV = "LASNAOLO_COOKIE_KEY"
+MIN_COOKIE_KEY_LENGTH = 32
+# Keys that appear in examples and documentation: a deployment using one has no secret at all.
+KNOWN_DEFAULT_KEYS = frozenset({"", "some_key", "some_signature_key", "random_signature_key", "secret",
+                                "changeme", "change-me", "demo", "lasnaolo", "abcdef"})
+_BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+
+# Which roles may open which page. The router passes only these pages to st.navigation, and
+# every page checks again, so a typed URL cannot open a page outside the role.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "overview": frozenset(ROLES),
+    "data": frozenset({"admin"}),
+}
+
+# Demo mode (no account file configured): one account per role, password "demo".
+DEMO_PASSWORD_HASH = "$2b$12$7hG824tHLPL1We2b8YdBhemyx0x/.MRruI7P.f/X1Fr9aMvpRzyoO"
+DEMO_MUNICIPALITY = "106"  # Hyvinkää, a SKY pilot municipality in the demo region
+SKY_PILOT_MUNICIPALITIES = ("106", "186", "245", "257", "505", "543", "611", "753", "858")
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    name: str
+    role: str
+    municipalities: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    school: str | None = None
+
+    def scope(self) -> Scope:
+        """The rows this account may see; enforced by every query (lasnaolo.queries)."""
+        if self.role == "admin":
+            return Scope.everything()
+        if self.role == "rector":
+            return Scope("rector", school_ids=frozenset({self.school or ""}))
+        return Scope(
+            self.role,
+            municipality_codes=frozenset(self.municipalities) if self.municipalities else None,
+            region_codes=frozenset(self.regions) if self.regions else None,
+        )
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    demo_mode: bool
+    credentials: dict  # streamlit-authenticator's {"usernames": {...}}
+    accounts: dict[str, Account]
+    cookie_name: str = "lasnaolo_auth"
+    cookie_key: str = "demo-mode-cookie-key-not-a-secret"
+    cookie_expiry_days: float = 1.0
+    settings: dict = field(default_factory=dict)
+
+
+class ConfigError(Exception):
+    """The app must not start: every message says what is wrong and how to fix it."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def pages_for(role: str) -> list[str]:
+    return [page for page, roles in PAGE_ROLES.items() if role in roles]
+
+
+def may_open(role: str, page: str) -> bool:
+    return role in PAGE_ROLES.get(page, frozenset())
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(12)).decode("ascii")
+
+
+def is_bcrypt_hash(text: object) -> bool:
+    return isinstance(text, str) and bool(_BCRYPT.match(text))
+
+
+def demo_accounts(rector_school: str | None) -> dict[str, Account]:
+    """The demo accounts; the rector's school is picked from the demo data at start."""
+    return {
+        a.username: a
+        for a in (
+            Account("admin", "Ylläpitäjä (demo)", "admin"),
+            Account("johtaja", "Opetustoimen johtaja (demo)", "director", municipalities=(DEMO_MUNICIPALITY,)),
+            Account("rehtori", "Rehtori (demo)", "rector", municipalities=(DEMO_MUNICIPALITY,), school=rector_school),
+            Account("ohjausryhma", "Ohjausryhmä (demo)", "steering_group", municipalities=(DEMO_MUNICIPALITY,)),
+            Account("koordinaattori", "Koordinaattori (demo)", "coordinator", municipalities=SKY_PILOT_MUNICIPALITIES),
+        )
+    }
+
+
+def _credentials(accounts: Mapping[str, Account], hashes: Mapping[str, str]) -> dict:
+    return {
+        "usernames": {
+            username: {"name": account.name, "password": hashes[username], "email": f"{username}@example.invalid",
+                       "roles": [account.role]}
+            for username, account in accounts.items()
+        }
+    }
+
+
+def demo_config(rector_school: str | None) -> AuthConfig:
+    accounts = demo_accounts(rector_school)
+    return AuthConfig(True, _credentials(accounts, {u: DEMO_PASSWORD_HASH for u in accounts}), accounts)
+
+
+def _account_problems(username: str, entry: Mapping) -> list[str]:
+    where = f"user {username!r}"
+    problems = []
+    if not is_bcrypt_hash(entry.get("password")):
+        problems.append(f"{where}: password is not a bcrypt hash (plain-text passwords are refused); "
+                        f"hash it with `python -m lasnaolo user hash-password`")
+    role = entry.get("role")
+    if role not in ROLES:
+        problems.append(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
+        return problems
+    municipalities = [str(m) for m in entry.get("municipalities") or []]
+    regions = [str(r) for r in entry.get("regions") or []]
+    unknown = [m for m in municipalities if m not in reference.municipality_codes()]
+    if unknown:
+        problems.append(f"{where}: unknown municipality codes {', '.join(unknown)}")
+    unknown_regions = [r for r in regions if r not in set(reference.regions()["region_code"])]
+    if unknown_regions:
+        problems.append(f"{where}: unknown region codes {', '.join(unknown_regions)}")
+    if role in ("director", "steering_group") and not municipalities:
+        problems.append(f"{where}: a {role} needs `municipalities` (a list of 3-digit codes)")
+    if role == "rector" and not entry.get("school"):
+        problems.append(f"{where}: a rector needs `school` (the school_id)")
+    if role == "coordinator" and not (municipalities or regions):
+        problems.append(f"{where}: a coordinator needs `municipalities` or `regions`")
+    return problems
+
+
+def load_config(secrets: Mapping, environ: Mapping[str, str]) -> AuthConfig | None:
+    """The production configuration, or None for demo mode (no account file configured).
+
+    Raises ConfigError when a file is configured but anything about it or the cookie key is unsafe.
+    """
+    auth = dict(secrets.get("auth", {})) if secrets else {}
+    path_text = auth.get("users_file") or environ.get(USERS_FILE_ENV)
+    if not path_text:
+        return None
+    problems: list[str] = []
+    cookie_key = str(auth.get("cookie_key") or environ.get(COOKIE_KEY_ENV) or "")
+    if cookie_key.strip().lower() in KNOWN_DEFAULT_KEYS:
+        problems.append("the cookie key is missing or a known default: set [auth] cookie_key in "
+                        ".streamlit/secrets.toml to a random string, e.g. "
+                        "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
+    elif len(cookie_key) < MIN_COOKIE_KEY_LENGTH:
+        problems.append(f"the cookie key is {len(cookie_key)} characters; use at least {MIN_COOKIE_KEY_LENGTH} random characters")
+    path = Path(path_text).expanduser()
+    document: dict = {}
+    if not path.is_file():
+        problems.append(f"the account file {path} does not exist; create it with `python -m lasnaolo user add --file {path} …`")
+    else:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            problems.append(f"the account file {path} is not valid YAML: {error}")
+    users = (document.get("credentials") or {}).get("usernames") or {} if isinstance(document, dict) else {}
+    if path.is_file() and not users and not problems:
+        problems.append(f"the account file {path} has no users under credentials.usernames")
+    for username, entry in users.items():
+        problems.extend(_account_problems(str(username), entry or {}))
+    if problems:
+        raise ConfigError(problems)
+    accounts = {
+        str(u): Account(str(u), str(e.get("name") or u), e["role"],
+                        tuple(str(m) for m in e.get("municipalities") or []),
+                        tuple(str(r) for r in e.get("regions") or []),
+                        str(e["school"]) if e.get("school") else None)
+        for u, e in users.items()
+    }
+    credentials = _credentials(accounts, {u: e["password"] for u, e in users.items()})
+    return AuthConfig(False, credentials, accounts, cookie_key=cookie_key,
+                      cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)),
+                      settings=dict(document.get("settings") or {}))
+
+
+def add_user(path: Path, username: str, name: str, password: str, role: str, *,
+             municipalities: tuple[str, ...] = (), regions: tuple[str, ...] = (), school: str | None = None) -> None:
+    """Add or replace one user in the account file, storing only the bcrypt hash."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    document = document or {}
+    users = document.setdefault("credentials", {}).setdefault("usernames", {})
+    entry = {"name": name, "email": f"{username}@example.invalid", "password": hash_password(password), "role": role,
+             "municipalities": list(municipalities), "regions": list(regions), "school": school}
+    problems = _account_problems(username, entry)
+    if problems:
+        raise ConfigError(problems)
+    users[username] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -1,0 +1,107 @@
+"""Accounts: the configuration checks that stop an unsafe deployment, scopes, page access, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import bcrypt
+import pytest
+import yaml
+
+from lasnaolo import accounts
+from lasnaolo.accounts import ConfigError
+
+GOOD_KEY = "k" * 40
+
+
+def write_users(path, **users):
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}), encoding="utf-8")
+    return path
+
+
+def director(password_hash):
+    return {"name": "Maija", "password": password_hash, "role": "director", "municipalities": ["106"]}
+
+
+@pytest.fixture(scope="module")
+def hashed():
+    return accounts.hash_password("correct horse")
+
+
+def test_no_account_file_means_demo_mode():
+    assert accounts.load_config({}, {}) is None
+    config = accounts.demo_config("01234")
+    assert set(config.accounts) == {"admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori"}
+    assert {a.role for a in config.accounts.values()} == set(accounts.ROLES)
+    for entry in config.credentials["usernames"].values():
+        assert bcrypt.checkpw(b"demo", entry["password"].encode())
+
+
+def test_a_valid_file_and_key_load_with_scopes(tmp_path, hashed):
+    path = write_users(tmp_path / "users.yaml", maija=director(hashed),
+                       rehtori={"name": "R", "password": hashed, "role": "rector", "school": "01234"},
+                       koord={"name": "K", "password": hashed, "role": "coordinator", "regions": ["01"]})
+    config = accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert not config.demo_mode and config.cookie_key == GOOD_KEY
+    assert config.accounts["maija"].scope().municipality_codes == frozenset({"106"})
+    assert config.accounts["rehtori"].scope().school_ids == frozenset({"01234"})
+    coordinator = config.accounts["koord"].scope()
+    assert coordinator.region_codes == frozenset({"01"}) and coordinator.anonymised
+
+
+@pytest.mark.parametrize("key", [None, "", "some_key", "random_signature_key", "demo", "short-but-not-default"])
+def test_a_missing_default_or_short_cookie_key_stops_the_app(tmp_path, hashed, key):
+    path = write_users(tmp_path / "users.yaml", maija=director(hashed))
+    auth = {"users_file": str(path)} | ({"cookie_key": key} if key is not None else {})
+    with pytest.raises(ConfigError) as caught:
+        accounts.load_config({"auth": auth}, {})
+    assert "cookie key" in str(caught.value)
+
+
+def test_plain_text_passwords_and_bad_scopes_are_each_reported(tmp_path, hashed):
+    path = write_users(tmp_path / "users.yaml",
+                       plain={"name": "P", "password": "demo", "role": "director", "municipalities": ["106"]},
+                       noscope={"name": "N", "password": hashed, "role": "director"},
+                       badrole={"name": "B", "password": hashed, "role": "superuser"},
+                       rector={"name": "R", "password": hashed, "role": "rector"},
+                       nowhere={"name": "W", "password": hashed, "role": "steering_group", "municipalities": ["999"]})
+    with pytest.raises(ConfigError) as caught:
+        accounts.load_config({}, {accounts.USERS_FILE_ENV: str(path), accounts.COOKIE_KEY_ENV: GOOD_KEY})
+    text = str(caught.value)
+    assert "user 'plain': password is not a bcrypt hash" in text and "hash-password" in text
+    assert "user 'noscope': a director needs `municipalities`" in text
+    assert "user 'badrole': role 'superuser'" in text
+    assert "user 'rector': a rector needs `school`" in text
+    assert "user 'nowhere': unknown municipality codes 999" in text
+
+
+def test_a_configured_but_missing_file_stops_the_app(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        accounts.load_config({"auth": {"users_file": str(tmp_path / "nope.yaml"), "cookie_key": GOOD_KEY}}, {})
+
+
+def test_pages_by_role():
+    assert accounts.pages_for("admin") == ["overview", "data"]
+    for role in ("director", "rector", "steering_group", "coordinator"):
+        assert accounts.pages_for(role) == ["overview"]
+        assert not accounts.may_open(role, "data")
+    assert not accounts.may_open("admin", "no-such-page")
+
+
+def test_cli_adds_users_with_hashed_passwords_only(tmp_path):
+    path = tmp_path / "users.yaml"
+    command = [sys.executable, "-m", "lasnaolo", "user", "add", "--file", str(path), "--username", "maija",
+               "--name", "Maija M", "--role", "director", "--municipality", "106"]
+    done = subprocess.run(command, input="a long secret\n", capture_output=True, text=True, check=True)
+    assert "saved user 'maija'" in done.stdout
+    stored = yaml.safe_load(path.read_text())["credentials"]["usernames"]["maija"]
+    assert bcrypt.checkpw(b"a long secret", stored["password"].encode()) and "a long secret" not in path.read_text()
+    config = accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert config.accounts["maija"].municipalities == ("106",)
+
+    refused = subprocess.run([*command[:-1], "999"], input="a long secret\n", capture_output=True, text=True)
+    assert refused.returncode == 2 and "unknown municipality codes 999" in refused.stderr
+    hashed = subprocess.run([sys.executable, "-m", "lasnaolo", "user", "hash-password"], input="another secret\n",
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert accounts.is_bcrypt_hash(hashed) and bcrypt.checkpw(b"another secret", hashed.encode())
