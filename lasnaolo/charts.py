@@ -1,0 +1,85 @@
+"""Altair chart builders. They take small, already aggregated and suppressed frames and return
+charts; numbers on axes and in tooltips follow the user's language (decimal comma in fi / sv).
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with the common forms of
+colour blindness, and each category keeps its colour in every chart.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from lasnaolo import contract, i18n
+
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+             "grey": "#7A7A7A"}
+CATEGORY_COLOURS = {"illness": OKABE_ITO["blue"], "authorised": OKABE_ITO["orange"],
+                    "unauthorised": OKABE_ITO["vermillion"]}
+TIER_COLOURS = {1: OKABE_ITO["sky"], 2: OKABE_ITO["orange"], 3: OKABE_ITO["vermillion"]}
+CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
+
+
+def percent_axis_labels(language: str) -> str:
+    """A Vega expression that writes axis values as 12,3 % (fi, sv) or 12.3% (en)."""
+    if language == "en":
+        return "format(datum.value, '.1f') + '%'"
+    return "replace(format(datum.value, '.1f'), '.', ',') + ' %'"
+
+
+def month_name(month_number: int, language: str) -> str:
+    return i18n.t(f"month.{month_number}", language)
+
+
+def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "absence_rate") -> alt.Chart:
+    """One line per school year over August..June, so a year is read against the same months
+    of earlier years. `monthly` has school_year, month and the metric."""
+    newest = monthly["school_year"].max()
+    frame = monthly.assign(
+        month_label=monthly["month"].map(lambda m: month_name(int(m[5:7]), language)),
+        series=monthly["school_year"].map(i18n.school_year),
+        value_text=monthly[metric].map(lambda v: i18n.percent(v, language)),
+    )
+    order = [month_name(m, language) for m in contract.SCHOOL_YEAR_MONTHS]
+    series = sorted(frame["series"].unique())
+    colours = [CURRENT_COLOUR if s == i18n.school_year(newest) else EARLIER_COLOUR for s in series]
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=alt.X("month_label:N", sort=order, title=i18n.t("overview.month", language)),
+            y=alt.Y(f"{metric}:Q", title=i18n.t(f"metric.{metric}", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("series:N", title=i18n.t("overview.series", language),
+                            scale=alt.Scale(domain=series, range=colours)),
+            strokeDash=alt.StrokeDash("series:N", legend=None,
+                                      scale=alt.Scale(domain=series, range=[[1, 0] if c == CURRENT_COLOUR else [5, 3] for c in colours])),
+            tooltip=[alt.Tooltip("series:N", title=i18n.t("overview.series", language)),
+                     alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
+                     alt.Tooltip("value_text:N", title=i18n.t(f"metric.{metric}", language))],
+        )
+        .properties(height=260)
+    )
+
+
+def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
+    """Horizontal bars of the tier shares; `shares` has tier (1-3) and share (percent)."""
+    frame = shares.assign(
+        label=shares["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
+        share_text=shares["share"].map(lambda v: i18n.percent(v, language)),
+    )
+    labels = [i18n.t(f"tier.{t}", language) for t in contract.TIERS]
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("share:Q", title=i18n.t("overview.share", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("label:N", legend=None,
+                            scale=alt.Scale(domain=labels, range=[TIER_COLOURS[t] for t in contract.TIERS])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("share_text:N", title=i18n.t("overview.share", language))],
+        )
+        .properties(height=140)
+    )

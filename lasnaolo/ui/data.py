@@ -1,0 +1,41 @@
+"""Cached, scoped reads for the pages. Every cache key holds the database URL and the scope (a
+frozen dataclass), so one user's figures are never served to another role or from another
+database; imports clear the caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from lasnaolo import queries, reports, store
+from lasnaolo.scope import Scope
+from lasnaolo.ui.shell import engine
+
+
+@st.cache_data(max_entries=256, ttl=900, show_spinner=False)
+def _cached(url: str, name: str, _read: Callable, scope: Scope, args: tuple):
+    # The key is (url, name, scope, args); the function itself is named by `name`.
+    return _read(engine(url), scope, *args)
+
+
+def _read(read: Callable, scope: Scope, *args):
+    return _cached(store.database_url(), f"{read.__module__}.{read.__qualname__}", read, scope, args)
+
+
+def school_years(scope: Scope) -> list[str]:
+    return _read(queries.school_years, scope)
+
+
+def overview(scope: Scope, school_year: str) -> reports.Overview:
+    return _read(reports.overview, scope, school_year)
+
+
+def schools(scope: Scope) -> pd.DataFrame:
+    return _read(queries.schools, scope)
+
+
+def clear_after_import() -> None:
+    """Every cached figure may have changed."""
+    st.cache_data.clear()

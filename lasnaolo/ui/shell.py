@@ -1,0 +1,156 @@
+"""The app's frame: configuration, login, language and the pages a role may open (used by app.py)."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from lasnaolo import accounts, bootstrap, i18n, queries, reference, store
+from lasnaolo.accounts import Account, AuthConfig
+from lasnaolo.scope import Scope
+from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
+
+PAGE_FILES = {"overview": "pages/overview.py", "data": "pages/data.py"}
+PAGE_ICONS = {"overview": ":material/dashboard:", "data": ":material/upload_file:"}
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str):
+    """One engine per database URL and server process. The embedded default database gets the
+    demo data on first run; a configured database is only migrated, never filled with demo data."""
+    eng = store.make_engine(url)
+    with_demo = "LASNAOLO_DB_URL" not in os.environ or os.environ.get("LASNAOLO_DEMO_DATA") == "1"
+    bootstrap.ensure_database(eng, with_demo=with_demo)
+    return eng
+
+
+def current_engine():
+    return engine(store.database_url())
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets.toml at all: demo mode unless the environment configures users
+        return {}
+
+
+def auth_config() -> AuthConfig:
+    """The account configuration; a wrong one stops the app here with the reasons."""
+    try:
+        config = accounts.load_config(_secrets(), os.environ)
+    except accounts.ConfigError as error:
+        st.error(t("app.config_error"))
+        st.code("\n".join(f"- {m}" for m in error.messages), language=None)
+        st.stop()
+    if config is None:
+        config = accounts.demo_config(_demo_rector_school())
+    return config
+
+
+def _demo_rector_school() -> str | None:
+    schools = queries.schools(current_engine(), Scope("director", municipality_codes=frozenset({accounts.DEMO_MUNICIPALITY})))
+    if schools.empty:
+        return None
+    upper = schools[schools["school_type"] == "comprehensive"]
+    return str((upper if not upper.empty else schools)["school_id"].iloc[0])
+
+
+def authenticator(config: AuthConfig) -> stauth.Authenticate:
+    return stauth.Authenticate(config.credentials, config.cookie_name, config.cookie_key,
+                               config.cookie_expiry_days, auto_hash=False)
+
+
+def _remember_language() -> None:
+    st.session_state[LANGUAGE_KEY] = st.session_state["language_choice"]
+
+
+def language_selector() -> str:
+    """The sidebar's language choice, remembered for the session in a key of its own (a widget's
+    state may be dropped when the page changes; the choice must not be)."""
+    # The label names itself in every language, so a user who cannot read the current one finds it.
+    label = " / ".join(i18n.t("app.language", code) for code in i18n.LANGUAGES)
+    st.sidebar.selectbox(
+        label, i18n.LANGUAGES, index=i18n.LANGUAGES.index(language()),
+        format_func=lambda code: i18n.LANGUAGE_NAMES[code], key="language_choice", on_change=_remember_language,
+    )
+    return language()
+
+
+def signed_in_account(config: AuthConfig, auth: stauth.Authenticate) -> Account | None:
+    """The signed-in account, or None before login. A login whose user has no account entry
+    (e.g. removed from the file while signed in) gets a message and a sign-out button only."""
+    if not st.session_state.get("authentication_status"):
+        st.session_state.pop(ACCOUNT_KEY, None)
+        return None
+    account = config.accounts.get(st.session_state.get("username") or "")
+    if account is None:
+        st.session_state.pop(ACCOUNT_KEY, None)
+        st.error(t("app.unknown_user"))
+        auth.logout(t("login.logout"), location="main", key="logout_unknown")
+        st.stop()
+    st.session_state[ACCOUNT_KEY] = account
+    return account
+
+
+def _login_page(auth: stauth.Authenticate, config: AuthConfig) -> None:
+    st.title(t("app.title"))
+    st.caption(t("app.tagline"))
+    fields = {"Form name": t("login.form"), "Username": t("login.username"),
+              "Password": t("login.password"), "Login": t("login.submit")}
+    auth.login(location="main", fields=fields, key="login")
+    if st.session_state.get("authentication_status"):
+        st.rerun()
+    if st.session_state.get("authentication_status") is False:
+        st.error(t("login.failed"))
+    if config.demo_mode:
+        st.info(t("app.demo_accounts"))
+
+
+def login_navigation(auth: stauth.Authenticate, config: AuthConfig):
+    """Before login the only routable page is the login form, whatever URL was typed."""
+    return st.navigation([st.Page(partial(_login_page, auth, config), title=t("login.form"),
+                                  url_path="login", default=True)], position="hidden")
+
+
+def scope_text(account: Account) -> str:
+    lang = language()
+    if account.role == "admin":
+        return t("scope.everything")
+    if account.role == "rector":
+        schools = queries.schools(current_engine(), account.scope())
+        name = schools["school_name"].iloc[0] if not schools.empty else account.school or "?"
+        return t("scope.school", name=name)
+    parts = []
+    if account.municipalities:
+        names = ", ".join(reference.municipality_name(m, "sv" if lang == "sv" else "fi") for m in account.municipalities)
+        parts.append(t("scope.municipalities", names=names))
+    if account.regions:
+        regions = reference.regions().set_index("region_code")
+        column = "name_sv" if lang == "sv" else "name_fi"
+        parts.append(t("scope.regions", names=", ".join(str(regions.at[r, column]) for r in account.regions)))
+    text = "; ".join(parts)
+    return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text
+
+
+def sidebar(account: Account, auth: stauth.Authenticate) -> None:
+    st.sidebar.markdown(t("app.signed_in_as", name=account.name, role=t(f"role.{account.role}")))
+    st.sidebar.caption(t("app.scope", scope=scope_text(account)))
+    auth.logout(t("login.logout"), location="sidebar", key="logout")
+
+
+def demo_banner(config: AuthConfig) -> None:
+    if config.demo_mode:
+        st.warning(t("app.demo_banner"), icon=":material/science:")
+
+
+def navigation(account: Account):
+    """Only the pages this role may open are routable: a typed URL to any other finds nothing."""
+    pages = [
+        st.Page(PAGE_FILES[name], title=t(f"page.{name}"), icon=PAGE_ICONS[name], url_path=name, default=(i == 0))
+        for i, name in enumerate(accounts.pages_for(account.role))
+    ]
+    return st.navigation(pages)

@@ -1,0 +1,76 @@
+"""The data page's upload flow: check (a dry run of the one importer), preview, confirm, import."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from lasnaolo import importer
+from lasnaolo.ui.data import clear_after_import
+from lasnaolo.ui.session import language, t
+
+MAX_PROBLEM_ROWS = 1000
+STATE_KEY = "upload_check"
+
+
+def problems_table(rejected: importer.ImportRejected) -> pd.DataFrame:
+    lang = language()
+    rows = [(p.file, p.row, p.column, p.value, p.reason_in(lang)) for p in rejected.problems.items[:MAX_PROBLEM_ROWS]]
+    columns = [t(f"data.col.{c}") for c in ("file", "row", "column", "value", "reason")]
+    return pd.DataFrame(rows, columns=columns).astype({columns[1]: "Int64"})
+
+
+def summary_table(summary: importer.ImportSummary) -> pd.DataFrame:
+    rows = [(f.file_name, f.kind, f.rows_in_file, f.inserted, f.replaced, f.unchanged) for f in summary.files]
+    return pd.DataFrame(rows, columns=[t(f"data.col.{c}") for c in ("file", "kind", "rows", "new", "replaced", "unchanged")])
+
+
+def _fingerprint(files: list[tuple[str, bytes]], replace: bool) -> str:
+    digest = hashlib.sha256(str(replace).encode())
+    for name, content in files:
+        digest.update(name.encode() + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def upload_flow(engine, username: str) -> None:
+    uploads = st.file_uploader(t("data.upload"), type=["csv", "txt"], accept_multiple_files=True)
+    replace = st.checkbox(t("data.replace"))
+    files = [(u.name, u.getvalue()) for u in uploads or []]
+    if not files:
+        return
+    fingerprint = _fingerprint(files, replace)
+    if st.button(t("data.check"), type="secondary"):
+        with st.spinner(t("data.checking")):
+            try:
+                outcome = importer.import_files(engine, files, replace=replace, dry_run=True)
+            except importer.ImportRejected as rejected:
+                outcome = rejected
+        st.session_state[STATE_KEY] = (fingerprint, outcome)
+    checked = st.session_state.get(STATE_KEY)
+    if not checked or checked[0] != fingerprint:
+        return  # the files changed since the check: nothing stale is shown or imported
+    outcome = checked[1]
+    if isinstance(outcome, importer.ImportRejected):
+        st.error(t("data.rejected", count=outcome.problems.total))
+        st.dataframe(problems_table(outcome), hide_index=True, width="stretch")
+        if outcome.problems.total > MAX_PROBLEM_ROWS:
+            st.caption(t("data.more_problems", count=outcome.problems.total - MAX_PROBLEM_ROWS))
+        return
+    st.success(t("data.preview"))
+    st.dataframe(summary_table(outcome), hide_index=True, width="stretch")
+    if not any(f.inserted or f.replaced for f in outcome.files):
+        st.info(t("data.nothing_new"))
+        return
+    if st.button(t("data.confirm"), type="primary"):
+        bar = st.progress(0.0, text=t("data.importing"))
+        try:
+            summary = importer.import_files(engine, files, replace=replace, imported_by=username,
+                                            progress=lambda step, fraction: bar.progress(fraction, text=step))
+        except importer.ImportRejected as rejected:  # the database changed between check and import
+            st.session_state[STATE_KEY] = (fingerprint, rejected)
+            st.rerun()
+        st.session_state.pop(STATE_KEY, None)
+        clear_after_import()
+        st.success(t("data.imported", summary=summary.one_line()))

@@ -1,0 +1,46 @@
+"""Shared screen pieces: headline figures, charts with their text alternative, formatted tables."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lasnaolo import i18n
+from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.metrics import Change
+from lasnaolo.reports import UnitReport
+from lasnaolo.ui.session import language, t
+
+
+def headline(report: UnitReport, metrics: list[str]) -> None:
+    """One metric card per figure: this year to date, the change against the same point last
+    year (a rise in absence is shown red), and whether the change is larger than chance."""
+    lang = language()
+    changes = {c.metric: c for c in report.changes}
+    for column, metric in zip(st.columns(len(metrics)), metrics):
+        value = getattr(report.figures, metric)
+        change: Change | None = changes.get(metric)
+        with column:
+            if value is None:
+                st.metric(t(f"metric.{metric}"), t("metric.suppressed", n=SuppressionPolicy().min_pupils))
+                continue
+            delta = None if change is None or change.difference is None else i18n.points(change.difference, lang)
+            st.metric(t(f"metric.{metric}"), i18n.percent(value, lang), delta=delta, delta_color="inverse")
+            if change is not None and change.previous is not None:
+                verdict = t("overview.change_real") if change.larger_than_chance else t("overview.change_chance")
+                st.caption(t("overview.vs_last_year", previous=i18n.percent(change.previous, lang)) + " " + verdict)
+
+
+def chart_with_table(chart: alt.Chart, table: pd.DataFrame) -> None:
+    """The chart, and the same numbers as a table: the text alternative for screen readers and
+    for anyone who wants the exact figures."""
+    st.altair_chart(chart, width="stretch")
+    with st.expander(t("overview.table_caption")):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def percent_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A copy with the given columns written as localised percentages (text)."""
+    lang = language()
+    return frame.assign(**{c: frame[c].map(lambda v: i18n.percent(v, lang)) for c in columns})

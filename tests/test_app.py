@@ -1,0 +1,225 @@
+"""The app through Streamlit's AppTest: login, role × page, typed URLs, languages, the data page,
+and configuration errors. The database is a real SQLite file; nothing is mocked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from lasnaolo import accounts, importer, queries, store
+from lasnaolo.scope import Scope
+
+from helpers import ABSENCES, SCHOOLS, files, snapshot
+
+ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
+           "koordinaattori": "coordinator"}
+TIMEOUT = 60
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_files, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'lasnaolo.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    return url
+
+
+@pytest.fixture
+def app_env(monkeypatch, demo_db):
+    for name in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV, "LASNAOLO_DEMO_DATA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LASNAOLO_DB_URL", demo_db)
+    return demo_db
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def login(username: str, password: str = "demo", at: AppTest | None = None) -> AppTest:
+    at = at or start()
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def visible_text(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [str(e.label) for e in at.get("file_uploader")]
+    return "\n".join(parts)
+
+
+def routable(at: AppTest, page_file: str) -> bool:
+    """Whether the router registered the page for this session (AppTest only switches to those)."""
+    try:
+        at.switch_page(page_file)
+    except ValueError:
+        return False
+    return True
+
+
+def test_before_login_only_the_login_form_is_routable(app_env):
+    at = start()
+    assert [t.label for t in at.text_input] == ["Käyttäjätunnus", "Salasana"]
+    assert "Esittelytila" in at.warning[0].value and "rehtori" in visible_text(at)
+    assert not at.metric and not routable(at, "pages/overview.py") and not routable(at, "pages/data.py")
+
+
+def test_wrong_password_is_refused(app_env):
+    at = login("johtaja", "wrong")
+    assert "Väärä käyttäjätunnus tai salasana." in [e.value for e in at.error]
+    assert not at.metric and not routable(at, "pages/overview.py")
+
+
+@pytest.mark.parametrize("username", list(ROLE_OF))
+def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
+    at = login(username)
+    role = ROLE_OF[username]
+    text = visible_text(at)
+    assert at.title[0].value.startswith("Yleiskuva: ")
+    assert [m.label for m in at.metric] == ["Poissaoloprosentti", "Oppilaat tasoilla 2–3", "Luvattomat poissaolot"]
+    assert all(m.value.endswith("\u00a0%") and "," in m.value for m in at.metric)  # 3,9 %: decimal comma
+    assert "Esittelytila" in text and "Tiedot 30.6.2025 asti" in text
+    for page in ("overview", "data"):
+        assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
+
+
+def test_scope_decides_what_the_overview_counts(app_env):
+    director, admin = login("johtaja"), login("admin")
+    assert director.title[0].value == "Yleiskuva: kunnat: Hyvinkää"
+    assert admin.title[0].value == "Yleiskuva: kaikki aineisto"
+    assert director.metric[0].value != admin.metric[0].value
+
+
+def test_a_coordinator_sees_no_school_name(app_env):
+    at = login("koordinaattori")
+    text = visible_text(at)
+    assert "(anonymisoitu)" in text
+    names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
+    assert not [n for n in names if n in text]
+
+
+def test_language_switch_is_remembered_across_pages(app_env):
+    at = login("admin")
+    at.selectbox(key="language_choice").select("sv").run()
+    assert at.title[0].value == "Översikt: alla data"
+    assert [m.label for m in at.metric][0] == "Frånvaroprocent"
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "Datahantering"
+
+
+def test_language_chosen_before_login_holds_after_it(app_env):
+    at = start()
+    at.selectbox(key="language_choice").select("en").run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    at = login("johtaja", at=at)
+    assert at.title[0].value == "Overview: municipalities: Hyvinkää"
+    assert [m.label for m in at.metric] == ["Absence rate", "Pupils in tiers 2–3", "Unauthorised absence"]
+    assert all(m.value.endswith("%") and "." in m.value for m in at.metric)  # 3.9%: decimal point
+
+
+@pytest.mark.parametrize("username", ["johtaja", "rehtori", "ohjausryhma", "koordinaattori"])
+def test_a_forbidden_page_run_directly_shows_nothing_of_itself(app_env, username):
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=TIMEOUT)
+    at.session_state["lasnaolo_account"] = accounts.demo_accounts("00000")[username]
+    at.run()
+    assert [e.value for e in at.error] == ["Sinulla ei ole oikeutta tähän näkymään."]
+    assert not at.title and not at.get("file_uploader") and not at.dataframe
+
+
+def test_a_page_run_without_login_shows_nothing_of_itself(app_env):
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert [e.value for e in at.error] == ["Sinulla ei ole oikeutta tähän näkymään."] and not at.metric
+
+
+@pytest.fixture
+def empty_db(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'upload.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    monkeypatch.setenv("LASNAOLO_DB_URL", url)
+    for name in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV, "LASNAOLO_DEMO_DATA"):
+        monkeypatch.delenv(name, raising=False)
+    return engine
+
+
+def admin_on_data_page() -> AppTest:
+    at = login("admin")
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "Aineiston hallinta"
+    return at
+
+
+def test_upload_checks_previews_and_imports_only_on_confirmation(empty_db):
+    at = admin_on_data_page()
+    at.get("file_uploader")[0].set_value([(name, content, "text/csv") for name, content in files()]).run()
+    [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
+    check.click().run()
+    assert "Tiedostot ovat kunnossa" in visible_text(at)
+    preview = at.dataframe[0].value
+    assert preview.set_index("Tiedosto")["Uusia"].to_dict() == {"schools.csv": 2, "absences.csv": 4, "wellbeing.csv": 2, "measures.csv": 2}
+    assert snapshot(empty_db)["absence"] == []  # checked, not yet written
+    [confirm] = [b for b in at.button if b.label == "Tuo tiedot tietokantaan"]
+    confirm.click().run()
+    assert not at.exception
+    assert "Tuonti valmis" in visible_text(at)
+    stored = snapshot(empty_db)
+    assert len(stored["absence"]) == 4 and len(stored["import_log"]) == 4
+    assert {row[2] for row in stored["import_log"]} == {"admin"}
+
+
+def test_a_bad_upload_is_explained_in_the_users_language_and_nothing_is_written(empty_db):
+    at = admin_on_data_page()
+    bad = ABSENCES.replace(",20,1680,", ",-20,1680,")
+    before = snapshot(empty_db)
+    at.get("file_uploader")[0].set_value([("schools.csv", SCHOOLS.encode(), "text/csv"),
+                                          ("absences.csv", bad.encode(), "text/csv")]).run()
+    [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
+    check.click().run()
+    assert "1 ongelmaa – mitään ei tallennettu" in visible_text(at)
+    problems = at.dataframe[0].value
+    assert problems.iloc[0].to_dict() == {"Tiedosto": "absences.csv", "Rivi": 2, "Sarake": "pupils", "Arvo": "-20",
+                                          "Syy": "ei saa olla negatiivinen"}
+    assert not [b for b in at.button if b.label == "Tuo tiedot tietokantaan"]
+    assert snapshot(empty_db) == before
+
+
+def write_account_file(path, password_hash: str) -> str:
+    users = {"maija": {"name": "Maija Meikäläinen", "password": password_hash, "role": "director",
+                       "municipalities": ["106"]}}
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}), encoding="utf-8")
+    return str(path)
+
+
+def test_outside_demo_mode_a_bad_configuration_stops_the_app(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv(accounts.USERS_FILE_ENV, write_account_file(tmp_path / "users.yaml", "plain-text"))
+    at = start()
+    text = visible_text(at)
+    assert "Läsnäoloa ei voi käynnistää" in text
+    assert "cookie key is missing" in text and "password is not a bcrypt hash" in text
+    assert not at.text_input and not at.metric
+
+
+def test_outside_demo_mode_configured_users_sign_in_without_demo_banner(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv(accounts.USERS_FILE_ENV, write_account_file(tmp_path / "users.yaml", accounts.hash_password("s3cret-pass")))
+    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, "x" * 48)
+    assert "Esittelytila" not in visible_text(start())
+    assert login("admin").metric == []  # demo accounts do not exist here
+    at = login("maija", "s3cret-pass")
+    assert at.title[0].value == "Yleiskuva: kunnat: Hyvinkää" and "Esittelytila" not in visible_text(at)
