@@ -10,11 +10,12 @@ st.set_page_config(page_title="Läsnäolo", page_icon=":material/school:", layou
 shell.language_selector()
 config = shell.auth_config()
 auth = shell.authenticator(config)
-account = shell.signed_in_account(config, auth)
+shell.sign_out_if_asked(auth)
 shell.demo_banner(config)
+account = shell.sign_in(auth, config)
 
 if account is None:
-    shell.login_navigation(auth, config).run()
+    shell.login_navigation().run()
 else:
-    shell.sidebar(account, auth)
+    shell.sidebar(account)
     shell.navigation(account).run()

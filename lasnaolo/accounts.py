@@ -101,11 +101,11 @@ def demo_accounts(rector_school: str | None) -> dict[str, Account]:
     return {
         a.username: a
         for a in (
-            Account("admin", "Ylläpitäjä (demo)", "admin"),
-            Account("johtaja", "Opetustoimen johtaja (demo)", "director", municipalities=(DEMO_MUNICIPALITY,)),
-            Account("rehtori", "Rehtori (demo)", "rector", municipalities=(DEMO_MUNICIPALITY,), school=rector_school),
-            Account("ohjausryhma", "Ohjausryhmä (demo)", "steering_group", municipalities=(DEMO_MUNICIPALITY,)),
-            Account("koordinaattori", "Koordinaattori (demo)", "coordinator", municipalities=SKY_PILOT_MUNICIPALITIES),
+            Account("admin", "Aino Ylläpito", "admin"),
+            Account("johtaja", "Juhani Johtaja", "director", municipalities=(DEMO_MUNICIPALITY,)),
+            Account("rehtori", "Riitta Rehtori", "rector", municipalities=(DEMO_MUNICIPALITY,), school=rector_school),
+            Account("ohjausryhma", "Olli Ohjaaja", "steering_group", municipalities=(DEMO_MUNICIPALITY,)),
+            Account("koordinaattori", "Kaisa Koordinaattori", "coordinator", municipalities=SKY_PILOT_MUNICIPALITIES),
         )
     }
 

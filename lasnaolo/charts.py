@@ -53,7 +53,8 @@ def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "abs
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("series:N", title=i18n.t("overview.series", language),
                             scale=alt.Scale(domain=series, range=colours)),
-            strokeDash=alt.StrokeDash("series:N", legend=None,
+            # Dashes as well as colours, so the years differ without colour vision too.
+            strokeDash=alt.StrokeDash("series:N", title=i18n.t("overview.series", language),
                                       scale=alt.Scale(domain=series, range=[[1, 0] if c == CURRENT_COLOUR else [5, 3] for c in colours])),
             tooltip=[alt.Tooltip("series:N", title=i18n.t("overview.series", language)),
                      alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
@@ -83,3 +84,28 @@ def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
         )
         .properties(height=140)
     )
+
+
+# Text alternatives: the same numbers as the charts, as tables in the user's language.
+
+def seasonal_rate_table(monthly: pd.DataFrame, language: str, metric: str = "absence_rate") -> pd.DataFrame:
+    ordered = monthly.sort_values(["school_year", "month"])
+    return pd.DataFrame({
+        i18n.t("overview.series", language): ordered["school_year"].map(i18n.school_year),
+        i18n.t("overview.month", language): ordered["month"].map(lambda m: i18n.month(m, language)),
+        i18n.t(f"metric.{metric}", language): ordered[metric].map(lambda v: i18n.percent(v, language)),
+    })
+
+
+def tier_table(shares: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "": shares["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
+        i18n.t("overview.share", language): shares["share"].map(lambda v: i18n.percent(v, language)),
+    })
+
+
+def tier_shares(figures) -> pd.DataFrame:
+    """tier, share for the tiers whose share is not withheld (from KeyFigures)."""
+    shares = pd.DataFrame({"tier": list(contract.TIERS),
+                           "share": [getattr(figures, f"tier{t}_share") for t in contract.TIERS]})
+    return shares.dropna().reset_index(drop=True)

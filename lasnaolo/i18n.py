@@ -7,7 +7,8 @@ side, so a missing translation is visible in review and caught by a test. Finnis
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from functools import lru_cache
 from importlib import resources
 
@@ -66,6 +67,19 @@ def day(value: date, language: str = DEFAULT_LANGUAGE) -> str:
     if language == "en":
         return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
     return f"{value.day}.{value.month}.{value.year}"
+
+
+FINNISH_TIME = ZoneInfo("Europe/Helsinki")
+
+
+def timestamp(value: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """A moment in Finnish time: '23.11.2026 19.27' (fi: a dot between hours and minutes),
+    '23.11.2026 19:27' (sv), '23 Nov 2026 19:27' (en). Naive values are taken as UTC, as stored."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(FINNISH_TIME)
+    clock = f"{local:%H.%M}" if language == "fi" else f"{local:%H:%M}"
+    return f"{day(local.date(), language)} {clock}"
 
 
 def month(value: str, language: str = DEFAULT_LANGUAGE) -> str:

@@ -23,7 +23,7 @@ st.download_button(t("data.download_current"), lambda: export.stored_data_zip(ct
 
 st.subheader(t("data.log"))
 log = queries.import_log(ctx.engine, ctx.scope)
-log["imported_at"] = log["imported_at"].map(lambda d: f"{i18n.day(d.date(), ctx.language)} {d:%H:%M}")
+log["imported_at"] = log["imported_at"].map(lambda moment: i18n.timestamp(moment, ctx.language))
 st.dataframe(log.rename(columns={"imported_at": t("data.col.when"), "imported_by": t("data.col.by"),
                                  "file_name": t("data.col.file"), "file_kind": t("data.col.kind"),
                                  "rows_in_file": t("data.col.rows"), "rows_inserted": t("data.col.new"),

@@ -1,5 +1,8 @@
 """The app through Streamlit's AppTest: login, role × page, typed URLs, languages, the data page,
-and configuration errors. The database is a real SQLite file; nothing is mocked."""
+and configuration errors. The database is a real SQLite file; nothing is mocked.
+
+AppTest reruns only the page script after a widget on a file page is used (the entrypoint does
+not run again), so sign-out, which app.py handles, is tested in the browser (test_browser.py)."""
 
 from __future__ import annotations
 
@@ -223,3 +226,14 @@ def test_outside_demo_mode_configured_users_sign_in_without_demo_banner(app_env,
     assert login("admin").metric == []  # demo accounts do not exist here
     at = login("maija", "s3cret-pass")
     assert at.title[0].value == "Yleiskuva: kunnat: Hyvinkää" and "Esittelytila" not in visible_text(at)
+
+
+
+def test_overview_names_the_schools_whose_latest_month_is_missing(empty_db):
+    importer.import_files(empty_db, files())
+    at = login("admin")
+    text = visible_text(at)
+    assert "Tiedot 31.10.2024 asti (lukuvuosi 2024–2025)." in text
+    assert "Kouluja, joilta puuttuu viimeisimmän kuukauden (10/2024) tiedot: 1" in text
+    table = at.dataframe[-1].value
+    assert table.to_dict("records") == [{"Koulu": "Testskola B", "Viimeisin kuukausi": "9/2024"}]

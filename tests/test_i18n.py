@@ -84,6 +84,11 @@ def test_numbers_dates_and_school_years():
     assert i18n.school_year("2024-2025") == "2024–2025"
     assert i18n.points(-0.44, "fi") == "\u22120,4" and i18n.points(1.25, "en") == "+1.2"
     assert i18n.percent(None) == "–" and i18n.percent(float("nan")) == "–"
+    from datetime import datetime
+
+    stored = datetime(2026, 11, 23, 17, 27)  # UTC, as the import log stores it
+    assert i18n.timestamp(stored, "fi") == "23.11.2026 19.27"
+    assert i18n.timestamp(datetime(2026, 7, 1, 9, 5), "sv") == "1.7.2026 12:05"  # summer time: UTC+3
 
 
 def test_t_fills_placeholders_and_falls_back_to_finnish_for_unknown_languages():

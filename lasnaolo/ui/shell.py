@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import partial
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -13,6 +12,7 @@ from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
+SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
 PAGE_FILES = {"overview": "pages/overview.py", "data": "pages/data.py"}
 PAGE_ICONS = {"overview": ":material/dashboard:", "data": ":material/upload_file:"}
 
@@ -80,14 +80,41 @@ def language_selector() -> str:
     return language()
 
 
-def signed_in_account(config: AuthConfig, auth: stauth.Authenticate) -> Account | None:
-    """The signed-in account, or None before login. A login whose user has no account entry
-    (e.g. removed from the file while signed in) gets a message and a sign-out button only."""
+def _login_form(auth: stauth.Authenticate, config: AuthConfig) -> bool:
+    """Our own localised form; the credential check is streamlit-authenticator's. True on success."""
+    st.title(t("app.title"))
+    st.caption(t("app.tagline"))
+    with st.form("login"):
+        st.subheader(t("login.form"))
+        username = st.text_input(t("login.username"), autocomplete="username")
+        password = st.text_input(t("login.password"), type="password", autocomplete="current-password")
+        submitted = st.form_submit_button(t("login.submit"))
+    if submitted and auth.authentication_controller.login(username, password):
+        return True
+    if submitted:
+        st.error(t("login.failed"))
+    if config.demo_mode:
+        st.info(t("app.demo_accounts"))
+    return False
+
+
+def sign_in(auth: stauth.Authenticate, config: AuthConfig) -> Account | None:
+    """The signed-in account, or None with the login form shown.
+
+    A valid re-authentication cookie signs in without the form. The form lives in a placeholder
+    that is emptied on success, and the cookie is set outside it, so the first page renders in
+    the same run as the login and the cookie still reaches the browser."""
+    auth.login(location="unrendered")  # the cookie check
     if not st.session_state.get("authentication_status"):
-        st.session_state.pop(ACCOUNT_KEY, None)
-        return None
+        form = st.empty()
+        with form.container():
+            if not _login_form(auth, config):
+                st.session_state.pop(ACCOUNT_KEY, None)
+                return None
+        form.empty()
+        auth.cookie_controller.set_cookie()
     account = config.accounts.get(st.session_state.get("username") or "")
-    if account is None:
+    if account is None:  # e.g. removed from the account file while signed in
         st.session_state.pop(ACCOUNT_KEY, None)
         st.error(t("app.unknown_user"))
         auth.logout(t("login.logout"), location="main", key="logout_unknown")
@@ -96,24 +123,16 @@ def signed_in_account(config: AuthConfig, auth: stauth.Authenticate) -> Account 
     return account
 
 
-def _login_page(auth: stauth.Authenticate, config: AuthConfig) -> None:
-    st.title(t("app.title"))
-    st.caption(t("app.tagline"))
-    fields = {"Form name": t("login.form"), "Username": t("login.username"),
-              "Password": t("login.password"), "Login": t("login.submit")}
-    auth.login(location="main", fields=fields, key="login")
-    if st.session_state.get("authentication_status"):
-        st.rerun()
-    if st.session_state.get("authentication_status") is False:
-        st.error(t("login.failed"))
-    if config.demo_mode:
-        st.info(t("app.demo_accounts"))
+def _nothing_before_login() -> None:
+    """Before login every path shows only the form; no page runs."""
 
 
-def login_navigation(auth: stauth.Authenticate, config: AuthConfig):
-    """Before login the only routable page is the login form, whatever URL was typed."""
-    return st.navigation([st.Page(partial(_login_page, auth, config), title=t("login.form"),
-                                  url_path="login", default=True)], position="hidden")
+def login_navigation():
+    """Before login every known path is routed to nothing but the login form, so a typed or
+    bookmarked URL keeps its path: after a cookie re-login it opens that page if the role may."""
+    paths = ["login", *PAGE_FILES]
+    return st.navigation([st.Page(_nothing_before_login, title=t("login.form"), url_path=path, default=(i == 0))
+                          for i, path in enumerate(paths)], position="hidden")
 
 
 def scope_text(account: Account) -> str:
@@ -136,10 +155,17 @@ def scope_text(account: Account) -> str:
     return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text
 
 
-def sidebar(account: Account, auth: stauth.Authenticate) -> None:
+def sign_out_if_asked(auth: stauth.Authenticate) -> None:
+    """The sign-out button's click is handled at the top of the next run, before anything is
+    shown, so that run already shows the login form and deletes the re-login cookie."""
+    if st.session_state.get(SIGN_OUT_KEY):
+        auth.logout(location="unrendered")
+
+
+def sidebar(account: Account) -> None:
     st.sidebar.markdown(t("app.signed_in_as", name=account.name, role=t(f"role.{account.role}")))
     st.sidebar.caption(t("app.scope", scope=scope_text(account)))
-    auth.logout(t("login.logout"), location="sidebar", key="logout")
+    st.sidebar.button(t("login.logout"), key=SIGN_OUT_KEY)
 
 
 def demo_banner(config: AuthConfig) -> None:

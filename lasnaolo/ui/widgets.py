@@ -38,9 +38,3 @@ def chart_with_table(chart: alt.Chart, table: pd.DataFrame) -> None:
     st.altair_chart(chart, width="stretch")
     with st.expander(t("overview.table_caption")):
         st.dataframe(table, hide_index=True, width="stretch")
-
-
-def percent_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """A copy with the given columns written as localised percentages (text)."""
-    lang = language()
-    return frame.assign(**{c: frame[c].map(lambda v: i18n.percent(v, lang)) for c in columns})

@@ -1,0 +1,176 @@
+"""End to end in a real headless Chromium against a real `streamlit run` server: login through
+the real form, each role's pages, typed URLs to forbidden pages, logout. Screenshots of every
+page go to test-artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lasnaolo import accounts
+from lasnaolo.pgserver import free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("LASNAOLO_CHROMIUM", "/usr/bin/chromium")
+# Flags that keep Chromium from reaching out to the network on its own (closed network here).
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
+           "koordinaattori": "coordinator"}
+PAGE_HEADINGS = {"overview": "Yleiskuva", "data": "Aineiston hallinta"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real server on a free port with a fresh database that the app fills with demo data."""
+    folder = tmp_path_factory.mktemp("server")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV)}
+    env |= {"LASNAOLO_DB_URL": f"sqlite:///{folder / 'lasnaolo.db'}", "LASNAOLO_DEMO_DATA": "1"}
+    log = open(folder / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"streamlit did not start: {(folder / 'server.log').read_text()}")
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("LASNAOLO_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required (LASNAOLO_REQUIRE_BROWSER=1) but {CHROMIUM} does not exist")
+        pytest.skip(f"no Chromium at {CHROMIUM} (tests/run.sh installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+    yield context.new_page()
+    context.close()
+
+
+def settle(page) -> None:
+    """Wait until the script run has finished (Streamlit shows a status widget while running)."""
+    page.wait_for_load_state("networkidle")
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
+def click_until(page, button, appears, tries: int = 3) -> None:
+    """Click, and click again if a rerun started by a component (the cookie manager) swallowed
+    the click, as a person would."""
+    for _ in range(tries):
+        settle(page)
+        if button.count():
+            button.click()
+        try:
+            appears.wait_for(timeout=10_000)
+            settle(page)
+            return
+        except Exception:
+            continue
+    pytest.fail("the click never took effect")
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(base + "/")
+    # The cookie manager component reruns the script once it has loaded, which clears the inputs.
+    page.locator('iframe[title*="CookieManager"]').first.wait_for(state="attached", timeout=30_000)
+    for _ in range(3):
+        page.get_by_label("Käyttäjätunnus").wait_for(timeout=30_000)
+        settle(page)
+        page.get_by_label("Käyttäjätunnus").fill(username)
+        page.get_by_label("Salasana").fill("demo")
+        page.get_by_role("button", name="Kirjaudu").click()
+        try:
+            page.get_by_role("heading", name=re.compile("^Yleiskuva")).wait_for(timeout=15_000)
+            settle(page)
+            return
+        except Exception:
+            continue
+    pytest.fail(f"could not log in as {username}")
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def accounts_title(page_name: str) -> str:
+    from lasnaolo import i18n
+
+    return i18n.t(f"page.{page_name}", "fi")
+
+
+def no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("username", list(ROLE_OF))
+def test_each_role_opens_its_pages_and_typed_urls_to_others_show_nothing(server, page, username):
+    role = ROLE_OF[username]
+    login(page, server, username)
+    allowed = accounts.pages_for(role)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    # The sidebar lists exactly the allowed pages (Streamlit hides the list when there is one).
+    assert (links.count() if len(allowed) > 1 else 0) == (len(allowed) if len(allowed) > 1 else 0)
+    for name, heading in PAGE_HEADINGS.items():
+        if name in allowed:
+            if len(allowed) > 1:
+                links.filter(has_text=accounts_title(name)).click()
+            settle(page)
+            page.get_by_role("heading", name=re.compile(f"^{heading}")).wait_for(timeout=30_000)
+            page.get_by_text("Esittelytila").first.wait_for(timeout=30_000)  # the demo banner on every page
+            no_exception(page)
+            shot(page, f"{username}-{name}")
+        else:
+            page.goto(f"{server}/{name}")  # typed by hand
+            settle(page)
+            page.get_by_role("heading", name=re.compile("^Yleiskuva")).wait_for(timeout=30_000)
+            assert page.get_by_role("heading", name=re.compile(f"^{heading}")).count() == 0
+            assert page.locator('[data-testid="stFileUploader"]').count() == 0
+            no_exception(page)
+            shot(page, f"{username}-{name}-typed-url")
+
+
+def test_after_logout_no_page_is_reachable(server, page, browser):
+    login(page, server, "admin")
+    click_until(page, page.get_by_role("button", name="Kirjaudu ulos"), page.get_by_label("Käyttäjätunnus"))
+    assert not [c for c in page.context.cookies() if c["name"] == "lasnaolo_auth"]  # no silent re-login
+    for name, heading in PAGE_HEADINGS.items():
+        page.goto(f"{server}/{name}")
+        settle(page)
+        page.get_by_label("Käyttäjätunnus").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name=re.compile(f"^{heading}")).count() == 0
+        assert page.locator('[data-testid="stMetric"]').count() == 0
