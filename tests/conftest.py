@@ -26,15 +26,20 @@ def postgres_server():
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    """A fresh, migrated database of each kind."""
+def migrated_engine(request, folder: Path):
+    """A fresh, migrated database of the kind the fixture's param names."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+        url = f"sqlite:///{folder / 'lasnaolo.db'}"
     else:
         url = request.getfixturevalue("postgres_server").new_database()
     eng = store.make_engine(url)
     store.init_database(eng)
+    return eng
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    eng = migrated_engine(request, tmp_path)
     yield eng
     eng.dispose()
 
@@ -56,12 +61,7 @@ def demo_engine(request, demo_files, tmp_path_factory):
     """A database of each kind holding the demo data set (read-only for the tests that use it)."""
     from lasnaolo import importer
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo-db') / 'lasnaolo.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").new_database()
-    eng = store.make_engine(url)
-    store.init_database(eng)
+    eng = migrated_engine(request, tmp_path_factory.mktemp("demo-db"))
     importer.import_paths(eng, sorted(demo_files.glob("*.csv")))
     yield eng
     eng.dispose()
