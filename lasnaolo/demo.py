@@ -269,7 +269,6 @@ def _absences(schools: pd.DataFrame, years: list[int], coach_periods: pd.DataFra
         ),
         on="school_type",
     )
-    n_schools = len(schools)
     school_index = {s: i for i, s in enumerate(schools["school_id"])}
     # A school's pupil mix varies more when it has few pupils; unauthorised absence is skewed
     # (lognormal), so it concentrates in a few schools.
