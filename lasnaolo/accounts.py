@@ -8,11 +8,13 @@ scope (`municipalities`, `regions`, `school`). Passwords are bcrypt hashes only.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import bcrypt
+import jwt
 import yaml
 
 from lasnaolo import reference
@@ -30,6 +32,7 @@ _BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
 # every page checks again, so a typed URL cannot open a page outside the role.
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "overview": frozenset(ROLES),
+    "trends": frozenset({"admin", "director", "steering_group", "coordinator"}),
     "data": frozenset({"admin"}),
 }
 
@@ -78,6 +81,22 @@ class ConfigError(Exception):
     def __init__(self, messages: list[str]):
         self.messages = messages
         super().__init__("\n".join(messages))
+
+
+def read_login_cookie(raw: str | None, cookie_key: str, accounts: Mapping[str, "Account"],
+                      now: float | None = None) -> dict | None:
+    """The re-login token in the browser's cookie (streamlit-authenticator's signed JWT), or None
+    when it is missing, forged, expired or names no current account."""
+    if not raw:
+        return None
+    try:
+        token = jwt.decode(raw, cookie_key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    now = time.time() if now is None else now
+    if not isinstance(token, dict) or token.get("username") not in accounts or not token.get("exp_date", 0) > now:
+        return None
+    return token
 
 
 def pages_for(role: str) -> list[str]:

@@ -109,3 +109,143 @@ def tier_shares(figures) -> pd.DataFrame:
     shares = pd.DataFrame({"tier": list(contract.TIERS),
                            "share": [getattr(figures, f"tier{t}_share") for t in contract.TIERS]})
     return shares.dropna().reset_index(drop=True)
+
+
+# Trends page ----------------------------------------------------------------------------------
+
+def _month_labels(frame: pd.DataFrame, language: str) -> pd.Series:
+    return frame["month"].map(lambda m: i18n.month(m, language))
+
+
+def category_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
+    """The absence rate of each month, stacked by category (illness / authorised / unauthorised)."""
+    long = category_table_long(monthly, language)
+    order = [i18n.t(f"category.{c}", language) for c in contract.ABSENCE_CATEGORIES]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("month_label:N", sort=list(dict.fromkeys(long["month_label"])), title=i18n.t("overview.month", language),
+                    axis=alt.Axis(labelAngle=-90, labelOverlap=True)),
+            y=alt.Y("rate:Q", stack="zero", title=i18n.t("metric.absence_rate", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("category:N", sort=order, title=None,
+                            scale=alt.Scale(domain=order, range=[CATEGORY_COLOURS[c] for c in contract.ABSENCE_CATEGORIES])),
+            order=alt.Order("category_order:Q"),
+            tooltip=[alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
+                     alt.Tooltip("category:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))],
+        )
+        .properties(height=280)
+    )
+
+
+def category_table_long(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    parts = []
+    for position, category in enumerate(contract.ABSENCE_CATEGORIES):
+        parts.append(pd.DataFrame({
+            "month": monthly["month"], "month_label": _month_labels(monthly, language),
+            "category": i18n.t(f"category.{category}", language), "category_order": position,
+            "rate": monthly[f"{category}_rate"],
+            "rate_text": monthly[f"{category}_rate"].map(lambda v: i18n.percent(v, language)),
+        }))
+    return pd.concat(parts, ignore_index=True).sort_values(["month", "category_order"], ignore_index=True)
+
+
+def category_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    out = {i18n.t("overview.month", language): _month_labels(monthly, language)}
+    for category in contract.ABSENCE_CATEGORIES:
+        out[i18n.t(f"category.{category}", language)] = monthly[f"{category}_rate"].map(lambda v: i18n.percent(v, language))
+    out[i18n.t("metric.absence_rate", language)] = monthly["absence_rate"].map(lambda v: i18n.percent(v, language))
+    return pd.DataFrame(out)
+
+
+def tier_trend_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
+    """Each tier's share of pupils at each month end (tiers are year to date, so they build up
+    over the autumn and restart in August)."""
+    long = pd.concat([
+        pd.DataFrame({"month": monthly["month"], "month_label": _month_labels(monthly, language),
+                      "tier": i18n.t(f"tier.{t}", language), "share": monthly[f"tier{t}_share"],
+                      "share_text": monthly[f"tier{t}_share"].map(lambda v: i18n.percent(v, language))})
+        for t in contract.TIERS], ignore_index=True)
+    labels = [i18n.t(f"tier.{t}", language) for t in contract.TIERS]
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month_label:N", sort=list(dict.fromkeys(long.sort_values("month")["month_label"])),
+                    title=i18n.t("overview.month", language), axis=alt.Axis(labelAngle=-90, labelOverlap=True)),
+            y=alt.Y("share:Q", title=i18n.t("overview.share", language), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("tier:N", sort=labels, title=None,
+                            scale=alt.Scale(domain=labels, range=[TIER_COLOURS[t] for t in contract.TIERS])),
+            tooltip=[alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)), alt.Tooltip("tier:N", title=""),
+                     alt.Tooltip("share_text:N", title=i18n.t("overview.share", language))],
+        )
+        .properties(height=260)
+    )
+
+
+def tier_trend_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    out = {i18n.t("overview.month", language): _month_labels(monthly, language)}
+    for t in contract.TIERS:
+        out[i18n.t(f"tier.{t}", language)] = monthly[f"tier{t}_share"].map(lambda v: i18n.percent(v, language))
+    return pd.DataFrame(out)
+
+
+def group_trend_chart(by_group: pd.DataFrame, group: str, labels: dict[str, str], metric: str, language: str) -> alt.Chart:
+    """One line per group (grade band, school type, language) over the school years."""
+    frame = by_group.assign(
+        label=by_group[group].map(labels), year=by_group["school_year"].map(i18n.school_year),
+        value_text=by_group[metric].map(lambda v: i18n.percent(v, language)))
+    palette = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion")]
+    domain = [labels[k] for k in labels if k in set(by_group[group])]
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year:N", title=i18n.t("overview.school_year", language)),
+            y=alt.Y(f"{metric}:Q", title=i18n.t(f"metric.{metric}", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=palette[: len(domain)])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("year:N", title=i18n.t("overview.school_year", language)),
+                     alt.Tooltip("value_text:N", title=i18n.t(f"metric.{metric}", language))],
+        )
+        .properties(height=220)
+    )
+
+
+def group_trend_table(by_group: pd.DataFrame, group: str, labels: dict[str, str], metric: str, language: str) -> pd.DataFrame:
+    table = by_group.assign(label=by_group[group].map(labels), year=by_group["school_year"].map(i18n.school_year))
+    wide = table.pivot(index="label", columns="year", values=metric)
+    return wide.map(lambda v: i18n.percent(v, language)).reset_index().rename(columns={"label": ""})
+
+
+def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
+    """Municipalities as dots with 95 % intervals, highest first; the user's own highlighted."""
+    name = "name_sv" if language == "sv" else "name_fi"
+    frame = ranking.assign(
+        label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
+        interval_text=[f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
+                       for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
+        highlight=ranking["own"].map({True: "own", False: "other"}))
+    order = frame["label"].tolist()
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None))
+    colour = alt.Color("highlight:N", legend=None,
+                       scale=alt.Scale(domain=["own", "other"], range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]]))
+    tooltip = [alt.Tooltip("label:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language)),
+               alt.Tooltip("interval_text:N", title=i18n.t("trends.interval", language))]
+    rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=i18n.t("metric.absence_rate", language),
+                                                         axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+                                                x2="ci_high:Q", color=colour, tooltip=tooltip)
+    dots = base.mark_point(filled=True, size=70).encode(x="absence_rate:Q", color=colour, tooltip=tooltip)
+    return (rule + dots).properties(height=max(160, 18 * len(frame)))
+
+
+def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
+    name = "name_sv" if language == "sv" else "name_fi"
+    return pd.DataFrame({
+        i18n.t("trends.municipality", language): ranking[name],
+        i18n.t("metric.absence_rate", language): ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
+        i18n.t("trends.interval", language): [f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
+                                              for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
+        i18n.t("metric.pupils", language): ranking["pupils"].map(lambda v: i18n.number(v, language, 0)),
+    })

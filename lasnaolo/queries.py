@@ -8,9 +8,10 @@ school identities replaced by pseudonyms: no page can forget to do it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, metrics
@@ -18,7 +19,10 @@ from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
 from lasnaolo.store import TABLE_OF_KIND, Absence, ImportLog, Municipality, School, Wellbeing
 
+GRADE_BAND = case((Absence.grade <= 2, "1-2"), (Absence.grade <= 6, "3-6"), else_="7-9")
+
 _GROUPABLE = {
+    "grade_band": GRADE_BAND,
     "school_year": Absence.school_year,
     "month": Absence.month,
     "grade": Absence.grade,
@@ -30,6 +34,29 @@ _GROUPABLE = {
 }
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """What a user narrowed the rows to (each None: no narrowing). It only ever narrows: the
+    scope's own condition always applies as well."""
+
+    grades: tuple[int, ...] | None = None
+    school_types: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+
+    def condition(self) -> ColumnElement[bool]:
+        parts = []
+        if self.grades is not None:
+            parts.append(Absence.grade.in_(list(self.grades)))
+        if self.school_types is not None:
+            parts.append(School.school_type.in_(list(self.school_types)))
+        if self.languages is not None:
+            parts.append(School.language.in_(list(self.languages)))
+        return and_(true(), *parts)
+
+
+EVERYTHING = RowFilter()
+
+
 def absence_totals(
     engine: Engine,
     scope: Scope,
@@ -38,6 +65,7 @@ def absence_totals(
     school_years: Sequence[str] | None = None,
     months: Sequence[str] | None = None,
     by: Sequence[str] = (),
+    filters: RowFilter = EVERYTHING,
     policy: SuppressionPolicy | None = None,
 ) -> pd.DataFrame:
     """Summed counts per month (and per `by` group) for the unit, inside the scope.
@@ -52,7 +80,7 @@ def absence_totals(
         .select_from(Absence)
         .join(School, School.school_id == Absence.school_id)
         .join(Municipality, Municipality.municipality_code == School.municipality_code)
-        .where(scope.school_condition(), unit.condition())
+        .where(scope.school_condition(), unit.condition(), filters.condition())
         .group_by(*[_GROUPABLE[g] for g in groups])
         .order_by(*[_GROUPABLE[g] for g in groups])
     )
@@ -200,3 +228,28 @@ def stored_rows(engine: Engine, scope: Scope, kind: str) -> pd.DataFrame:
     query = select(*[table.c[c] for c in spec.column_names]).order_by(*[table.c[k] for k in spec.key])
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=list(spec.column_names))
+
+
+CONTEXT_ROLES = frozenset({"admin", "director", "steering_group", "coordinator"})
+
+
+def regional_context(
+    engine: Engine,
+    scope: Scope,
+    *,
+    school_years: Sequence[str] | None = None,
+    filters: RowFilter = EVERYTHING,
+    policy: SuppressionPolicy | None = None,
+) -> pd.DataFrame:
+    """Municipality-level totals per month for every municipality in the regions the scope
+    touches: where a director's municipality stands in its region. Deliberately coarse (never a
+    school), and small municipalities are withheld as for anonymised audiences."""
+    if scope.role not in CONTEXT_ROLES:
+        raise NotAllowed(f"regional comparison is not available to the {scope.role} role")
+    regions = select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
+    regions = regions.where(scope.school_condition()).distinct()
+    with engine.connect() as connection:
+        region_codes = frozenset(r[0] for r in connection.execute(regions))
+    context = Scope("coordinator", region_codes=region_codes)  # the coordinator's suppression rules
+    return absence_totals(engine, context, school_years=school_years, by=["region_code", "municipality_code"],
+                          filters=filters, policy=policy)

@@ -21,7 +21,7 @@ if view.data_up_to:
     st.caption(t("overview.data_up_to", date=i18n.day(view.data_up_to, ctx.language), year=i18n.school_year(year)))
 st.caption(t("overview.change_method"))
 
-widgets.headline(view.report, ["absence_rate", "tier23_share", "unauthorised_rate"])
+widgets.headline(view.report.changes, ["absence_rate", "tier23_share", "unauthorised_rate"])
 
 trend, tiers = st.columns(2)
 with trend:

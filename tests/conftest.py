@@ -65,3 +65,11 @@ def demo_engine(request, demo_files, tmp_path_factory):
     importer.import_paths(eng, sorted(demo_files.glob("*.csv")))
     yield eng
     eng.dispose()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can react to a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -82,9 +82,11 @@ def test_a_configured_but_missing_file_stops_the_app(tmp_path):
 
 
 def test_pages_by_role():
-    assert accounts.pages_for("admin") == ["overview", "data"]
+    assert accounts.pages_for("admin") == ["overview", "trends", "data"]
+    for role in ("director", "steering_group", "coordinator"):
+        assert accounts.pages_for(role) == ["overview", "trends"]
+    assert accounts.pages_for("rector") == ["overview"]
     for role in ("director", "rector", "steering_group", "coordinator"):
-        assert accounts.pages_for(role) == ["overview"]
         assert not accounts.may_open(role, "data")
     assert not accounts.may_open("admin", "no-such-page")
 
@@ -105,3 +107,18 @@ def test_cli_adds_users_with_hashed_passwords_only(tmp_path):
     hashed = subprocess.run([sys.executable, "-m", "lasnaolo", "user", "hash-password"], input="another secret\n",
                             capture_output=True, text=True, check=True).stdout.strip()
     assert accounts.is_bcrypt_hash(hashed) and bcrypt.checkpw(b"another secret", hashed.encode())
+
+
+def test_login_cookie_is_accepted_only_when_signed_current_and_for_a_known_user():
+    import jwt
+
+    known = accounts.demo_accounts("01234")
+    key = "k" * 40
+    good = jwt.encode({"username": "johtaja", "exp_date": 2_000_000_000}, key, algorithm="HS256")
+    assert accounts.read_login_cookie(good, key, known, now=1_900_000_000)["username"] == "johtaja"
+    assert accounts.read_login_cookie(good, key, known, now=2_000_000_001) is None  # expired
+    assert accounts.read_login_cookie(good, "x" * 40, known, now=1_900_000_000) is None  # another key
+    stranger = jwt.encode({"username": "mallory", "exp_date": 2_000_000_000}, key, algorithm="HS256")
+    assert accounts.read_login_cookie(stranger, key, known, now=1_900_000_000) is None
+    assert accounts.read_login_cookie("not-a-token", key, known) is None
+    assert accounts.read_login_cookie(None, key, known) is None

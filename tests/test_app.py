@@ -98,7 +98,7 @@ def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
     assert [m.label for m in at.metric] == ["Poissaoloprosentti", "Oppilaat tasoilla 2–3", "Luvattomat poissaolot"]
     assert all(m.value.endswith("\u00a0%") and "," in m.value for m in at.metric)  # 3,9 %: decimal comma
     assert "Esittelytila" in text and "Tiedot 30.6.2025 asti" in text
-    for page in ("overview", "data"):
+    for page in ("overview", "trends", "data"):
         assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
 
 
@@ -237,3 +237,25 @@ def test_overview_names_the_schools_whose_latest_month_is_missing(empty_db):
     assert "Kouluja, joilta puuttuu viimeisimmän kuukauden (10/2024) tiedot: 1" in text
     table = at.dataframe[-1].value
     assert table.to_dict("records") == [{"Koulu": "Testskola B", "Viimeisin kuukausi": "9/2024"}]
+
+
+@pytest.mark.parametrize("username", ["admin", "johtaja", "ohjausryhma", "koordinaattori"])
+def test_trends_page_renders_for_its_roles(app_env, username):
+    at = login(username)
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    headings = [s.value for s in at.subheader]
+    assert "Poissaolot kuukausittain syyn mukaan" in headings and "Lukuvuodet rinnakkain: sama kuukausi eri vuosina" in headings
+    assert any(h.startswith("Kunnat maakunnittain") for h in headings)
+    assert len(at.get("arrow_vega_lite_chart")) >= 6 or len(at.dataframe) >= 6  # every chart has its table too
+
+
+def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):
+    at = login("johtaja")
+    at.query_params["metric"] = "unauthorised_rate"
+    at.query_params["grades"] = "7,8,9"
+    at.switch_page("pages/trends.py").run()
+    assert at.selectbox(key="trend_metric").value == "unauthorised_rate"
+    assert at.multiselect(key="trend_grades").value == [7, 8, 9]
+    at.selectbox(key="trend_metric").select("illness_rate").run()
+    assert dict(at.query_params) == {"metric": "illness_rate", "grades": "7,8,9"}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lasnaolo import contract, i18n
+from lasnaolo.accounts import PAGE_ROLES
 from lasnaolo.scope import ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def test_every_catalogue_family_used_with_a_computed_key_is_complete():
         "role": ROLES, "indicator": contract.INDICATORS, "measure": contract.MEASURES,
         "school_type": contract.SCHOOL_TYPES, "language": contract.SCHOOL_LANGUAGES,
         "category": contract.ABSENCE_CATEGORIES, "tier": contract.TIERS, "month": range(1, 13),
-        "page": ("overview", "data"),
+        "page": PAGE_ROLES, "grade_band": contract.GRADE_BANDS,
         "metric": ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate", "tier1_share",
                    "tier2_share", "tier3_share", "tier23_share", "pupils"),
     }

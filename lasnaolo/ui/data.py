@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lasnaolo import queries, reports, store
+from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope
 from lasnaolo.ui.shell import engine
 
@@ -39,3 +40,7 @@ def schools(scope: Scope) -> pd.DataFrame:
 def clear_after_import() -> None:
     """Every cached figure may have changed."""
     st.cache_data.clear()
+
+
+def trends(scope: Scope, view) -> "trends_module.Trends":
+    return _read(trends_module.trends, scope, view)

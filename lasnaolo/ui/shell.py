@@ -13,8 +13,8 @@ from lasnaolo.scope import Scope
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
-PAGE_FILES = {"overview": "pages/overview.py", "data": "pages/data.py"}
-PAGE_ICONS = {"overview": ":material/dashboard:", "data": ":material/upload_file:"}
+PAGE_FILES = {"overview": "pages/overview.py", "trends": "pages/trends.py", "data": "pages/data.py"}
+PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:", "data": ":material/upload_file:"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,7 +104,13 @@ def sign_in(auth: stauth.Authenticate, config: AuthConfig) -> Account | None:
     A valid re-authentication cookie signs in without the form. The form lives in a placeholder
     that is emptied on success, and the cookie is set outside it, so the first page renders in
     the same run as the login and the cookie still reaches the browser."""
-    auth.login(location="unrendered")  # the cookie check
+    if not st.session_state.get("authentication_status") and not st.session_state.get("logout"):
+        # The cookie as the browser sent it when the session opened: no wait for the cookie
+        # component, so the first run completes and a typed or bookmarked URL keeps its page.
+        token = accounts.read_login_cookie(st.context.cookies.get(config.cookie_name), config.cookie_key,
+                                           config.accounts)
+        if token:
+            auth.authentication_controller.login(token=token)
     if not st.session_state.get("authentication_status"):
         form = st.empty()
         with form.container():

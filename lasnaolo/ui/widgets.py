@@ -9,25 +9,23 @@ import streamlit as st
 from lasnaolo import i18n
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.metrics import Change
-from lasnaolo.reports import UnitReport
 from lasnaolo.ui.session import language, t
 
 
-def headline(report: UnitReport, metrics: list[str]) -> None:
-    """One metric card per figure: this year to date, the change against the same point last
+def headline(changes: list[Change], metrics: list[str]) -> None:
+    """One metric card per figure: the value so far, the change against the same point last
     year (a rise in absence is shown red), and whether the change is larger than chance."""
     lang = language()
-    changes = {c.metric: c for c in report.changes}
+    by_metric = {c.metric: c for c in changes}
     for column, metric in zip(st.columns(len(metrics)), metrics):
-        value = getattr(report.figures, metric)
-        change: Change | None = changes.get(metric)
+        change = by_metric.get(metric)
         with column:
-            if value is None:
+            if change is None or change.current is None:
                 st.metric(t(f"metric.{metric}"), t("metric.suppressed", n=SuppressionPolicy().min_pupils))
                 continue
-            delta = None if change is None or change.difference is None else i18n.points(change.difference, lang)
-            st.metric(t(f"metric.{metric}"), i18n.percent(value, lang), delta=delta, delta_color="inverse")
-            if change is not None and change.previous is not None:
+            delta = None if change.difference is None else i18n.points(change.difference, lang)
+            st.metric(t(f"metric.{metric}"), i18n.percent(change.current, lang), delta=delta, delta_color="inverse")
+            if change.previous is not None:
                 verdict = t("overview.change_real") if change.larger_than_chance else t("overview.change_chance")
                 st.caption(t("overview.vs_last_year", previous=i18n.percent(change.previous, lang)) + " " + verdict)
 

@@ -1,0 +1,164 @@
+"""Trends and regional differences: what the trends page shows, computed from the scope's rows.
+
+`TrendView` is the page's whole state; it round-trips through URL query parameters, so a link
+reproduces the view. Every query aggregates in the database, every figure comes from
+`lasnaolo.metrics`, and the frames returned are small enough to chart directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from lasnaolo import contract, metrics, queries, reference, stats
+from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.queries import RowFilter
+from lasnaolo.scope import Scope, Unit
+
+METRICS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate", "tier23_share")
+AREA_PREFIX = {"r": "region", "m": "municipality"}
+
+
+@dataclass(frozen=True)
+class TrendView:
+    """The trends page's state. Empty tuples mean "all"; `area` is '' (the whole scope),
+    'r:01' (a region) or 'm:106' (a municipality)."""
+
+    school_years: tuple[str, ...] = ()
+    grades: tuple[int, ...] = ()
+    school_types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    area: str = ""
+    metric: str = "absence_rate"
+
+    def to_params(self) -> dict[str, str]:
+        """Query parameters: only what differs from the default, lists comma-separated."""
+        out = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value == field.default:
+                continue
+            out[field.name] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> "TrendView":
+        """Read a URL's parameters; anything malformed or unknown is dropped, never an error
+        (a link typed by hand must not break the page)."""
+
+        def listed(name: str) -> list[str]:
+            return [v for v in str(params.get(name, "")).split(",") if v]
+
+        years = tuple(y for y in listed("school_years") if contract.parse_school_year(y) is not None)
+        grades = tuple(int(g) for g in listed("grades") if g.isdigit() and 1 <= int(g) <= 9)
+        types = tuple(t for t in listed("school_types") if t in contract.SCHOOL_TYPES)
+        languages = tuple(lang for lang in listed("languages") if lang in contract.SCHOOL_LANGUAGES)
+        area = str(params.get("area", ""))
+        if not _valid_area(area):
+            area = ""
+        metric = str(params.get("metric", "absence_rate"))
+        return cls(years, grades, types, languages, area, metric if metric in METRICS else "absence_rate")
+
+    def unit(self) -> Unit:
+        if not self.area:
+            return Unit("all")
+        prefix, code = self.area.split(":", 1)
+        return Unit(AREA_PREFIX[prefix], code)
+
+    def filters(self) -> RowFilter:
+        return RowFilter(grades=self.grades or None, school_types=self.school_types or None,
+                         languages=self.languages or None)
+
+
+def _valid_area(area: str) -> bool:
+    if not area:
+        return True
+    prefix, _, code = area.partition(":")
+    if prefix == "m":
+        return code in reference.municipality_codes()
+    return prefix == "r" and code in set(reference.regions()["region_code"])
+
+
+@dataclass(frozen=True)
+class Trends:
+    school_years: list[str]  # shown, oldest first
+    monthly: pd.DataFrame  # school_year, month, month_index, the rates and tier shares of each month
+    yearly: pd.DataFrame  # school_year and its figures over the months delivered
+    by_band: pd.DataFrame  # school_year, grade_band, figures
+    by_type: pd.DataFrame  # school_year, school_type, figures
+    by_language: pd.DataFrame  # school_year, language, figures
+    year_to_date: list[metrics.Change]  # the newest year so far against the same months a year before
+    latest_month: str | None
+    municipalities: pd.DataFrame  # newest year: municipality_code, region_code, rate, interval, own
+    regions: pd.DataFrame  # newest year: region_code, figures
+
+
+def _by(rows: pd.DataFrame, group: str, policy: SuppressionPolicy) -> pd.DataFrame:
+    return metrics.figures_by(rows, ["school_year", group], policy) if not rows.empty else rows
+
+
+def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPolicy | None = None) -> Trends:
+    policy = policy or SuppressionPolicy()
+    available = sorted(queries.school_years(engine, scope))
+    years = [y for y in available if not view.school_years or y in view.school_years]
+    common = dict(unit=view.unit(), school_years=years, filters=view.filters(), policy=policy)
+    rows = queries.absence_totals(engine, scope, **common)
+    if rows.empty:
+        empty = pd.DataFrame()
+        return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty)
+    monthly = metrics.monthly(rows, ["school_year"], policy)
+    monthly["month_index"] = monthly["month"].map(contract.month_index)
+    yearly = metrics.figures_by(rows, ["school_year"], policy)
+    newest = years[-1]
+    latest_month = rows.loc[rows["school_year"] == newest, "month"].max()
+    current = metrics.key_figures(rows[rows["school_year"] == newest], "view", newest, policy)
+    previous_year, previous_months = metrics.same_point_last_year(newest, latest_month)
+    previous_rows = queries.absence_totals(engine, scope, unit=view.unit(), months=previous_months,
+                                           filters=view.filters(), policy=policy)
+    previous = metrics.key_figures(previous_rows, "view", previous_year, policy)
+    return Trends(
+        school_years=years,
+        monthly=monthly,
+        yearly=yearly,
+        by_band=_by(queries.absence_totals(engine, scope, by=["grade_band"], **common), "grade_band", policy),
+        by_type=_by(queries.absence_totals(engine, scope, by=["school_type"], **common), "school_type", policy),
+        by_language=_by(queries.absence_totals(engine, scope, by=["language"], **common), "language", policy),
+        year_to_date=metrics.changes(current, previous, METRICS),
+        latest_month=latest_month,
+        municipalities=municipality_ranking(engine, scope, newest, view.filters(), policy),
+        regions=region_figures(engine, scope, newest, view.filters(), policy),
+    )
+
+
+def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
+                         policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Municipalities of the scope's regions for a school year (as delivered so far), with
+    conservative 95 % intervals, sorted by rate; `own` marks the scope's municipalities."""
+    policy = policy or SuppressionPolicy()
+    if scope.role not in queries.CONTEXT_ROLES:
+        return pd.DataFrame()
+    rows = queries.regional_context(engine, scope, school_years=[school_year], filters=filters, policy=policy)
+    if rows.empty:
+        return pd.DataFrame()
+    figures = metrics.figures_by(rows.dropna(subset=["pupils"]), ["region_code", "municipality_code"], policy)
+    figures = figures.dropna(subset=["absence_rate"])
+    intervals = [stats.rate_interval(r, n) for r, n in zip(figures["absence_rate"], figures["pupils"])]
+    figures["ci_low"] = [low for low, _ in intervals]
+    figures["ci_high"] = [high for _, high in intervals]
+    own = set(scope.municipality_codes or ())
+    figures["own"] = figures["municipality_code"].isin(own)
+    names = reference.municipalities().set_index("municipality_code")
+    figures["name_fi"] = figures["municipality_code"].map(names["name_fi"])
+    figures["name_sv"] = figures["municipality_code"].map(names["name_sv"])
+    return figures.sort_values("absence_rate", ascending=False).reset_index(drop=True)
+
+
+def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
+                   policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Each region inside the scope for a school year (as delivered so far)."""
+    rows = queries.absence_totals(engine, scope, school_years=[school_year], by=["region_code"], filters=filters,
+                                  policy=policy)
+    return metrics.figures_by(rows, ["region_code"], policy) if not rows.empty else pd.DataFrame()

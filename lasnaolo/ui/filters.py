@@ -1,0 +1,51 @@
+"""The trends page's choices, bound to the URL: a link reproduces the view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lasnaolo import contract, i18n, reference, trends
+from lasnaolo.trends import TrendView
+from lasnaolo.ui.session import language, t
+
+
+def _areas(schools: pd.DataFrame) -> dict[str, str]:
+    """'' (whole scope), then the scope's regions and municipalities, with their names."""
+    lang = language()
+    column = "name_sv" if lang == "sv" else "name_fi"
+    regions = reference.regions().set_index("region_code")[column]
+    municipalities = reference.municipalities().set_index("municipality_code")[column]
+    options = {"": t("trends.whole_scope")}
+    for code in sorted(schools["region_code"].unique()):
+        options[f"r:{code}"] = str(regions.get(code, code))
+    for code in sorted(schools["municipality_code"].unique(), key=lambda c: municipalities.get(c, c)):
+        options[f"m:{code}"] = f"– {municipalities.get(code, code)}"
+    return options
+
+
+def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
+    """Widgets for every part of TrendView, started from the URL; the URL follows the choices."""
+    lang = language()
+    asked = TrendView.from_params(st.query_params.to_dict())
+    areas = _areas(schools)
+    with st.expander(t("trends.filters"), expanded=False):
+        left, middle, right = st.columns(3)
+        years = left.multiselect(t("trends.school_years"), school_years, default=[y for y in asked.school_years if y in school_years],
+                                 format_func=i18n.school_year, placeholder=t("trends.all"), key="trend_years")
+        grades = middle.multiselect(t("trends.grades"), list(range(1, 10)), default=list(asked.grades),
+                                    placeholder=t("trends.all"), key="trend_grades")
+        area = right.selectbox(t("trends.area"), list(areas), index=list(areas).index(asked.area) if asked.area in areas else 0,
+                               format_func=areas.get, key="trend_area")
+        types = left.multiselect(t("trends.school_types"), list(contract.SCHOOL_TYPES), default=list(asked.school_types),
+                                 format_func=lambda c: i18n.t(f"school_type.{c}", lang), placeholder=t("trends.all"),
+                                 key="trend_types")
+        languages = middle.multiselect(t("trends.languages"), list(contract.SCHOOL_LANGUAGES), default=list(asked.languages),
+                                       format_func=lambda c: i18n.t(f"language.{c}", lang), placeholder=t("trends.all"),
+                                       key="trend_languages")
+        metric = right.selectbox(t("trends.metric"), trends.METRICS, index=trends.METRICS.index(asked.metric),
+                                 format_func=lambda m: i18n.t(f"metric.{m}", lang), key="trend_metric")
+        st.caption(t("trends.link"))
+    view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric)
+    st.query_params.from_dict(view.to_params())
+    return view

@@ -1,0 +1,53 @@
+"""Trends and regional differences (directors, steering groups, coordinators): the months by
+reason, the school years side by side, the tiers, groups over the years, and where each
+municipality of the region stands."""
+
+import streamlit as st
+
+from lasnaolo import charts, i18n
+from lasnaolo.ui import data, filters, page, widgets
+from lasnaolo.ui.session import t
+
+ctx = page.start("trends")
+st.title(t("trends.heading"))
+
+years = sorted(data.school_years(ctx.scope))
+view = filters.trend_view(data.schools(ctx.scope), years)
+shown = data.trends(ctx.scope, view)
+if shown.monthly.empty:
+    st.info(t("trends.no_data"))
+    st.stop()
+newest = shown.school_years[-1]
+
+st.subheader(t("trends.ytd", year=i18n.school_year(newest), month=i18n.month(shown.latest_month, ctx.language)))
+widgets.headline(shown.year_to_date, ["absence_rate", "tier23_share", "unauthorised_rate"])
+
+st.subheader(t("trends.by_category"))
+st.caption(t("trends.by_category_caption"))
+widgets.chart_with_table(charts.category_chart(shown.monthly, ctx.language), charts.category_table(shown.monthly, ctx.language))
+
+st.subheader(t("trends.seasonality"))
+st.caption(t("trends.seasonality_caption"))
+widgets.chart_with_table(charts.seasonal_rate_chart(shown.monthly, ctx.language, view.metric),
+                         charts.seasonal_rate_table(shown.monthly, ctx.language, view.metric))
+
+st.subheader(t("trends.tiers"))
+st.caption(t("trends.tiers_caption"))
+widgets.chart_with_table(charts.tier_trend_chart(shown.monthly, ctx.language), charts.tier_trend_table(shown.monthly, ctx.language))
+
+st.subheader(t("trends.groups"))
+for column, (frame, group, heading) in zip(st.columns(3), [
+    (shown.by_band, "grade_band", "trends.by_band"), (shown.by_type, "school_type", "trends.by_type"),
+    (shown.by_language, "language", "trends.by_language"),
+]):
+    with column:
+        st.markdown(f"**{t(heading)}**")
+        labels = {code: t(f"{group}.{code}") for code in sorted(frame[group].unique())}
+        widgets.chart_with_table(charts.group_trend_chart(frame, group, labels, view.metric, ctx.language),
+                                 charts.group_trend_table(frame, group, labels, view.metric, ctx.language))
+
+if not shown.municipalities.empty:
+    st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
+    st.caption(t("trends.ranking_caption"))
+    widgets.chart_with_table(charts.ranking_chart(shown.municipalities, ctx.language),
+                             charts.ranking_table(shown.municipalities, ctx.language))

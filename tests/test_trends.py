@@ -1,0 +1,61 @@
+"""The trends page's core: URL state, figures on hand-made data, the regional context's rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from lasnaolo import importer, queries, trends
+from lasnaolo.scope import Scope
+from lasnaolo.trends import TrendView
+
+from helpers import files
+
+
+def test_view_round_trips_through_url_parameters():
+    view = TrendView(("2023-2024", "2024-2025"), (7, 8, 9), ("lower_secondary",), ("sv",), "m:106", "unauthorised_rate")
+    params = view.to_params()
+    assert params == {"school_years": "2023-2024,2024-2025", "grades": "7,8,9", "school_types": "lower_secondary",
+                      "languages": "sv", "area": "m:106", "metric": "unauthorised_rate"}
+    assert TrendView.from_params(params) == view
+    assert TrendView().to_params() == {} and TrendView.from_params({}) == TrendView()
+
+
+def test_a_hand_typed_url_never_breaks_the_view():
+    typed = {"school_years": "2024-2025,2024,x", "grades": "0,7,10,a", "school_types": "primary,castle",
+             "languages": "de", "area": "m:999", "metric": "drop table"}
+    assert TrendView.from_params(typed) == TrendView(("2024-2025",), (7,), ("primary",), (), "", "absence_rate")
+    assert TrendView.from_params({"area": "r:01"}).unit().level == "region"
+
+
+def test_trends_of_the_hand_made_files(engine):
+    importer.import_files(engine, files())
+    shown = trends.trends(engine, Scope.everything(), TrendView())
+    september = shown.monthly.set_index("month").loc["2024-09"]
+    lessons = 1680 + 3780 + 378
+    assert september["illness_rate"] == pytest.approx((60 + 150 + 40) / lessons * 100)
+    assert september["unauthorised_rate"] == pytest.approx((4 + 40 + 0) / lessons * 100)
+    bands = shown.by_band.set_index("grade_band")
+    assert bands.loc["1-2", "absence_rate"] == pytest.approx((84 + 126) / (1680 + 1512) * 100)
+    assert bands.loc["7-9", "lesson_hours"] == 3780 + 378
+    assert set(shown.by_language["language"]) == {"fi", "sv"}
+    assert shown.latest_month == "2024-10" and all(c.difference is None for c in shown.year_to_date)
+    # Filters narrow in the database: grades 7-8 are only school 04567's.
+    upper = trends.trends(engine, Scope.everything(), TrendView(grades=(7, 8)))
+    assert upper.yearly["lesson_hours"].sum() == 3780 + 378
+
+
+def test_a_director_sees_the_region_at_municipality_level_only(engine):
+    importer.import_files(engine, files())
+    director = Scope("director", municipality_codes=frozenset({"091"}))
+    ranking = trends.municipality_ranking(engine, director, "2024-2025").set_index("municipality_code")
+    assert set(ranking.index) == {"091", "049"}  # both in Uusimaa
+    assert ranking.loc["091", "own"] and not ranking.loc["049", "own"]
+    rate = (84 + 126) / (1680 + 1512) * 100  # Helsinki's only school
+    assert ranking.loc["091", "absence_rate"] == pytest.approx(rate)
+    low, high = ranking.loc["091", ["ci_low", "ci_high"]]
+    assert low < rate < high and ranking.loc["091", "name_fi"] == "Helsinki"
+    with pytest.raises(queries.NotAllowed):
+        queries.regional_context(engine, Scope("rector", school_ids=frozenset({"00123"})))
+    # The context never names a school.
+    context = queries.regional_context(engine, director)
+    assert "school_id" not in context.columns
