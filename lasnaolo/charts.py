@@ -93,14 +93,14 @@ def seasonal_rate_table(monthly: pd.DataFrame, language: str, metric: str = "abs
     return pd.DataFrame({
         i18n.t("overview.series", language): ordered["school_year"].map(i18n.school_year),
         i18n.t("overview.month", language): ordered["month"].map(lambda m: i18n.month(m, language)),
-        i18n.t(f"metric.{metric}", language): ordered[metric].map(lambda v: i18n.percent(v, language)),
+        i18n.t(f"metric.{metric}", language): ordered[metric],
     })
 
 
 def tier_table(shares: pd.DataFrame, language: str) -> pd.DataFrame:
     return pd.DataFrame({
         "": shares["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
-        i18n.t("overview.share", language): shares["share"].map(lambda v: i18n.percent(v, language)),
+        i18n.t("overview.share", language): shares["share"],
     })
 
 
@@ -154,8 +154,8 @@ def category_table_long(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
 def category_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
     out = {i18n.t("overview.month", language): _month_labels(monthly, language)}
     for category in contract.ABSENCE_CATEGORIES:
-        out[i18n.t(f"category.{category}", language)] = monthly[f"{category}_rate"].map(lambda v: i18n.percent(v, language))
-    out[i18n.t("metric.absence_rate", language)] = monthly["absence_rate"].map(lambda v: i18n.percent(v, language))
+        out[i18n.t(f"category.{category}", language)] = monthly[f"{category}_rate"]
+    out[i18n.t("metric.absence_rate", language)] = monthly["absence_rate"]
     return pd.DataFrame(out)
 
 
@@ -187,7 +187,7 @@ def tier_trend_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
 def tier_trend_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
     out = {i18n.t("overview.month", language): _month_labels(monthly, language)}
     for t in contract.TIERS:
-        out[i18n.t(f"tier.{t}", language)] = monthly[f"tier{t}_share"].map(lambda v: i18n.percent(v, language))
+        out[i18n.t(f"tier.{t}", language)] = monthly[f"tier{t}_share"]
     return pd.DataFrame(out)
 
 
@@ -216,7 +216,7 @@ def group_trend_chart(by_group: pd.DataFrame, group: str, labels: dict[str, str]
 def group_trend_table(by_group: pd.DataFrame, group: str, labels: dict[str, str], metric: str, language: str) -> pd.DataFrame:
     table = by_group.assign(label=by_group[group].map(labels), year=by_group["school_year"].map(i18n.school_year))
     wide = table.pivot(index="label", columns="year", values=metric)
-    return wide.map(lambda v: i18n.percent(v, language)).reset_index().rename(columns={"label": ""})
+    return wide.reset_index().rename(columns={"label": ""}).rename_axis(columns=None)
 
 
 def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
@@ -242,10 +242,11 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
 
 def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
     name = "name_sv" if language == "sv" else "name_fi"
+    interval = i18n.t("trends.interval", language)
     return pd.DataFrame({
         i18n.t("trends.municipality", language): ranking[name],
-        i18n.t("metric.absence_rate", language): ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
-        i18n.t("trends.interval", language): [f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
-                                              for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
-        i18n.t("metric.pupils", language): ranking["pupils"].map(lambda v: i18n.number(v, language, 0)),
+        i18n.t("metric.absence_rate", language): ranking["absence_rate"],
+        f"{interval} ↓": ranking["ci_low"],
+        f"{interval} ↑": ranking["ci_high"],
+        i18n.t("metric.pupils", language): ranking["pupils"].astype("Int64"),
     })

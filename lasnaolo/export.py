@@ -1,13 +1,15 @@
-"""Downloads: the stored data as the contract's CSV files, in one ZIP."""
+"""Downloads: the stored data as the contract's CSV files in one ZIP, and every chart's table as
+CSV or XLSX, safe against formula injection."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, queries
+from lasnaolo import contract, i18n, queries
 from lasnaolo.scope import Scope
 
 
@@ -19,3 +21,52 @@ def stored_data_zip(engine: Engine, scope: Scope) -> bytes:
             frame = queries.stored_rows(engine, scope, kind)
             archive.writestr(contract.FILE_SPECS[kind].file_name, frame.to_csv(index=False))
     return buffer.getvalue()
+
+
+# Tables behind the charts: percentages are float columns, counts integer columns.
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(neutralise)
+    return out
+
+
+def table_csv(frame: pd.DataFrame, language: str) -> bytes:
+    """CSV as a spreadsheet of that language opens it: ';' and decimal comma in fi / sv (Excel in
+    Finland), ',' and decimal point in English; UTF-8 with BOM so Excel reads ä and ö."""
+    nordic = language != "en"
+    text = safe_frame(frame).to_csv(index=False, sep=";" if nordic else ",", decimal="," if nordic else ".",
+                                    float_format="%.3f")
+    return text.encode("utf-8-sig")
+
+
+def table_xlsx(frame: pd.DataFrame, sheet: str = "Läsnäolo") -> bytes:
+    """An .xlsx workbook with numeric cells (formatting is the spreadsheet's)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buffer.getvalue()
+
+
+def display_frame(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The table as shown on screen: percentages and counts written the language's way."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].map(lambda v: i18n.percent(v, language))
+        elif pd.api.types.is_integer_dtype(out[column]):
+            out[column] = out[column].map(lambda v: "–" if pd.isna(v) else i18n.number(v, language, 0))
+    return out

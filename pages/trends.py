@@ -24,16 +24,18 @@ widgets.headline(shown.year_to_date, ["absence_rate", "tier23_share", "unauthori
 
 st.subheader(t("trends.by_category"))
 st.caption(t("trends.by_category_caption"))
-widgets.chart_with_table(charts.category_chart(shown.monthly, ctx.language), charts.category_table(shown.monthly, ctx.language))
+widgets.chart_with_table(charts.category_chart(shown.monthly, ctx.language), charts.category_table(shown.monthly, ctx.language),
+                         "absence-by-reason")
 
 st.subheader(t("trends.seasonality"))
 st.caption(t("trends.seasonality_caption"))
 widgets.chart_with_table(charts.seasonal_rate_chart(shown.monthly, ctx.language, view.metric),
-                         charts.seasonal_rate_table(shown.monthly, ctx.language, view.metric))
+                         charts.seasonal_rate_table(shown.monthly, ctx.language, view.metric), "school-years")
 
 st.subheader(t("trends.tiers"))
 st.caption(t("trends.tiers_caption"))
-widgets.chart_with_table(charts.tier_trend_chart(shown.monthly, ctx.language), charts.tier_trend_table(shown.monthly, ctx.language))
+widgets.chart_with_table(charts.tier_trend_chart(shown.monthly, ctx.language), charts.tier_trend_table(shown.monthly, ctx.language),
+                         "tiers-by-month")
 
 st.subheader(t("trends.groups"))
 for column, (frame, group, heading) in zip(st.columns(3), [
@@ -44,10 +46,11 @@ for column, (frame, group, heading) in zip(st.columns(3), [
         st.markdown(f"**{t(heading)}**")
         labels = {code: t(f"{group}.{code}") for code in sorted(frame[group].unique())}
         widgets.chart_with_table(charts.group_trend_chart(frame, group, labels, view.metric, ctx.language),
-                                 charts.group_trend_table(frame, group, labels, view.metric, ctx.language))
+                                 charts.group_trend_table(frame, group, labels, view.metric, ctx.language),
+                                 f"by-{group}")
 
 if not shown.municipalities.empty:
     st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
     st.caption(t("trends.ranking_caption"))
     widgets.chart_with_table(charts.ranking_chart(shown.municipalities, ctx.language),
-                             charts.ranking_table(shown.municipalities, ctx.language))
+                             charts.ranking_table(shown.municipalities, ctx.language), "municipalities")

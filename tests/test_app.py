@@ -247,7 +247,10 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     headings = [s.value for s in at.subheader]
     assert "Poissaolot kuukausittain syyn mukaan" in headings and "Lukuvuodet rinnakkain: sama kuukausi eri vuosina" in headings
     assert any(h.startswith("Kunnat maakunnittain") for h in headings)
-    assert len(at.get("arrow_vega_lite_chart")) >= 6 or len(at.dataframe) >= 6  # every chart has its table too
+    charts = len(at.get("vega_lite_chart"))
+    assert charts == 7  # reasons, years, tiers, three groups, municipalities
+    # Every chart has its table (the text alternative) and the table's CSV and XLSX downloads.
+    assert len(at.dataframe) == charts and len(at.get("download_button")) == 2 * charts
 
 
 def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):

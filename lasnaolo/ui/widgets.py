@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import i18n
+from lasnaolo import export, i18n
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.metrics import Change
 from lasnaolo.ui.session import language, t
@@ -30,9 +30,15 @@ def headline(changes: list[Change], metrics: list[str]) -> None:
                 st.caption(t("overview.vs_last_year", previous=i18n.percent(change.previous, lang)) + " " + verdict)
 
 
-def chart_with_table(chart: alt.Chart, table: pd.DataFrame) -> None:
-    """The chart, and the same numbers as a table: the text alternative for screen readers and
-    for anyone who wants the exact figures."""
+def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
+    """The chart, and the same numbers as a table (the text alternative for screen readers, and
+    the exact figures), with the table as CSV and XLSX. `name` names the downloaded files."""
+    lang = language()
     st.altair_chart(chart, width="stretch")
     with st.expander(t("overview.table_caption")):
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
+        csv, xlsx = st.columns(2)
+        csv.download_button(t("download.csv"), export.table_csv(table, lang), file_name=f"{name}.csv",
+                            mime="text/csv", key=f"csv_{name}")
+        xlsx.download_button(t("download.xlsx"), export.table_xlsx(table), file_name=f"{name}.xlsx",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
