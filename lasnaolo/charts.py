@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from lasnaolo import contract, i18n
+from lasnaolo import contract, i18n, reference
 
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
@@ -250,3 +250,40 @@ def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
         f"{interval} ↑": ranking["ci_high"],
         i18n.t("metric.pupils", language): ranking["pupils"].astype("Int64"),
     })
+
+
+def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:
+    """Every region's tile with the metric where the scope has data (other tiles stay empty, so
+    the country's shape is always there)."""
+    tiles = reference.region_tiles().merge(reference.regions(), on="region_code")
+    name = "name_sv" if language == "sv" else "name_en" if language == "en" else "name_fi"
+    values = regions.set_index("region_code")[metric] if not regions.empty else pd.Series(dtype=float)
+    return tiles.assign(name=tiles[name], value=tiles["region_code"].map(values).astype(float),
+                        value_text=lambda f: f["value"].map(lambda v: i18n.percent(v, language)))
+
+
+def region_tile_chart(regions: pd.DataFrame, metric: str, language: str) -> alt.Chart:
+    """The 19 regions as equal squares coloured by the metric (a sequential, colour-blind-safe
+    scale), each with its abbreviation and value written on it."""
+    frame = region_tile_frame(regions, metric, language)
+    base = alt.Chart(frame).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
+    tooltip = [alt.Tooltip("name:N", title=i18n.t("trends.area", language)),
+               alt.Tooltip("value_text:N", title=i18n.t(f"metric.{metric}", language))]
+    # Every tile in grey first (Vega-Lite drops marks whose colour value is missing), then the
+    # regions with data coloured on top.
+    background = base.mark_rect(stroke="white", strokeWidth=3, color="#E6E6E6").encode(tooltip=tooltip)
+    squares = base.transform_filter("isValid(datum.value)").mark_rect(stroke="white", strokeWidth=3).encode(
+        color=alt.Color("value:Q", title=i18n.t(f"metric.{metric}", language),
+                        scale=alt.Scale(scheme="viridis", reverse=True),
+                        legend=alt.Legend(labelExpr=percent_axis_labels(language))),
+        tooltip=tooltip)
+    # Dark text on light tiles and light text on dark ones keeps the labels readable.
+    text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#444444"))
+    labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold").encode(text="abbreviation:N", color=text_colour)
+    values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="value_text:N", color=text_colour)
+    return (background + squares + labels + values).properties(width=6 * 58, height=6 * 58)
+
+
+def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:
+    frame = region_tile_frame(regions, metric, language).dropna(subset=["value"]).sort_values("value", ascending=False)
+    return pd.DataFrame({i18n.t("trends.area", language): frame["name"], i18n.t(f"metric.{metric}", language): frame["value"]})

@@ -54,3 +54,11 @@ def municipality_name(code: str, language: str = "fi") -> str:
     frame = municipalities().set_index("municipality_code")
     column = "name_sv" if language == "sv" else "name_fi"
     return str(frame.at[code, column])
+
+
+@lru_cache(maxsize=1)
+def region_tiles() -> pd.DataFrame:
+    """The project's own equal-area tile layout of the 19 regions: one square each, placed to
+    keep neighbours next to each other (north at the top), with a short abbreviation."""
+    frame = _read("region_tiles.csv")
+    return frame.astype({"col": int, "row": int})

@@ -49,6 +49,11 @@ for column, (frame, group, heading) in zip(st.columns(3), [
                                  charts.group_trend_table(frame, group, labels, view.metric, ctx.language),
                                  f"by-{group}")
 
+st.subheader(t("trends.regions", year=i18n.school_year(newest)))
+st.caption(t("trends.regions_caption"))
+widgets.chart_with_table(charts.region_tile_chart(shown.regions, view.metric, ctx.language),
+                         charts.region_tile_table(shown.regions, view.metric, ctx.language), "regions")
+
 if not shown.municipalities.empty:
     st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
     st.caption(t("trends.ranking_caption"))

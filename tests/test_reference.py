@@ -41,3 +41,17 @@ def test_reference_tables_are_complete():
     assert uusimaa == {"02": 7, "03": 6, "04": 10, "05": 2, "90": 1}
     others = mainland[mainland["region_code"] != "01"].groupby("region_code")["wellbeing_county_code"].nunique()
     assert (others == 1).all()
+
+
+def test_region_tiles_cover_every_region_once_and_follow_the_map():
+    tiles = reference.region_tiles()
+    assert sorted(tiles["region_code"]) == sorted(reference.regions()["region_code"])
+    assert not tiles.duplicated(["col", "row"]).any() and tiles["abbreviation"].is_unique
+    official = SHARED / "data" / "geo" / "municipalities-2023.csv"
+    if not official.exists():
+        pytest.skip(f"{official} not present")
+    centres = pd.read_csv(official, dtype={"region_code": str}).groupby("region_code")[["lon", "lat"]].mean()
+    placed = tiles.set_index("region_code").join(centres)
+    # North at the top and east to the right: rows follow latitude, columns longitude.
+    assert placed["row"].corr(-placed["lat"], method="spearman") > 0.85
+    assert placed["col"].corr(placed["lon"], method="spearman") > 0.7
