@@ -33,6 +33,7 @@ _BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "overview": frozenset(ROLES),
     "trends": frozenset({"admin", "director", "steering_group", "coordinator"}),
+    "comparison": frozenset({"admin", "director", "steering_group", "rector"}),
     "data": frozenset({"admin"}),
 }
 

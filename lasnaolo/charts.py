@@ -287,3 +287,70 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str) -> alt.
 def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:
     frame = region_tile_frame(regions, metric, language).dropna(subset=["value"]).sort_values("value", ascending=False)
     return pd.DataFrame({i18n.t("trends.area", language): frame["name"], i18n.t(f"metric.{metric}", language): frame["value"]})
+
+
+# School comparison ----------------------------------------------------------------------------
+
+def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
+    """Each school's absence rate against its pupils, with the 95 % (dashed) and 99.8 % (solid)
+    limits around the peers' rate; the school in focus large and vermillion."""
+    units = funnel.units.assign(
+        who=funnel.units["school_key"].map(lambda k: "self" if k == school_key else "peer"),
+        rate_text=funnel.units["absence_rate"].map(lambda v: i18n.percent(v, language)),
+        pupils_text=funnel.units["pupils"].map(lambda v: i18n.number(v, language, 0)))
+    x = alt.X("pupils:Q", scale=alt.Scale(type="log", nice=False), title=i18n.t("metric.pupils", language))
+    y_title = i18n.t("metric.absence_rate", language)
+    limits = funnel.limits.melt("pupils", var_name="limit", value_name="rate")
+    limits["level"] = limits["limit"].str.split("_").str[1]
+    lines = alt.Chart(limits).mark_line(color=OKABE_ITO["grey"]).encode(
+        x=x, y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+        detail="limit:N", strokeDash=alt.StrokeDash("level:N", scale=alt.Scale(domain=["95", "998"], range=[[4, 3], [1, 0]]),
+                                                     legend=None))
+    reference_line = alt.Chart(pd.DataFrame({"rate": [funnel.reference_rate]})).mark_rule(color=OKABE_ITO["grey"]).encode(y="rate:Q")
+    tooltip = [alt.Tooltip("rate_text:N", title=y_title), alt.Tooltip("pupils_text:N", title=i18n.t("metric.pupils", language))]
+    dots = alt.Chart(units).mark_point(filled=True, opacity=0.85).encode(
+        x=x, y="absence_rate:Q",
+        color=alt.Color("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
+        size=alt.Size("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=[260, 50])),
+        shape=alt.Shape("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=["diamond", "circle"])),
+        tooltip=tooltip)
+    return (lines + reference_line + dots).properties(height=340)
+
+
+def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
+    units = funnel.units.sort_values("absence_rate", ascending=False)
+    return pd.DataFrame({
+        i18n.t("overview.school", language): units["school_key"].map(
+            lambda k: i18n.t("compare.this_school", language) if k == school_key else k),
+        i18n.t("metric.pupils", language): units["pupils"].astype("Int64"),
+        i18n.t("metric.absence_rate", language): units["absence_rate"],
+        "z": units["z"].round(2),
+    })
+
+
+def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
+    labels = {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language)}
+    frame = monthly.assign(label=monthly["series"].map(labels), month_label=_month_labels(monthly, language),
+                           rate_text=monthly["absence_rate"].map(lambda v: i18n.percent(v, language)))
+    domain = [labels["school"], labels["peers"]]
+    return (
+        alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("month_label:N", sort=list(dict.fromkeys(frame.sort_values("month")["month_label"])),
+                    title=i18n.t("overview.month", language)),
+            y=alt.Y("absence_rate:Q", title=i18n.t("metric.absence_rate", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
+            strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=domain, range=[[1, 0], [5, 3]])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
+                     alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))])
+        .properties(height=260)
+    )
+
+
+def school_vs_peers_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    wide = monthly.pivot(index="month", columns="series", values="absence_rate").reset_index()
+    return pd.DataFrame({
+        i18n.t("overview.month", language): wide["month"].map(lambda m: i18n.month(m, language)),
+        i18n.t("compare.this_school", language): wide.get("school"),
+        i18n.t("compare.peer_group", language): wide.get("peers"),
+    })

@@ -253,3 +253,33 @@ def regional_context(
     context = Scope("coordinator", region_codes=region_codes)  # the coordinator's suppression rules
     return absence_totals(engine, context, school_years=school_years, by=["region_code", "municipality_code"],
                           filters=filters, policy=policy)
+
+
+def peer_context(
+    engine: Engine,
+    scope: Scope,
+    school_id: str,
+    school_year: str,
+    policy: SuppressionPolicy | None = None,
+) -> pd.DataFrame:
+    """Monthly totals of every school in the region of one school inside the scope: the pool a
+    fair comparison draws its peers from. Schools outside the scope appear only under a pseudonym
+    (`school_key`), without name or municipality, and with small ones withheld; the scope's own
+    schools keep their code (`in_scope`)."""
+    if not unit_exists(engine, scope, Unit("school", school_id)):
+        raise NotAllowed(f"school {school_id!r} is not in your scope")
+    region = (select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
+              .where(School.school_id == school_id))
+    with engine.connect() as connection:
+        region_code = connection.execute(region).scalar_one()
+    inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
+    everyone = Scope("admin", region_codes=frozenset({region_code}))
+    rows = absence_totals(engine, everyone, school_years=[school_year], by=["school_id", "school_type", "language"])
+    rows["in_scope"] = rows["school_id"].isin(inside)
+    rows["school_key"] = rows["school_id"].where(rows["in_scope"], rows["school_id"].map(pseudonym))
+    outside = ~rows["in_scope"]
+    small = outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils)
+    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
+    rows[counts] = rows[counts].astype(float)
+    rows.loc[small, counts] = float("nan")
+    return rows.drop(columns="school_id")

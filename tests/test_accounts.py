@@ -82,10 +82,10 @@ def test_a_configured_but_missing_file_stops_the_app(tmp_path):
 
 
 def test_pages_by_role():
-    assert accounts.pages_for("admin") == ["overview", "trends", "data"]
-    for role in ("director", "steering_group", "coordinator"):
-        assert accounts.pages_for(role) == ["overview", "trends"]
-    assert accounts.pages_for("rector") == ["overview"]
+    assert accounts.pages_for("admin") == ["overview", "trends", "comparison", "data"]
+    assert accounts.pages_for("director") == accounts.pages_for("steering_group") == ["overview", "trends", "comparison"]
+    assert accounts.pages_for("rector") == ["overview", "comparison"]
+    assert accounts.pages_for("coordinator") == ["overview", "trends"]  # never a single school
     for role in ("director", "rector", "steering_group", "coordinator"):
         assert not accounts.may_open(role, "data")
     assert not accounts.may_open("admin", "no-such-page")

@@ -98,7 +98,7 @@ def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
     assert [m.label for m in at.metric] == ["Poissaoloprosentti", "Oppilaat tasoilla 2–3", "Luvattomat poissaolot"]
     assert all(m.value.endswith("\u00a0%") and "," in m.value for m in at.metric)  # 3,9 %: decimal comma
     assert "Esittelytila" in text and "Tiedot 30.6.2025 asti" in text
-    for page in ("overview", "trends", "data"):
+    for page in accounts.PAGE_ROLES:
         assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
 
 
@@ -262,3 +262,16 @@ def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):
     assert at.multiselect(key="trend_grades").value == [7, 8, 9]
     at.selectbox(key="trend_metric").select("illness_rate").run()
     assert dict(at.query_params) == {"metric": "illness_rate", "grades": "7,8,9"}
+
+
+@pytest.mark.parametrize("username", ["admin", "johtaja", "ohjausryhma", "rehtori"])
+def test_comparison_page_says_in_words_where_the_school_stands(app_env, username):
+    at = login(username)
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert "Vertailuryhmässä on " in text and "Koulun poissaoloprosentti " in text
+    schools = at.selectbox(key="compare_school").options
+    if username == "rehtori":
+        assert len(schools) == 1  # a rector compares their own school only
+    assert len(at.get("vega_lite_chart")) == 2 and len(at.get("download_button")) == 4

@@ -26,7 +26,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}
-PAGE_HEADINGS = {"overview": "Yleiskuva", "trends": "Kehitys ja alueelliset erot", "data": "Aineiston hallinta"}
+PAGE_HEADINGS = {"overview": "Yleiskuva", "trends": "Kehitys ja alueelliset erot",
+                 "comparison": "Koulun vertailu samankaltaisiin kouluihin", "data": "Aineiston hallinta"}
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,8 @@ def test_each_role_opens_its_pages_and_typed_urls_to_others_show_nothing(server,
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
             no_exception(page)
             shot(page, f"{username}-{name}-typed-url")
+            page.goto(server + "/")  # away from the "page not found" dialog
+            settle(page)
 
 
 def test_after_logout_no_page_is_reachable(server, page, browser):

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lasnaolo import queries, reports, store
+from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope
 from lasnaolo.ui.shell import engine
@@ -44,3 +45,7 @@ def clear_after_import() -> None:
 
 def trends(scope: Scope, view) -> "trends_module.Trends":
     return _read(trends_module.trends, scope, view)
+
+
+def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "comparison_module.Comparison":
+    return _read(comparison_module.compare, scope, school_id, school_year, criteria)

@@ -13,8 +13,10 @@ from lasnaolo.scope import Scope
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
-PAGE_FILES = {"overview": "pages/overview.py", "trends": "pages/trends.py", "data": "pages/data.py"}
-PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:", "data": ":material/upload_file:"}
+PAGE_FILES = {"overview": "pages/overview.py", "trends": "pages/trends.py", "comparison": "pages/comparison.py",
+              "data": "pages/data.py"}
+PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
+              "comparison": ":material/compare_arrows:", "data": ":material/upload_file:"}
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,96 @@
+"""Fair comparison of one school with similar schools: the peer group, the funnel plot's verdict
+in words, and the school's months against its peers'. Every figure from lasnaolo.metrics and
+lasnaolo.stats; other schools are seen only as the data-access layer allows (pseudonyms)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from lasnaolo import i18n, metrics, queries, stats
+from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.scope import Scope
+from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
+
+MIN_PEERS = 5
+
+
+@dataclass(frozen=True)
+class Comparison:
+    school_key: str
+    school_year: str
+    latest_month: str
+    schools: pd.DataFrame  # one row per school of the region: school_key, in_scope, school_type, language, figures
+    peers: PeerGroup
+    funnel: Funnel  # the peers and the school around the peers' pooled rate
+    verdict: str  # higher / lower (outside 99.8 %), maybe_higher / maybe_lower (95 % only), within
+    school_rate: float | None
+    peer_rate: float | None
+    monthly: pd.DataFrame  # month, series ('school' | 'peers'), absence_rate
+
+
+def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
+            criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy | None = None) -> Comparison:
+    policy = policy or SuppressionPolicy()
+    rows = queries.peer_context(engine, scope, school_id, school_year, policy)
+    own = rows[rows["school_key"] == school_id]
+    latest_month = own["month"].max()
+    # The same months for every school: the year so far at the school's own latest month.
+    rows = rows[rows["month"] <= latest_month].dropna(subset=["pupils"])
+    schools = metrics.figures_by(rows, ["school_key", "in_scope", "school_type", "language"], policy)
+    schools = schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
+    peers = stats.widened_peer_group(schools.rename(columns={"school_key": "school_id"}), school_id, MIN_PEERS, criteria)
+    members = peers.members.rename(columns={"school_id": "school_key"})
+    group = pd.concat([schools[schools["school_key"] == school_id], members], ignore_index=True)
+    funnel = stats.funnel(members, reference_rate=None) if not members.empty else None
+    if funnel is not None:
+        funnel = stats.funnel(group, reference_rate=funnel.reference_rate)
+    verdict = "within"
+    if funnel is not None:
+        mine = funnel.units[funnel.units["school_key"] == school_id]
+        if not mine.empty:
+            verdict = verdict_of(float(mine["z"].iloc[0]))
+    monthly_rows = rows.assign(series=rows["school_key"].map(lambda k: "school" if k == school_id else "peers"))
+    monthly_rows = monthly_rows[monthly_rows["school_key"].isin([school_id, *members["school_key"]])]
+    monthly = metrics.monthly(monthly_rows, ["series"], policy)[["series", "month", "absence_rate"]]
+    own_figures = schools[schools["school_key"] == school_id]
+    return Comparison(
+        school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
+        funnel=funnel, verdict=verdict,
+        school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
+        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly,
+    )
+
+
+def verdict_of(z: float) -> str:
+    """Words for a funnel position: beyond 99.8 % the difference is very unlikely to be chance;
+    between 95 % and 99.8 % it may be chance (about one school in twenty lands there anyway)."""
+    side = "higher" if z > 0 else "lower"
+    if abs(z) > stats.Z998:
+        return side
+    if abs(z) > stats.Z95:
+        return f"maybe_{side}"
+    return "within"
+
+
+def describe_peers(comparison: Comparison, language: str) -> str:
+    """'The peer group holds 7 schools of the region: same school type, same language, 77–308 pupils.'"""
+    criteria = comparison.peers.criteria
+    parts = []
+    if criteria.same_type:
+        parts.append(i18n.t("compare.criteria_type", language))
+    if criteria.same_language:
+        parts.append(i18n.t("compare.criteria_language", language))
+    if criteria.size_factor is not None:
+        pupils = comparison.schools.set_index("school_key").at[comparison.school_key, "pupils"]
+        parts.append(i18n.t("compare.criteria_size", language, low=i18n.number(pupils / criteria.size_factor, language, 0),
+                            high=i18n.number(pupils * criteria.size_factor, language, 0)))
+    text = ", ".join(parts) or i18n.t("compare.criteria_any", language)
+    return i18n.t("compare.peers", language, count=len(comparison.peers.members), criteria=text)
+
+
+def verdict_text(comparison: Comparison, language: str) -> str:
+    return i18n.t(f"compare.verdict.{comparison.verdict}", language, rate=i18n.percent(comparison.school_rate, language),
+                  peer=i18n.percent(comparison.peer_rate, language))

@@ -1,0 +1,44 @@
+"""School comparison (rectors, directors, steering groups): the school against similar schools
+of its region, in a funnel plot and in words, and month by month."""
+
+import streamlit as st
+
+from lasnaolo import charts, comparison, i18n
+from lasnaolo.stats import PeerCriteria
+from lasnaolo.ui import data, page, widgets
+from lasnaolo.ui.session import t
+
+ctx = page.start("comparison")
+st.title(t("compare.heading"))
+
+schools = data.schools(ctx.scope)
+names = dict(zip(schools["school_id"], schools["school_name"]))
+left, middle = st.columns(2)
+school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one
+years = data.school_years(ctx.scope)
+year = middle.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="compare_year")
+with st.expander(t("compare.peer_group")):
+    criteria = PeerCriteria(
+        same_type=st.checkbox(t("compare.same_type"), value=True),
+        same_language=st.checkbox(t("compare.same_language"), value=True),
+        size_factor=st.slider(t("compare.size_factor"), 1.5, 5.0, 2.0, 0.5),
+    )
+
+result = data.comparison(ctx.scope, school, year, criteria)
+st.caption(t("compare.period", year=i18n.school_year(year), month=i18n.month(result.latest_month, ctx.language)))
+st.markdown(comparison.describe_peers(result, ctx.language))
+if result.peers.criteria != criteria:
+    st.caption(t("compare.widened", n=comparison.MIN_PEERS))
+if result.funnel is None:
+    st.info(t("compare.no_peers"))
+    st.stop()
+
+st.subheader(t("compare.funnel"))
+st.markdown(f"**{comparison.verdict_text(result, ctx.language)}**")
+st.caption(t("compare.funnel_caption"))
+widgets.chart_with_table(charts.funnel_chart(result.funnel, school, ctx.language),
+                         charts.funnel_table(result.funnel, school, ctx.language), "funnel")
+
+st.subheader(t("compare.trend"))
+widgets.chart_with_table(charts.school_vs_peers_chart(result.monthly, ctx.language),
+                         charts.school_vs_peers_table(result.monthly, ctx.language), "school-and-peers")

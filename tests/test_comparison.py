@@ -1,0 +1,66 @@
+"""School comparison on the demo data: a rector sees their school against pseudonymous peers,
+the verdict follows the funnel, and the figures agree with the administrator's."""
+
+from __future__ import annotations
+
+import pytest
+
+from lasnaolo import comparison, queries, stats
+from lasnaolo.scope import Scope
+from lasnaolo.stats import PeerCriteria
+
+
+@pytest.fixture(scope="module")
+def hyvinkaa_school(demo_engine):
+    schools = queries.schools(demo_engine, Scope("director", municipality_codes=frozenset({"106"})))
+    return schools[schools["school_type"] == "comprehensive"].iloc[0]
+
+
+def test_a_rector_sees_own_school_and_only_pseudonyms_of_others(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    rector = Scope("rector", school_ids=frozenset({school}))
+    result = comparison.compare(demo_engine, rector, school, "2024-2025")
+    everyone = set(queries.schools(demo_engine, Scope.everything())["school_id"])
+    keys = set(result.schools["school_key"])
+    assert school in keys and (keys - {school}).isdisjoint(everyone)  # no other school's code
+    assert result.schools.set_index("school_key").loc[school, "in_scope"]
+    assert "school_name" not in result.schools.columns and "municipality_code" not in result.schools.columns
+    with pytest.raises(queries.NotAllowed):  # nor can a rector start from another school
+        other = next(iter(everyone - {school}))
+        comparison.compare(demo_engine, rector, other, "2024-2025")
+
+
+def test_peers_meet_the_criteria_and_the_verdict_follows_the_funnel(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    result = comparison.compare(demo_engine, Scope.everything(), school, "2024-2025")
+    me = result.schools.set_index("school_key").loc[school]
+    members = result.peers.members
+    assert len(members) >= comparison.MIN_PEERS
+    assert (members["school_type"] == me["school_type"]).all()
+    if result.peers.criteria.same_language:
+        assert (members["language"] == me["language"]).all()
+    factor = result.peers.criteria.size_factor
+    if factor:
+        assert members["pupils"].between(me["pupils"] / factor, me["pupils"] * factor).all()
+    # The reference is the peers' pooled rate (hours over hours), without the school itself.
+    pooled = members["absent_hours"].sum() / members["lesson_hours"].sum() * 100
+    assert result.peer_rate == pytest.approx(pooled)
+    z = (me["absence_rate"] - pooled) / stats.rate_standard_error(pooled, me["pupils"])
+    assert result.verdict == comparison.verdict_of(float(z))
+    assert result.school_rate == pytest.approx(me["absence_rate"])
+
+
+def test_verdict_words():
+    assert comparison.verdict_of(3.2) == "higher" and comparison.verdict_of(-3.2) == "lower"
+    assert comparison.verdict_of(2.5) == "maybe_higher" and comparison.verdict_of(-2.0) == "maybe_lower"
+    assert comparison.verdict_of(1.9) == "within"
+
+
+def test_school_figures_equal_the_administrators(demo_engine, hyvinkaa_school):
+    from lasnaolo import reports
+    from lasnaolo.scope import Unit
+
+    school = hyvinkaa_school["school_id"]
+    result = comparison.compare(demo_engine, Scope.everything(), school, "2023-2024", PeerCriteria(size_factor=None))
+    direct = reports.key_figures(demo_engine, Scope.everything(), Unit("school", school), "2023-2024")
+    assert result.school_rate == pytest.approx(direct.absence_rate)
