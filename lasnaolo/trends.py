@@ -33,6 +33,8 @@ class TrendView:
     languages: tuple[str, ...] = ()
     area: str = ""
     metric: str = "absence_rate"
+    indicator: str = "belonging"
+    grade_group: str = "8-9"
 
     def to_params(self) -> dict[str, str]:
         """Query parameters: only what differs from the default, lists comma-separated."""
@@ -60,7 +62,11 @@ class TrendView:
         if not _valid_area(area):
             area = ""
         metric = str(params.get("metric", "absence_rate"))
-        return cls(years, grades, types, languages, area, metric if metric in METRICS else "absence_rate")
+        indicator = str(params.get("indicator", "belonging"))
+        grade_group = str(params.get("grade_group", "8-9"))
+        return cls(years, grades, types, languages, area, metric if metric in METRICS else "absence_rate",
+                   indicator if indicator in contract.INDICATORS else "belonging",
+                   grade_group if grade_group in contract.SURVEY_GRADE_GROUPS else "8-9")
 
     def unit(self) -> Unit:
         if not self.area:
@@ -94,6 +100,7 @@ class Trends:
     latest_month: str | None
     municipalities: pd.DataFrame  # newest year: municipality_code, region_code, rate, interval, own
     regions: pd.DataFrame  # newest year: region_code, figures
+    wellbeing: pd.DataFrame  # municipality × survey year: indicator value (or withheld) beside absence
 
 
 def _by(rows: pd.DataFrame, group: str, policy: SuppressionPolicy) -> pd.DataFrame:
@@ -108,7 +115,7 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
     rows = queries.absence_totals(engine, scope, **common)
     if rows.empty:
         empty = pd.DataFrame()
-        return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty)
+        return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty, empty)
     monthly = metrics.monthly(rows, ["school_year"], policy)
     monthly["month_index"] = monthly["month"].map(contract.month_index)
     yearly = metrics.figures_by(rows, ["school_year"], policy)
@@ -130,6 +137,7 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
         latest_month=latest_month,
         municipalities=municipality_ranking(engine, scope, newest, view.filters(), policy),
         regions=region_figures(engine, scope, newest, view.filters(), policy),
+        wellbeing=wellbeing_alongside(engine, scope, view.indicator, view.grade_group, view.filters(), policy),
     )
 
 
@@ -162,3 +170,30 @@ def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowF
     rows = queries.absence_totals(engine, scope, school_years=[school_year], by=["region_code"], filters=filters,
                                   policy=policy)
     return metrics.figures_by(rows, ["region_code"], policy) if not rows.empty else pd.DataFrame()
+
+
+def wellbeing_alongside(engine: Engine, scope: Scope, indicator: str, grade_group: str,
+                        filters: RowFilter = queries.EVERYTHING, policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Each municipality of the scope and survey year: the indicator's value (None where fewer
+    than the minimum answered), its respondents, and the absence rate of the school year the
+    survey closed (the 2025 survey: 2024-2025)."""
+    policy = policy or SuppressionPolicy()
+    survey = queries.wellbeing(engine, scope, unit_type="municipality", policy=policy)
+    survey = survey[(survey["indicator"] == indicator) & (survey["grade_group"] == grade_group)].copy()
+    if survey.empty:
+        return pd.DataFrame()
+    survey["value"] = [metrics.survey_value(v, n, policy) if pd.notna(v) else None
+                       for v, n in zip(survey["value_pct"], survey["respondents"])]
+    survey["school_year"] = survey["survey_year"].map(contract.survey_school_year)
+    rows = queries.absence_totals(engine, scope, school_years=sorted(survey["school_year"].unique()),
+                                  by=["municipality_code"], filters=filters, policy=policy)
+    absence = (metrics.figures_by(rows, ["school_year", "municipality_code"], policy)
+               [["school_year", "municipality_code", "absence_rate"]] if not rows.empty else
+               pd.DataFrame(columns=["school_year", "municipality_code", "absence_rate"]))
+    out = survey.merge(absence, left_on=["school_year", "unit_id"], right_on=["school_year", "municipality_code"], how="left")
+    names = reference.municipalities().set_index("municipality_code")
+    out["name_fi"] = out["unit_id"].map(names["name_fi"])
+    out["name_sv"] = out["unit_id"].map(names["name_sv"])
+    columns = ["unit_id", "name_fi", "name_sv", "survey_year", "school_year", "respondents", "value", "absence_rate"]
+    return out[columns].rename(columns={"unit_id": "municipality_code"}).sort_values(["survey_year", "municipality_code"],
+                                                                                    ignore_index=True)

@@ -5,6 +5,7 @@ municipality of the region stands."""
 import streamlit as st
 
 from lasnaolo import charts, i18n
+from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.ui import data, filters, page, widgets
 from lasnaolo.ui.session import t
 
@@ -59,3 +60,10 @@ if not shown.municipalities.empty:
     st.caption(t("trends.ranking_caption"))
     widgets.chart_with_table(charts.ranking_chart(shown.municipalities, ctx.language),
                              charts.ranking_table(shown.municipalities, ctx.language), "municipalities")
+
+if not shown.wellbeing.empty:
+    st.subheader(t("trends.wellbeing", indicator=t(f"indicator.{view.indicator}"), grades=view.grade_group.replace("-", "–")))
+    st.caption(t("trends.wellbeing_caption", n=SuppressionPolicy().min_respondents,
+                 withheld=int(shown.wellbeing["value"].isna().sum())))
+    widgets.chart_with_table(charts.wellbeing_chart(shown.wellbeing, view.indicator, ctx.language),
+                             charts.wellbeing_table(shown.wellbeing, view.indicator, ctx.language), "wellbeing")

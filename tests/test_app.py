@@ -248,7 +248,7 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     assert "Poissaolot kuukausittain syyn mukaan" in headings and "Lukuvuodet rinnakkain: sama kuukausi eri vuosina" in headings
     assert any(h.startswith("Kunnat maakunnittain") for h in headings)
     charts = len(at.get("vega_lite_chart"))
-    assert charts == 8  # reasons, years, tiers, three groups, regions, municipalities
+    assert charts == 9  # reasons, years, tiers, three groups, regions, municipalities, wellbeing
     # Every chart has its table (the text alternative) and the table's CSV and XLSX downloads.
     assert len(at.dataframe) == charts and len(at.get("download_button")) == 2 * charts
 

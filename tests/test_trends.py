@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from lasnaolo import importer, queries, trends
@@ -59,3 +60,21 @@ def test_a_director_sees_the_region_at_municipality_level_only(engine):
     # The context never names a school.
     context = queries.regional_context(engine, director)
     assert "school_id" not in context.columns
+
+
+def test_wellbeing_beside_absence_withholds_small_groups(engine):
+    extra = "unit_type,unit_id,survey_year,grade_group,indicator,respondents,value_pct\nmunicipality,049,2025,4-5,likes_school,9,80.0\n"
+    importer.import_files(engine, files() + [("wellbeing_more.csv", extra.encode())])
+    shown = trends.wellbeing_alongside(engine, Scope.everything(), "likes_school", "4-5").set_index("municipality_code")
+    assert shown.loc["091", "value"] == pytest.approx(73.5) and shown.loc["091", "respondents"] == 900
+    assert shown.loc["091", "school_year"] == "2024-2025"
+    assert shown.loc["091", "absence_rate"] == pytest.approx((84 + 126) / (1680 + 1512) * 100)
+    assert pd.isna(shown.loc["049", "value"]) and shown.loc["049", "respondents"] == 9  # 9 < 10: withheld
+    director = trends.wellbeing_alongside(engine, Scope("director", municipality_codes=frozenset({"049"})), "likes_school", "4-5")
+    assert director["municipality_code"].tolist() == ["049"]
+
+
+def test_view_carries_the_survey_choice():
+    view = TrendView(indicator="anxiety", grade_group="4-5")
+    assert view.to_params() == {"indicator": "anxiety", "grade_group": "4-5"}
+    assert TrendView.from_params({"indicator": "nonsense", "grade_group": "7-9"}) == TrendView()

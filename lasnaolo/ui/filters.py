@@ -45,7 +45,13 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
                                        key="trend_languages")
         metric = right.selectbox(t("trends.metric"), trends.METRICS, index=trends.METRICS.index(asked.metric),
                                  format_func=lambda m: i18n.t(f"metric.{m}", lang), key="trend_metric")
+        indicator = left.selectbox(t("trends.indicator"), list(contract.INDICATORS),
+                                   index=list(contract.INDICATORS).index(asked.indicator),
+                                   format_func=lambda c: i18n.t(f"indicator.{c}", lang), key="trend_indicator")
+        grade_group = middle.selectbox(t("trends.grade_group"), contract.SURVEY_GRADE_GROUPS,
+                                       index=contract.SURVEY_GRADE_GROUPS.index(asked.grade_group), key="trend_grade_group")
         st.caption(t("trends.link"))
-    view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric)
+    view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric,
+                     indicator, grade_group)
     st.query_params.from_dict(view.to_params())
     return view
