@@ -387,3 +387,15 @@ def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> p
         i18n.t(f"indicator.{indicator}", language): wellbeing["value"].astype(float),
         i18n.t("metric.absence_rate", language): wellbeing["absence_rate"].astype(float),
     })
+
+
+def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        i18n.t("overview.school", language): outliers["school_name"],
+        i18n.t("metric.absence_rate", language): outliers["absence_rate"].astype(float),
+        i18n.t("compare.peer_group", language): outliers["peer_rate"].astype(float),
+        i18n.t("metric.pupils", language): outliers["pupils"].astype("Int64"),
+        i18n.t("compare.strong", language): outliers["beyond_998"].map(lambda b: i18n.t("compare.yes", language) if b else ""),
+        i18n.t("compare.measures", language): outliers["measures"].map(
+            lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
+    })

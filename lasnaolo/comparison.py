@@ -39,19 +39,10 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     latest_month = own["month"].max()
     # The same months for every school: the year so far at the school's own latest month.
     rows = rows[rows["month"] <= latest_month].dropna(subset=["pupils"])
-    schools = metrics.figures_by(rows, ["school_key", "in_scope", "school_type", "language"], policy)
-    schools = schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
-    peers = stats.widened_peer_group(schools.rename(columns={"school_key": "school_id"}), school_id, MIN_PEERS, criteria)
+    schools = _school_figures(rows, policy)
+    peers, funnel, z = _place(schools, school_id, criteria)
     members = peers.members.rename(columns={"school_id": "school_key"})
-    group = pd.concat([schools[schools["school_key"] == school_id], members], ignore_index=True)
-    funnel = stats.funnel(members, reference_rate=None) if not members.empty else None
-    if funnel is not None:
-        funnel = stats.funnel(group, reference_rate=funnel.reference_rate)
-    verdict = "within"
-    if funnel is not None:
-        mine = funnel.units[funnel.units["school_key"] == school_id]
-        if not mine.empty:
-            verdict = verdict_of(float(mine["z"].iloc[0]))
+    verdict = "within" if z is None else verdict_of(z)
     monthly_rows = rows.assign(series=rows["school_key"].map(lambda k: "school" if k == school_id else "peers"))
     monthly_rows = monthly_rows[monthly_rows["school_key"].isin([school_id, *members["school_key"]])]
     monthly = metrics.monthly(monthly_rows, ["series"], policy)[["series", "month", "absence_rate"]]
@@ -62,6 +53,54 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
         school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
         peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly,
     )
+
+
+def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
+    schools = metrics.figures_by(rows, ["school_key", "in_scope", "school_type", "language"], policy)
+    return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
+
+
+def _place(schools: pd.DataFrame, school_key: str, criteria: PeerCriteria) -> tuple[PeerGroup, Funnel | None, float | None]:
+    """The school's peer group, the funnel around the peers' pooled rate, and the school's z."""
+    peers = stats.widened_peer_group(schools.rename(columns={"school_key": "school_id"}), school_key, MIN_PEERS, criteria)
+    members = peers.members.rename(columns={"school_id": "school_key"})
+    if members.empty:
+        return peers, None, None
+    reference = stats.funnel(members).reference_rate
+    funnel = stats.funnel(pd.concat([schools[schools["school_key"] == school_key], members], ignore_index=True),
+                          reference_rate=reference)
+    mine = funnel.units[funnel.units["school_key"] == school_key]
+    return peers, funnel, (float(mine["z"].iloc[0]) if not mine.empty else None)
+
+
+def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: PeerCriteria = PeerCriteria(),
+                      policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """The scope's schools whose absence rate lies below their peer group's 95 % limit — the
+    schools others may learn from — with the measures of the attendance model they report
+    using in that school year. One query per region; each school against its own peers."""
+    policy = policy or SuppressionPolicy()
+    own = queries.schools(engine, scope)
+    found = []
+    for _, in_region in own.groupby("region_code"):
+        rows = queries.peer_context(engine, scope, in_region["school_id"].iloc[0], school_year, policy)
+        schools = _school_figures(rows.dropna(subset=["pupils"]), policy)
+        for school_key in in_region["school_id"]:
+            if school_key not in set(schools["school_key"]):
+                continue
+            peers, funnel, z = _place(schools, school_key, criteria)
+            if z is not None and z < -stats.Z95:
+                me = schools[schools["school_key"] == school_key].iloc[0]
+                found.append({"school_id": school_key, "absence_rate": me["absence_rate"], "pupils": me["pupils"],
+                              "peer_rate": funnel.reference_rate, "peers": len(peers.members), "z": z,
+                              "beyond_998": z < -stats.Z998})
+    out = pd.DataFrame(found, columns=["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"])
+    if out.empty:
+        return out.assign(school_name=[], measures=[])
+    out = out.merge(own[["school_id", "school_name"]], on="school_id")
+    measures = queries.measures_in_use(engine, scope, school_year)
+    listed = measures.groupby("school_id")["measure"].agg(lambda m: sorted(set(m)))
+    out["measures"] = out["school_id"].map(listed).apply(lambda m: m if isinstance(m, list) else [])
+    return out.sort_values("z", ignore_index=True)
 
 
 def verdict_of(z: float) -> str:

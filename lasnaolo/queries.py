@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, select, true
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from lasnaolo import contract, metrics
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
-from lasnaolo.store import TABLE_OF_KIND, Absence, ImportLog, Municipality, School, Wellbeing
+from lasnaolo.store import TABLE_OF_KIND, Absence, ImportLog, MeasureInUse, Municipality, School, Wellbeing
 
 GRADE_BAND = case((Absence.grade <= 2, "1-2"), (Absence.grade <= 6, "3-6"), else_="7-9")
 
@@ -283,3 +284,23 @@ def peer_context(
     rows[counts] = rows[counts].astype(float)
     rows.loc[small, counts] = float("nan")
     return rows.drop(columns="school_id")
+
+
+def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
+    """Measures of the attendance model active at some point of the school year, in scope."""
+    autumn = contract.parse_school_year(school_year)
+    first, last = date(autumn, 8, 1), date(autumn + 1, 7, 31)
+    query = (
+        select(MeasureInUse.school_id, MeasureInUse.measure, MeasureInUse.tier, MeasureInUse.start, MeasureInUse.end,
+               MeasureInUse.fte)
+        .join(School, School.school_id == MeasureInUse.school_id)
+        .join(Municipality, Municipality.municipality_code == School.municipality_code)
+        .where(scope.school_condition(), MeasureInUse.start <= last,
+               (MeasureInUse.end.is_(None)) | (MeasureInUse.end >= first))
+        .order_by(MeasureInUse.school_id, MeasureInUse.measure)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "measure", "tier", "start", "end", "fte"])
+    if scope.anonymised:
+        frame["school_id"] = frame["school_id"].map(pseudonym)
+    return frame

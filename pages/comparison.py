@@ -42,3 +42,12 @@ widgets.chart_with_table(charts.funnel_chart(result.funnel, school, ctx.language
 st.subheader(t("compare.trend"))
 widgets.chart_with_table(charts.school_vs_peers_chart(result.monthly, ctx.language),
                          charts.school_vs_peers_table(result.monthly, ctx.language), "school-and-peers")
+
+if ctx.account.role != "rector":  # for those who lead several schools
+    st.subheader(t("compare.outliers"))
+    st.caption(t("compare.outliers_caption"))
+    outliers = data.positive_outliers(ctx.scope, year, criteria)
+    if outliers.empty:
+        st.write(t("compare.none"))
+    else:
+        widgets.table_with_downloads(charts.outliers_table(outliers, ctx.language), "positive-outliers")

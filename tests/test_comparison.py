@@ -64,3 +64,17 @@ def test_school_figures_equal_the_administrators(demo_engine, hyvinkaa_school):
     result = comparison.compare(demo_engine, Scope.everything(), school, "2023-2024", PeerCriteria(size_factor=None))
     direct = reports.key_figures(demo_engine, Scope.everything(), Unit("school", school), "2023-2024")
     assert result.school_rate == pytest.approx(direct.absence_rate)
+
+
+def test_positive_outliers_are_below_their_peers_and_name_their_measures(demo_engine):
+    outliers = comparison.positive_outliers(demo_engine, Scope.everything(), "2024-2025")
+    assert len(outliers) > 0
+    assert (outliers["z"] < -stats.Z95).all() and (outliers["absence_rate"] < outliers["peer_rate"]).all()
+    assert (outliers["beyond_998"] == (outliers["z"] < -stats.Z998)).all()
+    measures = queries.measures_in_use(demo_engine, Scope.everything(), "2024-2025")
+    first = outliers.iloc[0]
+    assert first["measures"] == sorted(set(measures.loc[measures["school_id"] == first["school_id"], "measure"]))
+    # A director's list holds only their own schools.
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    own = set(queries.schools(demo_engine, director)["school_id"])
+    assert set(comparison.positive_outliers(demo_engine, director, "2024-2025")["school_id"]) <= own

@@ -49,3 +49,7 @@ def trends(scope: Scope, view) -> "trends_module.Trends":
 
 def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "comparison_module.Comparison":
     return _read(comparison_module.compare, scope, school_id, school_year, criteria)
+
+
+def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
+    return _read(comparison_module.positive_outliers, scope, school_year, criteria)

@@ -33,12 +33,17 @@ def headline(changes: list[Change], metrics: list[str]) -> None:
 def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
     """The chart, and the same numbers as a table (the text alternative for screen readers, and
     the exact figures), with the table as CSV and XLSX. `name` names the downloaded files."""
-    lang = language()
     st.altair_chart(chart, width="stretch")
     with st.expander(t("overview.table_caption")):
-        st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
-        csv, xlsx = st.columns(2)
-        csv.download_button(t("download.csv"), export.table_csv(table, lang), file_name=f"{name}.csv",
-                            mime="text/csv", key=f"csv_{name}")
-        xlsx.download_button(t("download.xlsx"), export.table_xlsx(table), file_name=f"{name}.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
+        table_with_downloads(table, name)
+
+
+def table_with_downloads(table: pd.DataFrame, name: str) -> None:
+    """A table written the language's way, with its numbers as CSV and XLSX."""
+    lang = language()
+    st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
+    csv, xlsx = st.columns(2)
+    csv.download_button(t("download.csv"), export.table_csv(table, lang), file_name=f"{name}.csv",
+                        mime="text/csv", key=f"csv_{name}")
+    xlsx.download_button(t("download.xlsx"), export.table_xlsx(table), file_name=f"{name}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
