@@ -399,3 +399,63 @@ def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("compare.measures", language): outliers["measures"].map(
             lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
     })
+
+
+def tiers_vs_peers_chart(tiers: pd.DataFrame, language: str) -> alt.Chart:
+    labels = {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language)}
+    frame = tiers.assign(label=tiers["series"].map(labels), tier_label=tiers["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
+                         share_text=tiers["share"].map(lambda v: i18n.percent(v, language)))
+    domain = [labels["school"], labels["peers"]]
+    return (
+        alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("tier_label:N", title=None, sort=[i18n.t(f"tier.{t}", language) for t in contract.TIERS],
+                    axis=alt.Axis(labelLimit=320)),
+            yOffset=alt.YOffset("label:N", sort=domain),
+            x=alt.X("share:Q", title=i18n.t("overview.share", language), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("label:N", title=None, sort=domain,
+                            scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("tier_label:N", title=""),
+                     alt.Tooltip("share_text:N", title=i18n.t("overview.share", language))])
+        .properties(height=180)
+    )
+
+
+def tiers_vs_peers_table(tiers: pd.DataFrame, language: str) -> pd.DataFrame:
+    wide = tiers.pivot(index="tier", columns="series", values="share").reset_index()
+    return pd.DataFrame({"": wide["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
+                         i18n.t("compare.this_school", language): wide.get("school"),
+                         i18n.t("compare.peer_group", language): wide.get("peers")})
+
+
+def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
+    """Diverging bars: each indicator's difference from the national value in points, coloured by
+    whether it is better or worse for pupils (each indicator's own direction)."""
+    shown = profile.dropna(subset=["difference"])
+    verdicts = {True: i18n.t("compare.better", language), False: i18n.t("compare.worse", language)}
+    frame = shown.assign(
+        label=shown["indicator"].map(lambda c: i18n.t(f"indicator.{c}", language)),
+        verdict=shown["better"].map(verdicts),
+        school_text=shown["school"].map(lambda v: i18n.percent(v, language)),
+        national_text=shown["national"].map(lambda v: i18n.percent(v, language)),
+        difference_text=shown["difference"].map(lambda v: i18n.points(v, language)))
+    domain = [verdicts[True], verdicts[False]]
+    return (
+        alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("difference:Q", title=i18n.t("compare.points_vs_national", language)),
+            color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("school_text:N", title=i18n.t("compare.this_school", language)),
+                     alt.Tooltip("national_text:N", title=i18n.t("compare.national", language)),
+                     alt.Tooltip("difference_text:N", title=i18n.t("compare.points_vs_national", language))])
+        .properties(height=30 * max(len(frame), 1))
+    )
+
+
+def wellbeing_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "": profile["indicator"].map(lambda c: i18n.t(f"indicator.{c}", language)),
+        i18n.t("compare.this_school", language): profile["school"].astype(float),
+        i18n.t("trends.municipality", language): profile["municipality"].astype(float),
+        i18n.t("compare.national", language): profile["national"].astype(float),
+        i18n.t("trends.respondents", language): profile["respondents"].astype("Int64"),
+    })

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import i18n, metrics, queries, stats
+from lasnaolo import contract, i18n, metrics, queries, stats
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope
 from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
@@ -29,6 +29,7 @@ class Comparison:
     school_rate: float | None
     peer_rate: float | None
     monthly: pd.DataFrame  # month, series ('school' | 'peers'), absence_rate
+    tiers: pd.DataFrame  # series ('school' | 'peers'), tier, share: the latest month's tier shares
 
 
 def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
@@ -47,11 +48,15 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     monthly_rows = monthly_rows[monthly_rows["school_key"].isin([school_id, *members["school_key"]])]
     monthly = metrics.monthly(monthly_rows, ["series"], policy)[["series", "month", "absence_rate"]]
     own_figures = schools[schools["school_key"] == school_id]
+    tiers = pd.DataFrame([
+        {"series": series, "tier": t, "share": frame[f"tier{t}_pupils"].sum() / frame["pupils"].sum() * 100}
+        for series, frame in (("school", own_figures), ("peers", members)) if not frame.empty
+        for t in contract.TIERS])
     return Comparison(
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
         funnel=funnel, verdict=verdict,
         school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
-        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly,
+        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly, tiers=tiers,
     )
 
 
@@ -133,3 +138,43 @@ def describe_peers(comparison: Comparison, language: str) -> str:
 def verdict_text(comparison: Comparison, language: str) -> str:
     return i18n.t(f"compare.verdict.{comparison.verdict}", language, rate=i18n.percent(comparison.school_rate, language),
                   peer=i18n.percent(comparison.peer_rate, language))
+
+
+SURVEY_GROUP_OF_TYPE = {"primary": ("4-5",), "lower_secondary": ("8-9",), "comprehensive": ("8-9", "4-5")}
+
+
+def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type: str,
+                      policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """The school's newest survey against its municipality and the whole country, indicator by
+    indicator: values (None where under the minimum respondents), the difference from the
+    national value in points, and whether that difference is better or worse for pupils
+    (each indicator's own direction)."""
+    policy = policy or SuppressionPolicy()
+    school = queries.wellbeing(engine, scope, unit_type="school", policy=policy)
+    school = school[school["unit_id"] == school_id]
+    if school.empty:
+        return pd.DataFrame()
+    groups = [g for g in SURVEY_GROUP_OF_TYPE[school_type] if g in set(school["grade_group"])]
+    grade_group = groups[0]
+    year = int(school.loc[school["grade_group"] == grade_group, "survey_year"].max())
+    mine = school[(school["survey_year"] == year) & (school["grade_group"] == grade_group)].set_index("indicator")
+    municipal = queries.wellbeing(engine, scope, unit_type="municipality", policy=policy)
+    own_municipality = queries.schools(engine, scope).set_index("school_id").at[school_id, "municipality_code"]
+    municipal = municipal[(municipal["unit_id"] == own_municipality) & (municipal["survey_year"] == year)
+                          & (municipal["grade_group"] == grade_group)].set_index("indicator")
+    national = queries.national_wellbeing(engine, year, grade_group).set_index("indicator")
+    rows = []
+    for code, indicator in contract.INDICATORS.items():
+        if code not in mine.index:
+            continue
+        value = metrics.survey_value(mine.at[code, "value_pct"], int(mine.at[code, "respondents"]), policy)
+        reference = national["value_pct"].get(code)
+        difference = None if value is None or reference is None else value - reference
+        better = None if difference is None else (difference > 0) == indicator.higher_is_better
+        municipality_value = (metrics.survey_value(municipal.at[code, "value_pct"], int(municipal.at[code, "respondents"]), policy)
+                              if code in municipal.index else None)
+        rows.append({"indicator": code, "survey_year": year, "grade_group": grade_group,
+                     "respondents": int(mine.at[code, "respondents"]), "school": value,
+                     "municipality": municipality_value, "national": reference, "difference": difference,
+                     "better": better})
+    return pd.DataFrame(rows)

@@ -304,3 +304,19 @@ def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFr
     if scope.anonymised:
         frame["school_id"] = frame["school_id"].map(pseudonym)
     return frame
+
+
+def national_wellbeing(engine: Engine, survey_year: int, grade_group: str) -> pd.DataFrame:
+    """Every indicator of one survey over all municipalities, weighted by respondents: the
+    national reference that THL publishes anyway, so it is open to every role."""
+    positives = func.sum(Wellbeing.value_pct * Wellbeing.respondents)
+    query = (
+        select(Wellbeing.indicator, func.sum(Wellbeing.respondents).label("respondents"), positives.label("weighted"))
+        .where(Wellbeing.unit_type == "municipality", Wellbeing.survey_year == survey_year,
+               Wellbeing.grade_group == grade_group)
+        .group_by(Wellbeing.indicator)
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["indicator", "respondents", "weighted"])
+    frame["value_pct"] = frame["weighted"] / frame["respondents"].where(frame["respondents"] > 0)
+    return frame.drop(columns="weighted")

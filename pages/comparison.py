@@ -4,6 +4,7 @@ of its region, in a funnel plot and in words, and month by month."""
 import streamlit as st
 
 from lasnaolo import charts, comparison, i18n
+from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.stats import PeerCriteria
 from lasnaolo.ui import data, page, widgets
 from lasnaolo.ui.session import t
@@ -42,6 +43,18 @@ widgets.chart_with_table(charts.funnel_chart(result.funnel, school, ctx.language
 st.subheader(t("compare.trend"))
 widgets.chart_with_table(charts.school_vs_peers_chart(result.monthly, ctx.language),
                          charts.school_vs_peers_table(result.monthly, ctx.language), "school-and-peers")
+
+st.subheader(t("compare.tiers"))
+widgets.chart_with_table(charts.tiers_vs_peers_chart(result.tiers, ctx.language),
+                         charts.tiers_vs_peers_table(result.tiers, ctx.language), "tiers-and-peers")
+
+profile = data.wellbeing_profile(ctx.scope, school, schools.set_index("school_id").at[school, "school_type"])
+if not profile.empty:
+    first = profile.iloc[0]
+    st.subheader(t("compare.wellbeing", year=first["survey_year"], grades=first["grade_group"].replace("-", "–")))
+    st.caption(t("compare.wellbeing_caption", n=SuppressionPolicy().min_respondents))
+    widgets.chart_with_table(charts.wellbeing_profile_chart(profile, ctx.language),
+                             charts.wellbeing_profile_table(profile, ctx.language), "wellbeing-profile")
 
 if ctx.account.role != "rector":  # for those who lead several schools
     st.subheader(t("compare.outliers"))

@@ -275,4 +275,4 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username == "rehtori":
         assert len(schools) == 1  # a rector compares their own school only
     outliers = 0 if username == "rehtori" else 2  # the positive-outlier table downloads too
-    assert len(at.get("vega_lite_chart")) == 2 and len(at.get("download_button")) == 4 + outliers
+    assert len(at.get("vega_lite_chart")) == 4 and len(at.get("download_button")) == 8 + outliers

@@ -3,6 +3,7 @@ the verdict follows the funnel, and the figures agree with the administrator's."
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from lasnaolo import comparison, queries, stats
@@ -78,3 +79,35 @@ def test_positive_outliers_are_below_their_peers_and_name_their_measures(demo_en
     director = Scope("director", municipality_codes=frozenset({"106"}))
     own = set(queries.schools(demo_engine, director)["school_id"])
     assert set(comparison.positive_outliers(demo_engine, director, "2024-2025")["school_id"]) <= own
+
+
+def test_wellbeing_profile_by_hand(engine):
+    from lasnaolo import importer
+
+    from helpers import files
+
+    survey = ("unit_type,unit_id,survey_year,grade_group,indicator,respondents,value_pct\n"
+              "municipality,049,2025,8-9,belonging,200,70.0\n"
+              "municipality,091,2025,8-9,belonging,300,50.0\n"
+              "municipality,049,2025,8-9,anxiety,200,20.0\n"
+              "school,04567,2025,8-9,anxiety,5,40.0\n")
+    importer.import_files(engine, files() + [("wellbeing_more.csv", survey.encode())])
+    rector = Scope("rector", school_ids=frozenset({"04567"}))
+    profile = comparison.wellbeing_profile(engine, rector, "04567", "comprehensive").set_index("indicator")
+    belonging = profile.loc["belonging"]
+    assert belonging["school"] == pytest.approx(64.0) and belonging["municipality"] == pytest.approx(70.0)
+    assert belonging["national"] == pytest.approx((70 * 200 + 50 * 300) / 500)  # 58.0, weighted by respondents
+    assert belonging["difference"] == pytest.approx(6.0) and belonging["better"]  # higher belonging is better
+    anxiety = profile.loc["anxiety"]
+    assert anxiety["respondents"] == 5 and pd.isna(anxiety["school"]) and pd.isna(anxiety["difference"])  # withheld
+
+
+def test_tier_shares_against_peers_are_pooled(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    result = comparison.compare(demo_engine, Scope.everything(), school, "2024-2025")
+    peers = result.peers.members
+    pooled = peers["tier2_pupils"].sum() / peers["pupils"].sum() * 100
+    tiers = result.tiers.set_index(["series", "tier"])["share"]
+    assert tiers[("peers", 2)] == pytest.approx(pooled)
+    mine = result.schools.set_index("school_key").loc[school]
+    assert tiers[("school", 3)] == pytest.approx(mine["tier3_share"])

@@ -53,3 +53,7 @@ def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "com
 
 def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
     return _read(comparison_module.positive_outliers, scope, school_year, criteria)
+
+
+def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.DataFrame:
+    return _read(comparison_module.wellbeing_profile, scope, school_id, school_type)
