@@ -228,7 +228,7 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
                        for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
         highlight=ranking["own"].map({True: "own", False: "other"}))
     order = frame["label"].tolist()
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None))
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)))
     colour = alt.Color("highlight:N", legend=None,
                        scale=alt.Scale(domain=["own", "other"], range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]]))
     tooltip = [alt.Tooltip("label:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language)),
@@ -237,7 +237,7 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
                                                          axis=alt.Axis(labelExpr=percent_axis_labels(language))),
                                                 x2="ci_high:Q", color=colour, tooltip=tooltip)
     dots = base.mark_point(filled=True, size=70).encode(x="absence_rate:Q", color=colour, tooltip=tooltip)
-    return (rule + dots).properties(height=max(160, 18 * len(frame)))
+    return (rule + dots).properties(height=max(160, 20 * len(frame)))
 
 
 def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -459,3 +459,25 @@ def wellbeing_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFram
         i18n.t("compare.national", language): profile["national"].astype(float),
         i18n.t("trends.respondents", language): profile["respondents"].astype("Int64"),
     })
+
+
+def choropleth_chart(boundaries: dict, ranking: pd.DataFrame, language: str) -> alt.Chart:
+    """Municipalities on their official boundaries, coloured by absence rate; those without a
+    figure in scope (or withheld) stay grey."""
+    name = "name_sv" if language == "sv" else "name_fi"
+    values = ranking.assign(label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)))
+    lookup = alt.LookupData(values[["municipality_code", "absence_rate", "label", "rate_text"]], "municipality_code",
+                            ["absence_rate", "label", "rate_text"])
+    shapes = alt.Data(values=boundaries["features"])
+    title = i18n.t("metric.absence_rate", language)
+    background = alt.Chart(shapes).mark_geoshape(fill="#E6E6E6", stroke="white", strokeWidth=0.3)
+    coloured = (
+        alt.Chart(shapes).mark_geoshape(stroke="white", strokeWidth=0.3)
+        .transform_lookup(lookup="properties.municipality_code", from_=lookup)
+        .transform_filter("isValid(datum.absence_rate)")
+        .encode(color=alt.Color("absence_rate:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True),
+                                legend=alt.Legend(labelExpr=percent_axis_labels(language))),
+                tooltip=[alt.Tooltip("label:N", title=i18n.t("trends.municipality", language)),
+                         alt.Tooltip("rate_text:N", title=title)])
+    )
+    return (background + coloured).project(type="transverseMercator", rotate=[-27, 0, 0]).properties(height=520)

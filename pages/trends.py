@@ -6,7 +6,7 @@ import streamlit as st
 
 from lasnaolo import charts, i18n
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.ui import data, filters, page, widgets
+from lasnaolo.ui import data, filters, maps, page, widgets
 from lasnaolo.ui.session import t
 
 ctx = page.start("trends")
@@ -60,6 +60,13 @@ if not shown.municipalities.empty:
     st.caption(t("trends.ranking_caption"))
     widgets.chart_with_table(charts.ranking_chart(shown.municipalities, ctx.language),
                              charts.ranking_table(shown.municipalities, ctx.language), "municipalities")
+
+boundaries = maps.municipality_boundaries()
+if boundaries and not shown.municipalities.empty:
+    st.subheader(t("trends.map", year=i18n.school_year(newest)))
+    st.caption(t("trends.map_caption"))
+    widgets.chart_with_table(charts.choropleth_chart(boundaries, shown.municipalities, ctx.language),
+                             charts.ranking_table(shown.municipalities, ctx.language), "municipality-map")
 
 if not shown.wellbeing.empty:
     st.subheader(t("trends.wellbeing", indicator=t(f"indicator.{view.indicator}"), grades=view.grade_group.replace("-", "–")))

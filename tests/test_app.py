@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lasnaolo import accounts, importer, queries, store
 from lasnaolo.scope import Scope
 
+from conftest import SHARED
 from helpers import ABSENCES, SCHOOLS, files, snapshot
 
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
@@ -276,3 +277,25 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
         assert len(schools) == 1  # a rector compares their own school only
     outliers = 0 if username == "rehtori" else 2  # the positive-outlier table downloads too
     assert len(at.get("vega_lite_chart")) == 4 and len(at.get("download_button")) == 8 + outliers
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
+def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypatch):
+    from lasnaolo import geo
+
+    monkeypatch.setenv(geo.GEOJSON_ENV, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))
+    at = login("admin")
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception
+    assert any(s.value.startswith("Kunnat kartalla") for s in at.subheader)
+    assert len(at.get("vega_lite_chart")) == 10
+
+
+def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_path):
+    from lasnaolo import geo
+
+    (tmp_path / "bad.geojson").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv(geo.GEOJSON_ENV, str(tmp_path / "bad.geojson"))
+    at = login("admin")
+    at.switch_page("pages/trends.py").run()
+    assert any("Kuntarajoja ei voi näyttää" in w.value and "bad.geojson" in w.value for w in at.warning)

@@ -33,7 +33,7 @@ def current_engine():
     return engine(store.database_url())
 
 
-def _secrets() -> dict:
+def secrets() -> dict:
     try:
         return st.secrets.to_dict()
     except Exception:  # no secrets.toml at all: demo mode unless the environment configures users
@@ -43,7 +43,7 @@ def _secrets() -> dict:
 def auth_config() -> AuthConfig:
     """The account configuration; a wrong one stops the app here with the reasons."""
     try:
-        config = accounts.load_config(_secrets(), os.environ)
+        config = accounts.load_config(secrets(), os.environ)
     except accounts.ConfigError as error:
         st.error(t("app.config_error"))
         st.code("\n".join(f"- {m}" for m in error.messages), language=None)
