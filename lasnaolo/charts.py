@@ -328,19 +328,30 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
     })
 
 
+def _series_labels(language: str) -> dict[str, str]:
+    return {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language),
+            "municipality": i18n.t("compare.municipality", language)}
+
+
+SERIES_COLOURS = {"school": OKABE_ITO["vermillion"], "peers": OKABE_ITO["blue"], "municipality": OKABE_ITO["grey"]}
+SERIES_DASHES = {"school": [1, 0], "peers": [5, 3], "municipality": [2, 2]}
+
+
 def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
-    labels = {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language)}
+    """The school's months against its peer group's and its whole municipality's."""
+    labels = _series_labels(language)
+    series = [s for s in ("school", "peers", "municipality") if s in set(monthly["series"])]
     frame = monthly.assign(label=monthly["series"].map(labels), month_label=_month_labels(monthly, language),
                            rate_text=monthly["absence_rate"].map(lambda v: i18n.percent(v, language)))
-    domain = [labels["school"], labels["peers"]]
+    domain = [labels[s] for s in series]
     return (
         alt.Chart(frame).mark_line(point=True).encode(
             x=alt.X("month_label:N", sort=list(dict.fromkeys(frame.sort_values("month")["month_label"])),
                     title=i18n.t("overview.month", language)),
             y=alt.Y("absence_rate:Q", title=i18n.t("metric.absence_rate", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
-            strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=domain, range=[[1, 0], [5, 3]])),
+            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=[SERIES_COLOURS[s] for s in series])),
+            strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=domain, range=[SERIES_DASHES[s] for s in series])),
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
                      alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))])
         .properties(height=260)
@@ -348,57 +359,45 @@ def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
 
 
 def school_vs_peers_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    labels = _series_labels(language)
     wide = monthly.pivot(index="month", columns="series", values="absence_rate").reset_index()
-    return pd.DataFrame({
-        i18n.t("overview.month", language): wide["month"].map(lambda m: i18n.month(m, language)),
-        i18n.t("compare.this_school", language): wide.get("school"),
-        i18n.t("compare.peer_group", language): wide.get("peers"),
-    })
+    out = {i18n.t("overview.month", language): wide["month"].map(lambda m: i18n.month(m, language))}
+    for series in ("school", "peers", "municipality"):
+        if series in wide:
+            out[labels[series]] = wide[series]
+    return pd.DataFrame(out)
 
 
-def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> alt.Chart:
-    """The newest survey: each municipality's indicator value against its absence rate in the
-    school year the survey closed; dot size shows respondents. Withheld results are left out."""
-    newest = wellbeing[wellbeing["survey_year"] == wellbeing["survey_year"].max()].dropna(subset=["value", "absence_rate"])
-    name = "name_sv" if language == "sv" else "name_fi"
-    frame = newest.assign(label=newest[name], value_text=newest["value"].map(lambda v: i18n.percent(v, language)),
-                          rate_text=newest["absence_rate"].map(lambda v: i18n.percent(v, language)),
-                          respondents_text=newest["respondents"].map(lambda v: i18n.number(v, language, 0)))
-    x_title = i18n.t(f"indicator.{indicator}", language)
-    y_title = i18n.t("metric.absence_rate", language)
+def grades_vs_peers_chart(grades: pd.DataFrame, language: str) -> alt.Chart:
+    """The school's absence rate in each grade beside its peers' (pooled) in the same grade."""
+    labels = _series_labels(language)
+    series = [s for s in ("school", "peers") if s in set(grades["series"])]
+    frame = grades.assign(label=grades["series"].map(labels), grade_label=grades["grade"].astype(str),
+                          rate_text=grades["absence_rate"].map(lambda v: i18n.percent(v, language)))
+    domain = [labels[s] for s in series]
     return (
-        alt.Chart(frame).mark_circle(opacity=0.75, color=OKABE_ITO["blue"]).encode(
-            x=alt.X("value:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            y=alt.Y("absence_rate:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            size=alt.Size("respondents:Q", legend=None, scale=alt.Scale(range=[30, 600])),
-            tooltip=[alt.Tooltip("label:N", title=i18n.t("trends.municipality", language)),
-                     alt.Tooltip("value_text:N", title=x_title), alt.Tooltip("rate_text:N", title=y_title),
-                     alt.Tooltip("respondents_text:N", title=i18n.t("trends.respondents", language))])
-        .properties(height=300)
+        alt.Chart(frame).mark_bar().encode(
+            x=alt.X("grade_label:N", title=i18n.t("trends.grades", language), sort=[str(g) for g in range(1, 10)],
+                    axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("label:N", sort=domain),
+            y=alt.Y("absence_rate:Q", title=i18n.t("metric.absence_rate", language),
+                    axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("label:N", title=None, sort=domain,
+                            scale=alt.Scale(domain=domain, range=[SERIES_COLOURS[s] for s in series])),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("grade_label:N", title=i18n.t("trends.grades", language)),
+                     alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))])
+        .properties(height=240)
     )
 
 
-def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> pd.DataFrame:
-    name = "name_sv" if language == "sv" else "name_fi"
-    return pd.DataFrame({
-        i18n.t("trends.municipality", language): wellbeing[name],
-        i18n.t("trends.survey_year", language): wellbeing["survey_year"].astype(str),
-        i18n.t("trends.respondents", language): wellbeing["respondents"].astype("Int64"),
-        i18n.t(f"indicator.{indicator}", language): wellbeing["value"].astype(float),
-        i18n.t("metric.absence_rate", language): wellbeing["absence_rate"].astype(float),
-    })
-
-
-def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        i18n.t("overview.school", language): outliers["school_name"],
-        i18n.t("metric.absence_rate", language): outliers["absence_rate"].astype(float),
-        i18n.t("compare.peer_group", language): outliers["peer_rate"].astype(float),
-        i18n.t("metric.pupils", language): outliers["pupils"].astype("Int64"),
-        i18n.t("compare.strong", language): outliers["beyond_998"].map(lambda b: i18n.t("compare.yes", language) if b else ""),
-        i18n.t("compare.measures", language): outliers["measures"].map(
-            lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
-    })
+def grades_vs_peers_table(grades: pd.DataFrame, language: str) -> pd.DataFrame:
+    labels = _series_labels(language)
+    wide = grades.pivot(index="grade", columns="series", values="absence_rate").reset_index()
+    out = {i18n.t("trends.grades", language): wide["grade"].astype(str)}
+    for series in ("school", "peers"):
+        if series in wide:
+            out[labels[series]] = wide[series]
+    return pd.DataFrame(out)
 
 
 def tiers_vs_peers_chart(tiers: pd.DataFrame, language: str) -> alt.Chart:
@@ -481,3 +480,17 @@ def choropleth_chart(boundaries: dict, ranking: pd.DataFrame, language: str) -> 
                          alt.Tooltip("rate_text:N", title=title)])
     )
     return (background + coloured).project(type="transverseMercator", rotate=[-27, 0, 0]).properties(height=520)
+
+
+def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        i18n.t("overview.school", language): outliers["school_name"],
+        i18n.t("metric.absence_rate", language): outliers["absence_rate"].astype(float),
+        i18n.t("compare.peer_group", language): outliers["peer_rate"].astype(float),
+        i18n.t("metric.pupils", language): outliers["pupils"].astype("Int64"),
+        i18n.t("compare.strong", language): outliers["beyond_998"].map(lambda b: i18n.t("compare.yes", language) if b else ""),
+        i18n.t("compare.measures", language): outliers["measures"].map(
+            lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
+    })
+
+

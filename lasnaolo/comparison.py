@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, i18n, metrics, queries, stats
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.scope import Scope
+from lasnaolo.scope import Scope, Unit
 from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
 
 MIN_PEERS = 5
@@ -28,7 +28,8 @@ class Comparison:
     verdict: str  # higher / lower (outside 99.8 %), maybe_higher / maybe_lower (95 % only), within
     school_rate: float | None
     peer_rate: float | None
-    monthly: pd.DataFrame  # month, series ('school' | 'peers'), absence_rate
+    monthly: pd.DataFrame  # month, series ('school' | 'peers' | 'municipality'), absence_rate
+    grades: pd.DataFrame  # grade, series ('school' | 'peers'), absence_rate: the year so far
     tiers: pd.DataFrame  # series ('school' | 'peers'), tier, share: the latest month's tier shares
 
 
@@ -46,7 +47,17 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     verdict = "within" if z is None else verdict_of(z)
     monthly_rows = rows.assign(series=rows["school_key"].map(lambda k: "school" if k == school_id else "peers"))
     monthly_rows = monthly_rows[monthly_rows["school_key"].isin([school_id, *members["school_key"]])]
-    monthly = metrics.monthly(monthly_rows, ["series"], policy)[["series", "month", "absence_rate"]]
+    municipality = queries.municipality_months(engine, scope, school_id, school_year, policy)
+    municipality = municipality[municipality["month"] <= latest_month].dropna(subset=["pupils"]).assign(series="municipality")
+    monthly = metrics.monthly(pd.concat([monthly_rows, municipality], ignore_index=True), ["series"], policy)
+    monthly = monthly[["series", "month", "absence_rate"]]
+    months = sorted(rows["month"].unique())
+    own_grades = queries.absence_totals(engine, scope, unit=Unit("school", school_id), months=months, by=["grade"],
+                                        policy=policy).assign(series="school")
+    peer_grades = queries.pooled_by_grade(engine, scope, school_id, list(members["school_key"]), school_year, months,
+                                          policy).assign(series="peers")
+    grade_rows = pd.concat([own_grades, peer_grades], ignore_index=True).dropna(subset=["pupils"])
+    grades = metrics.figures_by(grade_rows, ["grade", "series"], policy)[["grade", "series", "absence_rate"]]
     own_figures = schools[schools["school_key"] == school_id]
     tiers = pd.DataFrame([
         {"series": series, "tier": t, "share": frame[f"tier{t}_pupils"].sum() / frame["pupils"].sum() * 100}
@@ -56,7 +67,7 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
         funnel=funnel, verdict=verdict,
         school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
-        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly, tiers=tiers,
+        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly, tiers=tiers, grades=grades,
     )
 
 

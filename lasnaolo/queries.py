@@ -267,12 +267,7 @@ def peer_context(
     fair comparison draws its peers from. Schools outside the scope appear only under a pseudonym
     (`school_key`), without name or municipality, and with small ones withheld; the scope's own
     schools keep their code (`in_scope`)."""
-    if not unit_exists(engine, scope, Unit("school", school_id)):
-        raise NotAllowed(f"school {school_id!r} is not in your scope")
-    region = (select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
-              .where(School.school_id == school_id))
-    with engine.connect() as connection:
-        region_code = connection.execute(region).scalar_one()
+    region_code, _ = _region_of_school_in_scope(engine, scope, school_id)
     inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
     everyone = Scope("admin", region_codes=frozenset({region_code}))
     rows = absence_totals(engine, everyone, school_years=[school_year], by=["school_id", "school_type", "language"])
@@ -320,3 +315,45 @@ def national_wellbeing(engine: Engine, survey_year: int, grade_group: str) -> pd
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["indicator", "respondents", "weighted"])
     frame["value_pct"] = frame["weighted"] / frame["respondents"].where(frame["respondents"] > 0)
     return frame.drop(columns="weighted")
+
+
+MIN_POOLED_SCHOOLS = 3
+
+
+def _region_of_school_in_scope(engine: Engine, scope: Scope, school_id: str) -> tuple[str, str]:
+    if not unit_exists(engine, scope, Unit("school", school_id)):
+        raise NotAllowed(f"school {school_id!r} is not in your scope")
+    query = (select(Municipality.region_code, School.municipality_code)
+             .join(School, School.municipality_code == Municipality.municipality_code).where(School.school_id == school_id))
+    with engine.connect() as connection:
+        region_code, municipality_code = connection.execute(query).one()
+    return region_code, municipality_code
+
+
+def municipality_months(engine: Engine, scope: Scope, school_id: str, school_year: str,
+                        policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Monthly totals of the whole municipality of a school in scope: the coarse line a rector's
+    school is read against (no school inside it is visible; small months withheld)."""
+    _, municipality_code = _region_of_school_in_scope(engine, scope, school_id)
+    coarse = Scope("coordinator", municipality_codes=frozenset({municipality_code}))
+    return absence_totals(engine, coarse, school_years=[school_year], policy=policy)
+
+
+def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Sequence[str], school_year: str,
+                    months: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Per grade, the counts summed over the peer schools named by their keys (codes or
+    pseudonyms from peer_context). Only the pool leaves this function, and only when it holds
+    at least MIN_POOLED_SCHOOLS schools, so no single school's grades can be read from it."""
+    region_code, _ = _region_of_school_in_scope(engine, scope, school_id)
+    everyone = Scope("admin", region_codes=frozenset({region_code}))
+    rows = absence_totals(engine, everyone, months=list(months), school_years=[school_year], by=["school_id", "grade"])
+    keys = set(peer_keys)
+    chosen = rows[rows["school_id"].isin(keys) | rows["school_id"].map(pseudonym).isin(keys)]
+    if chosen["school_id"].nunique() < MIN_POOLED_SCHOOLS:
+        return pd.DataFrame(columns=rows.columns.drop("school_id"))
+    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
+    pooled = chosen.groupby(["school_year", "month", "grade"], as_index=False)[counts].sum()
+    suppressed = pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils
+    pooled[counts] = pooled[counts].astype(float)
+    pooled.loc[suppressed, counts] = float("nan")
+    return pooled

@@ -44,6 +44,11 @@ st.subheader(t("compare.trend"))
 widgets.chart_with_table(charts.school_vs_peers_chart(result.monthly, ctx.language),
                          charts.school_vs_peers_table(result.monthly, ctx.language), "school-and-peers")
 
+st.subheader(t("compare.grades"))
+st.caption(t("compare.grades_caption"))
+widgets.chart_with_table(charts.grades_vs_peers_chart(result.grades, ctx.language),
+                         charts.grades_vs_peers_table(result.grades, ctx.language), "grades-and-peers")
+
 st.subheader(t("compare.tiers"))
 widgets.chart_with_table(charts.tiers_vs_peers_chart(result.tiers, ctx.language),
                          charts.tiers_vs_peers_table(result.tiers, ctx.language), "tiers-and-peers")

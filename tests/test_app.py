@@ -276,7 +276,7 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username == "rehtori":
         assert len(schools) == 1  # a rector compares their own school only
     outliers = 0 if username == "rehtori" else 2  # the positive-outlier table downloads too
-    assert len(at.get("vega_lite_chart")) == 4 and len(at.get("download_button")) == 8 + outliers
+    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 10 + outliers
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")

@@ -111,3 +111,28 @@ def test_tier_shares_against_peers_are_pooled(demo_engine, hyvinkaa_school):
     assert tiers[("peers", 2)] == pytest.approx(pooled)
     mine = result.schools.set_index("school_key").loc[school]
     assert tiers[("school", 3)] == pytest.approx(mine["tier3_share"])
+
+
+def test_grades_and_municipality_lines_are_pooled_and_coarse(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    rector = Scope("rector", school_ids=frozenset({school}))
+    result = comparison.compare(demo_engine, rector, school, "2024-2025")
+    months = sorted(result.monthly["month"].unique())
+    # The peers' grade-8 rate is their hours pooled, computed here from the administrator's rows.
+    everyone = queries.absence_totals(demo_engine, Scope.everything(), months=months, by=["school_id", "grade"])
+    keys = set(result.peers.members["school_id"])
+    from lasnaolo.scope import pseudonym
+
+    peers8 = everyone[(everyone["grade"] == 8) & everyone["school_id"].map(pseudonym).isin(keys)]
+    expected = peers8[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() / peers8["lesson_hours"].sum() * 100
+    grades = result.grades.set_index(["grade", "series"])["absence_rate"]
+    assert grades[(8, "peers")] == pytest.approx(expected)
+    # The municipality line is the whole municipality, month by month.
+    municipality = result.monthly[result.monthly["series"] == "municipality"].set_index("month")["absence_rate"]
+    whole = queries.absence_totals(demo_engine, Scope("director", municipality_codes=frozenset({"106"})), months=months)
+    first = whole.iloc[0]
+    assert municipality[first["month"]] == pytest.approx(
+        (first["illness_hours"] + first["authorised_hours"] + first["unauthorised_hours"]) / first["lesson_hours"] * 100)
+    # A pool of fewer than three schools would show one school's grades: it is withheld.
+    two = list(keys)[:2]
+    assert queries.pooled_by_grade(demo_engine, rector, school, two, "2024-2025", months).empty
