@@ -21,6 +21,8 @@ from lasnaolo import reference
 from lasnaolo.scope import ROLES, Scope
 
 USERS_FILE_ENV = "LASNAOLO_USERS_FILE"
+# In the account file's settings: municipalities that let rectors see other schools by name.
+NAMES_SETTING = "rectors_see_school_names_in"
 COOKIE_KEY_ENV = "LASNAOLO_COOKIE_KEY"
 MIN_COOKIE_KEY_LENGTH = 32
 # Keys that appear in examples and documentation: a deployment using one has no secret at all.
@@ -51,13 +53,15 @@ class Account:
     municipalities: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     school: str | None = None
+    named_municipalities: tuple[str, ...] = ()  # from settings: whose schools a rector sees by name
 
     def scope(self) -> Scope:
         """The rows this account may see; enforced by every query (lasnaolo.queries)."""
         if self.role == "admin":
             return Scope.everything()
         if self.role == "rector":
-            return Scope("rector", school_ids=frozenset({self.school or ""}))
+            return Scope("rector", school_ids=frozenset({self.school or ""}),
+                         named_municipality_codes=frozenset(self.named_municipalities))
         return Scope(
             self.role,
             municipality_codes=frozenset(self.municipalities) if self.municipalities else None,
@@ -205,17 +209,21 @@ def load_config(secrets: Mapping, environ: Mapping[str, str]) -> AuthConfig | No
         problems.extend(_account_problems(str(username), entry or {}))
     if problems:
         raise ConfigError(problems)
+    settings = dict(document.get("settings") or {})
+    named = tuple(str(m) for m in settings.get(NAMES_SETTING) or [])
+    unknown_named = [m for m in named if m not in reference.municipality_codes()]
+    if unknown_named:
+        raise ConfigError([f"settings.{NAMES_SETTING}: unknown municipality codes {', '.join(unknown_named)}"])
     accounts = {
         str(u): Account(str(u), str(e.get("name") or u), e["role"],
                         tuple(str(m) for m in e.get("municipalities") or []),
                         tuple(str(r) for r in e.get("regions") or []),
-                        str(e["school"]) if e.get("school") else None)
+                        str(e["school"]) if e.get("school") else None, named)
         for u, e in users.items()
     }
     credentials = _credentials(accounts, {u: e["password"] for u, e in users.items()})
     return AuthConfig(False, credentials, accounts, cookie_key=cookie_key,
-                      cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)),
-                      settings=dict(document.get("settings") or {}))
+                      cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)), settings=settings)
 
 
 def add_user(path: Path, username: str, name: str, password: str, role: str, *,

@@ -320,8 +320,9 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
 def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
     units = funnel.units.sort_values("absence_rate", ascending=False)
     return pd.DataFrame({
-        i18n.t("overview.school", language): units["school_key"].map(
-            lambda k: i18n.t("compare.this_school", language) if k == school_key else k),
+        i18n.t("overview.school", language): [
+            i18n.t("compare.this_school", language) if key == school_key else name if isinstance(name, str) else key
+            for key, name in zip(units["school_key"], units.get("school_name", pd.Series(index=units.index, dtype=object)))],
         i18n.t("metric.pupils", language): units["pupils"].astype("Int64"),
         i18n.t("metric.absence_rate", language): units["absence_rate"],
         "z": units["z"].round(2),
@@ -494,3 +495,35 @@ def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
     })
 
 
+
+def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> alt.Chart:
+    """The newest survey: each municipality's indicator value against its absence rate in the
+    school year the survey closed; dot size shows respondents. Withheld results are left out."""
+    newest = wellbeing[wellbeing["survey_year"] == wellbeing["survey_year"].max()].dropna(subset=["value", "absence_rate"])
+    name = "name_sv" if language == "sv" else "name_fi"
+    frame = newest.assign(label=newest[name], value_text=newest["value"].map(lambda v: i18n.percent(v, language)),
+                          rate_text=newest["absence_rate"].map(lambda v: i18n.percent(v, language)),
+                          respondents_text=newest["respondents"].map(lambda v: i18n.number(v, language, 0)))
+    x_title = i18n.t(f"indicator.{indicator}", language)
+    y_title = i18n.t("metric.absence_rate", language)
+    return (
+        alt.Chart(frame).mark_circle(opacity=0.75, color=OKABE_ITO["blue"]).encode(
+            x=alt.X("value:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            y=alt.Y("absence_rate:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            size=alt.Size("respondents:Q", legend=None, scale=alt.Scale(range=[30, 600])),
+            tooltip=[alt.Tooltip("label:N", title=i18n.t("trends.municipality", language)),
+                     alt.Tooltip("value_text:N", title=x_title), alt.Tooltip("rate_text:N", title=y_title),
+                     alt.Tooltip("respondents_text:N", title=i18n.t("trends.respondents", language))])
+        .properties(height=300)
+    )
+
+
+def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> pd.DataFrame:
+    name = "name_sv" if language == "sv" else "name_fi"
+    return pd.DataFrame({
+        i18n.t("trends.municipality", language): wellbeing[name],
+        i18n.t("trends.survey_year", language): wellbeing["survey_year"].astype(str),
+        i18n.t("trends.respondents", language): wellbeing["respondents"].astype("Int64"),
+        i18n.t(f"indicator.{indicator}", language): wellbeing["value"].astype(float),
+        i18n.t("metric.absence_rate", language): wellbeing["absence_rate"].astype(float),
+    })

@@ -73,6 +73,8 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
 
 def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
     schools = metrics.figures_by(rows, ["school_key", "in_scope", "school_type", "language"], policy)
+    names = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")["school_name"]
+    schools["school_name"] = schools["school_key"].map(names)
     return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
 
 

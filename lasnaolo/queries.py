@@ -264,21 +264,25 @@ def peer_context(
     policy: SuppressionPolicy | None = None,
 ) -> pd.DataFrame:
     """Monthly totals of every school in the region of one school inside the scope: the pool a
-    fair comparison draws its peers from. Schools outside the scope appear only under a pseudonym
-    (`school_key`), without name or municipality, and with small ones withheld; the scope's own
-    schools keep their code (`in_scope`)."""
+    fair comparison draws its peers from. Schools outside the scope appear under a pseudonym
+    (`school_key`) without name or municipality, small ones withheld; the scope's own schools,
+    and those of municipalities that let rectors see names, keep code and `school_name`."""
     region_code, _ = _region_of_school_in_scope(engine, scope, school_id)
     inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
     everyone = Scope("admin", region_codes=frozenset({region_code}))
-    rows = absence_totals(engine, everyone, school_years=[school_year], by=["school_id", "school_type", "language"])
+    rows = absence_totals(engine, everyone, school_years=[school_year],
+                          by=["school_id", "municipality_code", "school_type", "language"])
     rows["in_scope"] = rows["school_id"].isin(inside)
-    rows["school_key"] = rows["school_id"].where(rows["in_scope"], rows["school_id"].map(pseudonym))
+    named = rows["in_scope"] | rows["municipality_code"].isin(scope.named_municipality_codes)
+    rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(pseudonym))
+    names = schools(engine, Scope("admin", region_codes=frozenset({region_code}))).set_index("school_id")["school_name"]
+    rows["school_name"] = rows["school_id"].map(names).where(named)
     outside = ~rows["in_scope"]
     small = outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils)
     counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
     rows[counts] = rows[counts].astype(float)
     rows.loc[small, counts] = float("nan")
-    return rows.drop(columns="school_id")
+    return rows.drop(columns=["school_id", "municipality_code"])
 
 
 def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:

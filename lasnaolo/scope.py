@@ -24,6 +24,9 @@ class Scope:
     municipality_codes: frozenset[str] | None = None
     region_codes: frozenset[str] | None = None
     school_ids: frozenset[str] | None = None
+    # Municipalities whose schools a rector may see by name when comparing (a municipality's own
+    # decision, in the account file's settings); elsewhere other schools are pseudonyms.
+    named_municipality_codes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

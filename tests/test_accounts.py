@@ -122,3 +122,15 @@ def test_login_cookie_is_accepted_only_when_signed_current_and_for_a_known_user(
     assert accounts.read_login_cookie(stranger, key, known, now=1_900_000_000) is None
     assert accounts.read_login_cookie("not-a-token", key, known) is None
     assert accounts.read_login_cookie(None, key, known) is None
+
+
+def test_a_municipality_setting_lets_its_rectors_see_school_names(tmp_path, hashed):
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump({
+        "credentials": {"usernames": {"r": {"name": "R", "password": hashed, "role": "rector", "school": "01234"}}},
+        "settings": {accounts.NAMES_SETTING: ["106"]}}), encoding="utf-8")
+    config = accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert config.accounts["r"].scope().named_municipality_codes == frozenset({"106"})
+    path.write_text(path.read_text().replace("'106'", "'999'"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="rectors_see_school_names_in: unknown municipality codes 999"):
+        accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})

@@ -25,7 +25,8 @@ def test_a_rector_sees_own_school_and_only_pseudonyms_of_others(demo_engine, hyv
     keys = set(result.schools["school_key"])
     assert school in keys and (keys - {school}).isdisjoint(everyone)  # no other school's code
     assert result.schools.set_index("school_key").loc[school, "in_scope"]
-    assert "school_name" not in result.schools.columns and "municipality_code" not in result.schools.columns
+    named = result.schools.dropna(subset=["school_name"])
+    assert named["school_key"].tolist() == [school] and "municipality_code" not in result.schools.columns
     with pytest.raises(queries.NotAllowed):  # nor can a rector start from another school
         other = next(iter(everyone - {school}))
         comparison.compare(demo_engine, rector, other, "2024-2025")
@@ -136,3 +137,16 @@ def test_grades_and_municipality_lines_are_pooled_and_coarse(demo_engine, hyvink
     # A pool of fewer than three schools would show one school's grades: it is withheld.
     two = list(keys)[:2]
     assert queries.pooled_by_grade(demo_engine, rector, school, two, "2024-2025", months).empty
+
+
+def test_a_municipality_may_let_rectors_see_its_schools_by_name(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    rector = Scope("rector", school_ids=frozenset({school}), named_municipality_codes=frozenset({"106"}))
+    result = comparison.compare(demo_engine, rector, school, "2024-2025", PeerCriteria(False, False, None))
+    everyone = queries.schools(demo_engine, Scope.everything()).set_index("school_id")
+    hyvinkaa = set(everyone.index[everyone["municipality_code"] == "106"])
+    shown = result.schools.set_index("school_key")
+    named = set(shown.index[shown["school_name"].notna()])
+    assert named == hyvinkaa  # every Hyvinkää school by code and name ...
+    assert not (set(shown.index) - named) & set(everyone.index)  # ... every other only as a pseudonym
+    assert shown.loc[next(iter(hyvinkaa - {school})), "school_name"] == everyone.loc[next(iter(hyvinkaa - {school})), "school_name"]
