@@ -117,45 +117,57 @@ def _month_labels(frame: pd.DataFrame, language: str) -> pd.Series:
     return frame["month"].map(lambda m: i18n.month(m, language))
 
 
-def category_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
-    """The absence rate of each month, stacked by category (illness / authorised / unauthorised)."""
-    long = category_table_long(monthly, language)
+def _period_labels(frame: pd.DataFrame, language: str) -> tuple[pd.Series, pd.Series, str]:
+    """Sort keys, labels and the axis title of a frame by month, or else by school year."""
+    if "month" in frame:
+        return frame["month"], _month_labels(frame, language), i18n.t("overview.month", language)
+    return frame["school_year"], frame["school_year"].map(i18n.school_year), i18n.t("overview.school_year", language)
+
+
+def category_chart(frame: pd.DataFrame, language: str) -> alt.Chart:
+    """The absence rate of each month (or, without a month column, each school year), stacked
+    by category (illness / authorised / unauthorised)."""
+    long = category_table_long(frame, language)
     order = [i18n.t(f"category.{c}", language) for c in contract.ABSENCE_CATEGORIES]
+    _, _, period_title = _period_labels(frame, language)
+    many = long["period_label"].nunique() > 12
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("month_label:N", sort=list(dict.fromkeys(long["month_label"])), title=i18n.t("overview.month", language),
-                    axis=alt.Axis(labelAngle=-90, labelOverlap=True)),
+            x=alt.X("period_label:N", sort=list(dict.fromkeys(long["period_label"])), title=period_title,
+                    axis=alt.Axis(labelAngle=-90 if many else 0, labelOverlap=True)),
             y=alt.Y("rate:Q", stack="zero", title=i18n.t("metric.absence_rate", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("category:N", sort=order, title=None,
                             scale=alt.Scale(domain=order, range=[CATEGORY_COLOURS[c] for c in contract.ABSENCE_CATEGORIES])),
             order=alt.Order("category_order:Q"),
-            tooltip=[alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
+            tooltip=[alt.Tooltip("period_label:N", title=period_title),
                      alt.Tooltip("category:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))],
         )
-        .properties(height=280)
+        .properties(height=280 if many else 220)
     )
 
 
-def category_table_long(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+def category_table_long(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    keys, labels, _ = _period_labels(frame, language)
     parts = []
     for position, category in enumerate(contract.ABSENCE_CATEGORIES):
         parts.append(pd.DataFrame({
-            "month": monthly["month"], "month_label": _month_labels(monthly, language),
+            "period": keys, "period_label": labels,
             "category": i18n.t(f"category.{category}", language), "category_order": position,
-            "rate": monthly[f"{category}_rate"],
-            "rate_text": monthly[f"{category}_rate"].map(lambda v: i18n.percent(v, language)),
+            "rate": frame[f"{category}_rate"],
+            "rate_text": frame[f"{category}_rate"].map(lambda v: i18n.percent(v, language)),
         }))
-    return pd.concat(parts, ignore_index=True).sort_values(["month", "category_order"], ignore_index=True)
+    return pd.concat(parts, ignore_index=True).sort_values(["period", "category_order"], ignore_index=True)
 
 
-def category_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
-    out = {i18n.t("overview.month", language): _month_labels(monthly, language)}
+def category_table(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    _, labels, period_title = _period_labels(frame, language)
+    out = {period_title: labels}
     for category in contract.ABSENCE_CATEGORIES:
-        out[i18n.t(f"category.{category}", language)] = monthly[f"{category}_rate"]
-    out[i18n.t("metric.absence_rate", language)] = monthly["absence_rate"]
+        out[i18n.t(f"category.{category}", language)] = frame[f"{category}_rate"]
+    out[i18n.t("metric.absence_rate", language)] = frame["absence_rate"]
     return pd.DataFrame(out)
 
 

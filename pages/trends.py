@@ -28,6 +28,11 @@ st.caption(t("trends.by_category_caption"))
 widgets.chart_with_table(charts.category_chart(shown.monthly, ctx.language), charts.category_table(shown.monthly, ctx.language),
                          "absence-by-reason")
 
+st.subheader(t("trends.by_year"))
+st.caption(t("trends.by_year_caption"))
+widgets.chart_with_table(charts.category_chart(shown.yearly, ctx.language), charts.category_table(shown.yearly, ctx.language),
+                         "absence-by-school-year")
+
 st.subheader(t("trends.seasonality"))
 st.caption(t("trends.seasonality_caption"))
 widgets.chart_with_table(charts.seasonal_rate_chart(shown.monthly, ctx.language, view.metric),

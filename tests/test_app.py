@@ -249,7 +249,7 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     assert "Poissaolot kuukausittain syyn mukaan" in headings and "Lukuvuodet rinnakkain: sama kuukausi eri vuosina" in headings
     assert any(h.startswith("Kunnat maakunnittain") for h in headings)
     charts = len(at.get("vega_lite_chart"))
-    assert charts == 9  # reasons, years, tiers, three groups, regions, municipalities, wellbeing
+    assert charts == 10  # months and years by reason, years side by side, tiers, three groups, regions, municipalities, wellbeing
     # Every chart has its table (the text alternative) and the table's CSV and XLSX downloads.
     assert len(at.dataframe) == charts and len(at.get("download_button")) == 2 * charts
 
@@ -288,7 +288,7 @@ def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypat
     at.switch_page("pages/trends.py").run()
     assert not at.exception
     assert any(s.value.startswith("Kunnat kartalla") for s in at.subheader)
-    assert len(at.get("vega_lite_chart")) == 10
+    assert len(at.get("vega_lite_chart")) == 11  # the trends page's ten charts and the map
 
 
 def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_path):

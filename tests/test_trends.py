@@ -78,3 +78,28 @@ def test_view_carries_the_survey_choice():
     view = TrendView(indicator="anxiety", grade_group="4-5")
     assert view.to_params() == {"indicator": "anxiety", "grade_group": "4-5"}
     assert TrendView.from_params({"indicator": "nonsense", "grade_group": "7-9"}) == TrendView()
+
+
+def test_seasonal_chart_aligns_the_same_month_of_every_school_year():
+    from lasnaolo import charts
+
+    monthly = pd.DataFrame({"school_year": ["2023-2024", "2023-2024", "2024-2025", "2024-2025"],
+                            "month": ["2023-08", "2024-02", "2024-08", "2025-02"], "absence_rate": [3.0, 6.0, 3.5, 6.5]})
+    spec = charts.seasonal_rate_chart(monthly, "fi").to_dict()
+    rows = pd.DataFrame(spec["datasets"][next(iter(spec["datasets"]))])
+    # February of both years lands on the same x position (the month's name), August first.
+    assert rows.groupby("month_label")["series"].nunique().to_dict() == {"elo": 2, "helmi": 2}
+    assert spec["encoding"]["x"]["sort"][:7] == ["elo", "syys", "loka", "marras", "joulu", "tammi", "helmi"]
+
+
+def test_yearly_chart_table_by_hand(engine):
+    from lasnaolo import charts
+
+    importer.import_files(engine, files())
+    shown = trends.trends(engine, Scope.everything(), TrendView())
+    table = charts.category_table(shown.yearly, "en")
+    lessons = 1680 + 1512 + 3780 + 378
+    assert table.iloc[0].to_dict() == pytest.approx({
+        "School year": "2024–2025", "illness": (60 + 90 + 150 + 40) / lessons * 100,
+        "authorised other": (20 + 30 + 60) / lessons * 100, "unauthorised or unexplained": (4 + 6 + 40) / lessons * 100,
+        "Absence rate": 500 / lessons * 100})
