@@ -371,14 +371,19 @@ def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
     )
 
 
-def school_vs_peers_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+def _series_table(frame: pd.DataFrame, index: str, heading: str, label_of, language: str) -> pd.DataFrame:
+    """Absence rate per `index` value, one column per series (this school, peers, municipality)."""
     labels = _series_labels(language)
-    wide = monthly.pivot(index="month", columns="series", values="absence_rate").reset_index()
-    out = {i18n.t("overview.month", language): wide["month"].map(lambda m: i18n.month(m, language))}
+    wide = frame.pivot(index=index, columns="series", values="absence_rate").reset_index()
+    out = {heading: wide[index].map(label_of)}
     for series in ("school", "peers", "municipality"):
         if series in wide:
             out[labels[series]] = wide[series]
     return pd.DataFrame(out)
+
+
+def school_vs_peers_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    return _series_table(monthly, "month", i18n.t("overview.month", language), lambda m: i18n.month(m, language), language)
 
 
 def grades_vs_peers_chart(grades: pd.DataFrame, language: str) -> alt.Chart:
@@ -404,14 +409,7 @@ def grades_vs_peers_chart(grades: pd.DataFrame, language: str) -> alt.Chart:
 
 
 def grades_vs_peers_table(grades: pd.DataFrame, language: str) -> pd.DataFrame:
-    labels = _series_labels(language)
-    wide = grades.pivot(index="grade", columns="series", values="absence_rate").reset_index()
-    out = {i18n.t("trends.grades", language): wide["grade"].astype(str)}
-    for series in ("school", "peers"):
-        if series in wide:
-            out[labels[series]] = wide[series]
-    return pd.DataFrame(out)
-
+    return _series_table(grades, "grade", i18n.t("trends.grades", language), str, language)
 
 def tiers_vs_peers_chart(tiers: pd.DataFrame, language: str) -> alt.Chart:
     labels = {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language)}
