@@ -17,6 +17,10 @@ from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
 MIN_PEERS = 5
 
 
+class NoData(LookupError):
+    """The school has no absence data in that school year."""
+
+
 @dataclass(frozen=True)
 class Comparison:
     school_key: str
@@ -37,7 +41,9 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
             criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy | None = None) -> Comparison:
     policy = policy or SuppressionPolicy()
     rows = queries.peer_context(engine, scope, school_id, school_year, policy)
-    own = rows[rows["school_key"] == school_id]
+    own = rows[rows["school_key"] == school_id].dropna(subset=["pupils"])
+    if own.empty:
+        raise NoData(f"school {school_id} has no absence data in {school_year}")
     latest_month = own["month"].max()
     # The same months for every school: the year so far at the school's own latest month.
     rows = rows[rows["month"] <= latest_month].dropna(subset=["pupils"])

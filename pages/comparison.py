@@ -13,10 +13,13 @@ ctx = page.start("comparison")
 st.title(t("compare.heading"))
 
 schools = data.schools(ctx.scope)
+years = data.school_years(ctx.scope)
+if schools.empty or not years:
+    st.info(t("overview.no_data"))
+    st.stop()
 names = dict(zip(schools["school_id"], schools["school_name"]))
 left, middle = st.columns(2)
 school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one
-years = data.school_years(ctx.scope)
 year = middle.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="compare_year")
 with st.expander(t("compare.peer_group")):
     criteria = PeerCriteria(
@@ -25,7 +28,11 @@ with st.expander(t("compare.peer_group")):
         size_factor=st.slider(t("compare.size_factor"), 1.5, 5.0, 2.0, 0.5),
     )
 
-result = data.comparison(ctx.scope, school, year, criteria)
+try:
+    result = data.comparison(ctx.scope, school, year, criteria)
+except comparison.NoData:
+    st.info(t("compare.no_school_data", year=i18n.school_year(year)))
+    st.stop()
 st.caption(t("compare.period", year=i18n.school_year(year), month=i18n.month(result.latest_month, ctx.language)))
 st.markdown(comparison.describe_peers(result, ctx.language))
 if result.peers.criteria != criteria:

@@ -299,3 +299,24 @@ def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_
     at = login("admin")
     at.switch_page("pages/trends.py").run()
     assert any("Kuntarajoja ei voi näyttää" in w.value and "bad.geojson" in w.value for w in at.warning)
+
+
+def test_every_page_explains_an_empty_database_instead_of_failing(empty_db):
+    at = login("admin")
+    assert [i.value for i in at.info][0] == "Näkyvyydessäsi ei ole vielä poissaolotietoja."
+    for page_file in ("pages/trends.py", "pages/comparison.py", "pages/data.py"):
+        at.switch_page(page_file).run()
+        assert not at.exception, page_file
+
+
+def test_a_school_without_data_that_year_is_said_plainly(empty_db):
+    importer.import_files(empty_db, files())
+    older = ABSENCES.replace("2024-2025,2024-09", "2023-2024,2023-09").splitlines()
+    rows = [line for line in older if line.startswith("04567") and "2023-09" in line]
+    importer.import_files(empty_db, [("absences.csv", ("\n".join([older[0], *rows]) + "\n").encode())])
+    at = login("admin")
+    at.switch_page("pages/comparison.py").run()
+    at.selectbox(key="compare_school").select("00123").run()
+    at.selectbox(key="compare_year").select("2023-2024").run()
+    assert not at.exception
+    assert "Koululla ei ole poissaolotietoja lukuvuodelta 2023–2024." in [i.value for i in at.info]
