@@ -65,10 +65,13 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     grade_rows = pd.concat([own_grades, peer_grades], ignore_index=True).dropna(subset=["pupils"])
     grades = metrics.figures_by(grade_rows, ["grade", "series"], policy)[["grade", "series", "absence_rate"]]
     own_figures = schools[schools["school_key"] == school_id]
-    tiers = pd.DataFrame([
-        {"series": series, "tier": t, "share": frame[f"tier{t}_pupils"].sum() / frame["pupils"].sum() * 100}
-        for series, frame in (("school", own_figures), ("peers", members)) if not frame.empty
-        for t in contract.TIERS])
+    # The school's and the peers' summed counts, shared out by the metrics core.
+    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
+    summed = pd.DataFrame([frame[counts].sum().rename(series) for series, frame in
+                           (("school", own_figures), ("peers", members)) if not frame.empty])
+    shares = metrics.add_rates(summed)
+    tiers = pd.DataFrame([{"series": series, "tier": t, "share": shares.at[series, f"tier{t}_share"]}
+                          for series in shares.index for t in contract.TIERS])
     return Comparison(
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
         funnel=funnel, verdict=verdict,

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from lasnaolo import contract, stats
+from lasnaolo import contract
 from lasnaolo.contract import SuppressionPolicy
 
 HOURS = contract.HOUR_COLUMNS
@@ -29,6 +29,16 @@ COUNT_COLUMNS = ("pupils",) + HOURS + TIER_COUNTS
 RATE_COLUMNS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate")
 SHARE_COLUMNS = ("tier1_share", "tier2_share", "tier3_share", "tier23_share")
 FIGURE_COLUMNS = ("pupils",) + HOURS + RATE_COLUMNS + SHARE_COLUMNS
+Z95 = 1.959963984540054  # the 97.5 % point of the standard normal distribution
+
+
+def rate_standard_error(rate_pct: float | np.ndarray, pupils: float | np.ndarray) -> float | np.ndarray:
+    """Upper bound of the standard error of an absence rate (percent) from `pupils` pupils
+    (see the module notes); lasnaolo.stats builds its intervals and funnels on it."""
+    p = np.asarray(rate_pct, dtype=float) / 100
+    n = np.asarray(pupils, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(p * (1 - p) / n) * 100
 
 
 def percent(numerator: float, denominator: float) -> float:
@@ -158,9 +168,9 @@ def change(metric: str, current: float | None, previous: float | None, n_current
     """Change of a percentage between two periods; None parts when either side is withheld."""
     if None in (current, previous, n_current, n_previous) or not n_current or not n_previous:
         return Change(metric, current, previous, None, None, None, None)
-    se = math.hypot(stats.rate_standard_error(current, n_current), stats.rate_standard_error(previous, n_previous))
+    se = math.hypot(rate_standard_error(current, n_current), rate_standard_error(previous, n_previous))
     difference = current - previous
-    low, high = difference - stats.Z95 * se, difference + stats.Z95 * se
+    low, high = difference - Z95 * se, difference + Z95 * se
     return Change(metric, current, previous, difference, low, high, bool(low > 0 or high < 0))
 
 

@@ -17,17 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-Z95 = float(scipy_stats.norm.ppf(0.975))  # 1.960
+from lasnaolo import metrics
+
+Z95 = metrics.Z95
 Z998 = float(scipy_stats.norm.ppf(0.999))  # 3.090
 LIMIT_LEVELS = {"95": Z95, "998": Z998}
-
-
-def rate_standard_error(rate_pct: float | np.ndarray, pupils: float | np.ndarray) -> float | np.ndarray:
-    """Upper bound of the standard error of an absence rate (percent) from `pupils` pupils."""
-    p = np.asarray(rate_pct, dtype=float) / 100
-    n = np.asarray(pupils, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(p * (1 - p) / n) * 100
+rate_standard_error = metrics.rate_standard_error
 
 
 def rate_interval(rate_pct: float, pupils: float, z: float = Z95) -> tuple[float, float]:
@@ -64,7 +59,7 @@ def funnel(units: pd.DataFrame, rate: str = "absence_rate", size: str = "pupils"
     'higher' / 'lower' for units outside the 99.8 % limits, '' otherwise."""
     usable = units[units[size] > 0].copy()
     if reference_rate is None:
-        reference_rate = float(usable[numerator].sum() / usable[denominator].sum() * 100)
+        reference_rate = metrics.percent(usable[numerator].sum(), usable[denominator].sum())
     se = rate_standard_error(reference_rate, usable[size].to_numpy())
     usable["z"] = (usable[rate] - reference_rate) / se
     usable["outside_95"] = usable["z"].abs() > Z95
