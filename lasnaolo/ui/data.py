@@ -4,16 +4,30 @@ database; imports clear the caches."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import queries, reports, store
+from lasnaolo import bootstrap, queries, reports, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope
-from lasnaolo.ui.shell import engine
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str):
+    """One engine per database URL and server process. The embedded default database gets the
+    demo data on first run; a configured database is only migrated, never filled with demo data."""
+    eng = store.make_engine(url)
+    with_demo = "LASNAOLO_DB_URL" not in os.environ or os.environ.get("LASNAOLO_DEMO_DATA") == "1"
+    bootstrap.ensure_database(eng, with_demo=with_demo)
+    return eng
+
+
+def current_engine():
+    return engine(store.database_url())
 
 
 @st.cache_data(max_entries=256, ttl=900, show_spinner=False)

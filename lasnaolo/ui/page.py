@@ -11,7 +11,7 @@ from lasnaolo import accounts
 from lasnaolo.accounts import Account
 from lasnaolo.scope import Scope
 from lasnaolo.ui.session import ACCOUNT_KEY, language, t
-from lasnaolo.ui.shell import current_engine
+from lasnaolo.ui.data import current_engine
 
 
 @dataclass(frozen=True)

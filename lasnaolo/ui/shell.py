@@ -7,9 +7,10 @@ import os
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from lasnaolo import accounts, bootstrap, i18n, queries, reference, store
+from lasnaolo import accounts, i18n, reference
 from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
+from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
@@ -17,20 +18,6 @@ PAGE_FILES = {"overview": "pages/overview.py", "trends": "pages/trends.py", "com
               "data": "pages/data.py"}
 PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
               "comparison": ":material/compare_arrows:", "data": ":material/upload_file:"}
-
-
-@st.cache_resource(show_spinner=False)
-def engine(url: str):
-    """One engine per database URL and server process. The embedded default database gets the
-    demo data on first run; a configured database is only migrated, never filled with demo data."""
-    eng = store.make_engine(url)
-    with_demo = "LASNAOLO_DB_URL" not in os.environ or os.environ.get("LASNAOLO_DEMO_DATA") == "1"
-    bootstrap.ensure_database(eng, with_demo=with_demo)
-    return eng
-
-
-def current_engine():
-    return engine(store.database_url())
 
 
 def secrets() -> dict:
@@ -54,7 +41,7 @@ def auth_config() -> AuthConfig:
 
 
 def _demo_rector_school() -> str | None:
-    schools = queries.schools(current_engine(), Scope("director", municipality_codes=frozenset({accounts.DEMO_MUNICIPALITY})))
+    schools = data.schools(Scope("director", municipality_codes=frozenset({accounts.DEMO_MUNICIPALITY})))
     if schools.empty:
         return None
     upper = schools[schools["school_type"] == "comprehensive"]
@@ -148,7 +135,7 @@ def scope_text(account: Account) -> str:
     if account.role == "admin":
         return t("scope.everything")
     if account.role == "rector":
-        schools = queries.schools(current_engine(), account.scope())
+        schools = data.schools(account.scope())
         name = schools["school_name"].iloc[0] if not schools.empty else account.school or "?"
         return t("scope.school", name=name)
     parts = []

@@ -43,7 +43,8 @@ def table_with_downloads(table: pd.DataFrame, name: str) -> None:
     lang = language()
     st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
     csv, xlsx = st.columns(2)
-    csv.download_button(t("download.csv"), export.table_csv(table, lang), file_name=f"{name}.csv",
+    # The files are built only when clicked, not on every rerun of the page.
+    csv.download_button(t("download.csv"), lambda: export.table_csv(table, lang), file_name=f"{name}.csv",
                         mime="text/csv", key=f"csv_{name}")
-    xlsx.download_button(t("download.xlsx"), export.table_xlsx(table), file_name=f"{name}.xlsx",
+    xlsx.download_button(t("download.xlsx"), lambda: export.table_xlsx(table), file_name=f"{name}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
