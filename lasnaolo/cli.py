@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lasnaolo import accounts, bootstrap, contract, demo, importer, reports, store
+from lasnaolo import accounts, bootstrap, contract, demo, i18n, importer, reports, risk, store
 from lasnaolo.scope import ROLES, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--json", action="store_true")
 
+    p = commands.add_parser("clusters", help="risk-factor clusters of the schools for a school year")
+    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    p.add_argument("--k", type=int, choices=list(risk.K_RANGE), help="number of clusters (default: best silhouette)")
+    p.add_argument("--db")
+    p.add_argument("--language", choices=i18n.LANGUAGES, default="en", help="language of the cluster names")
+    p.add_argument("--json", action="store_true", help="print each school's cluster and the profiles as JSON")
+
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db")
 
@@ -65,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "migrate": _migrate,
             "user": _user}[args.command](args)
 
 
@@ -128,6 +135,28 @@ def _report(args) -> int:
             continue
         flag = " (larger than chance)" if item.larger_than_chance else ""
         print(f"  change {item.metric:<13} {item.difference:+.2f} points vs same point last year{flag}")
+    return 0
+
+
+def _clusters(args) -> int:
+    if contract.parse_school_year(args.year) is None:
+        print(f"--year {args.year!r} is not a school year like 2024-2025", file=sys.stderr)
+        return EXIT_REJECTED
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    try:
+        result = risk.analyse(engine, Scope.everything(), args.year, args.k).clusters
+    except risk.TooFewSchools as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_REJECTED
+    data = risk.as_json(result, args.language)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    chosen = "best silhouette" if result.k_chosen else "chosen by hand"
+    print(f"{len(result.schools)} schools in {result.k} clusters ({chosen}), survey {result.survey_year}")
+    for item in data["clusters"]:
+        print(f"  {item['cluster']}  {item['schools']:>4} schools  {item['name']}")
     return 0
 
 

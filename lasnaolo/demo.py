@@ -13,6 +13,7 @@ The planted truth is returned (and written) with the data.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,21 +63,26 @@ PROFILE_ABSENCE = {
     "typical": (1.0, 1.0, 1.0),
     "disengaged": (1.05, 1.1, 2.8),
     "strained": (1.5, 1.1, 1.2),
-    "thriving": (0.75, 0.8, 0.55),
+    "thriving": (0.7, 0.75, 0.5),
 }
-# Shifts in percentage points of survey indicators.
+# Shifts in percentage points of survey indicators: each profile has a clear signature, strong
+# enough against the sampling noise of a school's 20-150 respondents for the risk-factor clusters
+# to find the profiles again (the validation test of lasnaolo.risk).
 PROFILE_SURVEY = {
     "typical": {},
-    "disengaged": {"belonging": -18, "likes_school": -15, "truancy": 8, "teacher_interest": -14, "school_burnout": 9},
-    "strained": {"anxiety": 14, "poor_health": 12, "concentration": 12, "school_burnout": 6},
-    "thriving": {"belonging": 9, "likes_school": 10, "anxiety": -6, "bullied_weekly": -3, "teacher_interest": 8},
+    "disengaged": {"belonging": -28, "likes_school": -26, "truancy": 12, "teacher_interest": -24, "school_burnout": 15},
+    "strained": {"anxiety": 24, "poor_health": 20, "concentration": 20, "school_burnout": 12},
+    "thriving": {"belonging": 20, "likes_school": 22, "teacher_interest": 20, "anxiety": -10, "bullied_weekly": -5,
+                 "concentration": -12, "school_burnout": -8},
 }
+
 # National anchors near DOMAIN.md's published figures: (grades 4-5, grades 8-9).
 SURVEY_ANCHORS = {
     "likes_school": (73, 50), "school_burnout": (6, 15), "bullied_weekly": (8, 6), "no_close_friend": (5, 9),
     "belonging": (80, 65), "teacher_interest": (75, 45), "truancy": (2, 5), "anxiety": (12, 24),
     "poor_health": (10, 24), "concentration": (20, 35),
 }
+SCHOOL_SURVEY_SD = 2.0  # school-to-school variation of survey values beyond the profiles (points)
 SURVEY_RESPONSE_RATE = {"4-5": 0.83, "8-9": 0.73}
 
 _FI_FIRST = ["Tähti", "Kuu", "Aurinko", "Revontuli", "Sateenkaari", "Pilvi", "Tuuli", "Lumihiutale",
@@ -120,6 +126,25 @@ class DemoData:
         return written
 
 
+UPPER_GRADE_SHARES = (0.56, 0.2, 0.24)  # illness, authorised, unauthorised shares of absence in grades 7-9
+LOWER_GRADE_SHARES = (0.64, 0.24, 0.12)
+
+
+def planted_absence_associations() -> dict[str, float]:
+    """What the survey indicators are planted to say about absence: per indicator, the correlation
+    over schools (profiles weighted by their probabilities) between its planted shift and the log
+    of the profile's overall absence multiplier (grades 7-9 mix). Zero: no planted link."""
+    weights = np.array(PROFILE_PROBABILITIES)
+    absence = np.log([np.dot(UPPER_GRADE_SHARES, PROFILE_ABSENCE[p]) for p in PROFILES])
+    out = {}
+    for code in contract.INDICATORS:
+        shift = np.array([PROFILE_SURVEY[p].get(code, 0.0) for p in PROFILES], dtype=float)
+        covariance = np.cov(shift, absence, aweights=weights)
+        denominator = math.sqrt(covariance[0, 0] * covariance[1, 1])
+        out[code] = round(float(covariance[0, 1] / denominator), 4) if denominator else 0.0
+    return out
+
+
 def school_years(scale: str) -> list[int]:
     return list(range(2020, 2025)) if scale == "demo" else list(range(2015, 2025))
 
@@ -139,6 +164,7 @@ def generate(scale: str = "demo", seed: int = DEFAULT_SEED) -> DemoData:
         "profiles": dict(zip(schools["school_id"], schools["profile"])),
         "profile_absence_multipliers": {p: dict(zip(contract.ABSENCE_CATEGORIES, m)) for p, m in PROFILE_ABSENCE.items()},
         "profile_survey_shifts": PROFILE_SURVEY,
+        "absence_associations": planted_absence_associations(),
         "coach_effect": {
             "outcome": "absence_rate",
             "points": COACH_EFFECT_POINTS,
@@ -297,7 +323,7 @@ def _absences(schools: pd.DataFrame, years: list[int], coach_periods: pd.DataFra
     profile_mult = np.array([PROFILE_ABSENCE[p] for p in rows["profile"]])
     base = np.vectorize(BASE_RATE_BY_GRADE.get)(grade)
     upper = grade >= 7
-    shares = np.where(upper[:, None], [0.56, 0.2, 0.24], [0.64, 0.24, 0.12])
+    shares = np.where(upper[:, None], UPPER_GRADE_SHARES, LOWER_GRADE_SHARES)
     season = np.vectorize(ILLNESS_SEASON.get)(rows["month_no"].to_numpy())
     pandemic = np.vectorize(lambda y: PANDEMIC_ILLNESS.get(y, 1.0))(rows["year"].to_numpy())
     omicron = rows["month"].map(OMICRON_MONTHS).fillna(1.0).to_numpy()
@@ -380,7 +406,7 @@ def _wellbeing(schools: pd.DataFrame, absences: pd.DataFrame, years: list[int], 
     spring = absences[absences["month"].str.endswith("-04")]
     groups = {"4-5": (4, 5), "8-9": (8, 9)}
     profile_of = dict(zip(schools["school_id"], schools["profile"]))
-    school_level = rng.normal(0, 3, (len(schools), len(contract.INDICATORS)))
+    school_level = rng.normal(0, SCHOOL_SURVEY_SD, (len(schools), len(contract.INDICATORS)))
     school_pos = {s: i for i, s in enumerate(schools["school_id"])}
     rows = []
     for survey_year in survey_years:

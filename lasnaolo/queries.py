@@ -233,6 +233,18 @@ def stored_rows(engine: Engine, scope: Scope, kind: str) -> pd.DataFrame:
 CONTEXT_ROLES = frozenset({"admin", "director", "steering_group", "coordinator"})
 
 
+def regional_scope(engine: Engine, scope: Scope) -> Scope:
+    """The regions the scope touches, read under the coordinator's rules (pseudonyms, small groups
+    withheld): the context in which a municipality's few schools can be placed."""
+    if scope.role not in CONTEXT_ROLES:
+        raise NotAllowed(f"regional comparison is not available to the {scope.role} role")
+    regions = select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
+    regions = regions.where(scope.school_condition()).distinct()
+    with engine.connect() as connection:
+        region_codes = frozenset(r[0] for r in connection.execute(regions))
+    return Scope("coordinator", region_codes=region_codes)
+
+
 def regional_context(
     engine: Engine,
     scope: Scope,
@@ -244,13 +256,7 @@ def regional_context(
     """Municipality-level totals per month for every municipality in the regions the scope
     touches: where a director's municipality stands in its region. Deliberately coarse (never a
     school), and small municipalities are withheld as for anonymised audiences."""
-    if scope.role not in CONTEXT_ROLES:
-        raise NotAllowed(f"regional comparison is not available to the {scope.role} role")
-    regions = select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
-    regions = regions.where(scope.school_condition()).distinct()
-    with engine.connect() as connection:
-        region_codes = frozenset(r[0] for r in connection.execute(regions))
-    context = Scope("coordinator", region_codes=region_codes)  # the coordinator's suppression rules
+    context = regional_scope(engine, scope)
     return absence_totals(engine, context, school_years=school_years, by=["region_code", "municipality_code"],
                           filters=filters, policy=policy)
 
@@ -331,6 +337,16 @@ def _region_of_school_in_scope(engine: Engine, scope: Scope, school_id: str) -> 
     with engine.connect() as connection:
         region_code, municipality_code = connection.execute(query).one()
     return region_code, municipality_code
+
+
+def region_of_unit(engine: Engine, scope: Scope, unit: Unit) -> str:
+    """The region of a school or municipality inside the scope (NotAllowed outside it)."""
+    if not unit_exists(engine, scope, unit):
+        raise NotAllowed(f"{unit} is not in your scope")
+    query = (select(Municipality.region_code).join(School, School.municipality_code == Municipality.municipality_code)
+             .where(unit.condition()).limit(1))
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
 
 
 def municipality_months(engine: Engine, scope: Scope, school_id: str, school_year: str,

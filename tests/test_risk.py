@@ -1,0 +1,197 @@
+"""Risk-factor clusters and absence factors: hand-computed features, planted structure recovered
+from the demo data on SQLite and PostgreSQL, scope rules, and the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from lasnaolo import cli, queries, risk
+from lasnaolo.scope import Scope, pseudonym
+
+YEAR = "2024-2025"
+
+
+def month_row(school, grade, lessons, illness, authorised, unauthorised, pupils, tiers=(0, 0, 0),
+              year=YEAR, month="2024-09"):
+    return {"school_id": school, "grade": grade, "school_year": year, "month": month, "pupils": pupils,
+            "lesson_hours": lessons, "illness_hours": illness, "authorised_hours": authorised,
+            "unauthorised_hours": unauthorised, "tier1_pupils": tiers[0], "tier2_pupils": tiers[1],
+            "tier3_pupils": tiers[2]}
+
+
+def test_standardised_ratios_take_the_grade_mix_into_account():
+    # Grade 1 misses 5 % of lessons to illness, grade 8 misses 10 %, pooled over both schools.
+    rows = pd.DataFrame([
+        month_row("A", 1, 1000, 40, 10, 0, 10, (2, 0, 0)),
+        month_row("A", 8, 1000, 120, 20, 9, 10, (4, 2, 1)),
+        month_row("B", 1, 3000, 160, 30, 0, 30, (6, 0, 0)),
+        month_row("B", 8, 1000, 80, 20, 3, 10, (4, 2, 0)),
+    ])
+    by_grade = rows.drop(columns=["school_year", "month"])
+    ratios = risk.standardised_ratios(by_grade)
+    # Expected illness hours of A: 1000 × 200/4000 + 1000 × 200/2000 = 150; observed 160.
+    assert ratios.at["A", "illness_ratio"] == pytest.approx(math.log(160.5 / 150.5))
+    # B: 3000 × 0.05 + 1000 × 0.10 = 250 expected, 240 observed.
+    assert ratios.at["B", "illness_ratio"] == pytest.approx(math.log(240.5 / 250.5))
+    # Unauthorised only in grade 8 (12 h in 2000 lessons): A expects 6, has 9; B expects 6, has 3.
+    assert ratios.at["A", "unauthorised_ratio"] == pytest.approx(math.log(9.5 / 6.5))
+    assert ratios.at["B", "unauthorised_ratio"] == pytest.approx(math.log(3.5 / 6.5))
+    # Tier 3: 1 of 20 grade-8 pupils; each school has 10 of them, so each expects 0.5.
+    assert ratios.at["A", "tier3_ratio"] == pytest.approx(math.log(1.5 / 1.0))
+    # The overall ratio: A absent 199 h of expected 150 + 30 + 6 (illness, authorised, unauthorised).
+    authorised_a = 1000 * 40 / 4000 + 1000 * 40 / 2000
+    assert ratios.at["A", "absence_ratio"] == pytest.approx(math.log(199.5 / (150 + authorised_a + 6 + 0.5)))
+
+
+def test_absence_features_mark_withheld_schools_missing_instead_of_summing_what_is_left():
+    rows = pd.DataFrame([
+        month_row("A", 7, 1000, 50, 10, 5, 20),
+        month_row("A", 8, 1000, 60, 10, 5, 20),
+        month_row("B", 7, 1000, 80, 10, 5, 20),
+        month_row("B", 8, 1000, 60, 10, 5, 3),  # a small grade the data layer withheld for a coordinator
+        month_row("A", 7, 1000, 40, 10, 5, 20, year="2023-2024", month="2023-09"),
+        month_row("A", 8, 1000, 40, 10, 5, 20, year="2023-2024", month="2023-09"),
+    ])
+    rows.loc[3, ["pupils", "lesson_hours", "illness_hours"]] = np.nan
+    features = risk.absence_features(rows, YEAR)
+    assert list(features.index) == ["A", "B"]  # B is kept, not dropped
+    assert features.loc["B", ["illness_ratio", "absence_rate", "size"]].isna().all()
+    assert features.at["A", "absence_rate"] == pytest.approx(140 / 2000 * 100)
+    # Change over the same months: 7,0 % now against 110/2000 = 5,5 % a year earlier.
+    assert features.at["A", "absence_change"] == pytest.approx(7.0 - 5.5)
+
+
+def test_survey_features_use_the_school_types_grades_weighted_and_shrunk():
+    survey = pd.DataFrame([
+        # Primary school P: only grades 4-5 count; lower-secondary L: only 8-9; comprehensive C: both.
+        ("P", "4-5", "belonging", 100, 90.0), ("P", "8-9", "belonging", 100, 10.0),
+        ("L", "4-5", "belonging", 100, 10.0), ("L", "8-9", "belonging", 100, 55.0),
+        ("C", "4-5", "belonging", 100, 70.0), ("C", "8-9", "belonging", 300, 65.0),
+        ("S", "8-9", "belonging", 6, 90.0),  # too few respondents: missing
+    ], columns=["unit_id", "grade_group", "indicator", "respondents", "value_pct"])
+    national = pd.DataFrame([("4-5", "belonging", 80.0), ("8-9", "belonging", 65.0)],
+                            columns=["grade_group", "indicator", "value_pct"])
+    types = pd.Series({"P": "primary", "L": "lower_secondary", "C": "comprehensive", "S": "lower_secondary"})
+    table = risk.survey_features(survey, national, types)
+    # Unshrunk differences: P +10, L -10, C (100 × -10 + 300 × 0) / 400 = -2.5.
+    raw = pd.Series({"C": -2.5, "L": -10.0, "P": 10.0})
+    share = pd.Series({"C": (0.70 * 100 + 0.65 * 300) / 400, "L": 0.55, "P": 0.90})
+    n = pd.Series({"C": 400, "L": 100, "P": 100})
+    variance = share * (1 - share) / n * 100**2
+    tau2 = (raw**2).mean() - variance.mean()
+    expected = raw * tau2 / (tau2 + variance)
+    assert table["survey_belonging"].sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy())
+    assert "S" not in table.index
+    # Shrinkage pulls the noisier of two equal differences further toward zero.
+    assert abs(table.at["P", "survey_belonging"]) > abs(table.at["L", "survey_belonging"])
+
+
+def test_prepare_imputes_the_median_and_raises_one_flag_per_source():
+    features = pd.DataFrame({
+        "illness_ratio": [0.1, 0.2, 0.3, np.nan], "size": [3.0, 4.0, 5.0, np.nan],
+        "absence_change": [1.0, np.nan, 3.0, 4.0],
+        "survey_belonging": [np.nan, 1.0, 2.0, 9.0], "survey_anxiety": [np.nan, 5.0, 1.0, 1.0],
+    }, index=list("abcd"))
+    z, imputed = risk.prepare(features, list(features.columns))
+    assert imputed == {"illness_ratio": 1, "size": 1, "absence_change": 1, "survey_belonging": 1, "survey_anxiety": 1}
+    # One flag per source, not one per column: two survey columns missing together raise one flag.
+    assert set(z.columns) == set(features.columns) | {"absence_withheld", "no_previous_year", "no_survey"}
+    filled = features["survey_belonging"].fillna(2.0)  # the median of 1, 2, 9
+    assert z["survey_belonging"].to_numpy() == pytest.approx(((filled - filled.mean()) / filled.std(ddof=0)).to_numpy())
+    assert z["no_survey"].idxmax() == "a" and z["absence_withheld"].idxmax() == "d"
+    assert z.mean().abs().max() < 1e-9 and (z.std(ddof=0) - 1).abs().max() < 1e-9
+
+
+@pytest.fixture(scope="module")
+def demo_analysis(demo_engine):
+    return risk.analyse(demo_engine, Scope.everything(), YEAR)
+
+
+def test_clusters_recover_the_planted_risk_profiles(demo_analysis, demo_data):
+    result = demo_analysis.clusters
+    truth = pd.Series(demo_data.truth["profiles"]).reindex(result.schools.index)
+    assert result.k_chosen and result.k == max(result.silhouettes, key=result.silhouettes.get)
+    assert adjusted_rand_score(truth, result.schools["cluster"]) >= 0.8
+    # Clusters are numbered by risk: cluster 1 holds the highest standardised absence.
+    mean_absence = result.schools.groupby("cluster")["absence_ratio"].mean()
+    assert list(mean_absence.index) == sorted(mean_absence.index) and mean_absence.is_monotonic_decreasing
+    # Each planted risk profile lands mostly in one cluster, named after what was planted.
+    home = pd.crosstab(truth, result.schools["cluster"]).idxmax(axis=1)
+    traits = {p: {(t.feature, t.direction) for t in result.traits[home[p]]} for p in home.index}
+    assert ("unauthorised_ratio", "high") in traits["disengaged"]
+    assert {("survey_anxiety", "high"), ("survey_poor_health", "high"), ("survey_concentration", "high")} & traits["strained"]
+    assert home["disengaged"] == 1  # the highest-absence profile is cluster 1
+    assert result.name(home["typical"], "en") == "close to average"
+
+
+def test_clusters_are_stable_and_the_user_may_fix_k(demo_engine, demo_analysis):
+    again = risk.analyse(demo_engine, Scope.everything(), YEAR).clusters
+    assert again.schools["cluster"].equals(demo_analysis.clusters.schools["cluster"])
+    assert [again.name(c) for c in again.profiles.index] == [demo_analysis.clusters.name(c) for c in again.profiles.index]
+    fixed = risk.analyse(demo_engine, Scope.everything(), YEAR, k=6).clusters
+    assert fixed.k == 6 and not fixed.k_chosen and sorted(fixed.schools["cluster"].unique()) == [1, 2, 3, 4, 5, 6]
+
+
+def test_factor_model_ranks_the_planted_strongest_factors_first(demo_analysis, demo_data):
+    planted = demo_data.truth["absence_associations"]
+    table = demo_analysis.factors.table.set_index("feature")
+    ranked = [f.removeprefix("survey_") for f in table.index]
+    strongest = sorted(planted, key=lambda c: -abs(planted[c]))
+    assert strongest[0] in ranked[:3]
+    for code in ranked[:3]:  # the top three are planted links, with the planted direction
+        assert abs(planted[code]) >= 0.5 and np.sign(table.at[f"survey_{code}", "coefficient"]) == np.sign(planted[code])
+    # No planted link: ranked in the lower half, and its interval covers zero.
+    unlinked = [c for c, v in planted.items() if v == 0]
+    assert unlinked
+    for code in unlinked:
+        assert ranked.index(code) >= len(ranked) // 2
+        assert table.at[f"survey_{code}", "ci_low"] <= 0 <= table.at[f"survey_{code}", "ci_high"]
+    assert (table["ci_low"] <= table["coefficient"]).all() and (table["coefficient"] <= table["ci_high"]).all()
+
+
+def test_clusters_stay_inside_the_scope_and_coordinators_see_no_names(demo_engine):
+    region = Scope("coordinator", region_codes=frozenset({"01"}))
+    result = risk.analyse(demo_engine, region, YEAR).clusters
+    everyone = queries.schools(demo_engine, Scope.everything())
+    assert result.schools["school_name"].isna().all()
+    assert set(result.schools.index) <= {pseudonym(s) for s in everyone["school_id"]}
+    assert not set(result.schools.index) & set(everyone["school_id"])
+    espoo = Scope("steering_group", municipality_codes=frozenset({"049"}))
+    own = set(queries.schools(demo_engine, espoo)["school_id"])
+    assert set(risk.analyse(demo_engine, espoo, YEAR).clusters.schools.index) == own
+    with pytest.raises(risk.TooFewSchools):
+        risk.analyse(demo_engine, Scope("rector", school_ids=frozenset(sorted(own)[:1])), YEAR)
+
+
+def test_a_small_municipality_sees_its_schools_among_the_regions_under_pseudonyms(demo_engine):
+    hyvinkaa = Scope("steering_group", municipality_codes=frozenset({"106"}))
+    own = queries.schools(demo_engine, hyvinkaa).set_index("school_id")["school_name"]
+    assert 0 < len(own) < risk.MIN_SCHOOLS
+    schools = risk.analyse(demo_engine, hyvinkaa, YEAR).clusters.schools
+    inside = schools[schools["in_scope"]]
+    assert set(inside.index) == set(own.index) and inside["school_name"].to_dict() == own.to_dict()
+    outside = schools[~schools["in_scope"]]
+    region = queries.schools(demo_engine, Scope("admin", region_codes=frozenset({"01"})))
+    assert len(outside) == len(region) - len(own)
+    assert outside["school_name"].isna().all() and outside["municipality_code"].isna().all()
+    assert not set(outside.index) & set(region["school_id"])  # pseudonyms only
+
+
+def test_cli_prints_the_same_clusters_as_json(demo_engine, demo_analysis, capsys):
+    url = demo_engine.url.render_as_string(hide_password=False)
+    assert cli.main(["clusters", "--year", YEAR, "--db", url, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["k"] == demo_analysis.clusters.k and printed["k_chosen_by"] == "silhouette"
+    by_school = {s["school_id"]: s["cluster"] for s in printed["schools"]}
+    assert by_school == demo_analysis.clusters.schools["cluster"].to_dict()
+    assert [c["schools"] for c in printed["clusters"]] == demo_analysis.clusters.sizes.tolist()
+    assert printed["clusters"][0]["name"] == demo_analysis.clusters.name(1, "en")
+    assert cli.main(["clusters", "--year", YEAR, "--db", url, "--k", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["k_chosen_by"] == "user"
+    assert cli.main(["clusters", "--year", "2024-2026", "--db", url]) == cli.EXIT_REJECTED
