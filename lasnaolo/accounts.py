@@ -36,6 +36,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "overview": frozenset(ROLES),
     "trends": frozenset({"admin", "director", "steering_group", "coordinator"}),
     "comparison": frozenset({"admin", "director", "steering_group", "rector"}),
+    "clusters": frozenset({"admin", "director", "steering_group", "coordinator"}),
+    "targets": frozenset({"admin", "director", "steering_group", "rector"}),
     "data": frozenset({"admin"}),
 }
 

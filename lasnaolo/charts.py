@@ -537,3 +537,212 @@ def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> p
         i18n.t(f"indicator.{indicator}", language): wellbeing["value"].astype(float),
         i18n.t("metric.absence_rate", language): wellbeing["absence_rate"].astype(float),
     })
+
+
+# --- risk-factor clusters ---------------------------------------------------------------------
+
+CLUSTER_COLOURS = [OKABE_ITO[c] for c in ("vermillion", "orange", "purple", "blue", "green", "sky", "yellow", "black")]
+
+
+def _cluster_labels(result, language: str) -> dict[int, str]:
+    return {c: f"{c}: {result.name(c, language)}" for c in result.profiles.index}
+
+
+def cluster_profile_chart(result, language: str) -> alt.Chart:
+    """Heatmap of each cluster's mean z-score per feature: red above the average of the schools
+    clustered, blue below, white at the average (diverging, symmetric around zero)."""
+    from lasnaolo.risk import feature_label
+
+    labels = _cluster_labels(result, language)
+    frame = result.profiles.reset_index(names="cluster").melt("cluster", var_name="feature", value_name="z")
+    frame = frame.assign(cluster_label=frame["cluster"].map(labels),
+                         feature_label=frame["feature"].map(lambda f: feature_label(f, language)),
+                         z_text=frame["z"].map(lambda v: i18n.number(v, language, 2)))
+    limit = max(1.0, float(frame["z"].abs().max()))
+    title = i18n.t("risk.mean_z", language)
+    return (
+        alt.Chart(frame).mark_rect().encode(
+            x=alt.X("cluster_label:N", title=None, sort=list(labels.values()), axis=alt.Axis(labelAngle=0, labelLimit=180)),
+            y=alt.Y("feature_label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.Color("z:Q", title=title, scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit])),
+            tooltip=[alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language)),
+                     alt.Tooltip("feature_label:N", title=i18n.t("risk.feature", language)),
+                     alt.Tooltip("z_text:N", title=title)])
+        .properties(height=24 * result.profiles.shape[1])
+    )
+
+
+def cluster_profile_table(result, language: str) -> pd.DataFrame:
+    from lasnaolo.risk import feature_label
+
+    table = result.profiles.T.astype(float)
+    table.columns = list(_cluster_labels(result, language).values())
+    table.insert(0, i18n.t("risk.feature", language), [feature_label(f, language) for f in table.index])
+    return table.reset_index(drop=True)
+
+
+def cluster_sizes_table(result, language: str) -> pd.DataFrame:
+    labels = _cluster_labels(result, language)
+    return pd.DataFrame({
+        i18n.t("risk.cluster", language): [labels[c] for c in result.sizes.index],
+        i18n.t("risk.schools", language): result.sizes.astype("Int64").to_numpy(),
+    })
+
+
+def cluster_scatter_chart(result, language: str) -> alt.Chart:
+    """The schools on the first two principal components, coloured by cluster."""
+    labels = _cluster_labels(result, language)
+    schools = result.schools
+    names = schools["school_name"].where(schools["school_name"].notna(), schools.index.to_series())
+    own = i18n.t("risk.own_school", language)
+    frame = pd.DataFrame({"pc1": schools["pc1"], "pc2": schools["pc2"], "school": names.to_numpy(),
+                          "cluster_label": schools["cluster"].map(labels),
+                          "whose": schools["in_scope"].map({True: own, False: i18n.t("risk.other_school", language)})})
+    first, second = result.explained_variance
+    return (
+        alt.Chart(frame).mark_circle(size=70, opacity=0.8).encode(
+            x=alt.X("pc1:Q", title=i18n.t("risk.component", language, n=1, share=i18n.percent(first * 100, language, 0))),
+            y=alt.Y("pc2:Q", title=i18n.t("risk.component", language, n=2, share=i18n.percent(second * 100, language, 0))),
+            color=alt.Color("cluster_label:N", title=i18n.t("risk.cluster", language),
+                            scale=alt.Scale(domain=list(labels.values()), range=CLUSTER_COLOURS[:len(labels)]),
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=480)),
+            shape=alt.Shape("whose:N", title=None, scale=alt.Scale(
+                domain=[own, i18n.t("risk.other_school", language)], range=["diamond", "circle"]),
+                legend=None if schools["in_scope"].all() else alt.Legend(orient="bottom")),
+            tooltip=[alt.Tooltip("school:N", title=i18n.t("overview.school", language)),
+                     alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language))])
+        .properties(height=380)
+    )
+
+
+def cluster_members_table(result, language: str) -> pd.DataFrame:
+    """The schools of each cluster with their plain figures (names only where the scope shows them)."""
+    schools = result.schools.sort_values(["in_scope", "cluster", "absence_rate"], ascending=[False, True, False])
+    names = schools["school_name"].where(schools["school_name"].notna(), schools.index.to_series())
+    own = schools["in_scope"].map({True: i18n.t("risk.own_school", language), False: ""})
+    return pd.DataFrame({
+        i18n.t("risk.cluster", language): schools["cluster"].astype("Int64").to_numpy(),
+        i18n.t("overview.school", language): names.to_numpy(),
+        **({} if schools["in_scope"].all() else {i18n.t("risk.own_school", language): own.to_numpy()}),
+        i18n.t("metric.pupils", language): schools["pupils"].astype("Int64").to_numpy(),
+        i18n.t("metric.absence_rate", language): schools["absence_rate"].astype(float).to_numpy(),
+        i18n.t("metric.unauthorised_rate", language): schools["unauthorised_rate"].astype(float).to_numpy(),
+        i18n.t("metric.tier23_share", language): schools["tier23_share"].astype(float).to_numpy(),
+    })
+
+
+def factors_chart(factors, language: str) -> alt.Chart:
+    """Ranked standardised coefficients with their bootstrap intervals: to the right, goes with
+    more absence; to the left, with less."""
+    from lasnaolo.risk import feature_label
+
+    table = factors.table
+    frame = table.assign(label=table["feature"].map(lambda f: feature_label(f, language)),
+                         direction=(table["coefficient"] > 0).map({True: i18n.t("risk.more_absence", language),
+                                                                   False: i18n.t("risk.less_absence", language)}),
+                         text=[f"{i18n.number(c, language, 2)} ({i18n.number(lo, language, 2)} – {i18n.number(hi, language, 2)})"
+                               for c, lo, hi in zip(table["coefficient"], table["ci_low"], table["ci_high"])])
+    order = list(frame["label"])
+    title = i18n.t("risk.coefficient", language)
+    domain = [i18n.t("risk.more_absence", language), i18n.t("risk.less_absence", language)]
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)))
+    bars = base.mark_bar().encode(
+        x=alt.X("coefficient:Q", title=title),
+        color=alt.Color("direction:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("text:N", title=title)])
+    whiskers = base.mark_rule(color=OKABE_ITO["black"]).encode(x="ci_low:Q", x2="ci_high:Q")
+    return (bars + whiskers).properties(height=28 * len(frame))
+
+
+def factors_table(factors, language: str) -> pd.DataFrame:
+    from lasnaolo.risk import feature_label
+
+    table = factors.table
+    return pd.DataFrame({
+        i18n.t("risk.feature", language): table["feature"].map(lambda f: feature_label(f, language)),
+        i18n.t("risk.coefficient", language): table["coefficient"].astype(float),
+        i18n.t("risk.ci_low", language): table["ci_low"].astype(float),
+        i18n.t("risk.ci_high", language): table["ci_high"].astype(float),
+    })
+
+
+def silhouette_table(result, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        i18n.t("risk.k", language): [str(k) for k in result.silhouettes],
+        i18n.t("risk.silhouette", language): [float(v) for v in result.silhouettes.values()],
+    })
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+STATUS_COLOURS = {"achieved": OKABE_ITO["green"], "on_track": OKABE_ITO["blue"], "at_risk": OKABE_ITO["orange"],
+                  "off_track": OKABE_ITO["vermillion"], "missed": OKABE_ITO["black"], "waiting": OKABE_ITO["grey"]}
+
+
+def metric_label(metric: str, language: str) -> str:
+    if metric.startswith("survey:"):
+        return i18n.t(f"indicator.{metric.removeprefix('survey:')}", language)
+    return i18n.t(f"metric.{metric}", language)
+
+
+def targets_table(overview: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The steering group's meeting table: one row per target with its status."""
+    return pd.DataFrame({
+        i18n.t("targets.unit", language): overview["unit_name"],
+        i18n.t("targets.metric", language): overview["metric"].map(lambda m: metric_label(m, language)),
+        i18n.t("targets.baseline", language): overview["baseline"].astype(float),
+        i18n.t("targets.target", language): overview["target"].astype(float),
+        i18n.t("targets.current", language): overview["current"].astype(float),
+        i18n.t("targets.projected", language): overview["projected"].astype(float),
+        i18n.t("targets.status", language): overview["status"].map(lambda s: i18n.t(f"targets.status.{s}", language)),
+        i18n.t("targets.measures", language): overview["measures"].map(
+            lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
+        i18n.t("targets.responsible", language): overview["responsible"],
+    })
+
+
+def target_progress_chart(monthly: pd.DataFrame, baseline: float, target: float, language: str) -> alt.Chart:
+    """Year to date month by month: the target year, the baseline year, and the pace the target
+    needs (the baseline year's same months scaled by target / baseline)."""
+    this_year, last_year = sorted(monthly["school_year"].unique())[-1], sorted(monthly["school_year"].unique())[0]
+    base = monthly[monthly["school_year"] == last_year]
+    needed = base.assign(value=base["value"] * (target / baseline if baseline else 1.0), series=i18n.t("targets.pace", language))
+    frame = pd.concat([monthly.assign(series=monthly["school_year"].map(i18n.school_year)), needed], ignore_index=True)
+    frame = frame.assign(month_label=frame["month"].map(lambda m: month_name(int(m[5:7]), language)),
+                         value_text=frame["value"].map(lambda v: i18n.percent(v, language, 2)))
+    order = [month_name(m, language) for m in contract.SCHOOL_YEAR_MONTHS]
+    domain = [i18n.school_year(this_year), i18n.school_year(last_year), i18n.t("targets.pace", language)]
+    return (
+        alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("month_label:N", title=None, sort=order),
+            y=alt.Y("value:Q", title=i18n.t("targets.ytd", language), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[CURRENT_COLOUR, EARLIER_COLOUR, OKABE_ITO["green"]])),
+            strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [1, 0], [6, 4]])),
+            tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
+                     alt.Tooltip("value_text:N", title=i18n.t("targets.ytd", language))])
+        .properties(height=300)
+    )
+
+
+def target_progress_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
+    wide = monthly.pivot(index="month_index", columns="school_year", values="value").sort_index()
+    table = pd.DataFrame({i18n.t("overview.month", language): [month_name(contract.SCHOOL_YEAR_MONTHS[i], language) for i in wide.index]})
+    for year in wide.columns:
+        table[i18n.school_year(year)] = wide[year].astype(float).to_numpy()
+    return table
+
+
+def target_history_table(history: pd.DataFrame, language: str) -> pd.DataFrame:
+    def describe(old, new):
+        if new and "comment" in new:
+            return new["comment"]
+        keys = sorted(set(old or {}) | set(new or {}))
+        return "; ".join(f"{k}: {(old or {}).get(k, '')} → {(new or {}).get(k, '')}" for k in keys)
+
+    return pd.DataFrame({
+        i18n.t("targets.when", language): history["at"].map(lambda v: i18n.timestamp(v, language)),
+        i18n.t("targets.who", language): history["actor"],
+        i18n.t("targets.action", language): history["action"].map(lambda a: i18n.t(f"targets.action.{a}", language)),
+        i18n.t("targets.version", language): history["version"].astype("Int64"),
+        i18n.t("targets.change", language): [describe(o, n) for o, n in zip(history["old"], history["new"])],
+    })

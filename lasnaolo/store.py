@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -113,6 +115,46 @@ class ImportLog(Base):
     rows_inserted: Mapped[int] = mapped_column(Integer)
     rows_replaced: Mapped[int] = mapped_column(Integer)
     rows_unchanged: Mapped[int] = mapped_column(Integer)
+
+
+class Target(Base):
+    """An annual target of a school or a municipality. `version` grows with every change, so a
+    save based on an older version is refused (optimistic concurrency); deletion is a flag, so
+    the audit trail keeps what was deleted."""
+
+    __tablename__ = "target"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_level: Mapped[str] = mapped_column(String(12))  # school | municipality
+    unit_code: Mapped[str] = mapped_column(String(20))
+    school_year: Mapped[str] = mapped_column(String(9))
+    metric: Mapped[str] = mapped_column(String(60))
+    baseline_value: Mapped[float] = mapped_column(Float)
+    baseline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    target_value: Mapped[float] = mapped_column(Float)
+    measures: Mapped[str] = mapped_column(Text, default="")  # measure codes, comma-separated
+    responsible: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_target_unit_year", "unit_level", "unit_code", "school_year"),)
+
+
+class TargetEvent(Base):
+    """The audit trail: every create, change, delete and comment, with who, when, old and new."""
+
+    __tablename__ = "target_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target_id: Mapped[int] = mapped_column(Integer, ForeignKey("target.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))  # create | update | delete | comment
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+    old: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of the changed fields
+    new: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 TABLE_OF_KIND = {

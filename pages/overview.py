@@ -47,4 +47,9 @@ if view.report.figures.latest_month and not missing.empty:
 elif view.report.figures.latest_month:
     st.success(t("overview.all_present"))
 
-st.info(t("overview.targets_placeholder"), icon=":material/flag:")
+st.subheader(t("overview.targets"))
+goals = data.target_overview(ctx.scope, year)
+if goals.empty:
+    st.info(t("overview.no_targets"), icon=":material/flag:")
+else:
+    widgets.table_with_downloads(charts.targets_table(goals, ctx.language), f"targets-{year}")

@@ -320,3 +320,56 @@ def test_a_school_without_data_that_year_is_said_plainly(empty_db):
     at.selectbox(key="compare_year").select("2023-2024").run()
     assert not at.exception
     assert "Koululla ei ole poissaolotietoja lukuvuodelta 2023–2024." in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("username", ["admin", "ohjausryhma", "koordinaattori"])
+def test_clusters_page_shows_profiles_members_and_factors(app_env, username):
+    at = login(username)
+    at.switch_page("pages/clusters.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert at.title[0].value == "Koulujen riskiprofiilit"
+    assert "ryhmää" in text and "eivät syitä" in text  # the count of clusters and the caveat
+    assert len(at.get("vega_lite_chart")) == 3  # profiles heatmap, schools on components, factors
+    small_municipality = username == "ohjausryhma"  # Hyvinkää: clustered among its region
+    assert ("koko maakunnan koulujen joukossa" in text) == small_municipality
+    at.selectbox(key="risk_k").select(3).run()
+    assert any(m.value.startswith("**3 ryhmää**") for m in at.markdown)
+
+
+def test_steering_group_sets_a_target_and_the_rector_follows_it(app_env):
+    at = login("ohjausryhma")
+    at.switch_page("pages/targets.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Vuositavoitteet ja niiden seuranta"
+    assert "Tälle lukuvuodelle ei ole vielä asetettu tavoitteita." in visible_text(at)
+    assert any(c.value.startswith("Ehdotus: ") for c in at.caption)  # the municipality's suggestion
+    assert len(at.selectbox(key="new_unit").options) > 1  # the municipality and its schools
+    at.text_input(key="new_responsible").input("Rehtori Virtanen").run()
+    at.button(key="new_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert "Rehtori Virtanen" in text and "Tila: **" in text
+    assert len(at.get("download_button")) >= 4  # the meeting table and the history as CSV and XLSX
+    overview = login("ohjausryhma")
+    assert "Rehtori Virtanen" in visible_text(overview)  # the overview shows the user's targets
+
+
+def test_a_rector_may_comment_but_not_edit_targets(app_env):
+    from lasnaolo import targets as target_core
+
+    engine = store.make_engine(app_env)
+    steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
+    schools = queries.schools(engine, steering)
+    school = schools.loc[schools["school_type"] == "comprehensive", "school_id"].iloc[0]  # the demo rector's
+    target_core.create(engine, steering, "ohjausryhma", target_core.TargetDraft(
+        "school", school, "2024-2025", "absence_rate", 6.0, 5.0, responsible="Rehtori"))
+    at = login("rehtori")
+    at.switch_page("pages/targets.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    keys = {b.key for b in at.button}
+    assert "new_save" not in keys and not [k for k in keys if k and k.startswith("edit_")]
+    comment_key = [k for k in keys if k and k.startswith("comment_")][0]
+    at.text_input(key=comment_key.removesuffix("_save")).input("Kokeilemme joustavaa aloitusta").run()
+    at.button(key=comment_key).click().run()
+    assert "Kokeilemme joustavaa aloitusta" in visible_text(at)

@@ -27,7 +27,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}
 PAGE_HEADINGS = {"overview": "Yleiskuva", "trends": "Kehitys ja alueelliset erot",
-                 "comparison": "Koulun vertailu samankaltaisiin kouluihin", "data": "Aineiston hallinta"}
+                 "comparison": "Koulun vertailu samankaltaisiin kouluihin", "clusters": "Koulujen riskiprofiilit",
+                 "targets": "Vuositavoitteet ja niiden seuranta", "data": "Aineiston hallinta"}
 
 
 @pytest.fixture(scope="module")

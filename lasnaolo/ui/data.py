@@ -71,3 +71,16 @@ def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
 
 def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.DataFrame:
     return _read(comparison_module.wellbeing_profile, scope, school_id, school_type)
+
+
+def risk_analysis(scope: Scope, school_year: str, k: int | None):
+    from lasnaolo import risk
+
+    return _read(risk.analyse, scope, school_year, k)
+
+
+def target_overview(scope: Scope, school_year: str) -> pd.DataFrame:
+    """Not cached: targets change in the app, and a stale status would mislead a meeting."""
+    from lasnaolo import targets
+
+    return targets.overview_table(current_engine(), scope, school_year)

@@ -14,10 +14,10 @@ from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
-PAGE_FILES = {"overview": "pages/overview.py", "trends": "pages/trends.py", "comparison": "pages/comparison.py",
-              "data": "pages/data.py"}
+PAGE_FILES = {name: f"pages/{name}.py" for name in accounts.PAGE_ROLES}
 PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
-              "comparison": ":material/compare_arrows:", "data": ":material/upload_file:"}
+              "comparison": ":material/compare_arrows:", "clusters": ":material/bubble_chart:",
+              "targets": ":material/flag:", "data": ":material/upload_file:"}
 
 
 def secrets() -> dict:

@@ -1,0 +1,108 @@
+"""Annual targets (steering groups and directors set them, rectors follow their school's and
+comment): the meeting table with statuses, a new target with a suggestion, one target's progress,
+changes, comments and history."""
+
+import streamlit as st
+
+from lasnaolo import charts, contract, i18n, targets
+from lasnaolo.scope import Unit
+from lasnaolo.ui import data, page, target_forms, widgets
+from lasnaolo.ui.session import t
+
+ctx = page.start("targets")
+st.title(t("targets.heading"))
+editor = ctx.scope.role in targets.EDITORS
+years = data.school_years(ctx.scope)
+if not years:
+    st.info(t("overview.no_data"))
+    st.stop()
+next_year = contract.school_year_label(contract.parse_school_year(years[0]) + 1)
+year = st.selectbox(t("overview.school_year"), [next_year, *years], index=1, format_func=i18n.school_year, key="target_year")
+
+st.subheader(t("targets.table"))
+table = targets.overview_table(ctx.engine, ctx.scope, year)
+if table.empty:
+    st.write(t("targets.none"))
+else:
+    counts = table["status"].value_counts()
+    st.markdown(" · ".join(f"{t(f'targets.status.{s}')}: **{counts[s]}**" for s in targets.STATUSES if s in counts))
+    st.caption(t("targets.status_rule"))
+    widgets.table_with_downloads(charts.targets_table(table, ctx.language), f"targets-{year}")
+
+schools = data.schools(ctx.scope)
+if editor:
+    with st.expander(t("targets.new"), expanded=table.empty):
+        units = [Unit("municipality", m) for m in sorted(set(schools["municipality_code"]))]
+        units += [Unit("school", s) for s in schools["school_id"]]
+        labels = {**{f"school:{s}": n for s, n in zip(schools["school_id"], schools["school_name"])},
+                  **{f"municipality:{m}": t("targets.municipality_unit", code=m) for m in set(schools["municipality_code"])}}
+        unit = st.selectbox(t("targets.unit"), units, format_func=lambda u: labels[str(u)], key="new_unit")
+        metric = st.selectbox(t("targets.metric"), targets.METRICS, format_func=lambda m: charts.metric_label(m, ctx.language),
+                              key="new_metric")
+        start = targets.baseline(ctx.engine, ctx.scope, unit, metric, year)
+        suggestion = targets.suggest(ctx.engine, ctx.scope, unit, metric, year)
+        st.caption(target_forms.describe_suggestion(suggestion, metric))
+        baseline, goal, reason = target_forms.values_inputs(start, suggestion.value if suggestion else None, "new")
+        measures = target_forms.measures_picker((), "new_measures")
+        responsible = st.text_input(t("targets.responsible"), key="new_responsible")
+        note = st.text_area(t("targets.note"), key="new_note")
+        if st.button(t("targets.save"), key="new_save", type="primary"):
+            if start is not None and abs(baseline - round(start, 2)) > 1e-9 and not reason:
+                st.error(t("targets.reason_needed"))
+            else:
+                draft = targets.TargetDraft(unit.level, unit.code, year, metric, baseline, goal, reason, measures,
+                                            responsible, note)
+                try:
+                    targets.create(ctx.engine, ctx.scope, ctx.account.username, draft)
+                    st.rerun()
+                except targets.InvalidTarget as error:
+                    st.error(t("targets.invalid", field=error.field, reason=error.reason))
+
+if table.empty:
+    st.stop()
+st.subheader(t("targets.one"))
+row_of = {int(r.id): r for r in table.itertuples()}
+chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
+                      format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")
+record = targets.get(ctx.engine, ctx.scope, chosen)
+state = targets.progress(ctx.engine, ctx.scope, record)
+st.markdown(t("targets.state", status=t(f"targets.status.{state.status}"),
+              current=i18n.percent(state.current, ctx.language, 2), projected=i18n.percent(state.projected, ctx.language, 2),
+              target=i18n.percent(record.target_value, ctx.language, 2)))
+if not state.monthly.empty:
+    widgets.chart_with_table(charts.target_progress_chart(state.monthly, record.baseline_value, record.target_value, ctx.language),
+                             charts.target_progress_table(state.monthly, ctx.language), f"target-{record.id}-progress")
+
+if editor:
+    with st.expander(t("targets.edit")):
+        version_key = f"target_{record.id}_version"
+        based_on = st.session_state.setdefault(version_key, record.version)  # the version this editor read
+        baseline, goal, reason = target_forms.values_inputs(record.baseline_value, record.target_value, f"edit_{record.id}")
+        measures = target_forms.measures_picker(record.measures, f"edit_{record.id}_measures")
+        responsible = st.text_input(t("targets.responsible"), record.responsible, key=f"edit_{record.id}_responsible")
+        note = st.text_area(t("targets.note"), record.note, key=f"edit_{record.id}_note")
+        save, remove = st.columns(2)
+        try:
+            if save.button(t("targets.save"), key=f"edit_{record.id}_save", type="primary"):
+                targets.change(ctx.engine, ctx.scope, ctx.account.username, record.id, based_on, baseline_value=baseline,
+                               target_value=goal, baseline_reason=reason or record.baseline_reason, measures=measures,
+                               responsible=responsible, note=note)
+                st.session_state.pop(version_key)
+                st.rerun()
+            if remove.button(t("targets.delete"), key=f"edit_{record.id}_delete"):
+                targets.delete(ctx.engine, ctx.scope, ctx.account.username, record.id, based_on)
+                st.session_state.pop(version_key)
+                st.rerun()
+        except targets.Conflict as conflict:
+            target_forms.show_conflict(conflict)
+            st.session_state[version_key] = conflict.current.version  # the next save builds on what was seen
+        except targets.InvalidTarget as error:
+            st.error(t("targets.invalid", field=error.field, reason=error.reason))
+
+text = st.text_input(t("targets.comment"), key=f"comment_{record.id}")
+if st.button(t("targets.add_comment"), key=f"comment_{record.id}_save") and text.strip():
+    targets.comment(ctx.engine, ctx.scope, ctx.account.username, record.id, text)
+    st.rerun()
+st.caption(t("targets.history"))
+widgets.table_with_downloads(charts.target_history_table(targets.history(ctx.engine, ctx.scope, record.id), ctx.language),
+                             f"target-{record.id}-history")
