@@ -553,7 +553,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
     clustered, blue below, white at the average (diverging, symmetric around zero)."""
     from lasnaolo.risk import feature_label
 
-    labels = _cluster_labels(result, language)
+    labels = {c: i18n.t("risk.cluster_number", language, n=c) for c in result.profiles.index}
     frame = result.profiles.reset_index(names="cluster").melt("cluster", var_name="feature", value_name="z")
     frame = frame.assign(cluster_label=frame["cluster"].map(labels),
                          feature_label=frame["feature"].map(lambda f: feature_label(f, language)),
@@ -562,7 +562,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
     title = i18n.t("risk.mean_z", language)
     return (
         alt.Chart(frame).mark_rect().encode(
-            x=alt.X("cluster_label:N", title=None, sort=list(labels.values()), axis=alt.Axis(labelAngle=0, labelLimit=180)),
+            x=alt.X("cluster_label:N", title=None, sort=list(labels.values()), axis=alt.Axis(labelAngle=0, orient="top")),
             y=alt.Y("feature_label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color("z:Q", title=title, scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit])),
             tooltip=[alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language)),
@@ -582,9 +582,9 @@ def cluster_profile_table(result, language: str) -> pd.DataFrame:
 
 
 def cluster_sizes_table(result, language: str) -> pd.DataFrame:
-    labels = _cluster_labels(result, language)
     return pd.DataFrame({
-        i18n.t("risk.cluster", language): [labels[c] for c in result.sizes.index],
+        i18n.t("risk.cluster", language): [i18n.t("risk.cluster_number", language, n=c) for c in result.sizes.index],
+        i18n.t("risk.name", language): [result.name(c, language) for c in result.sizes.index],
         i18n.t("risk.schools", language): result.sizes.astype("Int64").to_numpy(),
     })
 
@@ -605,7 +605,7 @@ def cluster_scatter_chart(result, language: str) -> alt.Chart:
             y=alt.Y("pc2:Q", title=i18n.t("risk.component", language, n=2, share=i18n.percent(second * 100, language, 0))),
             color=alt.Color("cluster_label:N", title=i18n.t("risk.cluster", language),
                             scale=alt.Scale(domain=list(labels.values()), range=CLUSTER_COLOURS[:len(labels)]),
-                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=480)),
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=900)),
             shape=alt.Shape("whose:N", title=None, scale=alt.Scale(
                 domain=[own, i18n.t("risk.other_school", language)], range=["diamond", "circle"]),
                 legend=None if schools["in_scope"].all() else alt.Legend(orient="bottom")),
@@ -687,8 +687,10 @@ def metric_label(metric: str, language: str) -> str:
 
 def targets_table(overview: pd.DataFrame, language: str) -> pd.DataFrame:
     """The steering group's meeting table: one row per target with its status."""
+    units = [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality" else name
+             for level, code, name in zip(overview["unit_level"], overview["unit_code"], overview["unit_name"])]
     return pd.DataFrame({
-        i18n.t("targets.unit", language): overview["unit_name"],
+        i18n.t("targets.unit", language): units,
         i18n.t("targets.metric", language): overview["metric"].map(lambda m: metric_label(m, language)),
         i18n.t("targets.baseline", language): overview["baseline"].astype(float),
         i18n.t("targets.target", language): overview["target"].astype(float),

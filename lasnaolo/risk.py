@@ -239,8 +239,8 @@ def feature_label(feature: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
 
 
 def prepare(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Median imputation with one missing flag per source, then standardisation. Columns that do
-    not vary (e.g. a flag no school raised) carry no information and are left out."""
+    """Median imputation and standardisation, plus one 0 / 1 missing flag per source. Columns that
+    do not vary (e.g. a flag no school raised) carry no information and are left out."""
     values = features[list(columns)].astype(float)
     flags = pd.DataFrame(index=values.index)
     for flag in FLAG_FEATURES:
@@ -251,10 +251,12 @@ def prepare(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFram
     values = values.drop(columns=all_missing)
     filled = pd.DataFrame(SimpleImputer(strategy="median").fit_transform(values), index=values.index,
                           columns=values.columns)
-    table = filled.join(flags)
-    table = table.loc[:, table.std(ddof=0) > 1e-12]
-    scaled = StandardScaler().fit_transform(table)
-    return pd.DataFrame(scaled, index=table.index, columns=table.columns), imputed
+    filled = filled.loc[:, filled.std(ddof=0) > 1e-12]
+    scaled = pd.DataFrame(StandardScaler().fit_transform(filled), index=filled.index, columns=filled.columns)
+    # Flags stay 0 / 1: standardised, one flagged school of a hundred would sit ten standard
+    # deviations out and become a cluster of its own.
+    raised = flags.loc[:, flags.std(ddof=0) > 1e-12]
+    return scaled.join(raised), imputed
 
 
 CLUSTER_FEATURES = (*ABSENCE_FEATURES, *TIER_FEATURES, CHANGE_FEATURE, *SURVEY_FEATURES, SIZE_FEATURE)
@@ -283,7 +285,7 @@ def cluster(features: pd.DataFrame, school_year: str, survey_year: int | None = 
     risk = features[OUTCOME].fillna(features[OUTCOME].median()).groupby(raw_labels).mean()
     order = {raw: rank + 1 for rank, raw in enumerate(risk.sort_values(ascending=False, kind="stable").index)}
     labels = raw_labels.map(order)
-    profiles = z.groupby(labels).mean().sort_index()
+    profiles = z.drop(columns=[f for f in FLAG_FEATURES if f in z]).groupby(labels).mean().sort_index()
     traits = {c: _traits(profiles.loc[c], trait_threshold) for c in profiles.index}
     pca = PCA(n_components=2, random_state=SEED).fit(z)
     coordinates = pca.transform(z)

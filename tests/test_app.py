@@ -373,3 +373,27 @@ def test_a_rector_may_comment_but_not_edit_targets(app_env):
     at.text_input(key=comment_key.removesuffix("_save")).input("Kokeilemme joustavaa aloitusta").run()
     at.button(key=comment_key).click().run()
     assert "Kokeilemme joustavaa aloitusta" in visible_text(at)
+
+
+def test_two_editors_the_second_save_shows_the_newer_version(app_env):
+    from lasnaolo import targets as target_core
+
+    engine = store.make_engine(app_env)
+    steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
+    record = target_core.create(engine, steering, "ohjausryhma", target_core.TargetDraft(
+        "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", "unauthorised_rate", 1.2, 1.0))
+    first, second = login("ohjausryhma"), login("johtaja")
+    for at in (first, second):
+        at.switch_page("pages/targets.py").run()
+        at.selectbox(key="target_choice").select(record.id).run()
+        assert not at.exception, [e.message for e in at.exception]
+    first.number_input(key=f"edit_{record.id}_target").set_value(0.9).run()
+    first.button(key=f"edit_{record.id}_save").click().run()
+    second.number_input(key=f"edit_{record.id}_target").set_value(1.1).run()
+    second.button(key=f"edit_{record.id}_save").click().run()
+    assert any("Tallennus estettiin: ohjausryhma muutti tavoitetta" in e.value for e in second.error)
+    stored = target_core.get(engine, steering, record.id)
+    assert (stored.target_value, stored.version, stored.updated_by) == (0.9, 2, "ohjausryhma")
+    # Having seen the newer version, the second editor can save on top of it.
+    second.button(key=f"edit_{record.id}_save").click().run()
+    assert target_core.get(engine, steering, record.id).target_value == 1.1

@@ -104,8 +104,10 @@ def test_prepare_imputes_the_median_and_raises_one_flag_per_source():
     assert set(z.columns) == set(features.columns) | {"absence_withheld", "no_previous_year", "no_survey"}
     filled = features["survey_belonging"].fillna(2.0)  # the median of 1, 2, 9
     assert z["survey_belonging"].to_numpy() == pytest.approx(((filled - filled.mean()) / filled.std(ddof=0)).to_numpy())
-    assert z["no_survey"].idxmax() == "a" and z["absence_withheld"].idxmax() == "d"
-    assert z.mean().abs().max() < 1e-9 and (z.std(ddof=0) - 1).abs().max() < 1e-9
+    assert z["no_survey"].tolist() == [1, 0, 0, 0] and z["absence_withheld"].tolist() == [0, 0, 0, 1]
+    assert z["no_previous_year"].tolist() == [0, 1, 0, 0]  # flags stay 0 / 1, not standardised
+    continuous = z.drop(columns=list(risk.FLAG_FEATURES))
+    assert continuous.mean().abs().max() < 1e-9 and (continuous.std(ddof=0) - 1).abs().max() < 1e-9
 
 
 @pytest.fixture(scope="module")

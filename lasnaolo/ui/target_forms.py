@@ -11,6 +11,7 @@ from lasnaolo.ui.session import language, t
 def measures_picker(default: tuple[str, ...], key: str) -> tuple[str, ...]:
     lang = language()
     return tuple(st.multiselect(t("targets.measures"), list(contract.MEASURES), default=list(default), key=key,
+                                placeholder=t("targets.choose_measures"),
                                 format_func=lambda c: f"{i18n.t(f'measure.{c}', lang)} ({t('targets.tier', n=contract.MEASURES[c].tier)})"))
 
 
