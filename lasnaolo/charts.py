@@ -748,3 +748,44 @@ def target_history_table(history: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("targets.version", language): history["version"].astype("Int64"),
         i18n.t("targets.change", language): [describe(o, n) for o, n in zip(history["old"], history["new"])],
     })
+
+
+def status_counts_chart(counts: pd.Series, language: str) -> alt.Chart:
+    frame = pd.DataFrame({"status": counts.index, "count": counts.to_numpy()})
+    frame["label"] = frame["status"].map(lambda s: i18n.t(f"targets.status.{s}", language))
+    title = i18n.t("deck.targets_count", language)
+    return (
+        alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("label:N", title=None, sort=list(frame["label"])),
+            x=alt.X("count:Q", title=title, axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("status:N", legend=None, scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))),
+            tooltip=[alt.Tooltip("label:N", title=i18n.t("targets.status", language)), alt.Tooltip("count:Q", title=title)])
+        .properties(height=40 * max(len(frame), 1))
+    )
+
+
+def status_counts_table(counts: pd.Series, language: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        i18n.t("targets.status", language): [i18n.t(f"targets.status.{s}", language) for s in counts.index],
+        i18n.t("deck.targets_count", language): counts.astype("Int64").to_numpy(),
+    })
+
+
+def headline_chart(changes: dict, metrics: list[str], language: str) -> alt.Chart:
+    """The headline figures as large numbers with their change against the same point last year."""
+    rows = []
+    for position, metric in enumerate(metrics):
+        change = changes.get(metric)
+        withheld = change is None or change.current is None
+        rows.append({
+            "position": position, "label": i18n.t(f"metric.{metric}", language),
+            "value": i18n.t("deck.withheld_short", language) if withheld else i18n.percent(change.current, language),
+            "delta": "" if withheld or change.difference is None else
+            i18n.t("deck.vs_last_year", language, change=i18n.points(change.difference, language)),
+        })
+    base = alt.Chart(pd.DataFrame(rows)).encode(x=alt.X("position:O", axis=None))
+    return alt.layer(
+        base.mark_text(fontSize=18, dy=-55).encode(text="label:N"),
+        base.mark_text(fontSize=44, fontWeight="bold", color=CURRENT_COLOUR).encode(text="value:N"),
+        base.mark_text(fontSize=16, dy=45).encode(text="delta:N"),
+    ).properties(height=220)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lasnaolo import accounts, bootstrap, contract, demo, i18n, importer, reports, risk, store
+from lasnaolo import accounts, bootstrap, contract, deck, demo, i18n, importer, reports, risk, store
 from lasnaolo.scope import ROLES, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -53,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=i18n.LANGUAGES, default="en", help="language of the cluster names")
     p.add_argument("--json", action="store_true", help="print each school's cluster and the profiles as JSON")
 
+    p = commands.add_parser("deck", help="an anonymised presentation of an area as PPTX or PDF")
+    area = p.add_mutually_exclusive_group()
+    area.add_argument("--region", action="append", default=[], help="2-digit region code; repeat for several")
+    area.add_argument("--municipality", action="append", default=[], help="3-digit code; repeat for several")
+    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    p.add_argument("--out", required=True, help="file to write: .pptx or .pdf")
+    p.add_argument("--slides", default=",".join(deck.SLIDES), help=f"comma-separated, in order (default: {','.join(deck.SLIDES)})")
+    p.add_argument("--language", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
+    p.add_argument("--db")
+
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db")
 
@@ -72,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "deck": _deck, "migrate": _migrate,
             "user": _user}[args.command](args)
 
 
@@ -157,6 +167,30 @@ def _clusters(args) -> int:
     print(f"{len(result.schools)} schools in {result.k} clusters ({chosen}), survey {result.survey_year}")
     for item in data["clusters"]:
         print(f"  {item['cluster']}  {item['schools']:>4} schools  {item['name']}")
+    return 0
+
+
+def _deck(args) -> int:
+    slides = tuple(s.strip() for s in args.slides.split(",") if s.strip())
+    unknown = [s for s in slides if s not in deck.SLIDES]
+    problems = [f"--slides: unknown slide {s!r} (choose from {', '.join(deck.SLIDES)})" for s in unknown]
+    if contract.parse_school_year(args.year) is None:
+        problems.append(f"--year {args.year!r} is not a school year like 2024-2025")
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".pptx", ".pdf"):
+        problems.append(f"--out {args.out!r}: the file must end in .pptx or .pdf")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return EXIT_REJECTED
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    request = deck.DeckRequest(args.year, region_codes=frozenset(args.region) or None,
+                               municipality_codes=frozenset(args.municipality) or None, slides=slides,
+                               language=args.language)
+    built = deck.build(engine, Scope.everything(), request)
+    content = deck.to_pptx(built, args.language) if suffix == ".pptx" else deck.to_pdf(built)
+    Path(args.out).write_bytes(content)
+    print(f"wrote {len(built.slides) + 1} slides ({built.area}, {args.year}) to {args.out}")
     return 0
 
 

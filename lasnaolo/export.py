@@ -70,3 +70,38 @@ def display_frame(frame: pd.DataFrame, language: str) -> pd.DataFrame:
         elif pd.api.types.is_integer_dtype(out[column]):
             out[column] = out[column].map(lambda v: "–" if pd.isna(v) else i18n.number(v, language, 0))
     return out
+
+
+# Charts as images: rendered by vl-convert (the Vega renderer without a browser), so the files
+# match what the page shows, numbers in the user's language included.
+
+IMAGE_WIDTH = 900
+
+
+def _fixed_width(chart, width: int | None):
+    """Charts on the page stretch to their container; a file needs a width of its own.
+    Concatenations are left as composed (their parts carry the widths)."""
+    import altair as alt
+
+    if width is None or isinstance(chart, (alt.VConcatChart, alt.HConcatChart, alt.ConcatChart)):
+        return chart
+    return chart.properties(width=width)
+
+
+def chart_png(chart, scale: float = 3.0, width: int | None = IMAGE_WIDTH) -> bytes:
+    """A high-resolution PNG (3× by default: sharp on a projector and in print)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(_fixed_width(chart, width).to_json(), scale=scale)
+
+
+def chart_svg(chart, width: int | None = IMAGE_WIDTH) -> bytes:
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(_fixed_width(chart, width).to_json()).encode("utf-8")
+
+
+def chart_pdf(chart, width: int | None = IMAGE_WIDTH) -> bytes:
+    import vl_convert
+
+    return vl_convert.vegalite_to_pdf(_fixed_width(chart, width).to_json())

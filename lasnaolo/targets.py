@@ -404,3 +404,11 @@ def overview_table(engine: Engine, scope: Scope, school_year: str) -> pd.DataFra
     return pd.DataFrame(rows, columns=["id", "version", "unit_level", "unit_code", "unit_name", "metric", "baseline",
                                        "target", "current", "projected", "status", "latest_month", "measures",
                                        "responsible", "note"])
+
+
+def status_counts(engine: Engine, scope: Scope, school_year: str) -> pd.Series:
+    """How many targets of the scope's area are in each status. Only counts leave this function,
+    so it serves anonymised audiences (presentations) as well: the area is read as is."""
+    inner = replace(scope, role="admin")  # the same area; no target or unit is returned
+    table = overview_table(engine, inner, school_year)
+    return table["status"].value_counts().reindex(list(STATUSES)).dropna().astype(int)

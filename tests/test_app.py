@@ -12,7 +12,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lasnaolo import accounts, importer, queries, store
+from lasnaolo import accounts, deck, importer, queries, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
@@ -250,8 +250,10 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     assert any(h.startswith("Kunnat maakunnittain") for h in headings)
     charts = len(at.get("vega_lite_chart"))
     assert charts == 10  # months and years by reason, years side by side, tiers, three groups, regions, municipalities, wellbeing
-    # Every chart has its table (the text alternative) and the table's CSV and XLSX downloads.
-    assert len(at.dataframe) == charts and len(at.get("download_button")) == 2 * charts
+    # Every chart has its table (the text alternative), the table as CSV and XLSX, the chart as PNG and SVG.
+    assert len(at.dataframe) == charts and len(at.get("download_button")) == 4 * charts
+    keys = {b.key for b in at.get("download_button")}
+    assert {"csv_regions", "xlsx_regions", "png_regions", "svg_regions"} <= keys
 
 
 def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):
@@ -276,7 +278,7 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username == "rehtori":
         assert len(schools) == 1  # a rector compares their own school only
     outliers = 0 if username == "rehtori" else 2  # the positive-outlier table downloads too
-    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 10 + outliers
+    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 20 + outliers
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
@@ -397,3 +399,25 @@ def test_two_editors_the_second_save_shows_the_newer_version(app_env):
     # Having seen the newer version, the second editor can save on top of it.
     second.button(key=f"edit_{record.id}_save").click().run()
     assert target_core.get(engine, steering, record.id).target_value == 1.1
+
+
+@pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
+def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, username):
+    at = login(username)
+    at.switch_page("pages/present.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Esitys webinaariin"
+    text = visible_text(at)
+    assert text.count("Anonymisoitu: ei koulujen nimiä") == len(deck.SLIDES)  # the note on every slide
+    names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
+    assert not [n for n in names if n in text]
+    keys = {b.key for b in at.get("download_button")}
+    assert {"present_pptx", "present_pdf", "png_slide-1", "svg_slide-1"} <= keys
+    at.multiselect(key="present_slides").set_value(["ranking", "headline"]).run()
+    assert [s.value for s in at.subheader][1:] == ["Kunnat maakunnassa", "Tunnusluvut"]  # the order chosen
+    at.button(key="present_start").click().run()
+    assert at.title[0].value == "Kunnat maakunnassa" and "Dia 1 / 2" in visible_text(at)
+    at.button(key="present_next").click().run()
+    assert at.title[0].value == "Tunnusluvut" and "Dia 2 / 2" in visible_text(at)
+    at.button(key="present_stop").click().run()
+    assert at.title[0].value == "Esitys webinaariin"

@@ -42,3 +42,20 @@ def test_display_frame_writes_percentages_and_counts_the_languages_way():
     assert shown["Poissaoloprosentti"].tolist()[0] == "12,3\u00a0%"
     assert shown["Oppilaita"].tolist() == ["20", "30", "–", "5", "6"]
     assert export.display_frame(TABLE, "en")["Poissaoloprosentti"].tolist()[0] == "12.3%"
+
+
+def test_chart_downloads_render_what_the_page_shows():
+    import altair as alt
+    import pandas as pd
+
+    from lasnaolo import charts
+
+    monthly = pd.DataFrame({"school_year": ["2024-2025"] * 2, "month": ["2024-09", "2024-10"],
+                            "absence_rate": [4.25, 6.5]})
+    chart = charts.seasonal_rate_chart(monthly, "fi")
+    svg = export.chart_svg(chart).decode()
+    assert "4,0 %" in svg or "4,5 %" in svg  # the axis in the Finnish way, as on the page
+    png = export.chart_png(chart, scale=2)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 2 * export.IMAGE_WIDTH
+    layered = alt.layer(chart, chart)
+    assert export.chart_pdf(layered).startswith(b"%PDF")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lasnaolo import contract, i18n, risk, targets
+from lasnaolo import contract, deck, i18n, risk, targets
 from lasnaolo.accounts import PAGE_ROLES
 from lasnaolo.scope import ROLES
 
@@ -41,6 +41,7 @@ def test_every_catalogue_family_used_with_a_computed_key_is_complete():
         "page": PAGE_ROLES, "grade_band": contract.GRADE_BANDS,
         "risk.feature": [f for f in (*risk.CLUSTER_FEATURES, *risk.FLAG_FEATURES) if not f.startswith("survey_")],
         "risk.trait": ("high", "low"),
+        "deck.slide": deck.SLIDES, "deck.caption": deck.SLIDES,
         "targets.status": targets.STATUSES, "targets.action": ("create", "update", "delete", "comment"),
         "metric": ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate", "tier1_share",
                    "tier2_share", "tier3_share", "tier23_share", "pupils"),

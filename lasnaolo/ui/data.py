@@ -84,3 +84,9 @@ def target_overview(scope: Scope, school_year: str) -> pd.DataFrame:
     from lasnaolo import targets
 
     return targets.overview_table(current_engine(), scope, school_year)
+
+
+def deck(scope: Scope, request):
+    from lasnaolo import deck as deck_module
+
+    return _read(deck_module.build, scope, request)

@@ -36,6 +36,16 @@ def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
     st.altair_chart(chart, width="stretch")
     with st.expander(t("overview.table_caption")):
         table_with_downloads(table, name)
+        chart_downloads(chart, name)
+
+
+def chart_downloads(chart: alt.Chart, name: str) -> None:
+    """The chart as a high-resolution PNG and as SVG, rendered only when clicked."""
+    png, svg = st.columns(2)
+    png.download_button(t("download.png"), lambda: export.chart_png(chart), file_name=f"{name}.png",
+                        mime="image/png", key=f"png_{name}")
+    svg.download_button(t("download.svg"), lambda: export.chart_svg(chart), file_name=f"{name}.svg",
+                        mime="image/svg+xml", key=f"svg_{name}")
 
 
 def table_with_downloads(table: pd.DataFrame, name: str) -> None:

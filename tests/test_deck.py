@@ -1,0 +1,107 @@
+"""Presentation decks: anonymised slides of an area, exported PPTX / PDF / PNG / SVG opened and
+read back, the area never wider than the presenter's scope, and the command line."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pptx import Presentation
+from pypdf import PdfReader
+
+from lasnaolo import cli, deck, export, queries
+from lasnaolo.scope import Scope
+
+YEAR = "2024-2025"
+REGION = frozenset({"01"})
+
+
+@pytest.fixture(scope="module")
+def region_deck(demo_engine):
+    return deck.build(demo_engine, Scope.everything(), deck.DeckRequest(YEAR, region_codes=REGION))
+
+
+@pytest.fixture(scope="module")
+def school_names(demo_engine):
+    return list(queries.schools(demo_engine, Scope.everything())["school_name"])
+
+
+def pptx_texts(content: bytes) -> tuple[Presentation, list[list[str]], list[str]]:
+    presentation = Presentation(io.BytesIO(content))
+    texts = [[shape.text_frame.text for shape in slide.shapes if shape.has_text_frame] for slide in presentation.slides]
+    notes = [slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else "" for slide in presentation.slides]
+    return presentation, texts, notes
+
+
+def test_every_slide_of_the_catalogue_is_built_from_anonymised_figures(region_deck, school_names):
+    assert [s.kind for s in region_deck.slides] == list(deck.SLIDES)
+    assert region_deck.area == "maakunnat: Uusimaa"
+    assert "Anonymisoitu" in region_deck.note and "30.6.2025" in region_deck.note
+    with_charts = [s.kind for s in region_deck.slides if s.chart is not None]
+    assert set(with_charts) >= {"headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters"}
+    for slide in region_deck.slides:
+        shown = slide.table.to_string() + slide.caption + (slide.chart.to_json() if slide.chart is not None else "")
+        assert not [name for name in school_names if name in shown], slide.kind
+
+
+def test_pptx_has_a_title_slide_and_one_chart_per_slide_with_caption_and_numbers(region_deck, school_names):
+    presentation, texts, notes = pptx_texts(deck.to_pptx(region_deck))
+    assert len(presentation.slides) == 1 + len(region_deck.slides)
+    assert texts[0][0] == "Poissaolot ja hyvinvointi" and "maakunnat: Uusimaa" in texts[0][1]
+    for slide, shapes, page_notes, page in zip(region_deck.slides, texts[1:], notes[1:], list(presentation.slides)[1:]):
+        assert shapes[0] == slide.title and slide.caption in shapes and region_deck.note in shapes
+        pictures = [s for s in page.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+        assert len(pictures) == (1 if slide.chart is not None else 0)
+        assert page_notes.startswith(slide.caption)
+    headline_notes = notes[1 + deck.SLIDES.index("headline")]
+    absence = region_deck.slides[0].table.iloc[0, 1]
+    assert f"{absence:.1f}".replace(".", ",") in headline_notes  # the numbers, written the Finnish way
+    everything = " ".join(" ".join(t) for t in texts) + " ".join(notes)
+    assert not [name for name in school_names if name in everything]
+
+
+def test_pdf_has_one_page_per_slide_and_no_school_name(region_deck, school_names):
+    reader = PdfReader(io.BytesIO(deck.to_pdf(region_deck)))
+    assert len(reader.pages) == 1 + len(region_deck.slides)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Poissaolot ja hyvinvointi" in text and "Kunnat maakunnassa" in text
+    assert not [name for name in school_names if name in text]
+
+
+def test_charts_export_as_png_and_svg(region_deck):
+    chart = region_deck.slides[1].chart
+    png = export.chart_png(chart)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width = int.from_bytes(png[16:20], "big")
+    assert width >= 3 * export.IMAGE_WIDTH  # high resolution: three pixels per point
+    svg = export.chart_svg(chart).decode()
+    assert svg.lstrip().startswith("<svg") and "Poissaoloprosentti" in svg
+
+
+def test_a_deck_never_reaches_beyond_the_presenters_scope(demo_engine):
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    narrowed = deck.presentation_scope(director, region_codes=REGION, municipality_codes=frozenset({"091", "106"}))
+    assert narrowed.anonymised and narrowed.municipality_codes == frozenset({"106"})
+    assert deck.presentation_scope(director).municipality_codes == frozenset({"106"})
+    with pytest.raises(deck.NotAllowed):  # Helsinki is outside the director's scope
+        deck.build(demo_engine, director, deck.DeckRequest(YEAR, municipality_codes=frozenset({"091"})))
+    with pytest.raises(deck.NotAllowed):
+        deck.presentation_scope(Scope("rector", school_ids=frozenset({"01009"})))
+    with pytest.raises(deck.NotAllowed):
+        deck.presentation_scope(Scope("steering_group", municipality_codes=frozenset({"106"})))
+
+
+def test_cli_writes_the_same_deck(demo_engine, tmp_path, capsys):
+    url = demo_engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "deck.pptx"
+    assert cli.main(["deck", "--region", "01", "--year", YEAR, "--out", str(out), "--db", url]) == 0
+    assert "wrote 9 slides" in capsys.readouterr().out
+    presentation, texts, _ = pptx_texts(out.read_bytes())
+    assert [t[0] for t in texts[1:]] == [s.title for s in deck.build(
+        demo_engine, Scope.everything(), deck.DeckRequest(YEAR, region_codes=REGION)).slides]
+    pdf = tmp_path / "deck.pdf"
+    assert cli.main(["deck", "--municipality", "106", "--year", YEAR, "--out", str(pdf), "--db", url,
+                     "--slides", "headline,tiers"]) == 0
+    assert len(PdfReader(pdf).pages) == 3
+    assert cli.main(["deck", "--year", YEAR, "--out", str(tmp_path / "x.key"), "--db", url]) == cli.EXIT_REJECTED
+    assert cli.main(["deck", "--year", YEAR, "--out", str(out), "--db", url, "--slides", "gossip"]) == cli.EXIT_REJECTED
