@@ -789,3 +789,12 @@ def headline_chart(changes: dict, metrics: list[str], language: str) -> alt.Char
         base.mark_text(fontSize=44, fontWeight="bold", color=CURRENT_COLOUR).encode(text="value:N"),
         base.mark_text(fontSize=16, dy=45).encode(text="delta:N"),
     ).properties(height=220)
+
+
+def for_presenting(chart):
+    """Larger type for a projector and for slides: axis, legend and title text grow; marks that
+    set their own size (the headline figures) keep it."""
+    return (chart.configure_axis(labelFontSize=15, titleFontSize=16)
+            .configure_legend(labelFontSize=15, titleFontSize=15)
+            .configure_header(labelFontSize=15, titleFontSize=16)
+            .configure_title(fontSize=18))

@@ -209,7 +209,7 @@ def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
         page = presentation.slides.add_slide(blank)
         _text_box(page, slide.title, Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9), Pt(32), bold=True)
         if slide.chart is not None:
-            picture = io.BytesIO(export.chart_png(slide.chart, scale=2))
+            picture = io.BytesIO(export.chart_png(charts.for_presenting(slide.chart), scale=2))
             page.shapes.add_picture(picture, Inches(0.8), Inches(1.3), height=Inches(4.6))
         _text_box(page, slide.caption, Inches(0.5), Inches(6.0), Inches(12.3), Inches(0.8), Pt(16))
         _text_box(page, deck.note, Inches(0.5), Inches(6.85), Inches(12.3), Inches(0.5), Pt(11))
@@ -257,4 +257,4 @@ def _pdf_page(deck: Deck, slide: Slide):
     footer = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
         height=10, width=PDF_WIDTH, title=alt.TitleParams(_lines(slide.caption), subtitle=_lines(deck.note), fontSize=13,
                                          fontWeight="normal", subtitleFontSize=10, anchor="start", orient="bottom"))
-    return alt.vconcat(body, footer, title=alt.TitleParams(slide.title, fontSize=24, anchor="start"))
+    return charts.for_presenting(alt.vconcat(body, footer, title=alt.TitleParams(slide.title, fontSize=24, anchor="start")))

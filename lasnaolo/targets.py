@@ -371,7 +371,9 @@ def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
     current = _value(current_rows, record.metric)
     before = _value(rows[rows["month"].isin(same_months)], record.metric)
     complete = latest.endswith("-06")
-    projected = None if current is None or not before else record.baseline_value * current / before
+    # The pace: the baseline scaled by this year's change over the same months. With nothing in
+    # those months a year ago there is no ratio, and the year so far stands for itself.
+    projected = None if current is None else record.baseline_value * current / before if before else current
     status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better)
     return Progress(status, latest, current, before, projected, _year_to_date(rows, record.metric))
 

@@ -279,7 +279,10 @@ def test_a_coordinator_downloads_an_anonymised_deck(server, page, tmp_path):
     page.get_by_role("button", name="Esitä koko näytöllä").click()
     settle(page)
     page.get_by_text("Dia 1 / ").wait_for(timeout=30_000)
-    assert not page.get_by_role("link", name=accounts_title("overview")).is_visible()  # the slide only
+    # Full screen: the slide only. Streamlit keeps the previous run's elements until the rerun
+    # replaces them, so wait for the sidebar to go rather than look once.
+    page.get_by_role("link", name=accounts_title("overview")).wait_for(state="hidden", timeout=30_000)
+    settle(page)
     shot(page, "koordinaattori-presenting")
     page.get_by_role("button", name="Seuraava").click()
     settle(page)

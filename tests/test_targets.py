@@ -185,3 +185,16 @@ def test_suggestion_is_the_best_quarter_of_the_regions_municipalities(demo_engin
     for_school = targets.suggest(demo_engine, director, Unit("school", school), "tier23_share", "2024-2025")
     assert for_school is not None and for_school.peers >= targets.MIN_SUGGESTION_PEERS
     assert for_school.value <= for_school.baseline
+
+
+def test_status_counts_give_an_anonymised_audience_counts_only(engine):
+    load(engine, {"2024-09": 36, "2025-01": 110})
+    targets.create(engine, EDITOR, "anna", DRAFT)
+    targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, metric="unauthorised_rate", baseline_value=0.0,
+                                                               target_value=0.0))
+    audience = Scope("coordinator", municipality_codes=frozenset({"091"}))
+    assert targets.list_targets(engine, audience) == []  # no target, unit or name
+    # January at 110 h is off track (see above); no unauthorised hour in either year meets a target of 0.
+    assert targets.status_counts(engine, audience, "2024-2025").to_dict() == {"on_track": 1, "off_track": 1}
+    elsewhere = Scope("coordinator", municipality_codes=frozenset({"049"}))
+    assert targets.status_counts(engine, elsewhere, "2024-2025").empty

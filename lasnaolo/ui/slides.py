@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lasnaolo import charts
 from lasnaolo.deck import Deck, Slide
 from lasnaolo.ui import widgets
 from lasnaolo.ui.session import t
@@ -24,7 +25,7 @@ POSITION_KEY = "present_slide"
 def show_slide(slide: Slide, deck: Deck, name: str, large: bool = False) -> None:
     (st.title if large else st.subheader)(slide.title)
     if slide.chart is not None:
-        widgets.chart_with_table(slide.chart, slide.table, name)
+        widgets.chart_with_table(charts.for_presenting(slide.chart) if large else slide.chart, slide.table, name)
     else:
         st.info(t("present.empty_slide"))
     st.markdown(slide.caption)

@@ -1,0 +1,147 @@
+"""Benchmark: page render times and memory at demo and national scale, on SQLite and PostgreSQL.
+
+For each data set and database this script
+1. imports the seeded data set with `python -m lasnaolo import` (a child process, timed);
+2. starts a fresh child process that plays the server: it runs the app with Streamlit's AppTest
+   (the real scripts, widgets and caches, without a browser), logs in as the administrator (all
+   data: the heaviest scope) and measures
+   - start: from the process start to the first rendered page after login,
+   - per page: cold (first render, empty caches), warm (the same inputs again) and after changing
+     one filter (a different school year, metric or number of clusters),
+   - the process's peak resident memory.
+Medians of `--repeat` runs of warm and filter renders. Prints a Markdown table.
+
+    python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--repeat 3]
+
+Goals (issue 7): warm <= 300 ms at national scale and <= 2x the demo time; a filter change <= 1 s;
+first render <= 3 s after start; peak memory <= 1.5 GiB at national scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# page -> (widget kind, key or position, unused, the option index or values chosen) for the one filter changed
+FILTERS = {
+    "overview": ("selectbox", 0, None, 1),
+    "trends": ("selectbox", "trend_metric", None, 2),
+    "comparison": ("selectbox", "compare_year", None, 1),
+    "clusters": ("selectbox", "risk_k", None, 2),
+    "targets": ("selectbox", "target_year", None, 2),
+    "present": ("multiselect", "present_slides", None, ["headline", "seasonal", "ranking"]),
+    "data": (None, None, None, None),
+}
+
+
+def measure_pages(repeat: int) -> dict:
+    """Runs inside the child process (`--child`): the server's part."""
+    started = time.perf_counter()
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    at.text_input[0].input("admin")
+    at.text_input[1].input("demo")
+    at.button[0].click()
+    at.run()
+    first = time.perf_counter() - started
+    results = {"start_s": first, "pages": {}}
+    for page, (kind, key, _, changed) in FILTERS.items():
+        timings = {}
+        t0 = time.perf_counter()
+        at.switch_page(f"pages/{page}.py").run()
+        timings["cold_s"] = time.perf_counter() - t0
+        if at.exception:
+            raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
+        warm = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - t0)
+        timings["warm_s"] = statistics.median(warm)
+        if kind:
+            widget = getattr(at, kind)[key] if isinstance(key, int) else getattr(at, kind)(key=key)
+            # A selectbox's index, a multiselect's values (AppTest shows options as formatted labels).
+            changed_widget = widget.select_index(changed) if isinstance(changed, int) else widget.set_value(changed)
+            t0 = time.perf_counter()
+            changed_widget.run()
+            timings["filter_s"] = time.perf_counter() - t0
+        results["pages"][page] = timings
+    results["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def run_child(url: str, repeat: int) -> dict:
+    env = {**os.environ, "LASNAOLO_DB_URL": url}
+    for name in ("LASNAOLO_USERS_FILE", "LASNAOLO_COOKIE_KEY", "LASNAOLO_DEMO_DATA"):
+        env.pop(name, None)
+    output = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(repeat)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def import_data(scale: str, url: str, folder: Path) -> float:
+    data = folder / scale
+    if not data.exists():
+        subprocess.run([sys.executable, "-m", "lasnaolo", "demo", "--scale", scale, "--out", str(data)], cwd=ROOT,
+                       check=True, capture_output=True)
+    files = [str(data / name) for name in ("schools.csv", "absences.csv", "wellbeing.csv", "measures.csv")]
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "lasnaolo", "import", *files, "--db", url], cwd=ROOT, check=True,
+                   capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scales", nargs="+", default=["demo", "national"])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure_pages(args.repeat)))
+        return
+    from lasnaolo.pgserver import ThrowawayPostgres, postgres_bin_dir
+
+    server = ThrowawayPostgres(postgres_bin_dir()) if "postgresql" in args.databases else None
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for scale in args.scales:
+                for database in args.databases:
+                    url = (f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else server.new_database())
+                    imported = import_data(scale, url, Path(folder))
+                    result = run_child(url, args.repeat)
+                    rows.append((scale, database, imported, result))
+                    print(f"measured {scale} on {database}", file=sys.stderr)
+    finally:
+        if server:
+            server.stop()
+    print("| data | database | import (s) | start to first page (s) | peak memory (MiB) |")
+    print("|---|---|---|---|---|")
+    for scale, database, imported, result in rows:
+        print(f"| {scale} | {database} | {imported:.1f} | {result['start_s']:.1f} | {result['peak_mib']:.0f} |")
+    print()
+    print("| data | database | page | cold (ms) | warm (ms) | filter change (ms) |")
+    print("|---|---|---|---|---|---|")
+    for scale, database, _, result in rows:
+        for page, timings in result["pages"].items():
+            change = f"{timings['filter_s'] * 1000:.0f}" if "filter_s" in timings else "–"
+            print(f"| {scale} | {database} | {page} | {timings['cold_s'] * 1000:.0f} | {timings['warm_s'] * 1000:.0f} | {change} |")
+
+
+if __name__ == "__main__":
+    main()
