@@ -6,7 +6,7 @@ import tempfile
 
 from sqlalchemy.engine import Engine
 
-from lasnaolo import demo, importer, store
+from lasnaolo import importer, store
 
 
 def ensure_database(engine: Engine, *, with_demo: bool = True) -> bool:
@@ -14,6 +14,8 @@ def ensure_database(engine: Engine, *, with_demo: bool = True) -> bool:
     store.init_database(engine)
     if not with_demo or not store.is_empty(engine):
         return False
+    from lasnaolo import demo  # only on the very first run: it brings SciPy
+
     data = demo.generate("demo")
     with tempfile.TemporaryDirectory() as folder:
         paths = [p for p in data.write(folder) if p.suffix == ".csv"]

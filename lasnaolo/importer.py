@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from lasnaolo import contract, i18n, reference
+from lasnaolo import contract, i18n, reference, summary
 from lasnaolo.contract import FileSpec, Settings
 from lasnaolo.store import ImportLog, School, TABLE_OF_KIND
 
+IMPORT_LOCK_KEY = 0x4C41534E  # "LASN": the PostgreSQL advisory lock that imports take in turn
 # Problems kept in full per import; the count beyond this is still exact.
 MAX_STORED_PROBLEMS = 10_000
 HEADER_LINE = 1
@@ -585,6 +586,19 @@ def _delete_keys(connection: Connection, kind: str, rows: pd.DataFrame) -> None:
     connection.execute(table.delete().where(condition), params)
 
 
+def _update_rows(connection: Connection, kind: str, rows: pd.DataFrame) -> None:
+    if rows.empty:
+        return
+    spec = contract.FILE_SPECS[kind]
+    table = TABLE_OF_KIND[kind]
+    values = [c for c in spec.column_names if c not in spec.key]
+    statement = (table.update().where(and_(*[table.c[k] == bindparam(f"key_{k}") for k in spec.key]))
+                 .values({c: bindparam(f"new_{c}") for c in values}))
+    params = [{**{f"key_{k}": r[k] for k in spec.key}, **{f"new_{c}": r[c] for c in values}}
+              for r in _records(rows, spec)]
+    connection.execute(statement, params)
+
+
 def _known_schools(connection: Connection) -> KnownSchools:
     rows = connection.execute(select(School.school_id, School.school_type)).fetchall()
     return KnownSchools(types={r[0]: r[1] for r in rows})
@@ -620,6 +634,10 @@ def import_files(
             parsed_files.append(parsed)
     parsed_files.sort(key=lambda p: contract.IMPORT_ORDER.index(p.kind))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql" and not dry_run:
+            # Imports take turns (several app servers, a scheduled CLI): each one validates
+            # against what the one before it committed. Readers are never blocked.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
         known = _known_schools(connection)
         for i, parsed in enumerate(parsed_files):
             report(f"validate {parsed.name}", 0.3 + 0.3 * i / len(parsed_files))
@@ -634,6 +652,7 @@ def import_files(
         if problems:
             raise ImportRejected(problems)
         results = []
+        touched: set[str] = set()
         for i, (parsed, new, changed) in enumerate(plans):
             result = FileResult(
                 file_name=parsed.name,
@@ -647,8 +666,14 @@ def import_files(
             if dry_run:
                 continue
             report(f"write {parsed.name}", 0.6 + 0.4 * i / len(plans))
-            _delete_keys(connection, parsed.kind, parsed.typed[changed])
-            _bulk_insert(connection, parsed.kind, parsed.typed[new | changed])
+            if parsed.kind == "schools":  # other tables refer to a school: change it in place
+                _update_rows(connection, parsed.kind, parsed.typed[changed])
+                _bulk_insert(connection, parsed.kind, parsed.typed[new])
+            else:
+                _delete_keys(connection, parsed.kind, parsed.typed[changed])
+                _bulk_insert(connection, parsed.kind, parsed.typed[new | changed])
+            if parsed.kind in ("absences", "schools"):  # a school's rows or its municipality / type changed
+                touched |= set(parsed.typed.loc[new | changed if parsed.kind == "absences" else changed, "school_id"])
             connection.execute(
                 insert(ImportLog),
                 {
@@ -663,6 +688,9 @@ def import_files(
                     "rows_unchanged": result.unchanged,
                 },
             )
+        if touched:
+            report("summarise", 0.95)
+            summary.refresh(connection, None if len(touched) > len(known.types) // 2 else touched)
     report("done", 1.0)
     return ImportSummary(files=tuple(results))
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from lasnaolo import contract, metrics
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
-from lasnaolo.store import TABLE_OF_KIND, Absence, ImportLog, MeasureInUse, Municipality, School, Wellbeing
+from lasnaolo.store import TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School, Wellbeing
 
 GRADE_BAND = case((Absence.grade <= 2, "1-2"), (Absence.grade <= 6, "3-6"), else_="7-9")
 
@@ -54,6 +54,27 @@ class RowFilter:
             parts.append(School.language.in_(list(self.languages)))
         return and_(true(), *parts)
 
+    def bands(self) -> tuple[str, ...] | None:
+        """The grade bands the chosen grades make up exactly (None: they split a band)."""
+        if self.grades is None:
+            return tuple(contract.GRADE_BANDS)
+        chosen = set(self.grades)
+        bands = tuple(b for b, grades in contract.GRADE_BANDS.items() if set(grades) <= chosen)
+        covered = {g for b in bands for g in contract.GRADE_BANDS[b]}
+        return bands if covered == chosen else None
+
+    def summary_condition(self) -> ColumnElement[bool]:
+        """The same narrowing on the absence summary (only when `bands()` is not None)."""
+        S = AbsenceSummary
+        parts = []
+        if self.grades is not None:
+            parts.append(S.grade_band.in_(list(self.bands())))
+        if self.school_types is not None:
+            parts.append(S.school_type.in_(list(self.school_types)))
+        if self.languages is not None:
+            parts.append(S.language.in_(list(self.languages)))
+        return and_(true(), *parts)
+
 
 EVERYTHING = RowFilter()
 
@@ -68,36 +89,83 @@ def absence_totals(
     by: Sequence[str] = (),
     filters: RowFilter = EVERYTHING,
     policy: SuppressionPolicy | None = None,
+    use_summary: bool = True,
+    raw: bool = False,
 ) -> pd.DataFrame:
     """Summed counts per month (and per `by` group) for the unit, inside the scope.
+    `use_summary=False` reads the absence rows themselves (the tests compare the two); `raw=True`
+    skips the protection below and is for this module's own use only.
 
     Anonymised scopes get small groups withheld (NaN counts, `suppressed` True, with
     complementary suppression within each month) and pseudonyms for school_id."""
     groups = ["school_year", "month", *[b for b in by if b not in ("school_year", "month")]]
-    columns = [_GROUPABLE[g].label(g) for g in groups]
-    sums = [func.sum(getattr(Absence, c)).label(c) for c in ("pupils",) + contract.HOUR_COLUMNS + contract.TIER_COLUMNS]
-    query = (
-        select(*columns, *sums)
-        .select_from(Absence)
-        .join(School, School.school_id == Absence.school_id)
-        .join(Municipality, Municipality.municipality_code == School.municipality_code)
-        .where(scope.school_condition(), unit.condition(), filters.condition())
-        .group_by(*[_GROUPABLE[g] for g in groups])
-        .order_by(*[_GROUPABLE[g] for g in groups])
-    )
+    counts = ("pupils",) + contract.HOUR_COLUMNS + contract.TIER_COLUMNS
+    if use_summary and "grade" not in groups and filters.bands() is not None:
+        # The summary answers without joins and from a third of the rows (lasnaolo/summary.py).
+        S = AbsenceSummary
+        keys = [getattr(S, g) for g in groups]
+        located = dict(school_id=S.school_id, municipality_code=S.municipality_code, region_code=S.region_code)
+        query = (select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(S, c)).label(c) for c in counts])
+                 .where(scope.school_condition(**located), unit.condition(**located), filters.summary_condition())
+                 .group_by(*keys).order_by(*keys))
+        year_column, month_column = S.school_year, S.month
+    else:
+        keys = [_GROUPABLE[g] for g in groups]
+        query = (
+            select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(Absence, c)).label(c) for c in counts])
+            .select_from(Absence)
+            .join(School, School.school_id == Absence.school_id)
+            .join(Municipality, Municipality.municipality_code == School.municipality_code)
+            .where(scope.school_condition(), unit.condition(), filters.condition())
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        year_column, month_column = Absence.school_year, Absence.month
     if school_years is not None:
-        query = query.where(Absence.school_year.in_(list(school_years)))
+        query = query.where(year_column.in_(list(school_years)))
     if months is not None:
-        query = query.where(Absence.month.in_(list(months)))
+        query = query.where(month_column.in_(list(months)))
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *[s.name for s in sums]])
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *counts])
     for column in frame.columns[len(groups):]:
         frame[column] = frame[column].astype("int64")
-    if scope.anonymised:
-        if "school_id" in frame:
-            frame["school_id"] = frame["school_id"].map(pseudonym)
-        frame = metrics.suppress_counts(frame, ["school_year", "month"], policy)
-    return frame
+    return frame if raw else _protect(frame, scope, policy)
+
+
+def _protect(frame: pd.DataFrame, scope: Scope, policy: SuppressionPolicy | None) -> pd.DataFrame:
+    """What anonymised scopes receive: pseudonyms, small groups withheld (with complementary
+    suppression within each month)."""
+    if not scope.anonymised:
+        return frame
+    if "school_id" in frame:
+        frame = frame.assign(school_id=frame["school_id"].map(pseudonym))
+    return metrics.suppress_counts(frame, ["school_year", "month"], policy)
+
+
+def absence_groupings(
+    engine: Engine,
+    scope: Scope,
+    groupings: Sequence[Sequence[str]],
+    *,
+    unit: Unit = Unit("all"),
+    school_years: Sequence[str] | None = None,
+    filters: RowFilter = EVERYTHING,
+    policy: SuppressionPolicy | None = None,
+) -> list[pd.DataFrame]:
+    """Several groupings of the same rows (each like `absence_totals(by=grouping)`) from one pass
+    over the database: the rows are grouped once by every dimension involved, then each grouping
+    is summed from that small frame, and only then withheld for anonymised scopes, so a withheld
+    cell of the fine grouping never goes missing from a coarser one."""
+    dimensions = sorted({d for grouping in groupings for d in grouping})
+    fine = absence_totals(engine, scope, unit=unit, school_years=school_years, by=dimensions, filters=filters,
+                          raw=True)
+    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
+    out = []
+    for grouping in groupings:
+        keys = ["school_year", "month", *grouping]
+        frame = fine.groupby(keys, as_index=False, sort=True)[counts].sum() if not fine.empty else fine[keys + counts]
+        out.append(_protect(frame, scope, policy))
+    return out
 
 
 def unit_exists(engine: Engine, scope: Scope, unit: Unit) -> bool:

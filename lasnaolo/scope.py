@@ -41,15 +41,17 @@ class Scope:
     def anonymised(self) -> bool:
         return self.role == "coordinator"
 
-    def school_condition(self) -> ColumnElement[bool]:
-        """A condition on `school` (joined with `municipality`) that keeps rows inside the scope."""
+    def school_condition(self, school_id=School.school_id, municipality_code=School.municipality_code,
+                         region_code=Municipality.region_code) -> ColumnElement[bool]:
+        """A condition that keeps rows inside the scope: by default on `school` joined with
+        `municipality`; a table that carries these columns itself passes its own."""
         parts = []
         if self.municipality_codes is not None:
-            parts.append(School.municipality_code.in_(sorted(self.municipality_codes)))
+            parts.append(municipality_code.in_(sorted(self.municipality_codes)))
         if self.region_codes is not None:
-            parts.append(Municipality.region_code.in_(sorted(self.region_codes)))
+            parts.append(region_code.in_(sorted(self.region_codes)))
         if self.school_ids is not None:
-            parts.append(School.school_id.in_(sorted(self.school_ids)))
+            parts.append(school_id.in_(sorted(self.school_ids)))
         return and_(true(), *parts)
 
 
@@ -60,13 +62,14 @@ class Unit:
     level: str  # school | municipality | region | all
     code: str = ""
 
-    def condition(self) -> ColumnElement[bool]:
+    def condition(self, school_id=School.school_id, municipality_code=School.municipality_code,
+                  region_code=Municipality.region_code) -> ColumnElement[bool]:
         if self.level == "school":
-            return School.school_id == self.code
+            return school_id == self.code
         if self.level == "municipality":
-            return School.municipality_code == self.code
+            return municipality_code == self.code
         if self.level == "region":
-            return Municipality.region_code == self.code
+            return region_code == self.code
         return true()
 
     def __str__(self) -> str:

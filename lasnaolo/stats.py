@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
+from statistics import NormalDist
 
 from lasnaolo import metrics
 
 Z95 = metrics.Z95
-Z998 = float(scipy_stats.norm.ppf(0.999))  # 3.090
+Z998 = NormalDist().inv_cdf(0.999)  # 3.090 (the standard library: no SciPy at start-up)
 LIMIT_LEVELS = {"95": Z95, "998": Z998}
 rate_standard_error = metrics.rate_standard_error
 

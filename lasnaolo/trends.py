@@ -8,7 +8,7 @@ reproduces the view. Every query aggregates in the database, every figure comes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -68,6 +68,11 @@ class TrendView:
                    indicator if indicator in contract.INDICATORS else "belonging",
                    grade_group if grade_group in contract.SURVEY_GRADE_GROUPS else "8-9")
 
+    def data_key(self) -> "TrendView":
+        """The view with the metric (which only changes the drawing) at its default: views that
+        differ only there share their figures, and their cache entry."""
+        return replace(self, metric="absence_rate")
+
     def unit(self) -> Unit:
         if not self.area:
             return Unit("all")
@@ -112,7 +117,8 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
     available = sorted(queries.school_years(engine, scope))
     years = [y for y in available if not view.school_years or y in view.school_years]
     common = dict(unit=view.unit(), school_years=years, filters=view.filters(), policy=policy)
-    rows = queries.absence_totals(engine, scope, **common)
+    rows, by_band, by_type, by_language = queries.absence_groupings(
+        engine, scope, [[], ["grade_band"], ["school_type"], ["language"]], **common)
     if rows.empty:
         empty = pd.DataFrame()
         return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty, empty)
@@ -130,9 +136,9 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
         school_years=years,
         monthly=monthly,
         yearly=yearly,
-        by_band=_by(queries.absence_totals(engine, scope, by=["grade_band"], **common), "grade_band", policy),
-        by_type=_by(queries.absence_totals(engine, scope, by=["school_type"], **common), "school_type", policy),
-        by_language=_by(queries.absence_totals(engine, scope, by=["language"], **common), "language", policy),
+        by_band=_by(by_band, "grade_band", policy),
+        by_type=_by(by_type, "school_type", policy),
+        by_language=_by(by_language, "language", policy),
         year_to_date=metrics.changes(current, previous, METRICS),
         latest_month=latest_month,
         municipalities=municipality_ranking(engine, scope, newest, view.filters(), policy),

@@ -55,6 +55,7 @@ if editor:
                                             responsible, note)
                 try:
                     targets.create(ctx.engine, ctx.scope, ctx.account.username, draft)
+                    data.forget_cached_figures()
                     st.rerun()
                 except targets.InvalidTarget as error:
                     st.error(t("targets.invalid", field=error.field, reason=error.reason))
@@ -89,10 +90,12 @@ if editor:
                                target_value=goal, baseline_reason=reason or record.baseline_reason, measures=measures,
                                responsible=responsible, note=note)
                 st.session_state.pop(version_key)
+                data.forget_cached_figures()
                 st.rerun()
             if remove.button(t("targets.delete"), key=f"edit_{record.id}_delete"):
                 targets.delete(ctx.engine, ctx.scope, ctx.account.username, record.id, based_on)
                 st.session_state.pop(version_key)
+                data.forget_cached_figures()
                 st.rerun()
         except targets.Conflict as conflict:
             target_forms.show_conflict(conflict)

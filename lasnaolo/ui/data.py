@@ -52,13 +52,13 @@ def schools(scope: Scope) -> pd.DataFrame:
     return _read(queries.schools, scope)
 
 
-def clear_after_import() -> None:
-    """Every cached figure may have changed."""
+def forget_cached_figures() -> None:
+    """After an import or a target change every cached figure may have changed."""
     st.cache_data.clear()
 
 
 def trends(scope: Scope, view) -> "trends_module.Trends":
-    return _read(trends_module.trends, scope, view)
+    return _read(trends_module.trends, scope, view.data_key())
 
 
 def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "comparison_module.Comparison":

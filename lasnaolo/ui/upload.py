@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lasnaolo import importer
-from lasnaolo.ui.data import clear_after_import
+from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
 
 MAX_PROBLEM_ROWS = 1000
@@ -72,5 +72,5 @@ def upload_flow(engine, username: str) -> None:
             st.session_state[STATE_KEY] = (fingerprint, rejected)
             st.rerun()
         st.session_state.pop(STATE_KEY, None)
-        clear_after_import()
+        forget_cached_figures()
         st.success(t("data.imported", summary=summary.one_line()))
