@@ -110,17 +110,13 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     found = []
     for _, in_region in own.groupby("region_code"):
         rows = queries.peer_context(engine, scope, in_region["school_id"].iloc[0], school_year, policy)
-        schools = _school_figures(rows.dropna(subset=["pupils"]), policy)
-        for school_key in in_region["school_id"]:
-            if school_key not in set(schools["school_key"]):
-                continue
-            peers, funnel, z = _place(schools, school_key, criteria)
-            if z is not None and z < -stats.Z95:
-                me = schools[schools["school_key"] == school_key].iloc[0]
-                found.append({"school_id": school_key, "absence_rate": me["absence_rate"], "pupils": me["pupils"],
-                              "peer_rate": funnel.reference_rate, "peers": len(peers.members), "z": z,
-                              "beyond_998": z < -stats.Z998})
-    out = pd.DataFrame(found, columns=["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"])
+        schools = _school_figures(rows.dropna(subset=["pupils"]), policy).rename(columns={"school_key": "school_id"})
+        placed = stats.peer_positions(schools, criteria, MIN_PEERS).merge(schools[["school_id", "absence_rate", "pupils"]])
+        placed = placed[placed["school_id"].isin(set(in_region["school_id"])) & (placed["peers"] > 0)]
+        found.append(placed[placed["z"] < -stats.Z95].rename(columns={"reference_rate": "peer_rate"}))
+    columns = ["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z"]
+    out = pd.concat([f[columns] for f in found], ignore_index=True) if found else pd.DataFrame(columns=columns)
+    out["beyond_998"] = out["z"] < -stats.Z998
     if out.empty:
         return out.assign(school_name=[], measures=[])
     out = out.merge(own[["school_id", "school_name"]], on="school_id")

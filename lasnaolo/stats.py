@@ -119,3 +119,37 @@ def widened_peer_group(schools: pd.DataFrame, target: str, minimum: int = 5,
         if len(group.members) >= minimum:
             return group
     return group
+
+
+def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), minimum: int = 5) -> pd.DataFrame:
+    """Every school against its own peer group at once: the same groups as `widened_peer_group`
+    (first rung with at least `minimum` peers), each school's peers' pooled rate and its z, as
+    `funnel` places it. `schools` has school_id, school_type, language, pupils, absent_hours,
+    lesson_hours and absence_rate. Matrix arithmetic over school pairs: a whole country's schools
+    in well under a second, where a funnel per school took half a minute."""
+    usable = schools[schools["pupils"] > 0].reset_index(drop=True)
+    pupils = usable["pupils"].to_numpy(dtype=float)
+    kind = usable["school_type"].to_numpy()
+    tongue = usable["language"].to_numpy()
+    ladder = [start, PeerCriteria(start.same_type, False, start.size_factor),
+              PeerCriteria(start.same_type, False, 3.0), PeerCriteria(start.same_type, False, None)]
+    chosen = np.zeros((len(usable), len(usable)), dtype=bool)
+    settled = np.zeros(len(usable), dtype=bool)
+    for rung, criteria in enumerate(ladder):
+        mask = ~np.eye(len(usable), dtype=bool)
+        if criteria.same_type:
+            mask &= kind[:, None] == kind[None, :]
+        if criteria.same_language:
+            mask &= tongue[:, None] == tongue[None, :]
+        if criteria.size_factor is not None:
+            mask &= (pupils[None, :] >= pupils[:, None] / criteria.size_factor) & (pupils[None, :] <= pupils[:, None] * criteria.size_factor)
+        take = ~settled & ((mask.sum(axis=1) >= minimum) | (rung == len(ladder) - 1))
+        chosen[take] = mask[take]
+        settled |= take
+    absent = usable["absent_hours"].to_numpy(dtype=float)
+    lessons = usable["lesson_hours"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reference = chosen @ absent / (chosen @ lessons) * 100
+        z = (usable["absence_rate"].to_numpy(dtype=float) - reference) / rate_standard_error(reference, pupils)
+    return pd.DataFrame({"school_id": usable["school_id"], "reference_rate": reference,
+                         "peers": chosen.sum(axis=1), "z": z})

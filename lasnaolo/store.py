@@ -61,12 +61,9 @@ class School(Base):
     language: Mapped[str] = mapped_column(String(2))
 
 
-class Absence(Base):
-    __tablename__ = "absence"
-    school_id: Mapped[str] = mapped_column(String(20), ForeignKey("school.school_id"), primary_key=True)
-    school_year: Mapped[str] = mapped_column(String(9), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    grade: Mapped[int] = mapped_column(Integer, primary_key=True)
+class AbsenceCounts:
+    """The counts of the data contract's absence rows, shared by the rows and their summary."""
+
     pupils: Mapped[int] = mapped_column(Integer)
     lesson_hours: Mapped[int] = mapped_column(Integer)
     illness_hours: Mapped[int] = mapped_column(Integer)
@@ -76,10 +73,18 @@ class Absence(Base):
     tier2_pupils: Mapped[int] = mapped_column(Integer)
     tier3_pupils: Mapped[int] = mapped_column(Integer)
 
+
+class Absence(AbsenceCounts, Base):
+    __tablename__ = "absence"
+    school_id: Mapped[str] = mapped_column(String(20), ForeignKey("school.school_id"), primary_key=True)
+    school_year: Mapped[str] = mapped_column(String(9), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    grade: Mapped[int] = mapped_column(Integer, primary_key=True)
+
     __table_args__ = (Index("ix_absence_year_month", "school_year", "month"),)
 
 
-class AbsenceSummary(Base):
+class AbsenceSummary(AbsenceCounts, Base):
     """School × school year × month × grade band, with the school's municipality, region, type and
     language copied in: what almost every page reads, a third of the absence rows and no joins.
     Rebuilt from `absence` by the importer in the same transaction as the rows it summarises."""
@@ -93,14 +98,6 @@ class AbsenceSummary(Base):
     region_code: Mapped[str] = mapped_column(String(2))
     school_type: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
-    pupils: Mapped[int] = mapped_column(Integer)
-    lesson_hours: Mapped[int] = mapped_column(Integer)
-    illness_hours: Mapped[int] = mapped_column(Integer)
-    authorised_hours: Mapped[int] = mapped_column(Integer)
-    unauthorised_hours: Mapped[int] = mapped_column(Integer)
-    tier1_pupils: Mapped[int] = mapped_column(Integer)
-    tier2_pupils: Mapped[int] = mapped_column(Integer)
-    tier3_pupils: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_absence_summary_year_region", "school_year", "region_code", "municipality_code"),

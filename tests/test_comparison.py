@@ -150,3 +150,21 @@ def test_a_municipality_may_let_rectors_see_its_schools_by_name(demo_engine, hyv
     assert named == hyvinkaa  # every Hyvinkää school by code and name ...
     assert not (set(shown.index) - named) & set(everyone.index)  # ... every other only as a pseudonym
     assert shown.loc[next(iter(hyvinkaa - {school})), "school_name"] == everyone.loc[next(iter(hyvinkaa - {school})), "school_name"]
+
+
+def test_all_schools_placed_at_once_equal_one_funnel_per_school(demo_engine):
+    from lasnaolo import stats
+    from lasnaolo.contract import SuppressionPolicy
+
+    policy = SuppressionPolicy()
+    first = queries.schools(demo_engine, Scope.everything())["school_id"].iloc[0]
+    rows = queries.peer_context(demo_engine, Scope.everything(), first, "2024-2025", policy)
+    schools = comparison._school_figures(rows.dropna(subset=["pupils"]), policy)
+    for criteria in (PeerCriteria(), PeerCriteria(False, False, None), PeerCriteria(True, True, 1.5)):
+        placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria,
+                                      comparison.MIN_PEERS).set_index("school_id")
+        for key in schools["school_key"]:
+            peers, funnel, z = comparison._place(schools, key, criteria)
+            assert placed.at[key, "peers"] == len(peers.members)
+            assert placed.at[key, "reference_rate"] == pytest.approx(funnel.reference_rate)
+            assert placed.at[key, "z"] == pytest.approx(z)
