@@ -405,13 +405,12 @@ class Analysis:
     factors: Factors
 
 
-def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None,
-            policy: SuppressionPolicy | None = None) -> Analysis:
-    """Clusters and absence factors of the scope's schools for one school year (the page's and the
-    command line's one entry point). A municipality with too few schools of its own is clustered
-    among all schools of its region, read under the coordinator's rules (other schools as
-    pseudonyms, small groups withheld), its own schools named; `in_scope` tells them apart.
-    Raises TooFewSchools when even that is too few."""
+def analysis_features(engine: Engine, scope: Scope, school_year: str,
+                      policy: SuppressionPolicy | None = None) -> tuple[pd.DataFrame, int | None]:
+    """The features `analyse` clusters (the expensive part, worth caching apart from k). A
+    municipality with too few schools of its own is placed among all schools of its region, read
+    under the coordinator's rules (other schools as pseudonyms, small groups withheld), its own
+    schools named; `in_scope` tells them apart."""
     features, survey_year = school_features(engine, scope, school_year, policy)
     features["in_scope"] = True
     if features["pupils"].notna().sum() < MIN_SCHOOLS and scope.role in queries.CONTEXT_ROLES and not scope.anonymised:
@@ -422,4 +421,17 @@ def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None
         features["in_scope"] = features.index.isin(own.index)
         features["school_name"] = features.index.map(own).where(features["in_scope"])
         features["municipality_code"] = features["municipality_code"].where(features["in_scope"])
+    return features, survey_year
+
+
+def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None = None) -> Analysis:
     return Analysis(cluster(features, school_year, survey_year, k), absence_factors(features))
+
+
+def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None,
+            policy: SuppressionPolicy | None = None) -> Analysis:
+    """Clusters and absence factors of the scope's schools for one school year (the page's and the
+    command line's one entry point; see `analysis_features`). Raises TooFewSchools when the
+    scope, or its region, has too few schools."""
+    features, survey_year = analysis_features(engine, scope, school_year, policy)
+    return analyse_features(features, school_year, survey_year, k)

@@ -74,9 +74,18 @@ def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.Data
 
 
 def risk_analysis(scope: Scope, school_year: str, k: int | None):
+    """The features are cached apart from k, so choosing another number of clusters only clusters again."""
     from lasnaolo import risk
 
-    return _read(risk.analyse, scope, school_year, k)
+    features, survey_year = _read(risk.analysis_features, scope, school_year)
+    return _analysed(features, school_year, survey_year, k)
+
+
+@st.cache_data(max_entries=64, ttl=900, show_spinner=False)
+def _analysed(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None):
+    from lasnaolo import risk  # keyed by the features themselves, which already carry the scope's rules
+
+    return risk.analyse_features(features, school_year, survey_year, k)
 
 
 def target_overview(scope: Scope, school_year: str) -> pd.DataFrame:
