@@ -14,7 +14,9 @@ if not years:
     st.info(t("overview.no_data"))
     st.stop()
 
+FORM_KEYS = ("present_region", "present_year", "present_municipalities", "present_slides")
 if not st.session_state.get("presenting"):
+    slides.restore(FORM_KEYS)  # Streamlit forgets the choices of widgets a run did not draw
     st.title(t("present.heading"))
     st.caption(t("present.intro"))
     own = data.schools(ctx.scope)
@@ -30,12 +32,14 @@ if not st.session_state.get("presenting"):
     municipalities = st.multiselect(t("present.municipalities"), choices, key="present_municipalities",
                                     format_func=lambda m: reference.municipality_name(m, ctx.language),
                                     placeholder=t("present.municipalities"))
-    chosen = st.multiselect(t("present.slides"), list(deck.SLIDES), default=list(deck.SLIDES), key="present_slides",
+    if "present_slides" not in st.session_state:
+        st.session_state["present_slides"] = list(deck.SLIDES)
+    chosen = st.multiselect(t("present.slides"), list(deck.SLIDES), key="present_slides",
                             format_func=lambda s: t(f"deck.slide.{s}"), placeholder=t("present.slides"))
     st.session_state["present_request"] = deck.DeckRequest(
         year, region_codes=frozenset({region}) if region else None,
         municipality_codes=frozenset(municipalities) or None, slides=tuple(chosen) or deck.SLIDES, language=ctx.language)
-
+    slides.remember(FORM_KEYS)
 request = st.session_state["present_request"]
 built = data.deck(ctx.scope, request)
 if st.session_state.get("presenting"):

@@ -421,3 +421,5 @@ def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, usernam
     assert at.title[0].value == "Tunnusluvut" and "Dia 2 / 2" in visible_text(at)
     at.button(key="present_stop").click().run()
     assert at.title[0].value == "Esitys webinaariin"
+    assert at.multiselect(key="present_slides").value == ["ranking", "headline"]  # the choices are kept
+    assert not [w.value for w in at.warning if "Session State" in w.value]

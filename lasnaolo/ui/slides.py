@@ -49,3 +49,16 @@ def presenting(deck: Deck) -> None:
         st.session_state["presenting"] = False
         st.rerun()
     show_slide(deck.slides[position], deck, f"slide-{position + 1}", large=True)
+
+
+def remember(keys: tuple[str, ...]) -> None:
+    """Keep the form's choices while the presenting view, which draws no form, is shown."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[f"kept_{key}"] = st.session_state[key]
+
+
+def restore(keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key not in st.session_state and f"kept_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"kept_{key}"]
