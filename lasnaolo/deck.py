@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import charts, contract, export, i18n, reference, reports, risk, targets, trends
+from lasnaolo import charts, contract, export, i18n, queries, reference, reports, risk, targets, trends
 from lasnaolo.scope import Scope
 
 SLIDES = ("headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters", "targets")
@@ -26,8 +26,7 @@ SOURCE = "Läsnäolo"
 PDF_WIDTH = 760
 
 
-class NotAllowed(PermissionError):
-    pass
+NotAllowed = queries.NotAllowed
 
 
 def _narrow(own: frozenset[str] | None, chosen: frozenset[str] | None) -> frozenset[str] | None:

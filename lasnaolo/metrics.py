@@ -46,6 +46,12 @@ def percent(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) * 100 if denominator else math.nan
 
 
+def pooled_rate(absent_hours: np.ndarray, lesson_hours: np.ndarray) -> np.ndarray:
+    """Rates (percent) of hours pooled over units, element by element; NaN where no lessons."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(lesson_hours > 0, absent_hours / lesson_hours * 100, np.nan)
+
+
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Rates (of lesson hours) and tier shares (of pupils) for already summed rows."""
     out = frame.copy()

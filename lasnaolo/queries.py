@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, metrics
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
+from lasnaolo.summary import grade_band_expression
 from lasnaolo.store import TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School, Wellbeing
 
-GRADE_BAND = case((Absence.grade <= 2, "1-2"), (Absence.grade <= 6, "3-6"), else_="7-9")
+GRADE_BAND = grade_band_expression(Absence.grade)
 
 _GROUPABLE = {
     "grade_band": GRADE_BAND,
@@ -99,7 +100,7 @@ def absence_totals(
     Anonymised scopes get small groups withheld (NaN counts, `suppressed` True, with
     complementary suppression within each month) and pseudonyms for school_id."""
     groups = ["school_year", "month", *[b for b in by if b not in ("school_year", "month")]]
-    counts = ("pupils",) + contract.HOUR_COLUMNS + contract.TIER_COLUMNS
+    counts = metrics.COUNT_COLUMNS
     if use_summary and "grade" not in groups and filters.bands() is not None:
         # The summary answers without joins and from a third of the rows (lasnaolo/summary.py).
         S = AbsenceSummary
@@ -159,7 +160,7 @@ def absence_groupings(
     dimensions = sorted({d for grouping in groupings for d in grouping})
     fine = absence_totals(engine, scope, unit=unit, school_years=school_years, by=dimensions, filters=filters,
                           raw=True)
-    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
+    counts = list(metrics.COUNT_COLUMNS)
     out = []
     for grouping in groupings:
         keys = ["school_year", "month", *grouping]

@@ -148,8 +148,8 @@ def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), 
         settled |= take
     absent = usable["absent_hours"].to_numpy(dtype=float)
     lessons = usable["lesson_hours"].to_numpy(dtype=float)
+    reference = metrics.pooled_rate(chosen @ absent, chosen @ lessons)
     with np.errstate(divide="ignore", invalid="ignore"):
-        reference = chosen @ absent / (chosen @ lessons) * 100
         z = (usable["absence_rate"].to_numpy(dtype=float) - reference) / rate_standard_error(reference, pupils)
     return pd.DataFrame({"school_id": usable["school_id"], "reference_rate": reference,
                          "peers": chosen.sum(axis=1), "z": z})

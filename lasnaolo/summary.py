@@ -6,18 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
-from lasnaolo import contract
+from lasnaolo.metrics import COUNT_COLUMNS as COUNTS
 from lasnaolo.store import Absence, AbsenceSummary, Municipality, School
-
-COUNTS = ("pupils",) + contract.HOUR_COLUMNS + contract.TIER_COLUMNS
 
 
 def grade_band_expression(grade):
-    from sqlalchemy import case
-
+    """The contract's grade bands (1-2, 3-6, 7-9) in SQL."""
     return case((grade <= 2, "1-2"), (grade <= 6, "3-6"), else_="7-9")
 
 

@@ -34,8 +34,7 @@ COMMENTERS = EDITORS | {"rector"}
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "missed", "waiting")
 
 
-class NotAllowed(PermissionError):
-    """The role may not do this, or the unit is outside the scope."""
+NotAllowed = queries.NotAllowed  # the role may not do this, or the unit is outside the scope
 
 
 class Conflict(Exception):
