@@ -19,7 +19,8 @@ from lasnaolo import contract, metrics
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
-from lasnaolo.store import TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School, Wellbeing
+from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School, TargetEvent,
+                            Wellbeing)
 
 GRADE_BAND = grade_band_expression(Absence.grade)
 
@@ -275,6 +276,15 @@ class NotAllowed(PermissionError):
 def _admin_only(scope: Scope, what: str) -> None:
     if scope.role != "admin":
         raise NotAllowed(f"{what} is for administrators only")
+
+
+def data_version(engine: Engine) -> tuple[int, ...]:
+    """Grows with every import and every change to targets (each is logged with a new id). Part of
+    every cached figure's key, so all app server processes see new data at once, not only the
+    process that imported or saved. Not scoped: it reveals only that something changed."""
+    logs = (ImportLog.id, TargetEvent.id)
+    with engine.connect() as connection:
+        return tuple(connection.execute(select(*[select(func.coalesce(func.max(c), 0)).scalar_subquery() for c in logs])).one())
 
 
 def import_log(engine: Engine, scope: Scope, limit: int = 200) -> pd.DataFrame:

@@ -20,7 +20,7 @@ next_year = contract.school_year_label(contract.parse_school_year(years[0]) + 1)
 year = st.selectbox(t("overview.school_year"), [next_year, *years], index=1, format_func=i18n.school_year, key="target_year")
 
 st.subheader(t("targets.table"))
-table = targets.overview_table(ctx.engine, ctx.scope, year)
+table = data.target_overview(ctx.scope, year)
 if table.empty:
     st.write(t("targets.none"))
 else:
@@ -67,7 +67,7 @@ row_of = {int(r.id): r for r in table.itertuples()}
 chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
                       format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")
 record = targets.get(ctx.engine, ctx.scope, chosen)
-state = targets.progress(ctx.engine, ctx.scope, record)
+state = data.target_progress(ctx.scope, record)
 st.markdown(t("targets.state", status=t(f"targets.status.{state.status}"),
               current=i18n.percent(state.current, ctx.language, 2), projected=i18n.percent(state.projected, ctx.language, 2),
               target=i18n.percent(record.target_value, ctx.language, 2)))

@@ -401,6 +401,25 @@ def test_two_editors_the_second_save_shows_the_newer_version(app_env):
     assert target_core.get(engine, steering, record.id).target_value == 1.1
 
 
+def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_env):
+    """Another process saves a target (no cache of this process is cleared): the data version in
+    every cache key makes this process read afresh instead of serving its cached meeting table."""
+    from lasnaolo import targets as target_core
+
+    at = login("ohjausryhma")
+    at.switch_page("pages/targets.py").run()
+    at.run()  # the meeting table now comes from this process's cache
+    assert "Toisen palvelimen tavoite" not in visible_text(at)
+    engine = store.make_engine(app_env)
+    steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
+    target_core.create(engine, steering, "johtaja", target_core.TargetDraft(
+        "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", "tier23_share", 4.0, 3.8,
+        responsible="Toisen palvelimen tavoite"))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Toisen palvelimen tavoite" in visible_text(at)
+
+
 @pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
 def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, username):
     at = login(username)

@@ -111,6 +111,22 @@ def test_every_change_is_audited_with_old_and_new(engine):
     assert targets.list_targets(engine, EDITOR) == []  # deleted, yet its history stays
 
 
+def test_the_data_version_grows_with_every_import_and_target_change_and_with_nothing_else(engine):
+    from lasnaolo import queries
+
+    versions = [queries.data_version(engine)]
+    load(engine, {"2024-09": 36})
+    versions.append(queries.data_version(engine))
+    record = targets.create(engine, EDITOR, "anna", DRAFT)
+    versions.append(queries.data_version(engine))
+    targets.list_targets(engine, EDITOR)
+    targets.progress(engine, EDITOR, record)  # reading changes nothing
+    assert queries.data_version(engine) == versions[-1]
+    targets.comment(engine, EDITOR, "ben", record.id, "ok")
+    versions.append(queries.data_version(engine))
+    assert versions == sorted(set(versions)), versions  # strictly growing
+
+
 def test_a_second_save_on_an_old_version_is_refused_and_nothing_is_lost(engine):
     load(engine, {"2024-09": 36})
     record = targets.create(engine, EDITOR, "anna", DRAFT)

@@ -1,6 +1,7 @@
 """Cached, scoped reads for the pages. Every cache key holds the database URL and the scope (a
 frozen dataclass), so one user's figures are never served to another role or from another
-database; imports clear the caches."""
+database, and the data version (the newest import and target change), so a figure cached before
+an import or a target change - in this server process or any other - is never served after it."""
 
 from __future__ import annotations
 
@@ -31,13 +32,14 @@ def current_engine():
 
 
 @st.cache_data(max_entries=256, ttl=900, show_spinner=False)
-def _cached(url: str, name: str, _read: Callable, scope: Scope, args: tuple):
-    # The key is (url, name, scope, args); the function itself is named by `name`.
+def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scope: Scope, args: tuple):
+    # The key is (url, version, name, scope, args); the function itself is named by `name`.
     return _read(engine(url), scope, *args)
 
 
 def _read(read: Callable, scope: Scope, *args):
-    return _cached(store.database_url(), f"{read.__module__}.{read.__qualname__}", read, scope, args)
+    url = store.database_url()
+    return _cached(url, queries.data_version(engine(url)), f"{read.__module__}.{read.__qualname__}", read, scope, args)
 
 
 def school_years(scope: Scope) -> list[str]:
@@ -53,7 +55,8 @@ def schools(scope: Scope) -> pd.DataFrame:
 
 
 def forget_cached_figures() -> None:
-    """After an import or a target change every cached figure may have changed."""
+    """After an import or a target change: the data version already keeps old figures from being
+    served; this frees their memory in this process at once instead of at their expiry."""
     st.cache_data.clear()
 
 
@@ -89,10 +92,16 @@ def _analysed(features: pd.DataFrame, school_year: str, survey_year: int | None,
 
 
 def target_overview(scope: Scope, school_year: str) -> pd.DataFrame:
-    """Not cached: targets change in the app, and a stale status would mislead a meeting."""
+    """Safe to cache: every target change and import changes the data version in the key."""
     from lasnaolo import targets
 
-    return targets.overview_table(current_engine(), scope, school_year)
+    return _read(targets.overview_table, scope, school_year)
+
+
+def target_progress(scope: Scope, record) -> "targets.Progress":
+    from lasnaolo import targets
+
+    return _read(targets.progress, scope, record)
 
 
 def deck(scope: Scope, request):
