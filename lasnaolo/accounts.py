@@ -38,6 +38,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "comparison": frozenset({"admin", "director", "steering_group", "rector"}),
     "clusters": frozenset({"admin", "director", "steering_group", "coordinator"}),
     "targets": frozenset({"admin", "director", "steering_group", "rector"}),
+    "impact": frozenset({"admin", "director", "steering_group", "coordinator"}),
     "present": frozenset({"admin", "director", "coordinator"}),
     "data": frozenset({"admin"}),
 }

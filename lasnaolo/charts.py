@@ -798,3 +798,52 @@ def for_presenting(chart):
             .configure_legend(labelFontSize=15, titleFontSize=15)
             .configure_header(labelFontSize=15, titleFontSize=16)
             .configure_title(fontSize=18))
+
+
+def event_study_chart(impact, language: str) -> alt.Chart:
+    """The difference between the groups by school month relative to the start, with intervals:
+    before the start (left of the dashed line) the points should hover around zero."""
+    frame = impact.event_study.assign(
+        text=[f"{i18n.points(e, language, 2)} ({i18n.number(lo, language, 2)} – {i18n.number(hi, language, 2)})"
+              for e, lo, hi in zip(impact.event_study["estimate"], impact.event_study["ci_low"], impact.event_study["ci_high"])])
+    x = alt.X("event_month:Q", title=i18n.t("impact.event_month", language))
+    title = i18n.t("impact.difference", language)
+    band = alt.Chart(frame).mark_area(opacity=0.2, color=OKABE_ITO["blue"]).encode(x=x, y="ci_low:Q", y2="ci_high:Q")
+    line = alt.Chart(frame).mark_line(point=True, color=OKABE_ITO["blue"]).encode(
+        x=x, y=alt.Y("estimate:Q", title=title),
+        tooltip=[alt.Tooltip("event_month:Q", title=i18n.t("impact.event_month", language)),
+                 alt.Tooltip("text:N", title=title)])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=OKABE_ITO["black"]).encode(y="y:Q")
+    start = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(color=OKABE_ITO["grey"], strokeDash=[4, 4]).encode(x="x:Q")
+    return (band + line + zero + start).properties(height=320)
+
+
+def event_study_table(impact, language: str) -> pd.DataFrame:
+    study = impact.event_study
+    return pd.DataFrame({
+        i18n.t("impact.event_month", language): study["event_month"].astype(int),
+        i18n.t("impact.difference", language): study["estimate"].astype(float),
+        i18n.t("impact.ci_low", language): study["ci_low"].astype(float),
+        i18n.t("impact.ci_high", language): study["ci_high"].astype(float),
+    })
+
+
+def impact_groups_table(impact, language: str) -> pd.DataFrame:
+    groups = impact.groups
+    types = [", ".join(f"{i18n.name_of('school_type', k, language)} {v}" for k, v in mix.items())
+             for mix in groups["school_types"]]
+    return pd.DataFrame({
+        i18n.t("impact.group", language): groups["group"].map(lambda g: i18n.t(f"impact.group.{g}", language)),
+        i18n.t("impact.schools", language): groups["schools"].astype(int),
+        i18n.t("impact.school_types", language): types,
+        i18n.t("impact.median_pupils", language): groups["median_pupils"].round(0).astype(int),
+        i18n.t("impact.level_before", language): groups["level_before"].astype(float).round(2),
+    })
+
+
+def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Treated or comparison schools by name where the user may see it, else by pseudonym."""
+    out = {i18n.t("impact.school", language): schools["school_name"].fillna(schools["school_key"])}
+    if "start_month" in schools:
+        out[i18n.t("impact.start_month", language)] = schools["start_month"]
+    return pd.DataFrame(out)

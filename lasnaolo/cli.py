@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lasnaolo import accounts, bootstrap, contract, deck, demo, i18n, importer, reports, risk, store
+from lasnaolo import accounts, bootstrap, contract, deck, demo, i18n, impact, importer, reports, risk, store
 from lasnaolo.scope import ROLES, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -53,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=i18n.LANGUAGES, default="en", help="language of the cluster names")
     p.add_argument("--json", action="store_true", help="print each school's cluster and the profiles as JSON")
 
+    p = commands.add_parser("impact", help="did schools that started a measure change more than comparable schools?")
+    p.add_argument("--measure", required=True, choices=list(contract.MEASURES))
+    p.add_argument("--outcome", choices=impact.OUTCOMES, default="absence_rate")
+    p.add_argument("--grades", choices=list(contract.GRADE_BANDS), help="one grade band (default: all grades)")
+    area = p.add_mutually_exclusive_group()
+    area.add_argument("--region", action="append", default=[], help="treated schools only from this region; repeatable")
+    area.add_argument("--municipality", action="append", default=[], help="treated schools only from this municipality; repeatable")
+    p.add_argument("--db")
+    p.add_argument("--language", choices=i18n.LANGUAGES, default="en")
+    p.add_argument("--json", action="store_true", help="print estimate, ci_low, ci_high, n_treated, n_control, method as JSON")
+
     p = commands.add_parser("deck", help="an anonymised presentation of an area as PPTX or PDF")
     area = p.add_mutually_exclusive_group()
     area.add_argument("--region", action="append", default=[], help="2-digit region code; repeat for several")
@@ -82,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "deck": _deck, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
             "user": _user}[args.command](args)
 
 
@@ -167,6 +178,26 @@ def _clusters(args) -> int:
     print(f"{len(result.schools)} schools in {result.k} clusters ({chosen}), survey {result.survey_year}")
     for item in data["clusters"]:
         print(f"  {item['cluster']}  {item['schools']:>4} schools  {item['name']}")
+    return 0
+
+
+def _impact(args) -> int:
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    scope = Scope("admin", municipality_codes=frozenset(args.municipality) or None,
+                  region_codes=frozenset(args.region) or None)
+    question = impact.Question(args.measure, args.outcome, args.grades)
+    try:
+        result = impact.analyse(engine, scope, question)
+    except impact.NotEstimated as error:
+        print(i18n.t(error.reason, args.language, **error.values), file=sys.stderr)
+        return EXIT_REJECTED
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        return 0
+    print(impact.sentence(result, args.language))
+    print(impact.parallel_note(result, args.language))
+    print(i18n.t("impact.method_caption", args.language, treated=result.n_treated, control=result.n_control))
     return 0
 
 

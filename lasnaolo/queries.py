@@ -455,3 +455,47 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     pooled[counts] = pooled[counts].astype(float)
     pooled.loc[suppressed, counts] = float("nan")
     return pooled
+
+
+@dataclass(frozen=True)
+class MeasurePanel:
+    """What an impact estimate reads: monthly counts per school (`school_key`: the code inside the
+    scope, a pseudonym outside it and for anonymised scopes) of the regions the scope touches, and
+    who used the measure when. `school_name` only where the user may see it."""
+
+    rows: pd.DataFrame  # school_key, school_type, in_scope, school_year, month, counts
+    schools: pd.DataFrame  # school_key, school_name, school_type, in_scope
+    periods: pd.DataFrame  # school_key, start, end (None: still in use)
+
+
+def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | None = None) -> MeasurePanel:
+    """School-month totals (one grade band or all grades) of every school in the regions the
+    scope touches, with the periods of one measure. Schools outside the scope are the comparison
+    pool: they leave here under pseudonyms, and callers publish only group-level figures of them."""
+    if measure not in contract.MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    if grade_band is not None and grade_band not in contract.GRADE_BANDS:
+        raise ValueError(f"unknown grade band {grade_band!r}")
+    context = Scope("admin", region_codes=regional_scope(engine, scope).region_codes)
+    filters = RowFilter(grades=tuple(contract.GRADE_BANDS[grade_band])) if grade_band else EVERYTHING
+    rows = absence_totals(engine, context, by=["school_id", "school_type"], filters=filters, raw=True)
+    every = schools(engine, context)
+    unmasked = Scope("admin", scope.municipality_codes, scope.region_codes, scope.school_ids)
+    in_scope_ids = set(schools(engine, unmasked)["school_id"])
+    inside = set() if scope.anonymised else in_scope_ids
+    periods_query = (
+        select(MeasureInUse.school_id, MeasureInUse.start, MeasureInUse.end)
+        .where(MeasureInUse.measure == measure, MeasureInUse.school_id.in_(_scoped_schools(context)))
+        .order_by(MeasureInUse.school_id, MeasureInUse.start)
+    )
+    with engine.connect() as connection:
+        periods = pd.DataFrame(connection.execute(periods_query).fetchall(), columns=["school_id", "start", "end"])
+    named = set() if scope.anonymised else inside | set(every.loc[every["municipality_code"].isin(scope.named_municipality_codes), "school_id"])
+    key = {s: (s if s in named else pseudonym(s)) for s in every["school_id"]}
+    every = every.assign(school_key=every["school_id"].map(key), in_scope=every["school_id"].isin(in_scope_ids),
+                         school_name=every["school_name"].where(every["school_id"].isin(named)))
+    rows = rows.assign(school_key=rows["school_id"].map(key), in_scope=rows["school_id"].isin(in_scope_ids))
+    periods = periods.assign(school_key=periods["school_id"].map(key))
+    return MeasurePanel(rows.drop(columns="school_id"),
+                        every[["school_key", "school_name", "school_type", "in_scope"]].reset_index(drop=True),
+                        periods[["school_key", "start", "end"]])

@@ -82,11 +82,12 @@ def test_a_configured_but_missing_file_stops_the_app(tmp_path):
 
 
 def test_pages_by_role():
-    assert accounts.pages_for("admin") == ["overview", "trends", "comparison", "clusters", "targets", "present", "data"]
-    assert accounts.pages_for("director") == ["overview", "trends", "comparison", "clusters", "targets", "present"]
-    assert accounts.pages_for("steering_group") == ["overview", "trends", "comparison", "clusters", "targets"]
+    assert accounts.pages_for("admin") == ["overview", "trends", "comparison", "clusters", "targets", "impact", "present",
+                                             "data"]
+    assert accounts.pages_for("director") == ["overview", "trends", "comparison", "clusters", "targets", "impact", "present"]
+    assert accounts.pages_for("steering_group") == ["overview", "trends", "comparison", "clusters", "targets", "impact"]
     assert accounts.pages_for("rector") == ["overview", "comparison", "targets"]
-    assert accounts.pages_for("coordinator") == ["overview", "trends", "clusters", "present"]  # never a school's name
+    assert accounts.pages_for("coordinator") == ["overview", "trends", "clusters", "impact", "present"]  # never a school's name
     for role in ("director", "rector", "steering_group", "coordinator"):
         assert not accounts.may_open(role, "data")
     assert not accounts.may_open("admin", "no-such-page")

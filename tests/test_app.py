@@ -442,3 +442,37 @@ def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, usernam
     assert at.title[0].value == "Esitys webinaariin"
     assert at.multiselect(key="present_slides").value == ["ranking", "headline"]  # the choices are kept
     assert not [w.value for w in at.warning if "Session State" in w.value]
+
+
+def test_impact_page_estimates_the_coach_effect_and_shows_its_assumptions(app_env):
+    at = login("johtaja")  # Hyvinkää: too few coach schools of its own
+    at.switch_page("pages/impact.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Toimenpiteiden vaikutus poissaoloihin"
+    assert "Arviota ei tehdä" in visible_text(at) and "koko maakunta" in visible_text(at)
+    at.selectbox(key="impact_band").select("7-9").run()
+    at.radio(key="impact_area").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert "Kouluvalmentaja: poissaoloprosentti" in text and "prosenttiyksikköä pienempi kuin vertailukouluissa" in text
+    assert "ryhmät kehittyivät samansuuntaisesti" in text and "ei jaettu kouluille arpomalla" in text
+    assert len(at.get("vega_lite_chart")) == 1  # the event study
+    assert "Koulut näytetään vain ryhminä." in text  # the region is anonymised
+    names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
+    assert not [n for n in names if n in text]
+
+
+def test_impact_page_names_a_directors_own_schools_but_never_a_coordinators(app_env):
+    admin = login("admin")
+    admin.switch_page("pages/impact.py").run()
+    admin.selectbox(key="impact_band").select("7-9").run()
+    text = visible_text(admin)
+    assert "Aloittaneet koulut" in text and "Vertailukoulut" in text
+    names = set(queries.schools(store.make_engine(app_env), Scope.everything())["school_name"])
+    assert [n for n in names if n in text]  # the administrator sees the schools by name
+    coordinator = login("koordinaattori")
+    coordinator.switch_page("pages/impact.py").run()
+    coordinator.selectbox(key="impact_band").select("7-9").run()
+    assert not coordinator.exception
+    text = visible_text(coordinator)
+    assert "prosenttiyksikköä" in text and not [n for n in names if n in text]

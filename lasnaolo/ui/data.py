@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,9 @@ from lasnaolo import bootstrap, queries, reports, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope
+
+if TYPE_CHECKING:
+    from lasnaolo import targets
 
 
 @st.cache_resource(show_spinner=False)
@@ -108,3 +112,13 @@ def deck(scope: Scope, request):
     from lasnaolo import deck as deck_module
 
     return _read(deck_module.build, scope, request)
+
+
+def impact(scope: Scope, question, whole_region: bool = False):
+    """A measure's estimated impact for the scope's schools or, when they are too few, for every
+    school of the scope's regions (then, like all regional context, anonymised)."""
+    from lasnaolo import impact as impact_module
+
+    if whole_region:
+        scope = queries.regional_scope(current_engine(), scope)
+    return _read(impact_module.analyse, scope, question)
