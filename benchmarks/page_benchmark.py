@@ -7,7 +7,7 @@ For each data set and database this script
    data: the heaviest scope) and measures
    - start: from the process start to the first rendered page after login,
    - per page: cold (first render, empty caches), warm (the same inputs again) and after changing
-     one filter (a different school year, metric or number of clusters),
+     one filter (a different school year, metric, outcome or number of clusters),
    - the process's peak resident memory.
 Medians of `--repeat` runs of warm and filter renders. Prints a Markdown table.
 
@@ -40,6 +40,8 @@ FILTERS = {
     "comparison": ("selectbox", "compare_year", None, 1),
     "clusters": ("selectbox", "risk_k", None, 2),
     "targets": ("selectbox", "target_year", None, 2),
+    "impact": ("selectbox", "impact_outcome", None, 1),
+    "evaluation": ("selectbox", "evaluation_year", None, 1),
     "present": ("multiselect", "present_slides", None, ["headline", "seasonal", "ranking"]),
     "data": (None, None, None, None),
 }

@@ -39,6 +39,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "clusters": frozenset({"admin", "director", "steering_group", "coordinator"}),
     "targets": frozenset({"admin", "director", "steering_group", "rector"}),
     "impact": frozenset({"admin", "director", "steering_group", "coordinator"}),
+    "evaluation": frozenset({"admin", "director", "steering_group", "rector"}),
     "present": frozenset({"admin", "director", "coordinator"}),
     "data": frozenset({"admin"}),
 }

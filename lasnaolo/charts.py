@@ -847,3 +847,60 @@ def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
     if "start_month" in schools:
         out[i18n.t("impact.start_month", language)] = schools["start_month"]
     return pd.DataFrame(out)
+
+
+def _unit_names(frame: pd.DataFrame, language: str) -> list[str]:
+    return [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality" else name
+            for level, code, name in zip(frame["unit_level"], frame["unit_code"], frame["unit_name"])]
+
+
+def evaluation_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The implementation profile: a unit per row, its score on each recommendation and its absence."""
+    out = {i18n.t("evaluation.unit_name", language): _unit_names(profile, language)}
+    for code in contract.RECOMMENDATIONS:
+        out[i18n.t(f"recommendation.{code}", language)] = profile[code].astype(float)
+    out[i18n.t("evaluation.mean_score", language)] = profile["mean_score"].astype(float).round(2)
+    out[i18n.t("evaluation.absence_now", language)] = profile["absence_rate"].astype(float)
+    out[i18n.t("evaluation.absence_before", language)] = profile["absence_rate_previous"].astype(float)
+    out[i18n.t("evaluation.absence_change", language)] = profile["absence_change"].astype(float)
+    out[i18n.t("evaluation.tier23", language)] = profile["tier23_share"].astype(float)
+    return pd.DataFrame(out)
+
+
+def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
+    """Units × recommendations, each cell coloured and labelled by its score (1-4); grey: not
+    assessed. The absence rate follows the unit's name, so the two are read side by side."""
+    labels = [f"{name} ({i18n.percent(rate, language)})" for name, rate in zip(_unit_names(profile, language), profile["absence_rate"])]
+    long = profile.assign(unit=labels).melt(id_vars=["unit"], value_vars=list(contract.RECOMMENDATIONS),
+                                            var_name="recommendation", value_name="score")
+    long["recommendation"] = long["recommendation"].map(lambda c: i18n.t(f"recommendation.{c}", language))
+    long["level"] = long["score"].map(lambda s: i18n.t("evaluation.not_assessed", language) if pd.isna(s)
+                                      else i18n.t(f"evaluation.level.{int(s)}", language))
+    domain = [i18n.t(f"evaluation.level.{n}", language) for n in contract.IMPLEMENTATION_LEVELS]
+    domain.append(i18n.t("evaluation.not_assessed", language))
+    colours = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["blue"], "#E8E8E8"]
+    base = alt.Chart(long).encode(
+        x=alt.X("recommendation:N", title=None, sort=None, axis=alt.Axis(labelAngle=-30, labelLimit=260)),
+        y=alt.Y("unit:N", title=None, sort=labels, axis=alt.Axis(labelLimit=360)))
+    cells = base.mark_rect().encode(
+        color=alt.Color("level:N", title=i18n.t("evaluation.score", language), scale=alt.Scale(domain=domain, range=colours)),
+        tooltip=[alt.Tooltip("unit:N", title=i18n.t("evaluation.unit_name", language)),
+                 alt.Tooltip("recommendation:N", title=i18n.t("evaluation.recommendation", language)),
+                 alt.Tooltip("level:N", title=i18n.t("evaluation.score", language))])
+    text = base.mark_text().encode(text=alt.Text("score:Q", format=".0f"))
+    return (cells + text).properties(height=max(120, 26 * len(profile)))
+
+
+def evaluation_notes_table(assessed: pd.DataFrame, names: dict[str, str], language: str) -> pd.DataFrame:
+    """Assessments with their notes (the current ones, or a unit's history)."""
+    units = [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality"
+             else names.get(code, code) for level, code in zip(assessed["unit_level"], assessed["unit_code"])]
+    return pd.DataFrame({
+        i18n.t("evaluation.unit_name", language): units,
+        i18n.t("overview.school_year", language): assessed["school_year"].map(i18n.school_year),
+        i18n.t("evaluation.recommendation", language): assessed["recommendation"].map(lambda c: i18n.t(f"recommendation.{c}", language)),
+        i18n.t("evaluation.score", language): assessed["score"].astype(int),
+        i18n.t("evaluation.note", language): assessed["note"],
+        i18n.t("evaluation.recorded_by", language): assessed["recorded_by"],
+        i18n.t("evaluation.recorded_at", language): assessed["recorded_at"].map(lambda v: i18n.timestamp(v, language)),
+    })

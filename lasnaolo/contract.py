@@ -198,6 +198,14 @@ WELLBEING = FileSpec(
     ),
 )
 
+# The recommendations to the pilots (seed 000) that providers and schools evaluate once a school
+# year, each on IMPLEMENTATION_LEVELS: 1 not started, 2 started, 3 largely in place, 4 established.
+RECOMMENDATIONS = ("operating_model", "unified_monitoring", "investigation_roles", "home_school_cooperation",
+                   "staff_competence", "multiagency_roles", "evaluation_development")
+IMPLEMENTATION_LEVELS = (1, 2, 3, 4)
+EVALUATION_NOTE_MAX = 1000
+
+
 MEASURES_FILE = FileSpec(
     kind="measures",
     file_name="measures.csv",

@@ -55,9 +55,15 @@ def table_csv(frame: pd.DataFrame, language: str) -> bytes:
 
 def table_xlsx(frame: pd.DataFrame, sheet: str = "Läsnäolo") -> bytes:
     """An .xlsx workbook with numeric cells (formatting is the spreadsheet's)."""
+    return workbook_xlsx({sheet: frame})
+
+
+def workbook_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook with one sheet per table, in the given order."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+        for sheet, frame in sheets.items():
+            safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
 
 

@@ -19,8 +19,8 @@ from lasnaolo import contract, metrics
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
-from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School, TargetEvent,
-                            Wellbeing)
+from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
+                            SelfEvaluation, TargetEvent, Wellbeing)
 
 GRADE_BAND = grade_band_expression(Absence.grade)
 
@@ -232,6 +232,16 @@ def latest_months_by_school(engine: Engine, scope: Scope, school_year: str) -> p
     return frame
 
 
+def readable_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
+    """Schools and municipalities whose own records (targets, self-evaluations) the scope may read:
+    a rector the own school only; anonymised scopes none."""
+    if scope.anonymised:
+        return set(), set()
+    inside = schools(engine, scope)
+    municipalities = set() if scope.role == "rector" else set(inside["municipality_code"])
+    return set(inside["school_id"]), municipalities
+
+
 def _scoped_schools(scope: Scope, column=School.school_id):
     """A subquery of the scope's schools (or their municipalities): filtering a large table by
     `IN (…)` lets the database use the large table's own indexes instead of joining every row."""
@@ -279,10 +289,11 @@ def _admin_only(scope: Scope, what: str) -> None:
 
 
 def data_version(engine: Engine) -> tuple[int, ...]:
-    """Grows with every import and every change to targets (each is logged with a new id). Part of
+    """Grows with every import, every change to targets and every self-evaluation (each is logged
+    with a new id). Part of
     every cached figure's key, so all app server processes see new data at once, not only the
     process that imported or saved. Not scoped: it reveals only that something changed."""
-    logs = (ImportLog.id, TargetEvent.id)
+    logs = (ImportLog.id, TargetEvent.id, SelfEvaluation.id)
     with engine.connect() as connection:
         return tuple(connection.execute(select(*[select(func.coalesce(func.max(c), 0)).scalar_subquery() for c in logs])).one())
 
@@ -468,34 +479,55 @@ class MeasurePanel:
     periods: pd.DataFrame  # school_key, start, end (None: still in use)
 
 
-def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | None = None) -> MeasurePanel:
-    """School-month totals (one grade band or all grades) of every school in the regions the
-    scope touches, with the periods of one measure. Schools outside the scope are the comparison
-    pool: they leave here under pseudonyms, and callers publish only group-level figures of them."""
-    if measure not in contract.MEASURES:
-        raise ValueError(f"unknown measure {measure!r}")
-    if grade_band is not None and grade_band not in contract.GRADE_BANDS:
-        raise ValueError(f"unknown grade band {grade_band!r}")
+def _panel_schools(engine: Engine, scope: Scope) -> tuple[Scope, pd.DataFrame, dict[str, str]]:
+    """The comparison context of a scope (every school of the regions it touches), each school's
+    key (its code where the user may see it, else a pseudonym), name where visible, and whether
+    it is inside the scope."""
     context = Scope("admin", region_codes=regional_scope(engine, scope).region_codes)
-    filters = RowFilter(grades=tuple(contract.GRADE_BANDS[grade_band])) if grade_band else EVERYTHING
-    rows = absence_totals(engine, context, by=["school_id", "school_type"], filters=filters, raw=True)
     every = schools(engine, context)
     unmasked = Scope("admin", scope.municipality_codes, scope.region_codes, scope.school_ids)
     in_scope_ids = set(schools(engine, unmasked)["school_id"])
-    inside = set() if scope.anonymised else in_scope_ids
-    periods_query = (
+    named = set() if scope.anonymised else in_scope_ids | set(
+        every.loc[every["municipality_code"].isin(scope.named_municipality_codes), "school_id"])
+    key = {s: (s if s in named else pseudonym(s)) for s in every["school_id"]}
+    every = every.assign(school_key=every["school_id"].map(key), in_scope=every["school_id"].isin(in_scope_ids),
+                         school_name=every["school_name"].where(every["school_id"].isin(named)))
+    return context, every, key
+
+
+def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """School-month totals (one grade band or all grades) of every school in the regions the scope
+    touches, and those schools: `school_key`, `school_name` (None where not visible), `school_type`,
+    `in_scope`. Schools outside the scope are a comparison pool: they leave here under pseudonyms,
+    and callers publish only group-level figures of them."""
+    if grade_band is not None and grade_band not in contract.GRADE_BANDS:
+        raise ValueError(f"unknown grade band {grade_band!r}")
+    context, every, key = _panel_schools(engine, scope)
+    filters = RowFilter(grades=tuple(contract.GRADE_BANDS[grade_band])) if grade_band else EVERYTHING
+    rows = absence_totals(engine, context, by=["school_id", "school_type"], filters=filters, raw=True)
+    in_scope = set(every.loc[every["in_scope"], "school_id"])
+    rows = rows.assign(school_key=rows["school_id"].map(key), in_scope=rows["school_id"].isin(in_scope))
+    return (rows.drop(columns="school_id"),
+            every[["school_key", "school_name", "school_type", "in_scope"]].reset_index(drop=True))
+
+
+def measure_periods(engine: Engine, scope: Scope, measure: str) -> pd.DataFrame:
+    """Every period of one measure at the schools of the regions the scope touches, keyed as in
+    `school_month_panel`: school_key, start, end (None: still in use)."""
+    if measure not in contract.MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    context, _, key = _panel_schools(engine, scope)
+    query = (
         select(MeasureInUse.school_id, MeasureInUse.start, MeasureInUse.end)
         .where(MeasureInUse.measure == measure, MeasureInUse.school_id.in_(_scoped_schools(context)))
         .order_by(MeasureInUse.school_id, MeasureInUse.start)
     )
     with engine.connect() as connection:
-        periods = pd.DataFrame(connection.execute(periods_query).fetchall(), columns=["school_id", "start", "end"])
-    named = set() if scope.anonymised else inside | set(every.loc[every["municipality_code"].isin(scope.named_municipality_codes), "school_id"])
-    key = {s: (s if s in named else pseudonym(s)) for s in every["school_id"]}
-    every = every.assign(school_key=every["school_id"].map(key), in_scope=every["school_id"].isin(in_scope_ids),
-                         school_name=every["school_name"].where(every["school_id"].isin(named)))
-    rows = rows.assign(school_key=rows["school_id"].map(key), in_scope=rows["school_id"].isin(in_scope_ids))
-    periods = periods.assign(school_key=periods["school_id"].map(key))
-    return MeasurePanel(rows.drop(columns="school_id"),
-                        every[["school_key", "school_name", "school_type", "in_scope"]].reset_index(drop=True),
-                        periods[["school_key", "start", "end"]])
+        periods = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "start", "end"])
+    return periods.assign(school_key=periods["school_id"].map(key))[["school_key", "start", "end"]]
+
+
+def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | None = None) -> MeasurePanel:
+    """What an impact estimate reads: the school-month panel and the measure's periods."""
+    rows, panel_schools = school_month_panel(engine, scope, grade_band)
+    return MeasurePanel(rows, panel_schools, measure_periods(engine, scope, measure))

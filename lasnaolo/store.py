@@ -182,6 +182,25 @@ class TargetEvent(Base):
     new: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class SelfEvaluation(Base):
+    """How far a school or a municipality has implemented one recommendation of the attendance
+    model in a school year (1-4, with a note). Append-only: the newest row per unit, year and
+    recommendation is the current assessment, the older ones its history."""
+
+    __tablename__ = "self_evaluation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_level: Mapped[str] = mapped_column(String(12))  # school | municipality
+    unit_code: Mapped[str] = mapped_column(String(20))
+    school_year: Mapped[str] = mapped_column(String(9))
+    recommendation: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_self_evaluation_unit_year", "unit_level", "unit_code", "school_year"),)
+
+
 TABLE_OF_KIND = {
     "schools": School.__table__,
     "absences": Absence.__table__,

@@ -201,19 +201,10 @@ def _read_one(connection: Connection, target_id: int) -> TargetRecord:
     return _record(row)
 
 
-def _visible(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
-    """Schools and municipalities whose targets the scope may read (a rector: the own school only)."""
-    schools = queries.schools(engine, scope)
-    if scope.anonymised:
-        return set(), set()
-    municipalities = set() if scope.role == "rector" else set(schools["municipality_code"])
-    return set(schools["school_id"]), municipalities
-
-
 def get(engine: Engine, scope: Scope, target_id: int) -> TargetRecord:
     with engine.connect() as connection:
         record = _read_one(connection, target_id)
-    schools, municipalities = _visible(engine, scope)
+    schools, municipalities = queries.readable_units(engine, scope)
     visible = record.unit_code in (schools if record.unit_level == "school" else municipalities)
     if not visible:
         raise NotAllowed(f"target {target_id} is not in your scope")
@@ -221,7 +212,7 @@ def get(engine: Engine, scope: Scope, target_id: int) -> TargetRecord:
 
 
 def list_targets(engine: Engine, scope: Scope, school_year: str | None = None) -> list[TargetRecord]:
-    schools, municipalities = _visible(engine, scope)
+    schools, municipalities = queries.readable_units(engine, scope)
     query = select(Target.__table__).where(Target.deleted.is_(False),
                                  ((Target.unit_level == "school") & Target.unit_code.in_(sorted(schools)))
                                  | ((Target.unit_level == "municipality") & Target.unit_code.in_(sorted(municipalities))))

@@ -4,8 +4,7 @@ changes, comments and history."""
 
 import streamlit as st
 
-from lasnaolo import charts, contract, i18n, reference, targets
-from lasnaolo.scope import Unit
+from lasnaolo import charts, contract, i18n, targets
 from lasnaolo.ui import data, page, target_forms, widgets
 from lasnaolo.ui.session import t
 
@@ -32,12 +31,7 @@ else:
 schools = data.schools(ctx.scope)
 if editor:
     with st.expander(t("targets.new"), expanded=table.empty):
-        units = [Unit("municipality", m) for m in sorted(set(schools["municipality_code"]))]
-        units += [Unit("school", s) for s in schools["school_id"]]
-        labels = {**{f"school:{s}": n for s, n in zip(schools["school_id"], schools["school_name"])},
-                  **{f"municipality:{m}": t("targets.municipality_unit", name=reference.municipality_name(m, ctx.language))
-                     for m in set(schools["municipality_code"])}}
-        unit = st.selectbox(t("targets.unit"), units, format_func=lambda u: labels[str(u)], key="new_unit")
+        unit = widgets.unit_selectbox(schools, t("targets.unit"), "new_unit")
         metric = st.selectbox(t("targets.metric"), targets.METRICS, format_func=lambda m: charts.metric_label(m, ctx.language),
                               key="new_metric")
         start = targets.baseline(ctx.engine, ctx.scope, unit, metric, year)

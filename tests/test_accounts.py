@@ -82,11 +82,13 @@ def test_a_configured_but_missing_file_stops_the_app(tmp_path):
 
 
 def test_pages_by_role():
-    assert accounts.pages_for("admin") == ["overview", "trends", "comparison", "clusters", "targets", "impact", "present",
-                                             "data"]
-    assert accounts.pages_for("director") == ["overview", "trends", "comparison", "clusters", "targets", "impact", "present"]
-    assert accounts.pages_for("steering_group") == ["overview", "trends", "comparison", "clusters", "targets", "impact"]
-    assert accounts.pages_for("rector") == ["overview", "comparison", "targets"]
+    assert accounts.pages_for("admin") == ["overview", "trends", "comparison", "clusters", "targets", "impact",
+                                             "evaluation", "present", "data"]
+    assert accounts.pages_for("director") == ["overview", "trends", "comparison", "clusters", "targets", "impact", "evaluation",
+                                                "present"]
+    assert accounts.pages_for("steering_group") == ["overview", "trends", "comparison", "clusters", "targets", "impact",
+                                                      "evaluation"]
+    assert accounts.pages_for("rector") == ["overview", "comparison", "targets", "evaluation"]
     assert accounts.pages_for("coordinator") == ["overview", "trends", "clusters", "impact", "present"]  # never a school's name
     for role in ("director", "rector", "steering_group", "coordinator"):
         assert not accounts.may_open(role, "data")

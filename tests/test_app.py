@@ -476,3 +476,38 @@ def test_impact_page_names_a_directors_own_schools_but_never_a_coordinators(app_
     assert not coordinator.exception
     text = visible_text(coordinator)
     assert "prosenttiyksikköä" in text and not [n for n in names if n in text]
+
+
+def test_self_evaluation_is_recorded_on_the_page_and_read_in_the_profile(app_env):
+    from lasnaolo import evaluation
+
+    at = login("ohjausryhma")  # Hyvinkää's steering group: the municipality is the first unit
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Läsnäolomallin itsearviointi"
+    year = at.selectbox(key="evaluation_year").value
+    unit = at.selectbox(key="evaluation_unit").value
+    assert unit.level == "municipality" and unit.code == "106"
+    at.radio(key=f"score_staff_competence_{unit}_{year}").set_value(3)
+    at.text_area(key=f"note_staff_competence_{unit}_{year}").input("Koulutuspäivä syksyllä")
+    at.button[0].click().run()  # the form's save
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Tallennettu: 1 muuttunutta arviota." in [s.value for s in at.success]
+    engine = store.make_engine(app_env)
+    steering = Scope("steering_group", municipality_codes=frozenset({"106"}))
+    saved = evaluation.current(engine, steering, year)
+    assert saved[["unit_code", "recommendation", "score", "note"]].values.tolist() == [
+        ["106", "staff_competence", 3, "Koulutuspäivä syksyllä"]]
+    text = visible_text(at)
+    assert "Toteutumisprofiili ja poissaolot" in text and "Koulutuspäivä syksyllä" in text  # history
+    assert len(at.get("vega_lite_chart")) == 1
+    rector = login("rehtori")
+    rector.switch_page("pages/evaluation.py").run()
+    assert not rector.exception
+    options = rector.selectbox(key="evaluation_unit").options  # the labels shown
+    assert len(options) == 1 and not options[0].startswith("Kunta:")
+    assert "Toteutumisprofiili ja poissaolot" not in visible_text(rector)  # one school is no profile
+    director = login("johtaja")
+    director.switch_page("pages/evaluation.py").run()
+    assert not director.exception and not director.radio  # directors read only
+    assert "Toteutumisprofiili ja poissaolot" in visible_text(director)

@@ -29,7 +29,8 @@ ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjaus
            "koordinaattori": "coordinator"}
 PAGE_HEADINGS = {"overview": "Yleiskuva", "trends": "Kehitys ja alueelliset erot",
                  "comparison": "Koulun vertailu samankaltaisiin kouluihin", "clusters": "Koulujen riskiprofiilit",
-                 "targets": "Vuositavoitteet ja niiden seuranta", "present": "Esitys webinaariin",
+                 "targets": "Vuositavoitteet ja niiden seuranta", "impact": "Toimenpiteiden vaikutus poissaoloihin",
+                 "evaluation": "Läsnäolomallin itsearviointi", "present": "Esitys webinaariin",
                  "data": "Aineiston hallinta"}
 SERVER_DB: dict[str, str] = {}  # server address -> its database URL
 
@@ -160,7 +161,8 @@ def accounts_title(page_name: str) -> str:
 
 
 def no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
+    shown = page.locator('[data-testid="stException"]')
+    assert shown.count() == 0, shown.all_inner_texts()
 
 
 @pytest.mark.parametrize("username", list(ROLE_OF))

@@ -116,9 +116,36 @@ def deck(scope: Scope, request):
 
 def impact(scope: Scope, question, whole_region: bool = False):
     """A measure's estimated impact for the scope's schools or, when they are too few, for every
-    school of the scope's regions (then, like all regional context, anonymised)."""
-    from lasnaolo import impact as impact_module
-
+    school of the scope's regions (then, like all regional context, anonymised). The school-month
+    panel is cached apart from the measure and the outcome, so changing either only estimates again."""
     if whole_region:
         scope = queries.regional_scope(current_engine(), scope)
-    return _read(impact_module.analyse, scope, question)
+    url = store.database_url()
+    return _estimated(url, queries.data_version(engine(url)), scope, question)
+
+
+@st.cache_data(max_entries=64, ttl=900, show_spinner=False)
+def _estimated(url: str, version: tuple[int, ...], scope: Scope, question):
+    from lasnaolo import impact as impact_module
+
+    rows, panel_schools = _read(queries.school_month_panel, scope, question.grade_band)
+    periods = _read(queries.measure_periods, scope, question.measure)
+    return impact_module.estimate(queries.MeasurePanel(rows, panel_schools, periods), question)
+
+
+def self_evaluations(scope: Scope, school_year: str) -> pd.DataFrame:
+    from lasnaolo import evaluation
+
+    return _read(evaluation.current, scope, school_year)
+
+
+def evaluation_profile(scope: Scope, school_year: str) -> pd.DataFrame:
+    from lasnaolo import evaluation
+
+    return _read(evaluation.profile, scope, school_year)
+
+
+def evaluation_history(scope: Scope, unit) -> pd.DataFrame:
+    from lasnaolo import evaluation
+
+    return _read(evaluation.history, scope, unit)

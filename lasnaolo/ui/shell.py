@@ -17,7 +17,8 @@ SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own
 PAGE_FILES = {name: f"pages/{name}.py" for name in accounts.PAGE_ROLES}
 PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
               "comparison": ":material/compare_arrows:", "clusters": ":material/bubble_chart:",
-              "targets": ":material/flag:", "impact": ":material/science:", "present": ":material/co_present:", "data": ":material/upload_file:"}
+              "targets": ":material/flag:", "impact": ":material/science:", "evaluation": ":material/checklist:",
+              "present": ":material/co_present:", "data": ":material/upload_file:"}
 
 
 def secrets() -> dict:

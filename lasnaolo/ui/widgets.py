@@ -6,9 +6,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import export, i18n
+from lasnaolo import export, i18n, reference
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.metrics import Change
+from lasnaolo.scope import Unit
 from lasnaolo.ui.session import language, t
 
 
@@ -58,3 +59,13 @@ def table_with_downloads(table: pd.DataFrame, name: str) -> None:
                         mime="text/csv", key=f"csv_{name}")
     xlsx.download_button(t("download.xlsx"), lambda: export.table_xlsx(table), file_name=f"{name}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
+
+
+def unit_selectbox(schools: pd.DataFrame, label: str, key: str, municipalities: bool = True) -> Unit:
+    """A municipality of the schools (unless `municipalities` is False) or one of the schools."""
+    lang = language()
+    codes = sorted(set(schools["municipality_code"])) if municipalities else []
+    units = [Unit("municipality", m) for m in codes] + [Unit("school", s) for s in schools["school_id"]]
+    labels = {**{f"school:{s}": n for s, n in zip(schools["school_id"], schools["school_name"])},
+              **{f"municipality:{m}": t("targets.municipality_unit", name=reference.municipality_name(m, lang)) for m in codes}}
+    return st.selectbox(label, units, format_func=lambda u: labels[str(u)], key=key)
