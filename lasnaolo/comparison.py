@@ -81,7 +81,7 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
 
 
 def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
-    schools = metrics.figures_by(rows, ["school_key", "in_scope", "school_type", "language"], policy)
+    schools = metrics.figures_by(rows, ["school_key", "in_scope", "region_code", "school_type", "language"], policy)
     names = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")["school_name"]
     schools["school_name"] = schools["school_key"].map(names)
     return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
@@ -104,13 +104,14 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
                       policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """The scope's schools whose absence rate lies below their peer group's 95 % limit — the
     schools others may learn from — with the measures of the attendance model they report
-    using in that school year. One query per region; each school against its own peers."""
+    using in that school year. One query for all regions; each school against peers of its own region."""
     policy = policy or SuppressionPolicy()
     own = queries.schools(engine, scope)
+    rows = queries.regional_peers(engine, scope, frozenset(own["region_code"]), school_year, policy)
+    every = _school_figures(rows.dropna(subset=["pupils"]), policy).rename(columns={"school_key": "school_id"})
     found = []
-    for _, in_region in own.groupby("region_code"):
-        rows = queries.peer_context(engine, scope, in_region["school_id"].iloc[0], school_year, policy)
-        schools = _school_figures(rows.dropna(subset=["pupils"]), policy).rename(columns={"school_key": "school_id"})
+    for region_code, in_region in own.groupby("region_code"):
+        schools = every[every["region_code"] == region_code].reset_index(drop=True)
         placed = stats.peer_positions(schools, criteria, MIN_PEERS).merge(schools[["school_id", "absence_rate", "pupils"]])
         placed = placed[placed["school_id"].isin(set(in_region["school_id"])) & (placed["peers"] > 0)]
         found.append(placed[placed["z"] < -stats.Z95].rename(columns={"reference_rate": "peer_rate"}))

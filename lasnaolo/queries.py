@@ -359,18 +359,31 @@ def peer_context(
     policy: SuppressionPolicy | None = None,
 ) -> pd.DataFrame:
     """Monthly totals of every school in the region of one school inside the scope: the pool a
-    fair comparison draws its peers from. Schools outside the scope appear under a pseudonym
-    (`school_key`) without name or municipality, small ones withheld; the scope's own schools,
-    and those of municipalities that let rectors see names, keep code and `school_name`."""
+    fair comparison draws its peers from (see `regional_peers`)."""
     region_code, _ = _region_of_school_in_scope(engine, scope, school_id)
+    return regional_peers(engine, scope, frozenset({region_code}), school_year, policy)
+
+
+def regional_peers(
+    engine: Engine,
+    scope: Scope,
+    region_codes: frozenset[str],
+    school_year: str,
+    policy: SuppressionPolicy | None = None,
+) -> pd.DataFrame:
+    """Monthly totals of every school in the given regions (with `region_code`), read in one query.
+    Schools outside the scope appear under a pseudonym (`school_key`) without name or municipality,
+    small ones withheld; the scope's own schools, and those of municipalities that let rectors see
+    names, keep code and `school_name`. Callers pass only regions the scope touches."""
     inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
-    everyone = Scope("admin", region_codes=frozenset({region_code}))
+    everyone = Scope("admin", region_codes=region_codes)
     rows = absence_totals(engine, everyone, school_years=[school_year],
-                          by=["school_id", "municipality_code", "school_type", "language"])
+                          by=["school_id", "municipality_code", "region_code", "school_type", "language"])
     rows["in_scope"] = rows["school_id"].isin(inside)
     named = rows["in_scope"] | rows["municipality_code"].isin(scope.named_municipality_codes)
-    rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(pseudonym))
-    names = schools(engine, Scope("admin", region_codes=frozenset({region_code}))).set_index("school_id")["school_name"]
+    keys = {s: s for s in inside} | {s: pseudonym(s) for s in set(rows["school_id"]) - inside}
+    rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(keys))
+    names = schools(engine, everyone).set_index("school_id")["school_name"]
     rows["school_name"] = rows["school_id"].map(names).where(named)
     outside = ~rows["in_scope"]
     small = outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils)
