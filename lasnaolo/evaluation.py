@@ -132,49 +132,54 @@ def history(engine: Engine, scope: Scope, unit: Unit) -> pd.DataFrame:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=COLUMNS)
 
 
-def _absence_by(engine: Engine, scope: Scope, school_year: str, key: str) -> pd.DataFrame:
+def _absence_by(engine: Engine, scope: Scope, unit: Unit, school_year: str, key: str) -> pd.DataFrame:
     """Per unit: absence rate and tier 2-3 share this year so far, and the absence rate at the
     same point of the previous year (the scope's latest month of the year decides the point)."""
-    this_year = queries.absence_totals(engine, scope, school_years=[school_year], by=[key])
+    this_year = queries.absence_totals(engine, scope, unit=unit, school_years=[school_year], by=[key])
     if this_year.empty:
         return pd.DataFrame(columns=[key, "absence_rate", "tier23_share", "absence_rate_previous", "latest_month"])
     latest = this_year["month"].max()
     previous_year, previous_months = metrics.same_point_last_year(school_year, latest)
     now = metrics.figures_by(this_year, [key])
     pupils_now = metrics.figures_by(this_year[this_year["month"] == latest], [key])  # shares: latest month
-    before = queries.absence_totals(engine, scope, school_years=[previous_year], months=previous_months, by=[key])
+    before = queries.absence_totals(engine, scope, unit=unit, school_years=[previous_year], months=previous_months, by=[key])
     before = metrics.figures_by(before, [key]) if not before.empty else pd.DataFrame(columns=[key, "absence_rate"])
     out = now[[key, "absence_rate"]].merge(pupils_now[[key, "tier23_share"]], on=key, how="left")
     out = out.merge(before[[key, "absence_rate"]].rename(columns={"absence_rate": "absence_rate_previous"}), on=key, how="left")
     return out.assign(latest_month=latest)
 
 
-def profile(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
-    """One row per municipality and school in scope: the score of each recommendation (NaN: not
-    assessed), their mean, and the unit's absence figures. Not for rectors: one school is no profile."""
+def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None) -> pd.DataFrame:
+    """One row per unit: the score of each recommendation (NaN: not assessed), their mean, and the
+    unit's absence figures. Without `municipality_code` every municipality in scope; with it, that
+    municipality and its schools (a national profile of every school would be read by no one).
+    Not for rectors: one school is no profile."""
     if scope.role == "rector":
         raise NotAllowed("the implementation profile is for those who lead several schools")
     schools, municipalities = _readable(engine, scope)
+    if municipality_code is not None and municipality_code not in municipalities:
+        raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
+    area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)
     assessed = current(engine, scope, school_year)
     scores = (assessed.pivot_table(index=["unit_level", "unit_code"], columns="recommendation", values="score")
               .reindex(columns=list(contract.RECOMMENDATIONS)).reset_index() if not assessed.empty
               else pd.DataFrame(columns=["unit_level", "unit_code", *contract.RECOMMENDATIONS]))
-    directory = queries.schools(engine, scope)
-    units = pd.concat([
-        pd.DataFrame({"unit_level": "municipality", "unit_code": sorted(municipalities)}).assign(
-            unit_name=lambda f: f["unit_code"].map(reference.municipality_name)),
-        pd.DataFrame({"unit_level": "school", "unit_code": directory["school_id"],
-                      "unit_name": directory["school_name"]})[lambda f: f["unit_code"].isin(schools)],
-    ], ignore_index=True)
-    table = units.merge(scores, on=["unit_level", "unit_code"], how="left")
+    shown = sorted(municipalities) if municipality_code is None else [municipality_code]
+    units = [pd.DataFrame({"unit_level": "municipality", "unit_code": shown,
+                           "unit_name": [reference.municipality_name(c) for c in shown]})]
+    figures = [_absence_by(engine, scope, area, school_year, "municipality_code")
+               .rename(columns={"municipality_code": "unit_code"}).assign(unit_level="municipality")]
+    if municipality_code is not None:
+        directory = queries.schools(engine, scope)
+        directory = directory[(directory["municipality_code"] == municipality_code) & directory["school_id"].isin(schools)]
+        units.append(pd.DataFrame({"unit_level": "school", "unit_code": directory["school_id"],
+                                   "unit_name": directory["school_name"]}))
+        figures.append(_absence_by(engine, scope, area, school_year, "school_id")
+                       .rename(columns={"school_id": "unit_code"}).assign(unit_level="school"))
+    table = pd.concat(units, ignore_index=True).merge(scores, on=["unit_level", "unit_code"], how="left")
     table[list(contract.RECOMMENDATIONS)] = table[list(contract.RECOMMENDATIONS)].astype(float)
     table["mean_score"] = table[list(contract.RECOMMENDATIONS)].mean(axis=1)
-    figures = pd.concat([
-        _absence_by(engine, scope, school_year, "municipality_code").rename(columns={"municipality_code": "unit_code"})
-        .assign(unit_level="municipality"),
-        _absence_by(engine, scope, school_year, "school_id").rename(columns={"school_id": "unit_code"})
-        .assign(unit_level="school"),
-    ], ignore_index=True)
-    table = table.merge(figures, on=["unit_level", "unit_code"], how="left")
+    table = table.merge(pd.concat([f for f in figures if not f.empty] or figures, ignore_index=True),
+                        on=["unit_level", "unit_code"], how="left")
     table["absence_change"] = table["absence_rate"] - table["absence_rate_previous"]
     return table

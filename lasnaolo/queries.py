@@ -468,11 +468,16 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     at least MIN_POOLED_SCHOOLS schools, so no single school's grades can be read from it."""
     region_code, _ = _region_of_school_in_scope(engine, scope, school_id)
     everyone = Scope("admin", region_codes=frozenset({region_code}))
-    rows = absence_totals(engine, everyone, months=list(months), school_years=[school_year], by=["school_id", "grade"])
     keys = set(peer_keys)
-    chosen = rows[rows["school_id"].isin(keys) | rows["school_id"].map(pseudonym).isin(keys)]
+    empty = pd.DataFrame(columns=["school_year", "month", "grade", *metrics.COUNT_COLUMNS])
+    chosen_ids = [s for s in schools(engine, everyone)["school_id"] if s in keys or pseudonym(s) in keys]
+    if len(chosen_ids) < MIN_POOLED_SCHOOLS:
+        return empty
+    # Only the peers' rows are read (a region holds hundreds of schools, a peer group a handful).
+    chosen = absence_totals(engine, Scope("admin", region_codes=frozenset({region_code}), school_ids=frozenset(chosen_ids)),
+                            months=list(months), school_years=[school_year], by=["school_id", "grade"])
     if chosen["school_id"].nunique() < MIN_POOLED_SCHOOLS:
-        return pd.DataFrame(columns=rows.columns.drop("school_id"))
+        return empty
     counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
     pooled = chosen.groupby(["school_year", "month", "grade"], as_index=False)[counts].sum()
     suppressed = pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils

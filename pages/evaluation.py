@@ -4,7 +4,7 @@ year, its history, and the implementation profile next to absence, for the annua
 
 import streamlit as st
 
-from lasnaolo import charts, contract, evaluation, export, i18n
+from lasnaolo import charts, contract, evaluation, export, i18n, reference
 from lasnaolo.ui import data, page, widgets
 from lasnaolo.ui.session import t
 
@@ -60,7 +60,11 @@ with st.expander(t("evaluation.history")):
 
 if ctx.scope.role != "rector":
     st.subheader(t("evaluation.profile"))
-    profile = data.evaluation_profile(ctx.scope, year)
+    municipalities = sorted(set(schools["municipality_code"]))
+    area = st.selectbox(t("evaluation.profile_of"), [None, *municipalities], index=int(len(municipalities) == 1),
+                        key="evaluation_area", format_func=lambda m: t("evaluation.all_municipalities") if m is None
+                        else t("evaluation.municipality_and_schools", name=reference.municipality_name(m, ctx.language)))
+    profile = data.evaluation_profile(ctx.scope, year, area)
     if profile["mean_score"].isna().all():
         st.info(t("evaluation.no_profile"))
     latest = profile["latest_month"].dropna()
@@ -70,5 +74,5 @@ if ctx.scope.role != "rector":
     notes = charts.evaluation_notes_table(data.self_evaluations(ctx.scope, year), names, ctx.language)
     st.download_button(t("evaluation.download"), lambda: export.workbook_xlsx(
         {t("evaluation.sheet.profile"): table, t("evaluation.sheet.notes"): notes}),
-        file_name=f"self-evaluation-{year}.xlsx", key="evaluation_workbook",
+        file_name=f"self-evaluation-{year}-{area or 'municipalities'}.xlsx", key="evaluation_workbook",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -34,8 +34,8 @@ if editor:
         unit = widgets.unit_selectbox(schools, t("targets.unit"), "new_unit")
         metric = st.selectbox(t("targets.metric"), targets.METRICS, format_func=lambda m: charts.metric_label(m, ctx.language),
                               key="new_metric")
-        start = targets.baseline(ctx.engine, ctx.scope, unit, metric, year)
-        suggestion = targets.suggest(ctx.engine, ctx.scope, unit, metric, year)
+        start = data.target_baseline(ctx.scope, unit, metric, year)
+        suggestion = data.target_suggestion(ctx.scope, unit, metric, year)
         st.caption(target_forms.describe_suggestion(suggestion, metric))
         baseline, goal, reason = target_forms.values_inputs(start, suggestion.value if suggestion else None, "new")
         measures = target_forms.measures_picker((), "new_measures")
@@ -60,7 +60,7 @@ st.subheader(t("targets.one"))
 row_of = {int(r.id): r for r in table.itertuples()}
 chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
                       format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")
-record = targets.get(ctx.engine, ctx.scope, chosen)
+record = data.target(ctx.scope, chosen)
 state = data.target_progress(ctx.scope, record)
 st.markdown(t("targets.state", status=t(f"targets.status.{state.status}"),
               current=i18n.percent(state.current, ctx.language, 2), projected=i18n.percent(state.projected, ctx.language, 2),
@@ -102,5 +102,5 @@ if st.button(t("targets.add_comment"), key=f"comment_{record.id}_save") and text
     targets.comment(ctx.engine, ctx.scope, ctx.account.username, record.id, text)
     st.rerun()
 st.caption(t("targets.history"))
-widgets.table_with_downloads(charts.target_history_table(targets.history(ctx.engine, ctx.scope, record.id), ctx.language),
+widgets.table_with_downloads(charts.target_history_table(data.target_history(ctx.scope, record.id), ctx.language),
                              f"target-{record.id}-history")

@@ -95,12 +95,12 @@ def test_an_invalid_assessment_rejects_the_whole_save(loaded, bad, field):
 
 
 def test_the_profile_puts_scores_next_to_hand_computed_absence(loaded):
-    unassessed = evaluation.profile(loaded, STEERING, "2024-2025")
+    unassessed = evaluation.profile(loaded, STEERING, "2024-2025", HELSINKI)
     assert len(unassessed) == 2 and unassessed["mean_score"].isna().all()
     assert unassessed["absence_rate"].notna().all()
     evaluation.record(loaded, STEERING, "olli", Unit("school", "00123"), "2024-2025",
                       [Assessment("operating_model", 4), Assessment("staff_competence", 1)])
-    profile = evaluation.profile(loaded, STEERING, "2024-2025").set_index(["unit_level", "unit_code"])
+    profile = evaluation.profile(loaded, STEERING, "2024-2025", HELSINKI).set_index(["unit_level", "unit_code"])
     school = profile.loc[("school", "00123")]
     # 2024-2025 through October: (60+20+4 + 90+30+6) / (1680+1512); a year earlier the same two
     # months: (50+10+0 + 70+20+4) / (1680+1512); November 2023 is left out.
@@ -114,12 +114,25 @@ def test_the_profile_puts_scores_next_to_hand_computed_absence(loaded):
     assert pd.isna(profile.loc[("municipality", HELSINKI), "mean_score"])
     with pytest.raises(NotAllowed):
         evaluation.profile(loaded, RECTOR, "2024-2025")
+    with pytest.raises(NotAllowed):
+        evaluation.profile(loaded, STEERING, "2024-2025", ESPOO)
+
+
+def test_without_a_municipality_the_profile_has_one_row_per_municipality(loaded):
+    evaluation.record(loaded, Scope.everything(), "admin", Unit("municipality", ESPOO), "2024-2025",
+                      [Assessment("staff_competence", 4)])
+    profile = evaluation.profile(loaded, Scope.everything(), "2024-2025").set_index("unit_code")
+    assert list(profile["unit_level"]) == ["municipality", "municipality"]
+    assert profile.at[ESPOO, "staff_competence"] == 4 and pd.isna(profile.at[HELSINKI, "mean_score"])
+    # Espoo's one school, 2024-09 only: (150+60+40 + 40+0+0) / (3780+378)
+    assert profile.at[ESPOO, "absence_rate"] == pytest.approx(290 / 4158 * 100)
+    assert profile.at[HELSINKI, "absence_rate"] == pytest.approx(210 / 3192 * 100)
 
 
 def test_the_welfare_report_workbook_holds_the_profile_and_the_notes(loaded):
     evaluation.record(loaded, STEERING, "olli", Unit("municipality", HELSINKI), "2024-2025",
                       [Assessment("unified_monitoring", 3, "=HYPERLINK(\"x\")")])
-    profile = charts.evaluation_profile_table(evaluation.profile(loaded, STEERING, "2024-2025"), "fi")
+    profile = charts.evaluation_profile_table(evaluation.profile(loaded, STEERING, "2024-2025", HELSINKI), "fi")
     names = dict(zip(*queries.schools(loaded, STEERING)[["school_id", "school_name"]].T.values))
     notes = charts.evaluation_notes_table(evaluation.current(loaded, STEERING, "2024-2025"), names, "fi")
     book = openpyxl.load_workbook(io.BytesIO(export.workbook_xlsx({"Toteutumisprofiili": profile, "Perustelut": notes})))

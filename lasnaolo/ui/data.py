@@ -108,10 +108,40 @@ def target_progress(scope: Scope, record) -> "targets.Progress":
     return _read(targets.progress, scope, record)
 
 
+def target_baseline(scope: Scope, unit, metric: str, school_year: str) -> float | None:
+    from lasnaolo import targets
+
+    return _read(targets.baseline, scope, unit, metric, school_year)
+
+
+def target_suggestion(scope: Scope, unit, metric: str, school_year: str):
+    from lasnaolo import targets
+
+    return _read(targets.suggest, scope, unit, metric, school_year)
+
+
+def target(scope: Scope, target_id: int):
+    """Cached like every read: a save anywhere changes the data version, so an editor never
+    starts from a stale version (and a stale save would be refused anyway)."""
+    from lasnaolo import targets
+
+    return _read(targets.get, scope, target_id)
+
+
+def target_history(scope: Scope, target_id: int) -> pd.DataFrame:
+    from lasnaolo import targets
+
+    return _read(targets.history, scope, target_id)
+
+
 def deck(scope: Scope, request):
+    """Each slide cached by itself, so choosing other slides builds only the new ones."""
+    from dataclasses import replace
+
     from lasnaolo import deck as deck_module
 
-    return _read(deck_module.build, scope, request)
+    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,))) for kind in request.slides]
+    return replace(parts[0], slides=[slide for part in parts for slide in part.slides])
 
 
 def impact(scope: Scope, question, whole_region: bool = False):
@@ -139,10 +169,10 @@ def self_evaluations(scope: Scope, school_year: str) -> pd.DataFrame:
     return _read(evaluation.current, scope, school_year)
 
 
-def evaluation_profile(scope: Scope, school_year: str) -> pd.DataFrame:
+def evaluation_profile(scope: Scope, school_year: str, municipality_code: str | None) -> pd.DataFrame:
     from lasnaolo import evaluation
 
-    return _read(evaluation.profile, scope, school_year)
+    return _read(evaluation.profile, scope, school_year, municipality_code)
 
 
 def evaluation_history(scope: Scope, unit) -> pd.DataFrame:
