@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from lasnaolo import contract, i18n, reference, summary
+from lasnaolo import contract, i18n, reference, store, summary
 from lasnaolo.contract import FileSpec, Settings
 from lasnaolo.store import ImportLog, School, TABLE_OF_KIND
 
@@ -691,6 +691,9 @@ def import_files(
         if touched:
             report("summarise", 0.95)
             summary.refresh(connection, None if len(touched) > len(known.types) // 2 else touched)
+    if not dry_run and any(r.inserted or r.replaced for r in results):
+        report("statistics", 0.98)
+        store.refresh_statistics(engine)
     report("done", 1.0)
     return ImportSummary(files=tuple(results))
 

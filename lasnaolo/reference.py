@@ -50,10 +50,14 @@ def municipalities_of_region(region_code: str) -> list[str]:
     return frame.loc[frame["region_code"] == region_code, "municipality_code"].tolist()
 
 
+@lru_cache(maxsize=2)
+def _municipality_names(column: str) -> dict[str, str]:
+    return dict(zip(municipalities()["municipality_code"], municipalities()[column]))
+
+
 def municipality_name(code: str, language: str = "fi") -> str:
-    frame = municipalities().set_index("municipality_code")
-    column = "name_sv" if language == "sv" else "name_fi"
-    return str(frame.at[code, column])
+    """The Finnish (or, in Swedish, the Swedish) name; KeyError for an unknown code."""
+    return _municipality_names("name_sv" if language == "sv" else "name_fi")[code]
 
 
 @lru_cache(maxsize=1)
