@@ -9,9 +9,11 @@ For each data set and database this script
    - per page: cold (first render, empty caches), warm (the same inputs again) and after changing
      one filter (a different school year, metric, outcome or number of clusters),
    - the process's peak resident memory.
-Medians of `--repeat` runs of warm and filter renders. Prints a Markdown table.
+Each figure is the median over `--runs` fresh server processes (a cold render or a first filter
+change happens once per process); within a process the warm render is the median of `--repeat`
+reruns. Prints Markdown tables.
 
-    python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--repeat 3]
+    python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--runs 3] [--repeat 3]
 
 Goals (issue 7): warm <= 300 ms at national scale and <= 2x the demo time; a filter change <= 1 s;
 first render <= 3 s after start; peak memory <= 1.5 GiB at national scale.
@@ -85,6 +87,14 @@ def measure_pages(repeat: int) -> dict:
     return results
 
 
+def median_of(runs: list[dict]) -> dict:
+    """Per figure, the median over the server processes."""
+    out = {key: statistics.median(r[key] for r in runs) for key in ("start_s", "peak_mib")}
+    out["pages"] = {page: {name: statistics.median(r["pages"][page][name] for r in runs) for name in timings}
+                    for page, timings in runs[0]["pages"].items()}
+    return out
+
+
 def run_child(url: str, repeat: int) -> dict:
     env = {**os.environ, "LASNAOLO_DB_URL": url}
     for name in ("LASNAOLO_USERS_FILE", "LASNAOLO_COOKIE_KEY", "LASNAOLO_DEMO_DATA"):
@@ -110,7 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", nargs="+", default=["demo", "national"])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="warm reruns within a process")
+    parser.add_argument("--runs", type=int, default=3, help="fresh server processes per data set and database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -126,7 +137,7 @@ def main() -> None:
                 for database in args.databases:
                     url = (f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else server.new_database())
                     imported = import_data(scale, url, Path(folder))
-                    result = run_child(url, args.repeat)
+                    result = median_of([run_child(url, args.repeat) for _ in range(args.runs)])
                     rows.append((scale, database, imported, result))
                     print(f"measured {scale} on {database}", file=sys.stderr)
     finally:
