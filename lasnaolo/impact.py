@@ -118,9 +118,9 @@ def _ordinal_of(months: list[str], month: str, after: bool) -> int:
     return position if after else position - 1
 
 
-def treatment_periods(panel: MeasurePanel, rows: pd.DataFrame) -> pd.DataFrame:
-    """Per school that ever used the measure: its first start and that period's end, as ordinals."""
-    months = sorted(rows["month"].unique())
+def treatment_periods(panel: MeasurePanel, months: list[str]) -> pd.DataFrame:
+    """Per school that ever used the measure: its first start and that period's end, as ordinals
+    of the data's months (`months`, in order)."""
     first = panel.periods.sort_values("start").groupby("school_key", as_index=False).first()
     start_month = first["start"].map(lambda d: f"{d:%Y-%m}")
     end_month = first["end"].map(lambda d: None if d is None or pd.isna(d) else f"{d:%Y-%m}")
@@ -158,7 +158,7 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
     """The stacked rows (cohort, school_key, t, event, treated, outcome) and the treated schools;
     also how many schools in scope had the measure but too few months around its start."""
     rows = school_months(panel, question.outcome)
-    periods = treatment_periods(panel, rows)
+    periods = treatment_periods(panel, sorted(rows["month"].unique()))
     ever = set(periods["school_key"])
     last = rows["t"].max() if not rows.empty else -1
     in_scope = set(rows.loc[rows["in_scope"], "school_key"])
