@@ -118,8 +118,8 @@ def absence_totals(
             .select_from(Absence)
             .join(School, School.school_id == Absence.school_id)
             .join(Municipality, Municipality.municipality_code == School.municipality_code)
-            # The school condition on the absence table's own column, so that a few schools are
-            # found through its primary key (school first) rather than by scanning a whole year.
+            # The school condition on the absence table's own column, which leads its primary key
+            # (the planner statistics refreshed after each import make it the chosen path).
             .where(scope.school_condition(school_id=Absence.school_id), unit.condition(school_id=Absence.school_id),
                    filters.condition())
             .group_by(*keys)
@@ -293,9 +293,9 @@ def _admin_only(scope: Scope, what: str) -> None:
 
 def data_version(engine: Engine) -> tuple[int, ...]:
     """Grows with every import, every change to targets and every self-evaluation (each is logged
-    with a new id). Part of
-    every cached figure's key, so all app server processes see new data at once, not only the
-    process that imported or saved. Not scoped: it reveals only that something changed."""
+    with a new id). Part of every cached figure's key, so all app server processes see new data at
+    once, not only the process that imported or saved. Not scoped: it reveals only that something
+    changed."""
     logs = (ImportLog.id, TargetEvent.id, SelfEvaluation.id)
     with engine.connect() as connection:
         return tuple(connection.execute(select(*[select(func.coalesce(func.max(c), 0)).scalar_subquery() for c in logs])).one())

@@ -1,7 +1,7 @@
 """Cached, scoped reads for the pages. Every cache key holds the database URL and the scope (a
 frozen dataclass), so one user's figures are never served to another role or from another
-database, and the data version (the newest import and target change), so a figure cached before
-an import or a target change - in this server process or any other - is never served after it."""
+database, and the data version (the newest import, target change and self-evaluation), so a
+figure cached before a change - in this server process or any other - is never served after it."""
 
 from __future__ import annotations
 
