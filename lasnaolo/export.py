@@ -4,6 +4,7 @@ CSV or XLSX, safe against formula injection."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pandas as pd
@@ -19,28 +20,60 @@ def stored_data_zip(engine: Engine, scope: Scope) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for kind in contract.IMPORT_ORDER:
             frame = queries.stored_rows(engine, scope, kind)
-            archive.writestr(contract.FILE_SPECS[kind].file_name, frame.to_csv(index=False))
+            # Opened in a spreadsheet as often as re-imported: text is neutralised like every export
+            # (the importer refuses line breaks, so only a name starting with = + - @ would differ).
+            archive.writestr(contract.FILE_SPECS[kind].file_name, safe_frame(frame).to_csv(index=False))
     return buffer.getvalue()
 
 
 # Tables behind the charts: percentages are float columns, counts integer columns.
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Formula injection (OWASP "CSV Injection", ASVS 5.0 1.2.10): a spreadsheet runs a cell that starts
+# with one of these as a formula; LibreOffice also runs one that starts a line after an embedded
+# line break, and a tab or line break inside a cell may split it into new cells on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # full-width forms too
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")  # CR, LF, tab, every C0 control, NEL, line/paragraph separator
 
 
 def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text a spreadsheet could run as a formula becomes inert: line breaks, tabs and other control
+    characters become spaces, and text that held any of them or that starts (after spaces) with
+    = + - @ gets a leading apostrophe, which spreadsheets show as text. Non-text is returned as is."""
+    if not isinstance(value, str):
+        return value
+    text, broken = _BREAKS.subn(" ", value)
+    if broken or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _is_text(series: pd.Series) -> bool:
+    return (series.dtype == object or isinstance(series.dtype, (pd.CategoricalDtype, pd.StringDtype))
+            or pd.api.types.is_string_dtype(series.dtype))
+
+
+def _safe_labels(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(neutralise(str(v)) for v in labels) for labels in index],
+                                         names=[None if n is None else neutralise(str(n)) for n in index.names])
+    if isinstance(index, pd.RangeIndex):
+        return index
+    values = [neutralise(v) if isinstance(v, str) else v for v in index]
+    return pd.Index(values, name=None if index.name is None else neutralise(str(index.name)))
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell, column header and index label neutralised, whatever the
+    column's dtype (object, string, category); numbers, dates and booleans are untouched. Every
+    download (CSV, XLSX, the stored-data ZIP) goes through this one function."""
     out = frame.copy()
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(neutralise)
+    out.columns = (_safe_labels(out.columns) if isinstance(out.columns, pd.MultiIndex)
+                   else pd.Index([neutralise(str(c)) for c in out.columns]))
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if _is_text(column):
+            out.isetitem(position, column.astype(object).map(neutralise))
+    out.index = _safe_labels(out.index)
     return out
 
 

@@ -59,3 +59,81 @@ def test_chart_downloads_render_what_the_page_shows():
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 2 * export.IMAGE_WIDTH
     layered = alt.layer(chart, chart)
     assert export.chart_pdf(layered).startswith(b"%PDF")
+
+
+# Payloads that are live formulas in a spreadsheet unless neutralised: at the start, after an embedded
+# line break or tab (LibreOffice runs "Koulu\r=1+1" as a formula), after leading spaces, full-width.
+PAYLOADS = ["Koulu\r=1+1", "Koulu\n=HYPERLINK(\"http://x\")", "Koulu\r\n+cmd|' /C calc'!A0", "a\t-2+3",
+            "x\n@SUM(A1)", "=1+1", "  =1+1", "\uff1d1+1", "Tavallinen koulu"]
+FORMULA_CHARS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def text_frames() -> dict[str, pd.DataFrame]:
+    """The payloads in every text dtype pandas has, as a column, a header and an index label."""
+    frames = {}
+    for dtype in (object, "string", "category"):
+        frame = pd.DataFrame({"Koulu": pd.Series(PAYLOADS, dtype=dtype), "Arvo": range(len(PAYLOADS))})
+        frame["=1+1\r=2"] = pd.Series(PAYLOADS[::-1], dtype=dtype)
+        frames[str(dtype)] = frame
+    return frames
+
+
+def assert_inert(cell: object) -> None:
+    """No line of the cell starts with a formula character, and it holds no CR, LF or tab."""
+    if not isinstance(cell, str):
+        return
+    assert not any(c in cell for c in "\r\n\t"), repr(cell)
+    for line in cell.splitlines() or [""]:
+        assert not line.lstrip().startswith(FORMULA_CHARS), repr(cell)
+
+
+def test_csv_cells_with_embedded_line_breaks_or_formula_starts_are_inert_in_object_string_and_category_columns():
+    import csv
+
+    for dtype, frame in text_frames().items():
+        for language, delimiter in (("fi", ";"), ("en", ",")):
+            text = export.table_csv(frame, language).decode("utf-8-sig")
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+            assert len(rows) == len(PAYLOADS) + 1, (dtype, language)  # no cell split into new rows
+            for row in rows:
+                assert len(row) == 3
+                for cell in row:
+                    assert_inert(cell)
+            koulu = [r[0] for r in rows[1:]]
+            assert koulu[0] == "'Koulu =1+1" and koulu[-1] == "Tavallinen koulu", (dtype, koulu)
+            assert rows[0][2] == "'=1+1 =2"
+
+
+def test_xlsx_has_no_formula_cells_and_no_cell_starting_a_line_with_a_formula_character_in_any_text_dtype():
+    for dtype, frame in text_frames().items():
+        workbook = load_workbook(io.BytesIO(export.workbook_xlsx({"=Sheet": frame, "toinen": frame})))
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (dtype, cell.coordinate, cell.value)
+                    assert_inert(cell.value)
+        values = [c.value for c in workbook.worksheets[0]["A"]]
+        assert values[1] == "'Koulu =1+1" and values[-1] == "Tavallinen koulu"
+
+
+def test_safe_frame_neutralises_index_labels_and_keeps_numbers_dates_and_missing_values():
+    from datetime import date
+
+    frame = pd.DataFrame({"n": [1, 2], "d": [date(2024, 8, 1), None], "s": pd.array(["=x", None], dtype="string")},
+                         index=pd.Index(["@a", "b\nc"], name="+i"))
+    safe = export.safe_frame(frame)
+    assert safe.index.tolist() == ["'@a", "'b c"] and safe.index.name == "'+i"
+    assert safe["n"].tolist() == [1, 2] and safe["d"].tolist() == [date(2024, 8, 1), None]
+    assert safe["s"].iloc[0] == "'=x" and pd.isna(safe["s"].iloc[1])
+
+
+def test_stored_data_download_neutralises_a_formula_school_name(engine):
+    import zipfile
+
+    from lasnaolo import importer
+    from lasnaolo.scope import Scope
+
+    schools = "school_id,school_name,municipality_code,school_type,language\n00123,=1+1,091,primary,fi\n"
+    importer.import_files(engine, [("schools.csv", schools.encode())])
+    archive = zipfile.ZipFile(io.BytesIO(export.stored_data_zip(engine, Scope.everything())))
+    assert "00123,'=1+1,091,primary,fi" in archive.read("schools.csv").decode()
