@@ -33,6 +33,7 @@ class Column:
     required: bool = True
     choices: tuple[str, ...] | None = None
     description: str = ""
+    max_length: int = 200  # characters; the database column's length where it is shorter (store.py)
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,11 @@ SCHOOLS = FileSpec(
     key=("school_id",),
     description="One row per school.",
     columns=(
-        Column("school_id", "text", description="Official school code; leading zeros are kept."),
-        Column("school_name", "text"),
-        Column("municipality_code", "text", description="3-digit municipality code (2023 division)."),
-        Column("school_type", "text", choices=tuple(SCHOOL_TYPES)),
-        Column("language", "text", choices=SCHOOL_LANGUAGES),
+        Column("school_id", "text", description="Official school code; leading zeros are kept.", max_length=20),
+        Column("school_name", "text", max_length=200),
+        Column("municipality_code", "text", description="3-digit municipality code (2023 division).", max_length=3),
+        Column("school_type", "text", choices=tuple(SCHOOL_TYPES), max_length=20),
+        Column("language", "text", choices=SCHOOL_LANGUAGES, max_length=2),
     ),
 )
 
@@ -167,9 +168,9 @@ ABSENCES = FileSpec(
     key=("school_id", "school_year", "month", "grade"),
     description="One row per school × school year × month × grade.",
     columns=(
-        Column("school_id", "text"),
-        Column("school_year", "school_year", description="e.g. 2024-2025"),
-        Column("month", "month", description="YYYY-MM, August..June of the school year"),
+        Column("school_id", "text", max_length=20),
+        Column("school_year", "school_year", description="e.g. 2024-2025", max_length=9),
+        Column("month", "month", description="YYYY-MM, August..June of the school year", max_length=7),
         Column("grade", "int", description="1-9, taught by the school's type"),
         Column("pupils", "int", description="enrolled at month end"),
         Column("lesson_hours", "int", description="scheduled pupil-lesson hours in the month"),
@@ -188,11 +189,11 @@ WELLBEING = FileSpec(
     key=("unit_type", "unit_id", "survey_year", "grade_group", "indicator"),
     description="Survey results (Kouluterveyskysely style), one row per unit × year × grade group × indicator.",
     columns=(
-        Column("unit_type", "text", choices=WELLBEING_UNIT_TYPES),
-        Column("unit_id", "text", description="school_id or municipality code"),
+        Column("unit_type", "text", choices=WELLBEING_UNIT_TYPES, max_length=12),
+        Column("unit_id", "text", description="school_id or municipality code", max_length=20),
         Column("survey_year", "year", description="odd year; spring of the school year ending then"),
-        Column("grade_group", "text", choices=SURVEY_GRADE_GROUPS),
-        Column("indicator", "text", choices=tuple(INDICATORS)),
+        Column("grade_group", "text", choices=SURVEY_GRADE_GROUPS, max_length=3),
+        Column("indicator", "text", choices=tuple(INDICATORS), max_length=40),
         Column("respondents", "int"),
         Column("value_pct", "decimal", description="0-100"),
     ),
@@ -212,8 +213,8 @@ MEASURES_FILE = FileSpec(
     key=("school_id", "measure", "start"),
     description="Measures of the attendance model in use at a school.",
     columns=(
-        Column("school_id", "text"),
-        Column("measure", "text", choices=tuple(MEASURES)),
+        Column("school_id", "text", max_length=20),
+        Column("measure", "text", choices=tuple(MEASURES), max_length=60),
         Column("tier", "int", description="1-3"),
         Column("start", "date", description="YYYY-MM-DD or D.M.YYYY"),
         Column("end", "date", required=False, description="empty while the measure goes on"),
@@ -308,6 +309,22 @@ class Settings:
     suppression: SuppressionPolicy = field(default_factory=SuppressionPolicy)
     max_file_mb: float = 256.0
     max_reported_problems: int = 50
+    # Checked before a file is parsed, so an oversized file costs a few milliseconds, not minutes:
+    max_upload_mb: float = 512.0  # all files of one import together
+    max_header_bytes: int = 4096  # the header row must end within this many bytes
+    extra_columns_margin: int = 8  # a header may name this many columns beyond the widest file's before it is refused unread
+    max_rows: int = 5_000_000  # data rows per file (the national absences file has 1.4 million)
+    max_file_name_chars: int = 300  # import_log.file_name
+    max_imported_by_chars: int = 100  # import_log.imported_by
+
+
+# Integer columns are 32-bit in the database (PostgreSQL INTEGER): larger counts are refused on import.
+MAX_INTEGER = 2**31 - 1
+# Characters refused anywhere in a delivered file's cells and names: C0 and C1 control characters
+# (line breaks and tabs inside a cell included) and the invisible bidirectional formatting
+# characters that reorder how text is displayed (e.g. U+202E RIGHT-TO-LEFT OVERRIDE).
+CONTROL_CHARACTERS = "[\x00-\x1f\x7f-\x9f]"
+BIDI_CHARACTERS = "[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def template(kind: str) -> bytes:

@@ -28,6 +28,32 @@ IMPORT_LOCK_KEY = 0x4C41534E  # "LASN": the PostgreSQL advisory lock that import
 # Problems kept in full per import; the count beyond this is still exact.
 MAX_STORED_PROBLEMS = 10_000
 HEADER_LINE = 1
+SHOWN_VALUE_CHARS = 100  # a problem keeps at most this much of the offending value
+_CONTROL = re.compile(contract.CONTROL_CHARACTERS)
+_BIDI = re.compile(contract.BIDI_CHARACTERS)
+_INVISIBLE = re.compile(f"{contract.CONTROL_CHARACTERS}|{contract.BIDI_CHARACTERS}")
+# The same, but line breaks: a file with none of these and no quotes (so no line break inside a
+# cell) needs no per-cell search, which keeps national-scale files fast.
+_INVISIBLE_INLINE = re.compile(f"(?![\\r\\n]){contract.CONTROL_CHARACTERS}|{contract.BIDI_CHARACTERS}")
+
+
+def shown(value: str | None) -> str | None:
+    """A value as a problem shows it: control and text-direction characters written as \\uXXXX,
+    so they neither break nor reorder the table they appear in, and long values cut short."""
+    if value is None:
+        return None
+    cut = value[:SHOWN_VALUE_CHARS]
+    cut = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", cut)
+    return cut + "…" if len(value) > SHOWN_VALUE_CHARS else cut
+
+
+def _invisible_code(text: str) -> str | None:
+    """The problem code of a forbidden character in the text (shown() writes it as \\uXXXX)."""
+    if _CONTROL.search(text):
+        return "control_character"
+    if _BIDI.search(text):
+        return "bidi_character"
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,13 +104,15 @@ class ProblemList:
             self.items.append(problem)
 
     def add_rows(self, file: str, frame: pd.DataFrame, mask: pd.Series, column: str | None, code: str, **params: object) -> None:
-        """One problem per row where `mask` holds; the value shown is the raw text of `column`."""
+        """One problem per row where `mask` holds; the value shown is the raw text of `column`. A
+        parameter given as a Series (aligned with the frame) takes each row's own value."""
         hits = np.flatnonzero(mask.to_numpy())
         self.total += len(hits)
         room = MAX_STORED_PROBLEMS - len(self.items)
         for position in hits[: max(room, 0)]:
-            value = None if column is None else str(frame[column].iat[position])
-            self.items.append(Problem(file, int(position) + HEADER_LINE + 1, column, value, code, tuple(params.items())))
+            value = None if column is None else shown(str(frame[column].iat[position]))
+            values = tuple((k, v.iat[position] if isinstance(v, pd.Series) else v) for k, v in params.items())
+            self.items.append(Problem(file, int(position) + HEADER_LINE + 1, column, value, code, values))
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -135,6 +163,7 @@ class ParsedFile:
     sha256: str
     raw: pd.DataFrame  # every cell as text, as delivered
     typed: pd.DataFrame | None = None
+    may_hold_invisible: bool = True  # False when the whole text has no control or bidi character
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,14 +222,61 @@ def detect_kind(name: str, columns: Sequence[str]) -> str | None:
     return None
 
 
+def _check_file_name(name: str, settings: Settings, problems: ProblemList) -> bool:
+    """The name is stored in the import log and shown: bounded, and no hidden characters."""
+    if len(name) > settings.max_file_name_chars:
+        problems.add(Problem(shown(name), None, None, None, "too_long",
+                             (("length", len(name)), ("limit", settings.max_file_name_chars))))
+        return False
+    if code := _invisible_code(name):
+        problems.add(Problem(shown(name), None, None, None, code))
+        return False
+    return True
+
+
+def _header_line(name: str, data: bytes, settings: Settings, problems: ProblemList) -> str | None:
+    """The header row, read from at most `max_header_bytes` bytes, and refused when it names more
+    columns than any contract file plus a margin: before the rest of the file is decoded or parsed."""
+    head = data[: settings.max_header_bytes + 1]
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    if not ends and len(data) > settings.max_header_bytes:
+        problems.add(Problem(name, HEADER_LINE, None, None, "header_too_long", (("limit", settings.max_header_bytes),)))
+        return None
+    line = head[: min(ends)] if ends else head
+    line = line.removeprefix(b"\xef\xbb\xbf")
+    try:
+        header = line.decode("utf-8")
+    except UnicodeDecodeError:
+        header = line.decode("cp1252", errors="replace")
+    delimiter = detect_delimiter(header)
+    if delimiter is not None:
+        fields = next(csv.reader([header], delimiter=delimiter), [])
+        widest = max(len(spec.columns) for spec in contract.FILE_SPECS.values())
+        if len(fields) > widest + settings.extra_columns_margin:
+            problems.add(Problem(name, HEADER_LINE, None, shown(header[:60]), "too_many_columns",
+                                 (("count", len(fields)), ("limit", widest + settings.extra_columns_margin))))
+            return None
+    return header
+
+
 def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList) -> ParsedFile | None:
     """Decode and split one file into text cells; file-level problems end the reading."""
+    if not _check_file_name(name, settings, problems):
+        return None
     if len(data) > settings.max_file_mb * 1024 * 1024:
         problems.add(
             Problem(name, None, None, None, "too_large",
                     (("size", f"{len(data) / 1048576:.1f}"), ("limit", f"{settings.max_file_mb:g}")))
         )
         return None
+    if b"\x00" not in data[:65536] and data.strip():  # binary and empty files are said below
+        header = _header_line(name, data, settings, problems)
+        if header is None:
+            return None
+        lines = data.count(b"\n") or data.count(b"\r")
+        if lines > settings.max_rows + 1:
+            problems.add(Problem(name, None, None, None, "too_many_rows", (("limit", settings.max_rows),)))
+            return None
     text = decode(name, data, problems)
     if text is None:
         return None
@@ -211,7 +287,7 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
     delimiter = detect_delimiter(header)
     if delimiter is None:
         problems.add(
-            Problem(name, HEADER_LINE, None, header[:60], "no_delimiter")
+            Problem(name, HEADER_LINE, None, shown(header[:60]), "no_delimiter")
         )
         return None
     try:
@@ -235,14 +311,15 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
                 name,
                 HEADER_LINE,
                 None,
-                header[:60],
+                shown(header[:60]),
                 "unknown_header",
             )
         )
         return None
     if not _check_columns(name, raw, contract.FILE_SPECS[kind], problems):
         return None
-    return ParsedFile(name=name, kind=kind, sha256=hashlib.sha256(data).hexdigest(), raw=raw)
+    return ParsedFile(name=name, kind=kind, sha256=hashlib.sha256(data).hexdigest(), raw=raw,
+                      may_hold_invisible='"' in text or _INVISIBLE_INLINE.search(text) is not None)
 
 
 def _report_ragged_rows(name: str, text: str, delimiter: str, problems: ProblemList) -> None:
@@ -258,7 +335,7 @@ def _report_ragged_rows(name: str, text: str, delimiter: str, problems: ProblemL
                     name,
                     reader.line_num,
                     None,
-                    delimiter.join(record)[:60],
+                    shown(delimiter.join(record)[:60]),
                     "ragged_row",
                     (("fields", len(record)), ("width", width), ("delimiter", delimiter)),
                 )
@@ -270,7 +347,7 @@ def _check_columns(name: str, raw: pd.DataFrame, spec: FileSpec, problems: Probl
     seen: set[str] = set()
     for column in raw.columns:
         if column in seen:
-            problems.add(Problem(name, HEADER_LINE, column, None, "duplicate_column"))
+            problems.add(Problem(name, HEADER_LINE, shown(column), None, "duplicate_column"))
             ok = False
         seen.add(column)
         if column not in spec.column_names:
@@ -278,7 +355,7 @@ def _check_columns(name: str, raw: pd.DataFrame, spec: FileSpec, problems: Probl
                 Problem(
                     name,
                     HEADER_LINE,
-                    column,
+                    shown(column),
                     None,
                     "unknown_column",
                     (("file_name", spec.file_name), ("expected", ", ".join(spec.column_names))),
@@ -331,10 +408,26 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
     flags = CellFlags(raw.index)
     for column in spec.columns:
         bad_row = pd.Series(False, index=raw.index)
+        delivered = raw[column.name].astype(str)
+        # Lengths the database enforces and characters no cell may hold: a refused cell is judged
+        # no further (a 20 MB name is not matched against anything).
+        lengths = delivered.str.len()
+        too_long = lengths > column.max_length
+        problems.add_rows(name, raw, too_long, column.name, "too_long", length=lengths, limit=column.max_length)
+        refused = too_long
+        if parsed.may_hold_invisible:
+            control = ~too_long & delivered.str.contains(_CONTROL)
+            problems.add_rows(name, raw, control, column.name, "control_character")
+            bidi = ~too_long & ~control & delivered.str.contains(_BIDI)
+            problems.add_rows(name, raw, bidi, column.name, "bidi_character")
+            refused = too_long | control | bidi
+        if refused.any():
+            raw.loc[refused, column.name] = ""  # judged above; later rules see an empty cell
+        bad_row |= refused
         text = raw[column.name].astype(str).str.strip()
-        empty = text == ""
+        empty = text == ""  # refused cells included: no rule below judges them again
         if column.required:
-            problems.add_rows(name, raw, empty, column.name, "missing_value")
+            problems.add_rows(name, raw, empty & ~refused, column.name, "missing_value")
             bad_row |= empty
         if column.kind == "int":
             cleaned = _clean_number_text(text)
@@ -343,11 +436,15 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
             numbers = pd.to_numeric(cleaned.where(~not_int & ~empty), errors="coerce")
             negative = numbers < 0
             problems.add_rows(name, raw, negative, column.name, "negative")
-            bad_row |= not_int | negative
+            too_big = numbers > contract.MAX_INTEGER
+            problems.add_rows(name, raw, too_big, column.name, "too_big", limit=contract.MAX_INTEGER)
+            numbers = numbers.where(~too_big)
+            bad_row |= not_int | negative | too_big
             typed[column.name] = numbers
         elif column.kind == "decimal":
             cleaned = _clean_number_text(text).str.replace(",", ".", regex=False)
             numbers = pd.to_numeric(cleaned.where(~empty), errors="coerce")
+            numbers = numbers.where(np.isfinite(numbers))  # 'inf' and '1e999' are not figures
             not_number = ~empty & numbers.isna()
             problems.add_rows(name, raw, not_number, column.name, "not_number")
             negative = numbers < 0
@@ -627,6 +724,16 @@ def import_files(
     report = progress or (lambda step, fraction: None)
     problems = ProblemList()
     files = list(files)
+    if len(imported_by) > settings.max_imported_by_chars:
+        raise ValueError(f"imported_by is over {settings.max_imported_by_chars} characters")
+    total = 0
+    for name, data in files:  # all files of one import together, before any is read
+        total += len(data)
+        if total > settings.max_upload_mb * 1024 * 1024:
+            problems.add(Problem(shown(name), None, None, None, "upload_too_large",
+                                 (("size", f"{sum(len(d) for _, d in files) / 1048576:.1f}"),
+                                  ("limit", f"{settings.max_upload_mb:g}"))))
+            raise ImportRejected(problems)
     parsed_files = []
     for i, (name, data) in enumerate(files):
         report(f"read {name}", 0.3 * i / max(len(files), 1))

@@ -47,3 +47,32 @@ def test_templates_import_cleanly_into_an_empty_database(engine):
     summary = importer.import_files(engine, files)
     assert {f.kind: f.inserted for f in summary.files} == {"schools": 2, "absences": 3, "wellbeing": 3, "measures": 2}
     assert ("01234", "Esimerkkikoulu", "091", "primary", "fi") in snapshot(engine)["school"]
+
+
+@pytest.mark.parametrize("kind", list(FILE_SPECS))
+def test_every_text_columns_length_limit_is_documented_in_its_row(kind):
+    spec = FILE_SPECS[kind]
+    section = DOC.split(f"## `{spec.file_name}`", 1)[1].split("\n## ", 1)[0]
+    for column in spec.columns:
+        if column.kind == "text":
+            assert re.search(rf"^\| `{column.name}` \| text, ≤ {column.max_length} characters \|", section, flags=re.M), column.name
+
+
+def test_every_import_limit_is_documented_with_its_default():
+    from dataclasses import fields
+
+    from lasnaolo.contract import MAX_INTEGER, Settings
+
+    settings = Settings()
+    limits = DOC.split("### Limits", 1)[1].split("\n## ", 1)[0]
+    for name in ("max_file_mb", "max_upload_mb", "max_header_bytes", "extra_columns_margin", "max_rows",
+                 "max_file_name_chars"):
+        assert f"`{name}`" in limits, name
+        value = getattr(settings, name)
+        assert f"{value:,g}" in limits or f"{value:,}" in limits, (name, value)
+    assert f"{MAX_INTEGER:,}" in limits
+    widest = max(len(s.columns) for s in FILE_SPECS.values())
+    assert f"{widest + settings.extra_columns_margin}: the widest file's {widest}" in limits
+    assert {f.name for f in fields(Settings)} >= {"max_upload_mb", "max_rows"}
+    for start, end in (("U+0000", "U+001F"), ("U+007F", "U+009F"), ("U+202A", "U+202E"), ("U+2066", "U+2069")):
+        assert f"{start}–{end}" in limits
