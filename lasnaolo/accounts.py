@@ -8,27 +8,23 @@ scope (`municipalities`, `regions`, `school`). Passwords are bcrypt hashes only.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import bcrypt
-import jwt
 import yaml
 
-from lasnaolo import reference
+from lasnaolo import keys, reference
 from lasnaolo.scope import ROLES, Scope
 
 USERS_FILE_ENV = "LASNAOLO_USERS_FILE"
 # In the account file's settings: municipalities that let rectors see other schools by name.
 NAMES_SETTING = "rectors_see_school_names_in"
 COOKIE_KEY_ENV = "LASNAOLO_COOKIE_KEY"
-MIN_COOKIE_KEY_LENGTH = 32
-# Keys that appear in examples and documentation: a deployment using one has no secret at all.
-KNOWN_DEFAULT_KEYS = frozenset({"", "some_key", "some_signature_key", "random_signature_key", "secret",
-                                "changeme", "change-me", "demo", "lasnaolo", "abcdef"})
-_BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+MIN_COOKIE_KEY_LENGTH = keys.MIN_KEY_LENGTH
+MIN_BCRYPT_COST = 10  # cost 4 takes about a millisecond: a stolen file would fall to guessing at once
+_BCRYPT = re.compile(r"^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$")
 
 # Which roles may open which page. The router passes only these pages to st.navigation, and
 # every page checks again, so a typed URL cannot open a page outside the role.
@@ -80,9 +76,10 @@ class AuthConfig:
     credentials: dict  # streamlit-authenticator's {"usernames": {...}}
     accounts: dict[str, Account]
     cookie_name: str = "lasnaolo_auth"
-    cookie_key: str = "demo-mode-cookie-key-not-a-secret"
+    cookie_key: str = keys.DEMO_COOKIE_KEY
     cookie_expiry_days: float = 1.0
     settings: dict = field(default_factory=dict)
+    trusted_proxies: int = 0  # reverse proxies that append to X-Forwarded-For (0: the header is ignored)
 
 
 class ConfigError(Exception):
@@ -91,22 +88,6 @@ class ConfigError(Exception):
     def __init__(self, messages: list[str]):
         self.messages = messages
         super().__init__("\n".join(messages))
-
-
-def read_login_cookie(raw: str | None, cookie_key: str, accounts: Mapping[str, "Account"],
-                      now: float | None = None) -> dict | None:
-    """The re-login token in the browser's cookie (streamlit-authenticator's signed JWT), or None
-    when it is missing, forged, expired or names no current account."""
-    if not raw:
-        return None
-    try:
-        token = jwt.decode(raw, cookie_key, algorithms=["HS256"])
-    except jwt.PyJWTError:
-        return None
-    now = time.time() if now is None else now
-    if not isinstance(token, dict) or token.get("username") not in accounts or not token.get("exp_date", 0) > now:
-        return None
-    return token
 
 
 def pages_for(role: str) -> list[str]:
@@ -123,6 +104,14 @@ def hash_password(password: str) -> str:
 
 def is_bcrypt_hash(text: object) -> bool:
     return isinstance(text, str) and bool(_BCRYPT.match(text))
+
+
+def bcrypt_cost(password_hash: str) -> int:
+    """The cost (log2 of the rounds) of a bcrypt hash."""
+    match = _BCRYPT.match(password_hash)
+    if not match:
+        raise ValueError("not a bcrypt hash")
+    return int(match.group(1))
 
 
 def demo_accounts(rector_school: str | None) -> dict[str, Account]:
@@ -160,6 +149,10 @@ def _account_problems(username: str, entry: Mapping) -> list[str]:
     if not is_bcrypt_hash(entry.get("password")):
         problems.append(f"{where}: password is not a bcrypt hash (plain-text passwords are refused); "
                         f"hash it with `python -m lasnaolo user hash-password`")
+    elif bcrypt_cost(entry["password"]) < MIN_BCRYPT_COST:
+        problems.append(f"{where}: the password hash has bcrypt cost {bcrypt_cost(entry['password'])}, "
+                        f"below the minimum {MIN_BCRYPT_COST} (a stolen file could be guessed quickly); "
+                        f"hash the password again with `python -m lasnaolo user hash-password` (cost 12)")
     role = entry.get("role")
     if role not in ROLES:
         problems.append(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
@@ -181,23 +174,29 @@ def _account_problems(username: str, entry: Mapping) -> list[str]:
     return problems
 
 
-def load_config(secrets: Mapping, environ: Mapping[str, str]) -> AuthConfig | None:
-    """The production configuration, or None for demo mode (no account file configured).
+def load_config(secrets: Mapping, environ: Mapping[str, str], *, production: bool | None = None) -> AuthConfig | None:
+    """The production configuration, or None for demo mode.
 
-    Raises ConfigError when a file is configured but anything about it or the cookie key is unsafe.
+    `production` is lasnaolo.settings' decision (anything configured); when not given, an account
+    file, a cookie key or a database in `secrets` or `environ` decides it. Raises ConfigError when
+    production lacks an account file, or anything about the file or the cookie key is unsafe.
     """
     auth = dict(secrets.get("auth", {})) if secrets else {}
     path_text = auth.get("users_file") or environ.get(USERS_FILE_ENV)
-    if not path_text:
-        return None
-    problems: list[str] = []
     cookie_key = str(auth.get("cookie_key") or environ.get(COOKIE_KEY_ENV) or "")
-    if cookie_key.strip().lower() in KNOWN_DEFAULT_KEYS:
-        problems.append("the cookie key is missing or a known default: set [auth] cookie_key in "
-                        ".streamlit/secrets.toml to a random string, e.g. "
-                        "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
-    elif len(cookie_key) < MIN_COOKIE_KEY_LENGTH:
-        problems.append(f"the cookie key is {len(cookie_key)} characters; use at least {MIN_COOKIE_KEY_LENGTH} random characters")
+    if production is None:
+        production = bool(path_text or cookie_key or secrets or environ.get("LASNAOLO_DB_URL"))
+    if not production:
+        return None
+    if not path_text:
+        raise ConfigError([f"no account file is configured, and outside demo mode there are no demo accounts: "
+                           f"set [auth] users_file in .streamlit/secrets.toml or the environment variable "
+                           f"{USERS_FILE_ENV}, and create the file with `python -m lasnaolo user add --file …`"])
+    problems: list[str] = []
+    problem = keys.key_problem(cookie_key, "the cookie key",
+                               f"[auth] cookie_key in .streamlit/secrets.toml or {COOKIE_KEY_ENV}")
+    if problem:
+        problems.append(problem)
     path = Path(path_text).expanduser()
     document: dict = {}
     if not path.is_file():

@@ -6,10 +6,12 @@ how figures are presented (e.g. coordinators only ever receive anonymised aggreg
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, true
 
@@ -77,11 +79,46 @@ class Unit:
 
 
 PSEUDONYM_KEY_ENV = "LASNAOLO_PSEUDONYM_KEY"
-_DEMO_PSEUDONYM_KEY = "lasnaolo-demo-pseudonyms"
+PSEUDONYM_LENGTH = 12  # base32 characters after the "P": 60 bits
+
+
+class PseudonymKeyMissing(RuntimeError):
+    """A configured installation without a (strong) pseudonym key of its own: nothing is shown."""
+
+
+_pseudonym_key: bytes | None = None
+
+
+def configure_pseudonym_key(key: str | None) -> None:
+    """The installation's pseudonym key for this process, set by the app and the command line at
+    start (lasnaolo.settings decides it: the public demo key only in demo mode). None forgets it."""
+    global _pseudonym_key
+    _pseudonym_key = key.encode("utf-8") if key is not None else None
+
+
+@lru_cache(maxsize=8)
+def _key_from_environment(key: str | None, database_configured: bool) -> bytes:
+    from lasnaolo import keys
+
+    if key is None and not database_configured:
+        return keys.DEMO_PSEUDONYM_KEY.encode("utf-8")  # nothing configured: demo data, demo key
+    problem = keys.key_problem(key, "the pseudonym key", f"the environment variable {PSEUDONYM_KEY_ENV}")
+    if problem:
+        raise PseudonymKeyMissing(problem)
+    return str(key).encode("utf-8")
+
+
+def _current_key() -> bytes:
+    if _pseudonym_key is not None:
+        return _pseudonym_key
+    # Not configured by the app or the command line (a library call, a test): the environment
+    # decides, and a configured database without a strong key of its own gets no pseudonyms at all.
+    return _key_from_environment(os.environ.get(PSEUDONYM_KEY_ENV), bool(os.environ.get("LASNAOLO_DB_URL")))
 
 
 def pseudonym(school_id: str) -> str:
-    """A stable pseudonym for a school: a keyed hash, so that it cannot be reversed by hashing the
-    (few thousand) official school codes without the installation's key."""
-    key = os.environ.get(PSEUDONYM_KEY_ENV, _DEMO_PSEUDONYM_KEY).encode()
-    return "P" + hmac.new(key, school_id.encode(), hashlib.sha256).hexdigest()[:6].upper()
+    """A stable pseudonym for a school: "P" and 12 base32 characters (60 bits) of a keyed hash
+    (HMAC-SHA-256), so that it cannot be reversed by hashing the official school codes without the
+    installation's key, and two of even 100,000 schools share one with a chance of about 4 in a billion."""
+    digest = hmac.new(_current_key(), school_id.encode("utf-8"), hashlib.sha256).digest()
+    return "P" + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]

@@ -12,7 +12,7 @@ import yaml
 from lasnaolo import accounts
 from lasnaolo.accounts import ConfigError
 
-GOOD_KEY = "k" * 40
+GOOD_KEY = "r8Yq2vLx-0fKpT3wZs9N_cB6mHj4DgUe1aVoXi7RtPnQ5yWlEkMb"  # random, as generated
 
 
 def write_users(path, **users):
@@ -31,6 +31,7 @@ def hashed():
 
 def test_no_account_file_means_demo_mode():
     assert accounts.load_config({}, {}) is None
+    assert accounts.load_config({}, {}, production=False) is None
     config = accounts.demo_config("01234")
     assert set(config.accounts) == {"admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori"}
     assert {a.role for a in config.accounts.values()} == set(accounts.ROLES)
@@ -50,7 +51,9 @@ def test_a_valid_file_and_key_load_with_scopes(tmp_path, hashed):
     assert coordinator.region_codes == frozenset({"01"}) and coordinator.anonymised
 
 
-@pytest.mark.parametrize("key", [None, "", "some_key", "random_signature_key", "demo", "short-but-not-default"])
+@pytest.mark.parametrize("key", [None, "", "some_key", "random_signature_key", "demo", "short-but-not-default",
+                                 "a" * 40, "changeme" * 4, "abcd" * 10, "k" * 40,
+                                 "demo-mode-cookie-key-not-a-secret", "lasnaolo-demo-pseudonyms"])
 def test_a_missing_default_or_short_cookie_key_stops_the_app(tmp_path, hashed, key):
     path = write_users(tmp_path / "users.yaml", maija=director(hashed))
     auth = {"users_file": str(path)} | ({"cookie_key": key} if key is not None else {})
@@ -113,21 +116,6 @@ def test_cli_adds_users_with_hashed_passwords_only(tmp_path):
     assert accounts.is_bcrypt_hash(hashed) and bcrypt.checkpw(b"another secret", hashed.encode())
 
 
-def test_login_cookie_is_accepted_only_when_signed_current_and_for_a_known_user():
-    import jwt
-
-    known = accounts.demo_accounts("01234")
-    key = "k" * 40
-    good = jwt.encode({"username": "johtaja", "exp_date": 2_000_000_000}, key, algorithm="HS256")
-    assert accounts.read_login_cookie(good, key, known, now=1_900_000_000)["username"] == "johtaja"
-    assert accounts.read_login_cookie(good, key, known, now=2_000_000_001) is None  # expired
-    assert accounts.read_login_cookie(good, "x" * 40, known, now=1_900_000_000) is None  # another key
-    stranger = jwt.encode({"username": "mallory", "exp_date": 2_000_000_000}, key, algorithm="HS256")
-    assert accounts.read_login_cookie(stranger, key, known, now=1_900_000_000) is None
-    assert accounts.read_login_cookie("not-a-token", key, known) is None
-    assert accounts.read_login_cookie(None, key, known) is None
-
-
 def test_a_municipality_setting_lets_its_rectors_see_school_names(tmp_path, hashed):
     path = tmp_path / "users.yaml"
     path.write_text(yaml.safe_dump({
@@ -138,3 +126,23 @@ def test_a_municipality_setting_lets_its_rectors_see_school_names(tmp_path, hash
     path.write_text(path.read_text().replace("'106'", "'999'"), encoding="utf-8")
     with pytest.raises(ConfigError, match="rectors_see_school_names_in: unknown municipality codes 999"):
         accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+
+
+def test_a_bcrypt_cost_below_10_stops_the_app_and_names_the_user(tmp_path, hashed):
+    weak = bcrypt.hashpw(b"correct horse", bcrypt.gensalt(4)).decode()
+    path = write_users(tmp_path / "users.yaml", maija=director(hashed), heikki=director(weak))
+    with pytest.raises(ConfigError) as caught:
+        accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    [message] = caught.value.messages
+    assert message.startswith("user 'heikki': the password hash has bcrypt cost 4, below the minimum 10")
+    assert "hash-password" in message
+
+
+def test_production_without_an_account_file_stops_the_app_instead_of_offering_demo_accounts():
+    for secrets, environ in [({}, {"LASNAOLO_DB_URL": "sqlite:////tmp/x.db"}),
+                             ({"auth": {"cookie_key": GOOD_KEY}}, {}),
+                             ({}, {accounts.COOKIE_KEY_ENV: GOOD_KEY})]:
+        with pytest.raises(ConfigError, match="no account file is configured"):
+            accounts.load_config(secrets, environ)
+    with pytest.raises(ConfigError, match="no account file is configured"):
+        accounts.load_config({}, {}, production=True)
