@@ -10,6 +10,7 @@ import streamlit_authenticator as stauth
 from lasnaolo import accounts, i18n, reference
 from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
+from lasnaolo.text import md
 from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
@@ -138,15 +139,15 @@ def scope_text(account: Account) -> str:
     if account.role == "rector":
         schools = data.schools(account.scope())
         name = schools["school_name"].iloc[0] if not schools.empty else account.school or "?"
-        return t("scope.school", name=name)
+        return t("scope.school", name=md(name))  # data: shown literally in the title and sidebar
     parts = []
     if account.municipalities:
         names = ", ".join(reference.municipality_name(m, "sv" if lang == "sv" else "fi") for m in account.municipalities)
-        parts.append(t("scope.municipalities", names=names))
+        parts.append(t("scope.municipalities", names=md(names)))
     if account.regions:
         regions = reference.regions().set_index("region_code")
         column = "name_sv" if lang == "sv" else "name_fi"
-        parts.append(t("scope.regions", names=", ".join(str(regions.at[r, column]) for r in account.regions)))
+        parts.append(t("scope.regions", names=md(", ".join(str(regions.at[r, column]) for r in account.regions))))
     text = "; ".join(parts)
     return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text
 
@@ -159,7 +160,7 @@ def sign_out_if_asked(auth: stauth.Authenticate) -> None:
 
 
 def sidebar(account: Account) -> None:
-    st.sidebar.markdown(t("app.signed_in_as", name=account.name, role=t(f"role.{account.role}")))
+    st.sidebar.markdown(t("app.signed_in_as", name=md(account.name), role=t(f"role.{account.role}")))
     st.sidebar.caption(t("app.scope", scope=scope_text(account)))
     st.sidebar.button(t("login.logout"), key=SIGN_OUT_KEY)
 
