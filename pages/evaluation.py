@@ -6,6 +6,7 @@ import streamlit as st
 
 from lasnaolo import charts, contract, evaluation, export, i18n, reference
 from lasnaolo.ui import data, page, widgets
+from lasnaolo.text import md
 from lasnaolo.ui.session import t
 
 ctx = page.start("evaluation")
@@ -49,7 +50,7 @@ if ctx.scope.role in evaluation.RECORDERS:
                                       [evaluation.Assessment(code, score, note.strip())
                                        for code, (score, note) in given.items() if score is not None])
         except evaluation.InvalidAssessment as error:
-            st.error(t("evaluation.invalid", reason=str(error)))
+            st.error(t("evaluation.invalid", reason=md(error)))
         else:
             data.forget_cached_figures()
             st.success(t("evaluation.saved", n=added) if added else t("evaluation.unchanged"))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from lasnaolo import accounts, deck, i18n, reference
 from lasnaolo.ui import data, page, slides
+from lasnaolo.text import md
 from lasnaolo.ui.session import t
 
 ctx = page.start("present")
@@ -46,7 +47,7 @@ if st.session_state.get("presenting"):
     slides.presenting(built)
     st.stop()
 
-st.markdown(f"**{built.area}, {i18n.school_year(built.school_year)}**")
+st.markdown(f"**{md(built.area)}, {i18n.school_year(built.school_year)}**")
 start, pptx, pdf = st.columns(3)
 if start.button(t("present.start"), key="present_start", type="primary"):
     st.session_state.update(presenting=True, **{slides.POSITION_KEY: 0})

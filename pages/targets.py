@@ -6,6 +6,7 @@ import streamlit as st
 
 from lasnaolo import charts, contract, i18n, targets
 from lasnaolo.ui import data, page, target_forms, widgets
+from lasnaolo.text import md
 from lasnaolo.ui.session import t
 
 ctx = page.start("targets")
@@ -52,7 +53,7 @@ if editor:
                     data.forget_cached_figures()
                     st.rerun()
                 except targets.InvalidTarget as error:
-                    st.error(t("targets.invalid", field=error.field, reason=error.reason))
+                    st.error(t("targets.invalid", field=md(error.field), reason=md(error.reason)))
 
 if table.empty:
     st.stop()
@@ -95,7 +96,7 @@ if editor:
             target_forms.show_conflict(conflict)
             st.session_state[version_key] = conflict.current.version  # the next save builds on what was seen
         except targets.InvalidTarget as error:
-            st.error(t("targets.invalid", field=error.field, reason=error.reason))
+            st.error(t("targets.invalid", field=md(error.field), reason=md(error.reason)))
 
 text = st.text_input(t("targets.comment"), key=f"comment_{record.id}")
 if st.button(t("targets.add_comment"), key=f"comment_{record.id}_save") and text.strip():

@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from lasnaolo import geo
+from lasnaolo.text import md
 from lasnaolo.ui.session import t
 from lasnaolo.ui.shell import secrets
 
@@ -19,5 +20,5 @@ def municipality_boundaries() -> dict | None:
     try:
         return geo.load_municipality_boundaries(path)
     except geo.BoundaryError as error:
-        st.warning(t("app.map_error", reason=str(error)))
+        st.warning(t("app.map_error", reason=md(error)))
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lasnaolo import charts, contract, i18n, targets
+from lasnaolo.text import md
 from lasnaolo.ui.session import language, t
 
 
@@ -31,7 +32,7 @@ def values_inputs(baseline: float | None, target: float | None, key: str) -> tup
 def show_conflict(conflict: targets.Conflict) -> None:
     newer = conflict.current
     lang = language()
-    st.error(t("targets.conflict", who=newer.updated_by, version=newer.version,
+    st.error(t("targets.conflict", who=md(newer.updated_by), version=newer.version,
                when=i18n.timestamp(newer.updated_at, lang) if newer.updated_at else "–"))
     st.dataframe({t("targets.field"): [t("targets.baseline"), t("targets.target"), t("targets.responsible"), t("targets.note")],
                   t("targets.newer"): [i18n.number(newer.baseline_value, lang, 2), i18n.number(newer.target_value, lang, 2),

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lasnaolo import importer
+from lasnaolo.text import md
 from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
 
@@ -67,10 +68,10 @@ def upload_flow(engine, username: str) -> None:
         bar = st.progress(0.0, text=t("data.importing"))
         try:
             summary = importer.import_files(engine, files, replace=replace, imported_by=username,
-                                            progress=lambda step, fraction: bar.progress(fraction, text=step))
+                                            progress=lambda step, fraction: bar.progress(fraction, text=md(step)))
         except importer.ImportRejected as rejected:  # the database changed between check and import
             st.session_state[STATE_KEY] = (fingerprint, rejected)
             st.rerun()
         st.session_state.pop(STATE_KEY, None)
         forget_cached_figures()
-        st.success(t("data.imported", summary=summary.one_line()))
+        st.success(t("data.imported", summary=md(summary.one_line())))  # file names are data
