@@ -7,8 +7,14 @@ colour blindness, and each category keeps its colour in every chart.
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import SchemaBase
 
 from lasnaolo import contract, i18n, reference
 
@@ -19,6 +25,155 @@ CATEGORY_COLOURS = {"illness": OKABE_ITO["blue"], "authorised": OKABE_ITO["orang
                     "unauthorised": OKABE_ITO["vermillion"]}
 TIER_COLOURS = {1: OKABE_ITO["sky"], 2: OKABE_ITO["orange"], 3: OKABE_ITO["vermillion"]}
 CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
+
+
+# What the browser receives -------------------------------------------------------------------
+#
+# A chart's data goes to the browser whole (the page's websocket, "View source", the PNG / SVG
+# download), so a column a chart does not draw would be readable there even though the page never
+# shows it. Every builder's result therefore passes through `only_encoded_fields`: each data
+# frame keeps only the columns its view (or a view inheriting its data) names in an encoding,
+# transform, filter, selection or condition, and loses its index.
+
+_PLACEHOLDER = "lasnaolo_frame_"
+_CHILD_VIEWS = ("layer", "hconcat", "vconcat", "concat", "spec")
+_FIELD_LISTS = frozenset({"fields", "groupby", "fold", "flatten"})
+# Transform operands that name a field (a string), each with the key that marks its transform.
+_TRANSFORM_OPERANDS = {"lookup": "lookup", "pivot": "pivot", "impute": "impute", "density": "density",
+                       "regression": "regression", "loess": "loess", "quantile": "quantile", "extent": "extent",
+                       "stack": "groupby", "value": "pivot", "key": "impute", "on": ("regression", "loess")}
+_DATUM = re.compile(r"""datum\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['"])(.*?)\2\s*\])""")
+
+
+def _map_frames(obj: Any, replace: Callable[[pd.DataFrame], Any], memo: dict[int, Any]) -> Any:
+    """A copy of an Altair object with every pandas frame in it replaced (the same frame by the
+    same object, so layers that share data still share it)."""
+    if isinstance(obj, pd.DataFrame):
+        if id(obj) not in memo:
+            memo[id(obj)] = replace(obj)
+        return memo[id(obj)]
+    if isinstance(obj, SchemaBase):
+        args = [_map_frames(a, replace, memo) for a in obj._args]
+        kwds = {k: _map_frames(v, replace, memo) for k, v in obj._kwds.items()}
+        with alt.utils.schemapi.debug_mode(False):
+            return obj.__class__(*args, **kwds)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_frames(v, replace, memo) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _map_frames(v, replace, memo) for k, v in obj.items()}
+    return obj
+
+
+def _placeholder(data: Any) -> str | None:
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name.startswith(_PLACEHOLDER) else None
+
+
+def _references(node: Any, found: set[str], lookups: list[tuple[str, set[str] | None]]) -> None:
+    """Field names `node` (a part of one view's spec, its sub-views excluded) refers to: field
+    definitions, transform operands, `datum.x` / `datum['x']` in expressions. A lookup's own
+    data gets its key and fields (all of its columns when it names none)."""
+    if isinstance(node, str):
+        found.update(m.group(1) or m.group(3) for m in _DATUM.finditer(node))
+    elif isinstance(node, list):
+        for item in node:
+            _references(item, found, lookups)
+    elif isinstance(node, dict):
+        source = node.get("from")
+        if "lookup" in node and isinstance(source, dict) and _placeholder(source.get("data")):
+            fields = source.get("fields")
+            wanted = None if not fields else {*fields, source.get("key")}
+            lookups.append((_placeholder(source["data"]), wanted))
+        for key, value in node.items():
+            if key in ("data", "datasets", "labelExpr") or (key == "from" and "lookup" in node):
+                continue
+            marker = _TRANSFORM_OPERANDS.get(key)
+            if key == "field" and isinstance(value, str):
+                found.add(value)
+            elif key in _FIELD_LISTS and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str))
+            elif marker and isinstance(value, str) and any(m in node for m in ((marker,) if isinstance(marker, str) else marker)):
+                found.add(value)
+            elif key == "repeat":
+                found.update(v for part in (value.values() if isinstance(value, dict) else [value])
+                             for v in (part if isinstance(part, list) else []) if isinstance(v, str))
+            else:
+                _references(value, found, lookups)
+
+
+def _fields_by_frame(view: dict, data: str | None, inherited: frozenset[str], out: dict[str, set[str] | None]) -> None:
+    """For each placeholder frame, the fields named by the views that read it."""
+    data = _placeholder(view.get("data")) or data
+    found: set[str] = set()
+    lookups: list[tuple[str, set[str] | None]] = []
+    _references({k: v for k, v in view.items() if k not in _CHILD_VIEWS}, found, lookups)
+    fields = inherited | found
+    for name, wanted in [(data, set(fields)), *lookups]:
+        if name is None:
+            continue
+        if wanted is None or out.get(name, set()) is None:
+            out[name] = None
+        else:
+            out.setdefault(name, set()).update(wanted)
+    for key in _CHILD_VIEWS:
+        children = view.get(key)
+        for child in children if isinstance(children, list) else [children] if isinstance(children, dict) else []:
+            if isinstance(child, dict):
+                _fields_by_frame(child, data, fields, out)
+
+
+def _column_names(fields: set[str]) -> set[str]:
+    """The columns `fields` may mean: the name itself, unescaped, and the top of a nested one
+    ("properties.code" reads column "properties"; "a\\.b" is column "a.b")."""
+    names = set()
+    for field in fields:
+        names.add(field)
+        names.add(re.sub(r"\\(.)", r"\1", field))
+        names.add(re.sub(r"\\(.)", r"\1", re.split(r"(?<!\\)[.\[]", field)[0]))
+    return names
+
+
+def referenced_fields(spec: dict) -> set[str]:
+    """Every field name a Vega-Lite spec (a chart's to_dict()) refers to, in any view."""
+    out: dict[str, set[str] | None] = {}
+    _fields_by_frame({**spec, "data": {"name": _PLACEHOLDER}}, None, frozenset(), out)
+    return _column_names(set().union(*(v for v in out.values() if v)))
+
+
+def only_encoded_fields(chart):
+    """The chart with each of its data frames reduced to the columns the chart refers to (see
+    the notes above); a frame no view reads keeps its rows but no columns. The chart given is
+    not changed."""
+    names: dict[int, str] = {}
+
+    def placeholder(frame: pd.DataFrame) -> alt.Data:
+        names[id(frame)] = f"{_PLACEHOLDER}{len(names)}"
+        return alt.Data(name=names[id(frame)])
+
+    skeleton = _map_frames(chart, placeholder, {})
+    if not names:
+        return chart
+    wanted: dict[str, set[str] | None] = {}
+    _fields_by_frame(skeleton.to_dict(validate=False), None, frozenset(), wanted)
+
+    def reduce(frame: pd.DataFrame) -> pd.DataFrame:
+        fields = wanted.get(names[id(frame)], set())
+        if fields is None:
+            return frame.reset_index(drop=True)
+        keep = _column_names(fields)
+        return frame.loc[:, [c for c in frame.columns if str(c) in keep]].reset_index(drop=True)
+
+    return _map_frames(chart, reduce, {})
+
+
+def _only_what_is_shown(builder):
+    """Decorates a chart builder: its chart leaves with only the columns it draws."""
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        return only_encoded_fields(builder(*args, **kwargs))
+
+    build.only_encoded_fields = True
+    return build
 
 
 def percent_axis_labels(language: str) -> str:
@@ -32,6 +187,7 @@ def month_name(month_number: int, language: str) -> str:
     return i18n.t(f"month.{month_number}", language)
 
 
+@_only_what_is_shown
 def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "absence_rate") -> alt.Chart:
     """One line per school year over August..June, so a year is read against the same months
     of earlier years. `monthly` has school_year, month and the metric."""
@@ -64,6 +220,7 @@ def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "abs
     )
 
 
+@_only_what_is_shown
 def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
     """Horizontal bars of the tier shares; `shares` has tier (1-3) and share (percent)."""
     frame = shares.assign(
@@ -124,6 +281,7 @@ def _period_labels(frame: pd.DataFrame, language: str) -> tuple[pd.Series, pd.Se
     return frame["school_year"], frame["school_year"].map(i18n.school_year), i18n.t("overview.school_year", language)
 
 
+@_only_what_is_shown
 def category_chart(frame: pd.DataFrame, language: str) -> alt.Chart:
     """The absence rate of each month (or, without a month column, each school year), stacked
     by category (illness / authorised / unauthorised)."""
@@ -171,6 +329,7 @@ def category_table(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@_only_what_is_shown
 def tier_trend_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
     """Each tier's share of pupils at each month end (tiers are year to date, so they build up
     over the autumn and restart in August)."""
@@ -203,6 +362,7 @@ def tier_trend_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@_only_what_is_shown
 def group_trend_chart(by_group: pd.DataFrame, group: str, labels: dict[str, str], metric: str, language: str) -> alt.Chart:
     """One line per group (grade band, school type, language) over the school years."""
     frame = by_group.assign(
@@ -231,6 +391,7 @@ def group_trend_table(by_group: pd.DataFrame, group: str, labels: dict[str, str]
     return wide.reset_index().rename(columns={"label": ""}).rename_axis(columns=None)
 
 
+@_only_what_is_shown
 def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
     """Municipalities as dots with 95 % intervals, highest first; the user's own highlighted."""
     name = "name_sv" if language == "sv" else "name_fi"
@@ -274,6 +435,7 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
                         value_text=lambda f: f["value"].map(lambda v: i18n.percent(v, language)))
 
 
+@_only_what_is_shown
 def region_tile_chart(regions: pd.DataFrame, metric: str, language: str) -> alt.Chart:
     """The 19 regions as equal squares coloured by the metric (a sequential, colour-blind-safe
     scale), each with its abbreviation and value written on it."""
@@ -303,6 +465,7 @@ def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.D
 
 # School comparison ----------------------------------------------------------------------------
 
+@_only_what_is_shown
 def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
     """Each school's absence rate against its pupils, with the 95 % (dashed) and 99.8 % (solid)
     limits around the peers' rate; the school in focus large and vermillion."""
@@ -350,6 +513,7 @@ SERIES_COLOURS = {"school": OKABE_ITO["vermillion"], "peers": OKABE_ITO["blue"],
 SERIES_DASHES = {"school": [1, 0], "peers": [5, 3], "municipality": [2, 2]}
 
 
+@_only_what_is_shown
 def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
     """The school's months against its peer group's and its whole municipality's."""
     labels = _series_labels(language)
@@ -386,6 +550,7 @@ def school_vs_peers_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
     return _series_table(monthly, "month", i18n.t("overview.month", language), lambda m: i18n.month(m, language), language)
 
 
+@_only_what_is_shown
 def grades_vs_peers_chart(grades: pd.DataFrame, language: str) -> alt.Chart:
     """The school's absence rate in each grade beside its peers' (pooled) in the same grade."""
     labels = _series_labels(language)
@@ -411,6 +576,7 @@ def grades_vs_peers_chart(grades: pd.DataFrame, language: str) -> alt.Chart:
 def grades_vs_peers_table(grades: pd.DataFrame, language: str) -> pd.DataFrame:
     return _series_table(grades, "grade", i18n.t("trends.grades", language), str, language)
 
+@_only_what_is_shown
 def tiers_vs_peers_chart(tiers: pd.DataFrame, language: str) -> alt.Chart:
     labels = {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language)}
     frame = tiers.assign(label=tiers["series"].map(labels), tier_label=tiers["tier"].map(lambda t: i18n.t(f"tier.{t}", language)),
@@ -437,6 +603,7 @@ def tiers_vs_peers_table(tiers: pd.DataFrame, language: str) -> pd.DataFrame:
                          i18n.t("compare.peer_group", language): wide.get("peers")})
 
 
+@_only_what_is_shown
 def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     """Diverging bars: each indicator's difference from the national value in points, coloured by
     whether it is better or worse for pupils (each indicator's own direction)."""
@@ -471,6 +638,7 @@ def wellbeing_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFram
     })
 
 
+@_only_what_is_shown
 def choropleth_chart(boundaries: dict, ranking: pd.DataFrame, language: str) -> alt.Chart:
     """Municipalities on their official boundaries, coloured by absence rate; those without a
     figure in scope (or withheld) stay grey."""
@@ -506,6 +674,7 @@ def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 
+@_only_what_is_shown
 def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> alt.Chart:
     """The newest survey: each municipality's indicator value against its absence rate in the
     school year the survey closed; dot size shows respondents. Withheld results are left out."""
@@ -548,6 +717,7 @@ def _cluster_labels(result, language: str) -> dict[int, str]:
     return {c: f"{c}: {result.name(c, language)}" for c in result.profiles.index}
 
 
+@_only_what_is_shown
 def cluster_profile_chart(result, language: str) -> alt.Chart:
     """Heatmap of each cluster's mean z-score per feature: red above the average of the schools
     clustered, blue below, white at the average (diverging, symmetric around zero)."""
@@ -589,6 +759,7 @@ def cluster_sizes_table(result, language: str) -> pd.DataFrame:
     })
 
 
+@_only_what_is_shown
 def cluster_scatter_chart(result, language: str) -> alt.Chart:
     """The schools on the first two principal components, coloured by cluster."""
     labels = _cluster_labels(result, language)
@@ -631,6 +802,7 @@ def cluster_members_table(result, language: str) -> pd.DataFrame:
     })
 
 
+@_only_what_is_shown
 def factors_chart(factors, language: str) -> alt.Chart:
     """Ranked standardised coefficients with their bootstrap intervals: to the right, goes with
     more absence; to the left, with less."""
@@ -703,6 +875,7 @@ def targets_table(overview: pd.DataFrame, language: str) -> pd.DataFrame:
     })
 
 
+@_only_what_is_shown
 def target_progress_chart(monthly: pd.DataFrame, baseline: float, target: float, language: str) -> alt.Chart:
     """Year to date month by month: the target year, the baseline year, and the pace the target
     needs (the baseline year's same months scaled by target / baseline)."""
@@ -750,6 +923,7 @@ def target_history_table(history: pd.DataFrame, language: str) -> pd.DataFrame:
     })
 
 
+@_only_what_is_shown
 def status_counts_chart(counts: pd.Series, language: str) -> alt.Chart:
     frame = pd.DataFrame({"status": counts.index, "count": counts.to_numpy()})
     frame["label"] = frame["status"].map(lambda s: i18n.t(f"targets.status.{s}", language))
@@ -771,6 +945,7 @@ def status_counts_table(counts: pd.Series, language: str) -> pd.DataFrame:
     })
 
 
+@_only_what_is_shown
 def headline_chart(changes: dict, metrics: list[str], language: str) -> alt.Chart:
     """The headline figures as large numbers with their change against the same point last year."""
     rows = []
@@ -800,6 +975,7 @@ def for_presenting(chart):
             .configure_title(fontSize=18))
 
 
+@_only_what_is_shown
 def event_study_chart(impact, language: str) -> alt.Chart:
     """The difference between the groups by school month relative to the start, with intervals:
     before the start (left of the dashed line) the points should hover around zero."""
@@ -867,6 +1043,7 @@ def evaluation_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFra
     return pd.DataFrame(out)
 
 
+@_only_what_is_shown
 def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     """Units × recommendations, each cell coloured and labelled by its score (1-4); grey: not
     assessed. The absence rate follows the unit's name, so the two are read side by side."""
