@@ -46,7 +46,7 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
         raise NoData(f"school {school_id} has no absence data in {school_year}")
     latest_month = own["month"].max()
     # The same months for every school: the year so far at the school's own latest month.
-    rows = rows[rows["month"] <= latest_month].dropna(subset=["pupils"])
+    rows = _complete_schools(rows[rows["month"] <= latest_month])
     schools = _school_figures(rows, policy)
     peers, funnel, z = _place(schools, school_id, criteria)
     members = peers.members.rename(columns={"school_id": "school_key"})
@@ -80,6 +80,13 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     )
 
 
+def _complete_schools(rows: pd.DataFrame) -> pd.DataFrame:
+    """Only schools with every month of the period published: a school whose withheld month were
+    skipped would be placed on a shorter period than its peers."""
+    complete = rows["pupils"].notna().groupby(rows["school_key"]).transform("all")
+    return rows[complete]
+
+
 def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
     schools = metrics.figures_by(rows, ["school_key", "in_scope", "region_code", "school_type", "language"], policy)
     names = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")["school_name"]
@@ -108,7 +115,7 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     policy = policy or SuppressionPolicy()
     own = queries.schools(engine, scope)
     rows = queries.regional_peers(engine, scope, frozenset(own["region_code"]), school_year, policy)
-    every = _school_figures(rows.dropna(subset=["pupils"]), policy).rename(columns={"school_key": "school_id"})
+    every = _school_figures(_complete_schools(rows), policy).rename(columns={"school_key": "school_id"})
     found = []
     for region_code, in_region in own.groupby("region_code"):
         schools = every[every["region_code"] == region_code].reset_index(drop=True)

@@ -76,13 +76,16 @@ def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy 
     by = list(by)
     work = rows.assign(_all=0) if not by else rows
     keys = by or ["_all"]
-    hours = work.groupby(keys, sort=True)[list(HOURS)].sum()
+    # A withheld month (NaN) withholds the whole period: a sum that skipped it would understate
+    # the period and, next to the published months, give the withheld one away.
+    hours = work.groupby(keys, sort=True)[list(HOURS)].sum().where(~work[list(HOURS)].isna().groupby(
+        [work[k] for k in keys], sort=True).any())
     latest = work.groupby(keys)["month"].transform("max")
     last = work[work["month"] == latest]
-    heads = last.groupby(keys, sort=True)[["pupils", *TIER_COUNTS]].sum()
+    heads = last.groupby(keys, sort=True)[["pupils", *TIER_COUNTS]].sum(min_count=1)
     months = work.groupby(keys)["month"].agg(first_month="min", latest_month="max")
     out = add_rates(hours.join(heads).join(months))
-    out["suppressed"] = out["pupils"] < policy.min_pupils
+    out["suppressed"] = ~(out["pupils"] >= policy.min_pupils) | out["lesson_hours"].isna()
     hidden = [c for c in out.columns if c not in ("first_month", "latest_month", "suppressed")]
     out[hidden] = out[hidden].astype(float).where(~out["suppressed"])
     out = out.reset_index()

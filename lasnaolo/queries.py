@@ -7,6 +7,7 @@ school identities replaced by pseudonyms: no page can forget to do it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, metrics
+from lasnaolo import contract, disclosure, metrics, reference
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
@@ -98,8 +99,21 @@ def absence_totals(
     `use_summary=False` reads the absence rows themselves (the tests compare the two); `raw=True`
     skips the protection below and is for this module's own use only.
 
-    Anonymised scopes get small groups withheld (NaN counts, `suppressed` True, with
-    complementary suppression within each month) and pseudonyms for school_id."""
+    Anonymised scopes are answered from their publication (`published_totals`): NaN counts and
+    `suppressed` True where withheld; school-level rows only under pseudonyms."""
+    if scope.anonymised and not raw:
+        if "school_id" in by:
+            rows = absence_totals(engine, scope, unit=unit, school_years=school_years, months=months, by=by,
+                                  filters=filters, use_summary=use_summary, raw=True)
+            return _school_points(rows, policy)
+        return published_totals(engine, scope, unit=unit, school_years=school_years, months=months, by=by,
+                                filters=filters, policy=policy)
+    return _rows(engine, scope, unit=unit, school_years=school_years, months=months, by=by, filters=filters,
+                 use_summary=use_summary)
+
+
+def _rows(engine: Engine, scope: Scope, *, unit: Unit, school_years: Sequence[str] | None,
+          months: Sequence[str] | None, by: Sequence[str], filters: RowFilter, use_summary: bool) -> pd.DataFrame:
     groups = ["school_year", "month", *[b for b in by if b not in ("school_year", "month")]]
     counts = metrics.COUNT_COLUMNS
     if use_summary and "grade" not in groups and filters.bands() is not None:
@@ -134,17 +148,15 @@ def absence_totals(
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *counts])
     for column in frame.columns[len(groups):]:
         frame[column] = frame[column].astype("int64")
-    return frame if raw else _protect(frame, scope, policy)
+    return frame
 
 
-def _protect(frame: pd.DataFrame, scope: Scope, policy: SuppressionPolicy | None) -> pd.DataFrame:
-    """What anonymised scopes receive: pseudonyms, small groups withheld (with complementary
-    suppression within each month)."""
-    if not scope.anonymised:
-        return frame
-    if "school_id" in frame:
-        frame = frame.assign(school_id=frame["school_id"].map(pseudonym))
-    return metrics.suppress_counts(frame, ["school_year", "month"], policy)
+def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy | None) -> pd.DataFrame:
+    """School-level rows for an anonymised scope (the risk profiles' input): pseudonyms, and rows
+    of too few pupils withheld with a complement within each school and month. They never leave
+    the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
+    frame = frame.assign(school_id=frame["school_id"].map(pseudonym))
+    return metrics.suppress_counts(frame, ["school_year", "month", "school_id"], policy)
 
 
 def absence_groupings(
@@ -161,6 +173,19 @@ def absence_groupings(
     over the database: the rows are grouped once by every dimension involved, then each grouping
     is summed from that small frame, and only then withheld for anonymised scopes, so a withheld
     cell of the fine grouping never goes missing from a coarser one."""
+    if scope.anonymised:
+        # Each grouping is a set of published cells; one that crosses the chosen slice is not
+        # published and comes back empty.
+        out = []
+        for grouping in groupings:
+            try:
+                out.append(published_totals(engine, scope, unit=unit, school_years=school_years, by=grouping,
+                                            filters=filters, policy=policy))
+            except disclosure.NotPublished:
+                if not grouping:
+                    raise
+                out.append(pd.DataFrame(columns=["school_year", "month", *grouping, *metrics.COUNT_COLUMNS, "suppressed"]))
+        return out
     dimensions = sorted({d for grouping in groupings for d in grouping})
     fine = absence_totals(engine, scope, unit=unit, school_years=school_years, by=dimensions, filters=filters,
                           raw=True)
@@ -168,8 +193,152 @@ def absence_groupings(
     out = []
     for grouping in groupings:
         keys = ["school_year", "month", *grouping]
-        frame = fine.groupby(keys, as_index=False, sort=True)[counts].sum() if not fine.empty else fine[keys + counts]
-        out.append(_protect(frame, scope, policy))
+        out.append(fine.groupby(keys, as_index=False, sort=True)[counts].sum() if not fine.empty else fine[keys + counts])
+    return out
+
+
+# --- The publication: every figure about others that a user sees (lasnaolo/disclosure.py) ---
+
+_PUBLICATIONS: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_PUBLICATIONS_KEPT = 64
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whose publication: the schools it is drawn from, the schools the user sees in full anyway,
+    and the user's own area when it is a list of municipalities inside a larger population."""
+
+    population: Scope
+    known: frozenset[str]
+    custom_area: frozenset[str] | None
+
+
+def audience(engine: Engine, scope: Scope) -> Audience:
+    """The one population a user's figures about others are published from: the regions the scope
+    touches (a rector: the own municipality), with the scope's own schools known to the user."""
+    inside = _rows_schools(engine, scope)
+    if scope.role == "rector":
+        municipalities = frozenset(inside["municipality_code"])
+        return Audience(Scope("admin", municipality_codes=municipalities), frozenset(inside["school_id"]), None)
+    population = Scope("admin", region_codes=frozenset(inside["region_code"]))
+    if scope.anonymised:
+        custom = frozenset(inside["municipality_code"]) if scope.municipality_codes is not None else None
+        return Audience(population, frozenset(), custom)
+    return Audience(population, frozenset(inside["school_id"]), None)
+
+
+def _rows_schools(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """The scope's schools with their real codes (never leaves this module for anonymised scopes)."""
+    return schools(engine, Scope("admin", scope.municipality_codes, scope.region_codes, scope.school_ids))
+
+
+def publication(engine: Engine, scope: Scope, school_years: Sequence[str],
+                policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """The user's publication for these school years (see lasnaolo/disclosure.py), computed once per
+    data version and audience."""
+    policy = policy or SuppressionPolicy()
+    who = audience(engine, scope)
+    version = data_version(engine)
+    frames = []
+    for school_year in sorted(set(school_years)):
+        key = (str(engine.url), version, who, school_year, policy)
+        if key not in _PUBLICATIONS:
+            atoms = _rows(engine, who.population, unit=Unit("all"), school_years=[school_year], months=None,
+                          by=["school_id", "municipality_code", "region_code", "school_type", "language", "grade_band"],
+                          filters=EVERYTHING, use_summary=True)
+            _PUBLICATIONS[key] = disclosure.publish(atoms, who.known, who.custom_area, policy)
+            while len(_PUBLICATIONS) > _PUBLICATIONS_KEPT:
+                _PUBLICATIONS.popitem(last=False)
+        _PUBLICATIONS.move_to_end(key)
+        frames.append(_PUBLICATIONS[key])
+    return pd.concat(frames, ignore_index=True) if frames else disclosure.publish(pd.DataFrame())
+
+
+def slice_of(filters: RowFilter) -> disclosure.Slice:
+    """The one published slice a filter asks for (NotPublished when it asks for anything else)."""
+    def single(values, every, what):
+        if values is None or set(values) >= set(every):
+            return None
+        if len(set(values)) != 1:
+            raise disclosure.NotPublished(f"anonymised figures are published for one {what} at a time")
+        return next(iter(values))
+
+    band = None
+    if filters.grades is not None:
+        bands = filters.bands()
+        if bands is None:
+            raise disclosure.NotPublished("anonymised figures are published for whole grade bands (1-2, 3-6, 7-9)")
+        band = single(bands, contract.GRADE_BANDS, "grade band")
+    return disclosure.Slice.of(band, single(filters.school_types, contract.SCHOOL_TYPES, "school type"),
+                               single(filters.languages, contract.SCHOOL_LANGUAGES, "language"))
+
+
+def published_totals(
+    engine: Engine,
+    scope: Scope,
+    *,
+    unit: Unit = Unit("all"),
+    school_years: Sequence[str] | None = None,
+    months: Sequence[str] | None = None,
+    by: Sequence[str] = (),
+    filters: RowFilter = EVERYTHING,
+    policy: SuppressionPolicy | None = None,
+    context: bool = False,
+) -> pd.DataFrame:
+    """`absence_totals` answered from the user's publication: per month and `by` group, counts NaN
+    and `suppressed` True where withheld. `by` may hold region_code and/or municipality_code and at
+    most one of grade_band, school_type, language; `filters` one slice. Without `context` the
+    cells lie inside the scope; with it, every municipality of the population (the regional
+    context of a director or a coordinator)."""
+    by = [b for b in by if b not in ("school_year", "month")]
+    unknown = [b for b in by if b not in ("region_code", "municipality_code", *disclosure.SLICE_DIMENSIONS)]
+    slice_by = [b for b in by if b in disclosure.SLICE_DIMENSIONS]
+    if unknown or len(slice_by) > 1:
+        raise disclosure.NotPublished(f"figures by {', '.join(by)} are not published for this role")
+    piece = slice_of(filters)
+    who = audience(engine, scope)
+    if school_years is None:
+        school_years = (sorted({contract.school_year_of_month(m) for m in months}) if months is not None
+                        else _years_in_scope(engine, scope))
+    published = publication(engine, scope, school_years, policy)
+    population = _rows_schools(engine, who.population)
+    region_of = dict(zip(population["municipality_code"], population["region_code"]))
+    inside = population if context else _rows_schools(engine, scope)
+    custom = who.custom_area is not None and not context
+    region_level = "scope_region" if custom else "region"
+    if "municipality_code" in by:
+        level, areas = "municipality", set(inside["municipality_code"])
+        if unit.level == "region":
+            areas = {m for m in areas if region_of.get(m) == unit.code}
+        elif unit.level == "municipality":
+            areas &= {unit.code}
+    elif "region_code" in by:
+        if unit.level not in ("all", "region"):
+            raise disclosure.NotPublished(f"regions within a {unit.level} are not published")
+        level, areas = region_level, set(inside["region_code"]) & ({unit.code} if unit.level == "region" else
+                                                                  set(inside["region_code"]))
+    elif unit.level == "all":
+        level, areas = ("scope" if custom else "all"), None
+    elif unit.level == "region":
+        level, areas = region_level, set(inside["region_code"]) & {unit.code}
+    elif unit.level == "municipality":
+        level, areas = "municipality", set(inside["municipality_code"]) & {unit.code}
+    else:
+        raise disclosure.NotPublished("a single school is never published to this role")
+    cells = disclosure.answer(published[published["school_year"].isin(list(school_years))], level, areas, piece,
+                              slice_by[0] if slice_by else None)
+    if months is not None:
+        cells = cells[cells["month"].isin(list(months))]
+    out = cells.rename(columns={"value": slice_by[0]} if slice_by else {})
+    if level == "municipality":
+        out = out.rename(columns={"area": "municipality_code"})
+        if "region_code" in by:
+            out["region_code"] = out["municipality_code"].map(region_of)
+    elif "region_code" in by:
+        out = out.rename(columns={"area": "region_code"})
+    out = out.drop(columns=[c for c in ("area", "value") if c in out.columns])
+    keys = ["school_year", "month", *by]
+    out = out[[*keys, *metrics.COUNT_COLUMNS, "suppressed"]].sort_values(keys, ignore_index=True)
     return out
 
 
@@ -250,6 +419,10 @@ def _scoped_schools(scope: Scope, column=School.school_id):
     `IN (…)` lets the database use the large table's own indexes instead of joining every row."""
     return (select(column).join(Municipality, Municipality.municipality_code == School.municipality_code)
             .where(scope.school_condition()))
+
+
+def _years_in_scope(engine: Engine, scope: Scope) -> list[str]:
+    return school_years(engine, scope)
 
 
 def school_years(engine: Engine, scope: Scope) -> list[str]:
@@ -347,11 +520,13 @@ def regional_context(
     policy: SuppressionPolicy | None = None,
 ) -> pd.DataFrame:
     """Municipality-level totals per month for every municipality in the regions the scope
-    touches: where a director's municipality stands in its region. Deliberately coarse (never a
-    school), and small municipalities are withheld as for anonymised audiences."""
-    context = regional_scope(engine, scope)
-    return absence_totals(engine, context, school_years=school_years, by=["region_code", "municipality_code"],
-                          filters=filters, policy=policy)
+    touches: where a director's municipality stands in its region. Read from the user's
+    publication: never a school, and no municipality whose part outside the user's own scope is
+    too small (or would let a withheld one be worked out)."""
+    if scope.role not in CONTEXT_ROLES:
+        raise NotAllowed(f"regional comparison is not available to the {scope.role} role")
+    return published_totals(engine, scope, school_years=school_years, by=["region_code", "municipality_code"],
+                            filters=filters, policy=policy, context=True)
 
 
 def peer_context(
@@ -458,10 +633,11 @@ def region_of_unit(engine: Engine, scope: Scope, unit: Unit) -> str:
 def municipality_months(engine: Engine, scope: Scope, school_id: str, school_year: str,
                         policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """Monthly totals of the whole municipality of a school in scope: the coarse line a rector's
-    school is read against (no school inside it is visible; small months withheld)."""
+    school is read against, from the user's publication (no school inside it is visible; withheld
+    while the rest of the municipality is too small)."""
     _, municipality_code = _region_of_school_in_scope(engine, scope, school_id)
-    coarse = Scope("coordinator", municipality_codes=frozenset({municipality_code}))
-    return absence_totals(engine, coarse, school_years=[school_year], policy=policy)
+    return published_totals(engine, scope, unit=Unit("municipality", municipality_code), school_years=[school_year],
+                            policy=policy)
 
 
 def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Sequence[str], school_year: str,

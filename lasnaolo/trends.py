@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, metrics, queries, reference, stats
 from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.disclosure import NotPublished
 from lasnaolo.queries import RowFilter
 from lasnaolo.scope import Scope, Unit
 
@@ -106,6 +107,7 @@ class Trends:
     municipalities: pd.DataFrame  # newest year: municipality_code, region_code, rate, interval, own
     regions: pd.DataFrame  # newest year: region_code, figures
     wellbeing: pd.DataFrame  # municipality × survey year: indicator value (or withheld) beside absence
+    published: bool = True  # False: the filters ask an anonymised view for something never published
 
 
 def _by(rows: pd.DataFrame, group: str, policy: SuppressionPolicy) -> pd.DataFrame:
@@ -117,10 +119,13 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
     available = sorted(queries.school_years(engine, scope))
     years = [y for y in available if not view.school_years or y in view.school_years]
     common = dict(unit=view.unit(), school_years=years, filters=view.filters(), policy=policy)
-    rows, by_band, by_type, by_language = queries.absence_groupings(
-        engine, scope, [[], ["grade_band"], ["school_type"], ["language"]], **common)
+    empty = pd.DataFrame()
+    try:
+        rows, by_band, by_type, by_language = queries.absence_groupings(
+            engine, scope, [[], ["grade_band"], ["school_type"], ["language"]], **common)
+    except NotPublished:
+        return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty, empty, published=False)
     if rows.empty:
-        empty = pd.DataFrame()
         return Trends(years, empty, empty, empty, empty, empty, [], None, empty, empty, empty)
     monthly = metrics.monthly(rows, ["school_year"], policy)
     monthly["month_index"] = monthly["month"].map(contract.month_index)
@@ -154,10 +159,13 @@ def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters
     policy = policy or SuppressionPolicy()
     if scope.role not in queries.CONTEXT_ROLES:
         return pd.DataFrame()
-    rows = queries.regional_context(engine, scope, school_years=[school_year], filters=filters, policy=policy)
+    try:
+        rows = queries.regional_context(engine, scope, school_years=[school_year], filters=filters, policy=policy)
+    except NotPublished:  # e.g. grades that split a band: the region is published by whole bands only
+        return pd.DataFrame()
     if rows.empty:
         return pd.DataFrame()
-    figures = metrics.figures_by(rows.dropna(subset=["pupils"]), ["region_code", "municipality_code"], policy)
+    figures = metrics.figures_by(rows, ["region_code", "municipality_code"], policy)
     figures = figures.dropna(subset=["absence_rate"])
     intervals = [stats.rate_interval(r, n) for r, n in zip(figures["absence_rate"], figures["pupils"])]
     figures["ci_low"] = [low for low, _ in intervals]

@@ -16,7 +16,7 @@ years = sorted(data.school_years(ctx.scope))
 view = filters.trend_view(data.schools(ctx.scope), years)
 shown = data.trends(ctx.scope, view)
 if shown.monthly.empty:
-    st.info(t("trends.no_data"))
+    st.info(t("trends.no_data") if shown.published else t("trends.not_published"))
     st.stop()
 newest = shown.school_years[-1]
 
@@ -50,6 +50,9 @@ for column, (frame, group, heading) in zip(st.columns(3), [
 ]):
     with column:
         st.markdown(f"**{t(heading)}**")
+        if frame.empty:
+            st.caption(t("trends.group_not_published"))
+            continue
         labels = {code: t(f"{group}.{code}") for code in sorted(frame[group].unique())}
         widgets.chart_with_table(charts.group_trend_chart(frame, group, labels, view.metric, ctx.language),
                                  charts.group_trend_table(frame, group, labels, view.metric, ctx.language),

@@ -73,10 +73,10 @@ def test_coordinators_get_pseudonyms_and_no_names(demo_engine, all_schools):
     assert survey.loc[survey["respondents"] >= policy.min_respondents, "value_pct"].notna().all()
 
 
-def test_coordinators_get_small_cells_withheld_with_a_complementary_cell(engine):
-    """Hand-made data: in 2024-09 school 04567 grade 8 has 3 pupils (withheld); the month's
-    smallest other cell, 00123 grade 1 (20 pupils), is withheld too, so that the month total
-    cannot reveal grade 8. October has one cell of 21 pupils: shown."""
+def test_coordinators_school_rows_withhold_a_small_grade_and_a_complement_in_the_same_school(engine):
+    """Hand-made data: in 2024-09 school 04567 grade 8 has 3 pupils (withheld); its school's other
+    cell, grade 7, is withheld too, so that the school's total cannot reveal grade 8. School 00123
+    (one grade of 20 pupils) is shown; so is October's single cell of 21 pupils."""
     from lasnaolo import importer
 
     from helpers import files
@@ -86,9 +86,9 @@ def test_coordinators_get_small_cells_withheld_with_a_complementary_cell(engine)
     rows = queries.absence_totals(engine, scope, by=["school_id", "grade"]).set_index(["month", "school_id", "grade"])
     september = rows.loc["2024-09"]
     assert september["suppressed"].to_dict() == {
-        (pseudonym("00123"), 1): True, (pseudonym("04567"), 7): False, (pseudonym("04567"), 8): True}
-    assert september.loc[(pseudonym("04567"), 7), "lesson_hours"] == 3780
-    assert september.loc[[(pseudonym("00123"), 1), (pseudonym("04567"), 8)], "lesson_hours"].isna().all()
+        (pseudonym("00123"), 1): False, (pseudonym("04567"), 7): True, (pseudonym("04567"), 8): True}
+    assert september.loc[(pseudonym("00123"), 1), "lesson_hours"] == 1680
+    assert september.loc[[(pseudonym("04567"), 7), (pseudonym("04567"), 8)], "lesson_hours"].isna().all()
     assert rows.loc[("2024-10", pseudonym("00123"), 1), "pupils"] == 21
     # The administrator sees every cell with its numbers.
     admin = queries.absence_totals(engine, Scope.everything(), by=["school_id", "grade"])
