@@ -246,7 +246,7 @@ def _lines(text: str, width: int = 110) -> list[str]:
 
 def _title_page(deck: Deck) -> alt.Chart:
     lines = [deck.area, i18n.school_year(deck.school_year), "", *_lines(deck.note)]
-    return (alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
+    return charts.only_encoded_fields(alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
         height=300, width=PDF_WIDTH, title=alt.TitleParams(deck.title, subtitle=lines, fontSize=30, subtitleFontSize=15, anchor="start")))
 
 
@@ -256,4 +256,7 @@ def _pdf_page(deck: Deck, slide: Slide):
     footer = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
         height=10, width=PDF_WIDTH, title=alt.TitleParams(_lines(slide.caption), subtitle=_lines(deck.note), fontSize=13,
                                          fontWeight="normal", subtitleFontSize=10, anchor="start", orient="bottom"))
-    return charts.for_presenting(alt.vconcat(body, footer, title=alt.TitleParams(slide.title, fontSize=24, anchor="start")))
+    # The slide's chart came from a builder (its data already cut to what it draws); the page's
+    # own parts are cut the same way, so the PDF holds no data it does not draw either.
+    return charts.only_encoded_fields(
+        charts.for_presenting(alt.vconcat(body, footer, title=alt.TitleParams(slide.title, fontSize=24, anchor="start"))))

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import export, i18n, reference
+from lasnaolo import charts, export, i18n, reference
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.metrics import Change
 from lasnaolo.scope import Unit
@@ -33,7 +33,11 @@ def headline(changes: list[Change], metrics: list[str]) -> None:
 
 def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
     """The chart, and the same numbers as a table (the text alternative for screen readers, and
-    the exact figures), with the table as CSV and XLSX. `name` names the downloaded files."""
+    the exact figures), with the table as CSV and XLSX. `name` names the downloaded files.
+
+    The chart's data is cut to the fields it draws once more here (the builders in
+    lasnaolo.charts already do it), so a chart made anywhere else cannot send the browser more."""
+    chart = charts.only_encoded_fields(chart)
     st.altair_chart(chart, width="stretch")
     with st.expander(t("overview.table_caption")):
         table_with_downloads(table, name)
