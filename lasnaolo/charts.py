@@ -245,6 +245,14 @@ def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
 
 # Text alternatives: the same numbers as the charts, as tables in the user's language.
 
+def pupils_column(pupils: pd.Series) -> pd.Series:
+    """Pupils as a table shows them: whole numbers as they arrive (rounded where the data-access
+    layer rounded them, empty where withheld), or a band's text as it is."""
+    if pd.api.types.is_numeric_dtype(pupils):
+        return pupils.astype(float).round().astype("Int64")
+    return pupils
+
+
 def seasonal_rate_table(monthly: pd.DataFrame, language: str, metric: str = "absence_rate") -> pd.DataFrame:
     ordered = monthly.sort_values(["school_year", "month"])
     return pd.DataFrame({
@@ -421,7 +429,7 @@ def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("metric.absence_rate", language): ranking["absence_rate"],
         f"{interval} ↓": ranking["ci_low"],
         f"{interval} ↑": ranking["ci_high"],
-        i18n.t("metric.pupils", language): ranking["pupils"].astype("Int64"),
+        i18n.t("metric.pupils", language): pupils_column(ranking["pupils"]),
     })
 
 
@@ -498,7 +506,7 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
         i18n.t("overview.school", language): [
             i18n.t("compare.this_school", language) if key == school_key else name if isinstance(name, str) else key
             for key, name in zip(units["school_key"], units.get("school_name", pd.Series(index=units.index, dtype=object)))],
-        i18n.t("metric.pupils", language): units["pupils"].astype("Int64"),
+        i18n.t("metric.pupils", language): pupils_column(units["pupils"]),
         i18n.t("metric.absence_rate", language): units["absence_rate"],
         "z": units["z"].round(2),
     })
@@ -666,7 +674,7 @@ def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("overview.school", language): outliers["school_name"],
         i18n.t("metric.absence_rate", language): outliers["absence_rate"].astype(float),
         i18n.t("compare.peer_group", language): outliers["peer_rate"].astype(float),
-        i18n.t("metric.pupils", language): outliers["pupils"].astype("Int64"),
+        i18n.t("metric.pupils", language): pupils_column(outliers["pupils"]),
         i18n.t("compare.strong", language): outliers["beyond_998"].map(lambda b: i18n.t("compare.yes", language) if b else ""),
         i18n.t("compare.measures", language): outliers["measures"].map(
             lambda codes: "; ".join(i18n.t(f"measure.{c}", language) for c in codes)),
@@ -795,7 +803,7 @@ def cluster_members_table(result, language: str) -> pd.DataFrame:
         i18n.t("risk.cluster", language): schools["cluster"].astype("Int64").to_numpy(),
         i18n.t("overview.school", language): names.to_numpy(),
         **({} if schools["in_scope"].all() else {i18n.t("risk.own_school", language): own.to_numpy()}),
-        i18n.t("metric.pupils", language): schools["pupils"].astype("Int64").to_numpy(),
+        i18n.t("metric.pupils", language): pupils_column(schools["pupils"]).to_numpy(),
         i18n.t("metric.absence_rate", language): schools["absence_rate"].astype(float).to_numpy(),
         i18n.t("metric.unauthorised_rate", language): schools["unauthorised_rate"].astype(float).to_numpy(),
         i18n.t("metric.tier23_share", language): schools["tier23_share"].astype(float).to_numpy(),
