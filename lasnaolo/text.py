@@ -40,6 +40,11 @@ def md(value: object) -> str:
     return text.strip(" \t")
 
 
+def unescaped(markdown: str) -> str:
+    """The text a reader sees of `md(...)` output (for tests that read Streamlit's markdown source)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def plain(value: object) -> str:
     """The text `md(value)` shows on screen (what a reader sees, for tests and comparisons)."""
     if value is None:

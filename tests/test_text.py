@@ -40,3 +40,8 @@ def test_line_breaks_become_spaces_and_leading_spaces_go():
 
 def test_none_and_numbers_become_text():
     assert text.md(None) == "" and text.md(12) == "12" and text.md(1.5) == "1\\.5"
+
+
+@pytest.mark.parametrize("value", PAYLOADS)
+def test_unescaped_gives_back_the_value_md_escaped(value):
+    assert text.unescaped(text.md(value)) == value
