@@ -45,22 +45,30 @@ _TRANSFORM_OPERANDS = {"lookup": "lookup", "pivot": "pivot", "impute": "impute",
 _DATUM = re.compile(r"""datum\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['"])(.*?)\2\s*\])""")
 
 
-def _map_frames(obj: Any, replace: Callable[[pd.DataFrame], Any], memo: dict[int, Any]) -> Any:
+def _map_frames(obj: Any, replace: Callable[[pd.DataFrame], Any], memo: dict[int, Any],
+                inline: Callable[[Any], Any] | None = None) -> Any:
     """A copy of an Altair object with every pandas frame in it replaced (the same frame by the
-    same object, so layers that share data still share it)."""
+    same object, so layers that share data still share it). Data objects (inline values such as
+    GeoJSON features, names, URLs) are kept as they are, or given to `inline`."""
     if isinstance(obj, pd.DataFrame):
         if id(obj) not in memo:
             memo[id(obj)] = replace(obj)
         return memo[id(obj)]
+    if isinstance(obj, alt.Data):  # also InlineData, NamedData, UrlData
+        if inline is None or obj._kwds.get("values", alt.Undefined) is alt.Undefined:
+            return obj
+        if id(obj) not in memo:
+            memo[id(obj)] = inline(obj)
+        return memo[id(obj)]
     if isinstance(obj, SchemaBase):
-        args = [_map_frames(a, replace, memo) for a in obj._args]
-        kwds = {k: _map_frames(v, replace, memo) for k, v in obj._kwds.items()}
+        args = [_map_frames(a, replace, memo, inline) for a in obj._args]
+        kwds = {k: _map_frames(v, replace, memo, inline) for k, v in obj._kwds.items()}
         with alt.utils.schemapi.debug_mode(False):
             return obj.__class__(*args, **kwds)
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_map_frames(v, replace, memo) for v in obj)
+        return type(obj)(_map_frames(v, replace, memo, inline) for v in obj)
     if isinstance(obj, dict):
-        return {k: _map_frames(v, replace, memo) for k, v in obj.items()}
+        return {k: _map_frames(v, replace, memo, inline) for k, v in obj.items()}
     return obj
 
 
@@ -150,7 +158,9 @@ def only_encoded_fields(chart):
         names[id(frame)] = f"{_PLACEHOLDER}{len(names)}"
         return alt.Data(name=names[id(frame)])
 
-    skeleton = _map_frames(chart, placeholder, {})
+    # Inline values (GeoJSON features: public boundaries, already reduced to their code) stay as
+    # they are; in the skeleton a name stands for them, so their geometry is not serialised here.
+    skeleton = _map_frames(chart, placeholder, {}, inline=lambda data: alt.Data(name="lasnaolo_inline"))
     if not names:
         return chart
     wanted: dict[str, set[str] | None] = {}

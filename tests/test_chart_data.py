@@ -169,6 +169,20 @@ def test_only_encoded_fields_keeps_facet_fields_and_rows_of_a_chart_that_names_n
     assert blank.data.shape == (1, 0)  # one empty datum: the mark is still drawn once
 
 
+def test_only_encoded_fields_leaves_inline_values_such_as_boundaries_as_they_are():
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [25.0, 60.0]},
+                 "properties": {"municipality_code": "091"}}]
+    rates = pd.DataFrame({"municipality_code": ["091"], "absence_rate": [4.0], "lesson_hours": [900]})
+    shapes = alt.Data(values=features)
+    chart = (alt.Chart(shapes).mark_geoshape()
+             .transform_lookup(lookup="properties.municipality_code",
+                               from_=alt.LookupData(rates, "municipality_code", ["absence_rate"]))
+             .encode(color="absence_rate:Q"))
+    pruned = charts.only_encoded_fields(chart)
+    assert pruned.data is shapes  # not copied, not cut: the shape needs type and geometry
+    assert list(pruned.transform[0]["from"].data.columns) == ["municipality_code", "absence_rate"]
+
+
 def test_only_encoded_fields_drops_the_index_and_leaves_the_chart_given_unchanged():
     data = frame()
     chart = alt.Chart(data).mark_point().encode(x="a:Q")
@@ -294,7 +308,7 @@ def test_each_builders_chart_data_holds_only_fields_its_spec_refers_to(cases, bu
 
 
 @pytest.mark.parametrize("builder", BUILDERS)
-def test_each_builders_chart_data_holds_no_hours_tier_counts_or_suppression_flags(cases, builder):
+def test_each_builders_chart_data_holds_no_hours_tier_counts_suppression_flags_or_school_keys(cases, builder):
     chart = getattr(charts, builder)(*cases[builder])
     assert all_columns(chart) & {*COUNTS, "suppressed", "school_key", "school_id"} == set()
 
