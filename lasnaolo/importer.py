@@ -325,21 +325,25 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
 def _report_ragged_rows(name: str, text: str, delimiter: str, problems: ProblemList) -> None:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     width = None
-    for record in reader:
-        if width is None:
-            width = len(record)
-            continue
-        if record and len(record) != width:
-            problems.add(
-                Problem(
-                    name,
-                    reader.line_num,
-                    None,
-                    shown(delimiter.join(record)[:60]),
-                    "ragged_row",
-                    (("fields", len(record)), ("width", width), ("delimiter", delimiter)),
+    try:
+        for record in reader:
+            if width is None:
+                width = len(record)
+                continue
+            if record and len(record) != width:
+                problems.add(
+                    Problem(
+                        name,
+                        reader.line_num,
+                        None,
+                        shown(delimiter.join(record)[:60]),
+                        "ragged_row",
+                        (("fields", len(record)), ("width", width), ("delimiter", delimiter)),
+                    )
                 )
-            )
+    except csv.Error:  # a field over the csv module's limit: the rest cannot be split reliably
+        problems.add(Problem(name, reader.line_num, None, None, "unreadable_row",
+                             (("limit", csv.field_size_limit()),)))
 
 
 def _check_columns(name: str, raw: pd.DataFrame, spec: FileSpec, problems: ProblemList) -> bool:

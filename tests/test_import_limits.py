@@ -199,3 +199,9 @@ def test_problems_table_of_the_upload_page_shows_no_raw_control_characters(engin
     table = upload.problems_table(caught.value)
     assert not any(importer._INVISIBLE.search(str(v)) for v in table.to_numpy().ravel() if isinstance(v, str))
     assert isinstance(table, pd.DataFrame) and len(table) == 1
+
+
+def test_a_ragged_row_after_a_field_over_the_csv_modules_limit_is_a_located_problem_not_a_crash(engine):
+    content = SCHOOLS_HEADER + "00123," + "K" * 200_000 + ",091,primary,fi\n04567,x,049,comprehensive,sv,extra\n"
+    problems = rejected(engine, [("schools.csv", content.encode())])
+    assert located(problems) == {("schools.csv", 2, None, "unreadable_row")}
