@@ -141,13 +141,6 @@ def _column_names(fields: set[str]) -> set[str]:
     return names
 
 
-def referenced_fields(spec: dict) -> set[str]:
-    """Every field name a Vega-Lite spec (a chart's to_dict()) refers to, in any view."""
-    out: dict[str, set[str] | None] = {}
-    _fields_by_frame({**spec, "data": {"name": _PLACEHOLDER}}, None, frozenset(), out)
-    return _column_names(set().union(*(v for v in out.values() if v)))
-
-
 def only_encoded_fields(chart):
     """The chart with each of its data frames reduced to the columns the chart refers to (see
     the notes above); a frame no view reads keeps its rows but no columns. The chart given is
