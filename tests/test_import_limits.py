@@ -114,14 +114,14 @@ def test_control_character_in_a_numeric_column_is_refused_at_its_cell(engine):
     ("measures", "school_id,measure,tier,start,end,fte\n04567,school_coach,1,2024-08-01,,1e999\n", 2, "fte", "not_number"),
 ], ids=["school_id-21", "school_name-201", "municipality-4", "language-3", "integer-over-32-bit", "unit_id-25",
         "indicator-41", "measure-61", "infinite-fte"])
-def test_values_the_database_would_refuse_are_located_in_the_preview_and_the_import(engine, kind, content, row, column, code):
+def test_values_the_database_would_refuse_are_located_in_preview_and_import_and_nothing_is_written(engine, kind, content, row, column, code):
     """On PostgreSQL these used to pass the preview and fail mid-import with a DataError."""
     for dry_run in (True, False):
         problems = rejected(engine, files(**{f"{kind}_csv": content}), dry_run=dry_run)
         assert (f"{kind}.csv", row, column, code) in located(problems), [str(p) for p in problems]
 
 
-def test_values_at_the_database_limits_import(engine):
+def test_values_exactly_at_the_database_limits_import_and_are_stored_exactly(engine):
     school_id, name = "1" * 20, "N" * 200
     schools = SCHOOLS_HEADER + f"{school_id},{name},091,comprehensive,fi\n"
     absences = (ABSENCES.splitlines()[0] + f"\n{school_id},2024-2025,2024-09,7,{contract.MAX_INTEGER},"
