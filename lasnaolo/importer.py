@@ -29,6 +29,8 @@ IMPORT_LOCK_KEY = 0x4C41534E  # "LASN": the PostgreSQL advisory lock that import
 MAX_STORED_PROBLEMS = 10_000
 HEADER_LINE = 1
 SHOWN_VALUE_CHARS = 100  # a problem keeps at most this much of the offending value
+STORED_AS_TEXT = ("text", "school_year", "month")  # column kinds whose cells are stored as delivered text
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\r\n"
 _CONTROL = re.compile(contract.CONTROL_CHARACTERS)
 _BIDI = re.compile(contract.BIDI_CHARACTERS)
 _INVISIBLE = re.compile(f"{contract.CONTROL_CHARACTERS}|{contract.BIDI_CHARACTERS}")
@@ -319,7 +321,19 @@ def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList
     if not _check_columns(name, raw, contract.FILE_SPECS[kind], problems):
         return None
     return ParsedFile(name=name, kind=kind, sha256=hashlib.sha256(data).hexdigest(), raw=raw,
-                      may_hold_invisible='"' in text or _INVISIBLE_INLINE.search(text) is not None)
+                      may_hold_invisible=_may_hold_invisible(data, text))
+
+
+def _may_hold_invisible(data: bytes, text: str) -> bool:
+    """Whether any cell may hold a control or text-direction character: a quote (a line break may
+    hide inside quotes) or one such character anywhere. Printable ASCII files, e.g. a national
+    absences file, are cleared by one pass in C over the bytes; other text by a regex."""
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    if b'"' in body:
+        return True
+    if not body.translate(None, _PRINTABLE_ASCII):
+        return False
+    return _INVISIBLE_INLINE.search(text) is not None
 
 
 def _report_ragged_rows(name: str, text: str, delimiter: str, problems: ProblemList) -> None:
@@ -415,9 +429,13 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
         delivered = raw[column.name].astype(str)
         # Lengths the database enforces and characters no cell may hold: a refused cell is judged
         # no further (a 20 MB name is not matched against anything).
-        lengths = delivered.str.len()
-        too_long = lengths > column.max_length
-        problems.add_rows(name, raw, too_long, column.name, "too_long", length=lengths, limit=column.max_length)
+        if column.kind in STORED_AS_TEXT:  # numbers and dates are bounded by their own checks
+            lengths = pd.Series(np.fromiter(map(len, delivered.to_numpy()), dtype=np.int64, count=len(delivered)),
+                                index=delivered.index)
+            too_long = lengths > column.max_length
+            problems.add_rows(name, raw, too_long, column.name, "too_long", length=lengths, limit=column.max_length)
+        else:
+            too_long = pd.Series(False, index=raw.index)
         refused = too_long
         if parsed.may_hold_invisible:
             control = ~too_long & delivered.str.contains(_CONTROL)
