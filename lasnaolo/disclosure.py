@@ -15,13 +15,13 @@ outside their own scope comes from one fixed family of cells, suppressed once fo
 Primary suppression: a cell whose part outside the user's own scope holds fewer than
 `min_pupils` pupils or fewer than `MIN_CONTEXT_SCHOOLS` schools. Cells wholly inside the user's
 scope are the user's own data and are never withheld. Secondary suppression is an audit, not a
-rule of thumb: the user knows every published cell and all of their own data; a withheld cell is
-safe only when the additive relations between cells (a parent is the sum of its children, along
-areas and along each slice) do not determine its value. That is exact linear algebra: the withheld
-cells' outside parts are the unknowns, each relation one equation, and a cell is determined exactly
-when every solution of the homogeneous system leaves it unchanged (its row of the null space is
-zero). While any withheld cell is determined, the smallest published cell that shares a relation
-with it is withheld as well.
+rule of thumb: the user knows every published cell and all of their own data. Each cell is a sum
+of classes of unknown atoms (the schools outside the scope of one municipality, type, language and
+grade band, which no cell tells apart), so a withheld cell's value follows exactly from the
+published ones when its class vector lies in the span of theirs. That catches what rules over
+"parent = sum of children" miss, e.g. a municipality whose only Swedish-language schools are its
+primary schools, where two differently named cells are the same sum. While any withheld cell is
+determined, the smallest published cell it is written with is withheld as well.
 """
 
 from __future__ import annotations
@@ -98,121 +98,67 @@ def _cells(atoms: pd.DataFrame, known: Collection[str], scope_municipalities: fr
     return pd.concat(frames, ignore_index=True)
 
 
-def _relations(cells: pd.DataFrame, atoms: pd.DataFrame, scope_municipalities: frozenset[str] | None
-               ) -> list[tuple[int, list[int]]]:
-    """Additive relations among the cells of one month: (parent, children), each child summing to
-    the parent. Children that do not exist are zero, and known."""
-    index = {key: i for i, key in enumerate(zip(cells["level"], cells["area"], cells["dimension"], cells["value"]))}
-    region_of = atoms.drop_duplicates("municipality_code").set_index("municipality_code")["region_code"]
-    slices = [TOTAL, *[(d, v) for d in SLICE_DIMENSIONS for v in SLICE_VALUES[d]]]
-    relations = []
-
-    def add(parent_key, child_keys):
-        parent = index.get(parent_key)
-        children = [index[k] for k in child_keys if k in index]
-        if parent is not None:
-            relations.append((parent, children))
-
-    regions = sorted(set(region_of))
-    for dimension, value in slices:
-        add(("all", "", dimension, value), [("region", r, dimension, value) for r in regions])
-        for region in regions:
-            municipalities = region_of.index[region_of == region]
-            add(("region", region, dimension, value), [("municipality", m, dimension, value) for m in municipalities])
-        if scope_municipalities is not None:
-            scoped = region_of[region_of.index.isin(scope_municipalities)]
-            add(("scope", "", dimension, value), [("scope_region", r, dimension, value) for r in sorted(set(scoped))])
-            for region in sorted(set(scoped)):
-                add(("scope_region", region, dimension, value),
-                    [("municipality", m, dimension, value) for m in scoped.index[scoped == region]])
-    for level, area in set(zip(cells["level"], cells["area"])):
-        for dimension in SLICE_DIMENSIONS:
-            add((level, area, *TOTAL), [(level, area, dimension, v) for v in SLICE_VALUES[dimension]])
-    return relations
+def _membership(cells: pd.DataFrame, atoms: pd.DataFrame, known: Collection[str],
+                scope_municipalities: frozenset[str] | None) -> np.ndarray:
+    """Which classes of unknown atoms each cell sums: a class is the atoms outside the user's scope
+    of one municipality, school type, language and grade band (no cell tells them apart)."""
+    outside = atoms[~atoms["school_id"].isin(known)]
+    classes = outside[["municipality_code", "region_code", "school_type", "language", "grade_band"]].drop_duplicates()
+    classes = classes.reset_index(drop=True)
+    in_scope = (classes["municipality_code"].isin(scope_municipalities) if scope_municipalities is not None
+                else pd.Series(True, index=classes.index))
+    area_of = {"all": None, "scope": None, "region": "region_code", "scope_region": "region_code",
+               "municipality": "municipality_code"}
+    matrix = np.zeros((len(cells), len(classes)), dtype=float)
+    for i, (level, area, dimension, value) in enumerate(zip(cells["level"], cells["area"], cells["dimension"],
+                                                           cells["value"])):
+        member = np.ones(len(classes), dtype=bool)
+        if area_of[level] is not None:
+            member &= (classes[area_of[level]] == area).to_numpy()
+        if level in ("scope", "scope_region"):
+            member &= in_scope.to_numpy()
+        if dimension != "total":
+            member &= (classes[dimension] == value).to_numpy()
+        matrix[i] = member
+    return matrix
 
 
-def determined_cells(relations: Sequence[tuple[int, Sequence[int]]], unknown: Collection[int]) -> set[int]:
-    """The unknown cells whose value the relations fix exactly, given every other cell.
-
-    Each relation parent − Σ children = 0, restricted to the unknowns, is one row of A. A cell is
-    determined exactly when it is the same in every solution of A·x = b, i.e. when its row of a
-    basis of A's null space is zero. Unknowns that share no relation are solved apart."""
-    unknown = sorted(set(unknown))
-    position = {cell: i for i, cell in enumerate(unknown)}
-    rows = []
-    for parent, children in relations:
-        row = {}
-        if parent in position:
-            row[position[parent]] = 1.0
-        for child in children:
-            if child in position:
-                row[position[child]] = row.get(position[child], 0.0) - 1.0
-        if row:
-            rows.append(row)
-    # Connected components of the unknowns through shared relations keep each SVD small.
-    parent_of = list(range(len(unknown)))
-
-    def find(i):
-        while parent_of[i] != i:
-            parent_of[i] = parent_of[parent_of[i]]
-            i = parent_of[i]
-        return i
-
-    for row in rows:
-        first, *rest = row
-        for other in rest:
-            parent_of[find(other)] = find(first)
-    components: dict[int, list[int]] = {}
-    for i in range(len(unknown)):
-        components.setdefault(find(i), []).append(i)
-    rows_of: dict[int, list[dict]] = {}
-    for row in rows:
-        rows_of.setdefault(find(next(iter(row))), []).append(row)
-    determined = set()
-    for root, members in components.items():
-        local = {m: j for j, m in enumerate(members)}
-        matrix = np.zeros((len(rows_of.get(root, [])), len(members)))
-        for r, row in enumerate(rows_of.get(root, [])):
-            for column, coefficient in row.items():
-                matrix[r, local[column]] = coefficient
-        if matrix.shape[0] == 0:
-            continue
-        _, singular, vt = np.linalg.svd(matrix)
-        rank = int((singular > 1e-9).sum())
-        null = vt[rank:]  # rows span the null space
-        for m, j in local.items():
-            if null.shape[0] == 0 or np.abs(null[:, j]).max() < 1e-9:
-                determined.add(unknown[m])
-    return determined
+def determined(published: np.ndarray, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which withheld rows lie in the span of the published rows (their value follows exactly from
+    the published values), and for each the published rows of a minimal-norm way to write it."""
+    if withheld.shape[0] == 0:
+        return np.zeros(0, dtype=bool), np.zeros((0, published.shape[0]))
+    if published.shape[0] == 0:
+        return np.zeros(withheld.shape[0], dtype=bool), np.zeros((withheld.shape[0], 0))
+    u, singular, vt = np.linalg.svd(published, full_matrices=False)
+    keep = singular > 1e-9 * max(1.0, singular.max())
+    u, singular, vt = u[:, keep], singular[keep], vt[keep]
+    projected = withheld @ vt.T  # coordinates in the row space's basis
+    residual = withheld - projected @ vt
+    found = np.abs(residual).max(axis=1) < 1e-7
+    coefficients = (projected / singular) @ u.T  # withheld ≈ coefficients @ published
+    return found, coefficients
 
 
-def _suppress_month(cells: pd.DataFrame, relations: list[tuple[int, list[int]]], policy: SuppressionPolicy) -> pd.Series:
-    """Primary suppression, then secondary until the audit finds no withheld cell determined."""
-    outside = cells["outside_schools"] > 0
-    withheld = outside & ((cells["outside_pupils"] < policy.min_pupils) | (cells["outside_schools"] < MIN_CONTEXT_SCHOOLS))
-    withheld = set(np.flatnonzero(withheld.to_numpy()))
-    sizes = cells["outside_pupils"].to_numpy()
-    can_hide = outside.to_numpy()
-    member_of: dict[int, list[int]] = {}
-    for r, (parent, children) in enumerate(relations):
-        for cell in (parent, *children):
-            member_of.setdefault(cell, []).append(r)
-    while withheld:
-        exposed = determined_cells(relations, withheld)
-        if not exposed:
+def _suppress_month(cells: pd.DataFrame, membership: np.ndarray, policy: SuppressionPolicy) -> pd.Series:
+    """Primary suppression, then secondary until no withheld cell follows from the published ones:
+    of the published cells a determined cell is written with, the smallest is withheld too."""
+    outside = (cells["outside_schools"] > 0).to_numpy()
+    withheld = outside & ((cells["outside_pupils"] < policy.min_pupils)
+                          | (cells["outside_schools"] < MIN_CONTEXT_SCHOOLS)).to_numpy()
+    sizes = cells["outside_pupils"].to_numpy().astype(float)
+    while withheld.any():
+        published = np.flatnonzero(outside & ~withheld)
+        hidden = np.flatnonzero(withheld)
+        found, coefficients = determined(membership[published], membership[hidden])
+        if not found.any():
             break
-        added = False
-        for cell in sorted(exposed):
-            candidates = {c for r in member_of.get(cell, []) for c in (relations[r][0], *relations[r][1])}
-            candidates = [c for c in candidates if c not in withheld and can_hide[c]]
-            if candidates:
-                withheld.add(min(candidates, key=lambda c: (sizes[c], c)))
-                added = True
-        if not added:  # nothing left that could hide it: withhold every cell it relates to
-            raise RuntimeError("disclosure audit could not protect a withheld cell")  # pragma: no cover
-    mask = np.zeros(len(cells), dtype=bool)
-    mask[list(withheld)] = True
-    return pd.Series(mask, index=cells.index)
+        for row in np.flatnonzero(found):
+            witnesses = published[np.abs(coefficients[row]) > 1e-9]
+            witnesses = witnesses[~withheld[witnesses]]
+            if len(witnesses):
+                withheld[witnesses[np.argmin(sizes[witnesses])]] = True
+    return pd.Series(withheld, index=cells.index)
 
 
 def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipalities: frozenset[str] | None = None,
@@ -229,7 +175,9 @@ def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipaliti
     out = []
     for _, cells in every.groupby(["school_year", "month"], sort=True):
         cells = cells.reset_index(drop=True)
-        cells["suppressed"] = _suppress_month(cells, _relations(cells, atoms, scope_municipalities), policy)
+        month_atoms = atoms[(atoms["school_year"] == cells["school_year"].iloc[0]) & (atoms["month"] == cells["month"].iloc[0])]
+        membership = _membership(cells, month_atoms, set(known), scope_municipalities)
+        cells["suppressed"] = _suppress_month(cells, membership, policy)
         out.append(cells)
     published = pd.concat(out, ignore_index=True)
     published[list(COUNTS)] = published[list(COUNTS)].astype(float)

@@ -1,0 +1,297 @@
+"""Disclosure control across views (lasnaolo/disclosure.py): the audit's linear algebra on hand-made
+tables, and an attacker who combines every view the demo coordinator, director and rector can
+reach and tries to solve withheld figures exactly.
+
+The attacker works independently of the product's audit: in the space of atoms (school × grade
+band × month), every figure the user received is one linear equation, and everything inside the
+user's own scope is known. A figure is recovered exactly when its atom vector lies in the span of
+the received ones; the test checks that for every withheld cell, every single school outside the
+scope and every pair of such schools in one municipality."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lasnaolo import accounts, contract, disclosure, importer, metrics, queries, store, trends
+from lasnaolo.disclosure import NotPublished
+from lasnaolo.queries import RowFilter
+from lasnaolo.scope import Scope, Unit
+
+YEAR = "2024-2025"
+
+
+# --- The audit on hand-made tables ---------------------------------------------------------------
+
+def test_a_two_by_two_pattern_that_passes_the_one_per_line_rule_is_found_determined():
+    """Atoms a, b, c, d; cells a, b in row 1 withheld, c, d and all margins published: the columns
+    give a = col1 - c and b = col2 - d. Withholding all four interior cells leaves them open."""
+    a, b, c, d = np.eye(4)
+    row1, row2, col1, col2 = a + b, c + d, a + c, b + d
+    found, coefficients = disclosure.determined(np.array([c, d, row1, row2, col1, col2]), np.array([a, b]))
+    assert found.tolist() == [True, True]
+    assert np.allclose(coefficients @ np.array([c, d, row1, row2, col1, col2]), np.array([a, b]))
+    found, _ = disclosure.determined(np.array([row1, row2, col1, col2]), np.array([a, b, c, d]))
+    assert found.tolist() == [False, False, False, False]
+    # Two differently named cells that are the same sum (e.g. a municipality's Swedish-language
+    # schools are exactly its primary schools): publishing one publishes the other.
+    found, _ = disclosure.determined(np.array([a + b]), np.array([a + b, a]))
+    assert found.tolist() == [True, False]
+
+
+def _atoms(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["school_id", "municipality_code", "region_code", "school_type", "language", "grade_band", "pupils"]
+    frame = pd.DataFrame(rows, columns=columns).assign(school_year=YEAR, month="2024-09")
+    frame["lesson_hours"] = frame["pupils"] * 100
+    for column in (*contract.HOUR_COLUMNS[1:], *contract.TIER_COLUMNS):
+        frame[column] = frame["pupils"] // 3
+    return frame
+
+
+def test_publication_withholds_small_municipalities_and_a_complement_so_the_region_cannot_reveal_them():
+    atoms = _atoms([
+        ("A1", "100", "01", "primary", "fi", "1-2", 40), ("A2", "100", "01", "primary", "fi", "1-2", 30),
+        ("A3", "100", "01", "primary", "fi", "1-2", 20),
+        ("B1", "200", "01", "primary", "fi", "1-2", 50), ("B2", "200", "01", "primary", "fi", "1-2", 60),
+        ("B3", "200", "01", "primary", "fi", "1-2", 70), ("B4", "200", "01", "primary", "fi", "1-2", 80),
+        ("C1", "300", "01", "primary", "fi", "1-2", 25),  # one school: withheld
+    ])
+    published = disclosure.publish(atoms).set_index(["level", "area", "dimension", "value"])
+    assert published.loc[("municipality", "300", "total", ""), "suppressed"]
+    # The region minus 100 and 200 would give 300: the smaller of the two (100, 90 pupils) goes too.
+    assert published.loc[("municipality", "100", "total", ""), "suppressed"]
+    assert not published.loc[("municipality", "200", "total", ""), "suppressed"]
+    assert published.loc[("region", "01", "total", ""), "pupils"] == 375
+    # Every slice of a withheld municipality is withheld with it (its total would give it away).
+    assert published.loc[("municipality", "300", "grade_band", "1-2"), "suppressed"]
+    assert np.isnan(published.loc[("municipality", "100", "total", ""), "lesson_hours"])
+
+
+def test_cells_wholly_inside_the_users_scope_are_never_withheld_and_the_rest_is_judged_without_them():
+    atoms = _atoms([
+        ("A1", "100", "01", "primary", "fi", "1-2", 3),  # the user's own tiny school
+        ("B1", "200", "01", "primary", "fi", "1-2", 50), ("B2", "200", "01", "primary", "fi", "1-2", 60),
+        ("B3", "200", "01", "primary", "fi", "1-2", 70),
+    ])
+    published = disclosure.publish(atoms, known={"A1"}).set_index(["level", "area", "dimension", "value"])
+    assert not published.loc[("municipality", "100", "total", ""), "suppressed"]
+    assert published.loc[("municipality", "100", "total", ""), "pupils"] == 3
+    assert not published.loc[("municipality", "200", "total", ""), "suppressed"]
+    # Without the own school, municipality 200 alone would need the region withheld? No: the region's
+    # outside part equals 200's, which is published.
+    assert not published.loc[("region", "01", "total", ""), "suppressed"]
+
+
+def test_a_period_with_a_withheld_month_is_withheld_not_summed_short():
+    rows = pd.DataFrame({"month": ["2024-09", "2024-10"], "pupils": [20.0, np.nan], "lesson_hours": [1000.0, np.nan],
+                         **{c: [10.0, np.nan] for c in (*contract.HOUR_COLUMNS[1:], *contract.TIER_COLUMNS)}})
+    figures = metrics.figures_by(rows, [])
+    assert figures["suppressed"].iloc[0] and np.isnan(figures["absence_rate"].iloc[0])
+    assert np.isnan(figures["lesson_hours"].iloc[0])
+
+
+# --- The attacker on the demo data ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_sqlite(demo_files, tmp_path_factory):
+    engine = store.make_engine(f"sqlite:///{tmp_path_factory.mktemp('attack') / 'demo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_users(demo_sqlite):
+    schools = queries.schools(demo_sqlite, Scope.everything())
+    rector_school = schools[(schools["municipality_code"] == accounts.DEMO_MUNICIPALITY)
+                            & (schools["school_type"] == "comprehensive")]["school_id"].iloc[0]
+    return accounts.demo_accounts(str(rector_school))
+
+
+FILTERS = [RowFilter(), *[RowFilter(grades=tuple(g)) for g in contract.GRADE_BANDS.values()],
+           *[RowFilter(school_types=(t,)) for t in contract.SCHOOL_TYPES],
+           *[RowFilter(languages=(lang,)) for lang in contract.SCHOOL_LANGUAGES]]
+UNPUBLISHED = [RowFilter(grades=(1,)), RowFilter(grades=(2, 3, 4, 5, 6)), RowFilter(school_types=("primary", "lower_secondary")),
+               RowFilter(school_types=("primary",), languages=("sv",)), RowFilter(grades=(7, 8, 9), languages=("sv",))]
+BYS = [[], ["region_code"], ["municipality_code"], ["grade_band"], ["school_type"], ["language"],
+       ["region_code", "municipality_code"]]
+
+
+class Attacker:
+    """Everything one user received, as equations over atoms (school × grade band × month)."""
+
+    def __init__(self, atoms: pd.DataFrame, own: set[str], scope_municipalities: set[str] | None):
+        self.atoms = atoms.reset_index(drop=True)
+        self.column = {c: self.atoms[c].to_numpy() for c in self.atoms.columns}
+        self.own = self.atoms["school_id"].isin(own).to_numpy()
+        self.scope_municipalities = scope_municipalities
+        self.received: dict[bytes, np.ndarray] = {}
+        self.withheld: list[tuple[str, np.ndarray]] = []
+
+    def members(self, row: dict, unit: Unit, by: list[str], filters: RowFilter, context: bool) -> np.ndarray:
+        c = self.column
+        mask = (c["school_year"] == row["school_year"]) & (c["month"] == row["month"])
+        if not context and self.scope_municipalities is not None:
+            mask &= np.isin(c["municipality_code"], list(self.scope_municipalities))
+        if unit.level == "region":
+            mask &= c["region_code"] == unit.code
+        elif unit.level == "municipality":
+            mask &= c["municipality_code"] == unit.code
+        for dimension in by:
+            mask &= c[dimension] == row[dimension]
+        if filters.grades is not None:
+            mask &= np.isin(c["grade_band"], list(filters.bands()))
+        if filters.school_types is not None:
+            mask &= np.isin(c["school_type"], list(filters.school_types))
+        if filters.languages is not None:
+            mask &= np.isin(c["language"], list(filters.languages))
+        return mask
+
+    def receive(self, frame: pd.DataFrame, unit: Unit, by: list[str], filters: RowFilter, context: bool = False,
+                what: str = "") -> None:
+        pupils, lessons, schools = self.column["pupils"], self.column["lesson_hours"], self.column["school_id"]
+        for row in frame.to_dict("records"):
+            vector = self.members(row, unit, by, filters, context)
+            if row["suppressed"]:
+                assert pd.isna(row["lesson_hours"]) and pd.isna(row["pupils"]), f"{what}: a withheld row carries counts"
+                self.withheld.append((f"{what} {[row[b] for b in by]} {row['month']}", vector))
+                continue
+            outside = vector & ~self.own & (pupils > 0)
+            count = len(set(schools[outside]))
+            # The published rule itself: no cell under 5 pupils, no context cell of 1-2 schools.
+            assert count == 0 or (count >= 3 and pupils[outside].sum() >= 5), f"{what}: a cell of {count} schools"
+            # The published value is the true sum of its atoms.
+            assert row["lesson_hours"] == lessons[vector].sum(), f"{what}: not the sum of its atoms"
+            self.received[np.packbits(vector).tobytes()] = vector
+
+    def recoverable(self, targets: list[tuple[str, np.ndarray]]) -> list[str]:
+        """The targets whose value the received figures and the user's own data fix exactly."""
+        if not targets:
+            return []
+        unknown = ~self.own
+        received = np.array(list(self.received.values()))[:, unknown].astype(float)
+        # Atoms that every received figure treats alike can be merged without changing any span.
+        _, class_of = np.unique(received.T, axis=0, return_inverse=True)
+        class_of = class_of.ravel()
+        order = np.argsort(class_of, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(class_of[order]) != 0])
+        merged = received[:, order[starts]]
+        _, singular, vt = np.linalg.svd(merged, full_matrices=False)
+        basis = vt[singular > 1e-9 * singular.max()]
+        wanted = np.array([vector[unknown] for _, vector in targets], dtype=float)[:, order]
+        low, high = np.minimum.reduceat(wanted, starts, axis=1), np.maximum.reduceat(wanted, starts, axis=1)
+        # A target that splits atoms no received figure tells apart cannot be in their span.
+        candidates = (low == high).all(axis=1) & wanted.any(axis=1)
+        residual = low - (low @ basis.T) @ basis
+        solved = candidates & (np.abs(residual).max(axis=1) < 1e-7)
+        return [name for (name, _), hit in zip(targets, solved) if hit]
+
+    def school_targets(self) -> list[tuple[str, np.ndarray]]:
+        """Every school outside the scope, and every pair in one municipality, month by month."""
+        a = self.atoms
+        outside = a[~self.own & (a["pupils"] > 0).to_numpy()]
+        targets = []
+        for (month, municipality), group in outside.groupby(["month", "municipality_code"]):
+            ids = sorted(group["school_id"].unique())
+            for chosen in [*[(s,) for s in ids], *itertools.combinations(ids, 2)]:
+                targets.append((f"schools {chosen} in {month}",
+                                (self.column["month"] == month) & np.isin(self.column["school_id"], chosen)))
+        return targets
+
+
+def _attacker(engine, scope: Scope) -> Attacker:
+    who = queries.audience(engine, scope)
+    atoms = queries.absence_totals(engine, who.population, school_years=[YEAR], raw=True,
+                                   by=["school_id", "municipality_code", "region_code", "school_type", "language",
+                                       "grade_band"])
+    own = set() if scope.anonymised else set(queries.schools(engine, scope)["school_id"])
+    return Attacker(atoms, own, set(who.custom_area) if who.custom_area is not None else None)
+
+
+def _assert_nothing_recovered(attacker: Attacker) -> None:
+    assert attacker.received, "the attacker received nothing: the test would prove nothing"
+    assert attacker.withheld, "nothing was withheld: the demo scope should have small cells"
+    assert attacker.recoverable(attacker.withheld) == []
+    assert attacker.recoverable(attacker.school_targets()) == []
+
+
+def test_a_coordinator_combining_every_trends_view_recovers_no_withheld_cell_and_no_school(demo_sqlite, demo_users):
+    scope = demo_users["koordinaattori"].scope()
+    attacker = _attacker(demo_sqlite, scope)
+    inside = queries.schools(demo_sqlite, Scope("admin", municipality_codes=scope.municipality_codes))
+    units = [Unit("all"), *[Unit("region", r) for r in sorted(set(inside["region_code"]))],
+             *[Unit("municipality", m) for m in sorted(set(inside["municipality_code"]))]]
+    asked = 0
+    for unit, filters, by in itertools.product(units, FILTERS, BYS):
+        try:
+            frame = queries.absence_totals(demo_sqlite, scope, unit=unit, school_years=[YEAR], by=by, filters=filters)
+        except NotPublished:
+            continue
+        asked += 1
+        attacker.receive(frame, unit, by, filters, what=f"{unit} {filters} by {by}")
+    for filters in FILTERS:
+        context = queries.regional_context(demo_sqlite, scope, school_years=[YEAR], filters=filters)
+        attacker.receive(context, Unit("all"), ["municipality_code"], filters, context=True, what=f"context {filters}")
+    assert asked > 300
+    for filters in UNPUBLISHED:
+        with pytest.raises(NotPublished):
+            queries.absence_totals(demo_sqlite, scope, school_years=[YEAR], filters=filters)
+    _assert_nothing_recovered(attacker)
+    # The trends page's year figures come from the same cells: none is a short sum.
+    shown = trends.trends(demo_sqlite, scope, trends.TrendView(school_years=(YEAR,)))
+    yearly_hours = shown.yearly["lesson_hours"].iloc[0]
+    monthly = queries.absence_totals(demo_sqlite, scope, school_years=[YEAR])
+    assert yearly_hours == monthly["lesson_hours"].sum()
+
+
+def test_a_director_combining_the_regional_context_with_own_data_recovers_no_withheld_cell_and_no_school(
+        demo_sqlite, demo_users):
+    scope = demo_users["johtaja"].scope()
+    attacker = _attacker(demo_sqlite, scope)
+    for filters in FILTERS:
+        context = queries.regional_context(demo_sqlite, scope, school_years=[YEAR], filters=filters)
+        attacker.receive(context, Unit("all"), ["municipality_code"], filters, context=True, what=f"context {filters}")
+    own = queries.schools(demo_sqlite, scope)
+    for school_id in own["school_id"]:
+        line = queries.municipality_months(demo_sqlite, scope, school_id, YEAR)
+        attacker.receive(line, Unit("municipality", accounts.DEMO_MUNICIPALITY), [], RowFilter(), context=True,
+                         what="municipality line")
+    _assert_nothing_recovered(attacker)
+
+
+def test_a_rectors_municipality_line_never_reveals_another_school(demo_sqlite, demo_users):
+    account = demo_users["rehtori"]
+    scope = account.scope()
+    attacker = _attacker(demo_sqlite, scope)
+    line = queries.municipality_months(demo_sqlite, scope, account.school, YEAR)
+    attacker.receive(line, Unit("municipality", accounts.DEMO_MUNICIPALITY), [], RowFilter(), context=True,
+                     what="municipality line")
+    # Hyvinkää's other three schools make a line the rector may see, but no school of it.
+    assert attacker.received and not attacker.withheld
+    assert attacker.recoverable(attacker.school_targets()) == []
+
+
+def test_the_attacker_recovers_cells_when_only_primary_suppression_is_applied(demo_sqlite, demo_users, monkeypatch):
+    """The attacker has teeth: with the audit's secondary suppression switched off, differencing
+    the coordinator's municipality rows against the scope's totals recovers withheld cells."""
+    def primary_only(cells, membership, policy):
+        outside = cells["outside_schools"] > 0
+        return outside & ((cells["outside_pupils"] < policy.min_pupils)
+                          | (cells["outside_schools"] < disclosure.MIN_CONTEXT_SCHOOLS))
+
+    monkeypatch.setattr(disclosure, "_suppress_month", primary_only)
+    queries._PUBLICATIONS.clear()
+    try:
+        scope = demo_users["koordinaattori"].scope()
+        attacker = _attacker(demo_sqlite, scope)
+        for by in ([], ["municipality_code"], ["language"], ["school_type"], ["grade_band"]):
+            frame = queries.absence_totals(demo_sqlite, scope, school_years=[YEAR], by=by)
+            attacker.receive(frame, Unit("all"), by, RowFilter(), what=f"by {by}")
+        assert attacker.recoverable(attacker.withheld)
+    finally:
+        queries._PUBLICATIONS.clear()
+
