@@ -201,6 +201,30 @@ class SelfEvaluation(Base):
     __table_args__ = (Index("ix_self_evaluation_unit_year", "unit_level", "unit_code", "school_year"),)
 
 
+
+class LoginFailure(Base):
+    """A failed (or still running) sign-in, counted per typed username and per client address over
+    a sliding window, so every server process sees the same lockout. Both are stored only as keyed
+    hashes (HMAC with the cookie key): no typed username or IP address is kept in clear."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempted_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+
+    __table_args__ = (Index("ix_login_failure_username", "username_key", "attempted_at"),
+                      Index("ix_login_failure_client", "client_key", "attempted_at"))
+
+
+class RevokedLogin(Base):
+    """A re-login cookie that must no longer sign anyone in (its user signed out), kept until the
+    cookie would have expired anyway."""
+
+    __tablename__ = "revoked_login"
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float)
+
 TABLE_OF_KIND = {
     "schools": School.__table__,
     "absences": Absence.__table__,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lasnaolo import accounts, deck, importer, queries, store
+from lasnaolo import accounts, deck, importer, queries, scope, settings, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
@@ -33,12 +33,37 @@ def demo_db(demo_files, tmp_path_factory):
     return url
 
 
+COOKIE_KEY = "r8Yq2vLx-0fKpT3wZs9N_cB6mHj4DgUe1aVoXi7RtPnQ5yWlEkMb"  # random, as generated
+PSEUDONYM_KEY = "Zt3_pQm8vWc1-XyR6nL0sBfK9uGhJ2aTe5dNo4iY7kVrMxCqHwEj"
+
+
+def demo_mode_on(monkeypatch, url: str) -> None:
+    """Demo mode is the embedded default database with nothing configured: here the embedded file
+    is the test's own, and nothing that would mean production is in the environment."""
+    monkeypatch.setattr(store, "DEFAULT_DB_PATH", Path(url.split("///", 1)[1]))
+    for name in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def production_on(monkeypatch, tmp_path, url: str, users: dict | None = None) -> str:
+    """Production: a configured database, an account file and strong keys. The users default to the
+    demo usernames and roles with the password "demo" (a cost-12 hash) but are real accounts."""
+    users = users or {"admin": {"name": "Aino Ylläpito", "password": accounts.DEMO_PASSWORD_HASH, "role": "admin"}}
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}), encoding="utf-8")
+    monkeypatch.setenv("LASNAOLO_DB_URL", url)
+    monkeypatch.setenv(accounts.USERS_FILE_ENV, str(path))
+    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, COOKIE_KEY)
+    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    monkeypatch.delenv("LASNAOLO_DEMO_DATA", raising=False)
+    return str(path)
+
+
 @pytest.fixture
 def app_env(monkeypatch, demo_db):
-    for name in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV, "LASNAOLO_DEMO_DATA"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LASNAOLO_DB_URL", demo_db)
-    return demo_db
+    demo_mode_on(monkeypatch, demo_db)
+    yield demo_db
+    scope.configure_pseudonym_key(None)  # the app set the process's key; the next test starts afresh
 
 
 def start() -> AppTest:
@@ -154,13 +179,13 @@ def test_a_page_run_without_login_shows_nothing_of_itself(app_env):
 
 @pytest.fixture
 def empty_db(monkeypatch, tmp_path):
+    """A configured, empty database (production: never filled with demo data) with an admin."""
     url = f"sqlite:///{tmp_path / 'upload.db'}"
     engine = store.make_engine(url)
     store.init_database(engine)
-    monkeypatch.setenv("LASNAOLO_DB_URL", url)
-    for name in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV, "LASNAOLO_DEMO_DATA"):
-        monkeypatch.delenv(name, raising=False)
-    return engine
+    production_on(monkeypatch, tmp_path, url)
+    yield engine
+    scope.configure_pseudonym_key(None)
 
 
 def admin_on_data_page() -> AppTest:
@@ -222,7 +247,8 @@ def test_outside_demo_mode_a_bad_configuration_stops_the_app(app_env, monkeypatc
 
 def test_outside_demo_mode_configured_users_sign_in_without_demo_banner(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv(accounts.USERS_FILE_ENV, write_account_file(tmp_path / "users.yaml", accounts.hash_password("s3cret-pass")))
-    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, "x" * 48)
+    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, COOKIE_KEY)
+    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
     assert "Esittelytila" not in visible_text(start())
     assert login("admin").metric == []  # demo accounts do not exist here
     at = login("maija", "s3cret-pass")
@@ -513,3 +539,68 @@ def test_self_evaluation_is_recorded_on_the_page_and_read_in_the_profile(app_env
     director.switch_page("pages/evaluation.py").run()
     assert not director.exception and not director.radio  # directors read only
     assert "Toteutumisprofiili ja poissaolot" in visible_text(director)
+
+
+# Failing closed (issue #15: 1, 2, 8): anything configured is production; production refuses to
+# start on a wrong configuration and never offers demo accounts; sign-ins are throttled in the database.
+
+def start_with(secrets: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.secrets.update(secrets or {})
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_a_configured_database_with_a_mistyped_auth_key_refuses_to_start_and_offers_no_login(app_env, monkeypatch, tmp_path):
+    path = write_account_file(tmp_path / "users.yaml", accounts.hash_password("s3cret-pass"))
+    monkeypatch.setenv("LASNAOLO_DB_URL", app_env)
+    at = start_with({"auth": {"user_file": path, "cookie_key": COOKIE_KEY}, "privacy": {"pseudonym_key": PSEUDONYM_KEY}})
+    text = visible_text(at)
+    assert "Läsnäoloa ei voi käynnistää" in text
+    assert "unknown key `user_file` in [auth]; did you mean `users_file`?" in text
+    assert "no account file is configured" in text
+    assert not at.text_input and not at.metric and "Esittelytila" not in text
+
+
+def test_a_configured_database_without_accounts_or_keys_refuses_to_start(app_env, monkeypatch):
+    monkeypatch.setenv("LASNAOLO_DB_URL", app_env)
+    text = visible_text(at := start())
+    assert "no account file is configured, and outside demo mode there are no demo accounts" in text
+    assert "the pseudonym key is missing" in text
+    assert not at.text_input and "Esittelytila" not in text
+
+
+def test_a_demo_cookie_key_refuses_to_start(app_env, monkeypatch, tmp_path):
+    production_on(monkeypatch, tmp_path, app_env)
+    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, "demo-mode-cookie-key-not-a-secret")
+    at = start()
+    assert "the cookie key is a known default" in visible_text(at) and not at.text_input
+
+
+@pytest.fixture
+def production_db(monkeypatch, tmp_path, demo_files):
+    url = f"sqlite:///{tmp_path / 'production.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    production_on(monkeypatch, tmp_path, url)
+    yield engine
+    scope.configure_pseudonym_key(None)
+
+
+def test_demo_accounts_do_not_exist_in_production(production_db):
+    at = login("johtaja")
+    assert "Väärä käyttäjätunnus tai salasana." in [e.value for e in at.error] and not at.metric
+    assert store.is_empty(production_db)  # and the configured database got no demo data
+
+
+def test_five_failures_in_one_session_lock_the_username_in_another_session(production_db):
+    first = start()
+    for _ in range(5):
+        login("admin", "wrong", at=first)
+        assert [e.value for e in first.error] == ["Väärä käyttäjätunnus tai salasana."]
+    second = login("admin", "demo")  # another session (as if another server process) on the same database
+    assert [e.value for e in second.error] == [
+        "Liian monta epäonnistunutta kirjautumisyritystä. Yritä uudelleen 15 minuutin kuluttua."]
+    assert not second.metric and second.text_input
+

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit import config as st_config
+from streamlit.errors import StreamlitSecretNotFoundError
 
-from lasnaolo import accounts, i18n, reference
+from lasnaolo import accounts, bootstrap, i18n, login, reference, scope, settings
 from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
 from lasnaolo.text import md
@@ -15,6 +18,7 @@ from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
+TOKEN_KEY = "lasnaolo_login_token"  # the claims of this session's re-login cookie (lasnaolo.login)
 PAGE_FILES = {name: f"pages/{name}.py" for name in accounts.PAGE_ROLES}
 PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
               "comparison": ":material/compare_arrows:", "clusters": ":material/bubble_chart:",
@@ -22,23 +26,41 @@ PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitorin
               "present": ":material/co_present:", "data": ":material/upload_file:"}
 
 
-def secrets() -> dict:
+def read_secrets() -> settings.SecretsFile:
+    """What Streamlit finds in its secrets files (`.streamlit/secrets.toml` in the working
+    directory and in the home directory, or the `secrets.files` option): the values, which files
+    exist, and why they could not be read. A file that cannot be parsed is a problem to report,
+    never "no secrets"."""
+    paths = tuple(str(p) for p in st_config.get_option("secrets.files") if os.path.exists(p))
     try:
-        return st.secrets.to_dict()
-    except Exception:  # no secrets.toml at all: demo mode unless the environment configures users
-        return {}
+        return settings.SecretsFile(st.secrets.to_dict(), paths)
+    except StreamlitSecretNotFoundError as error:
+        if not paths:  # no secrets file at all
+            return settings.SecretsFile({}, ())
+        return settings.SecretsFile({}, paths, str(error))
+    except Exception as error:  # e.g. a file that exists but cannot be opened
+        return settings.SecretsFile({}, paths, f"{type(error).__name__}: {error}")
+
+
+def secrets() -> dict:
+    """The parsed secrets, empty when there are none (for other settings, e.g. the map's file);
+    auth_config has already stopped the app when they cannot be read."""
+    return dict(read_secrets().values)
 
 
 def auth_config() -> AuthConfig:
-    """The account configuration; a wrong one stops the app here with the reasons."""
+    """The account configuration; a wrong one stops the app here with the reasons. Also sets the
+    process's pseudonym key (the demo key only in demo mode)."""
     try:
-        config = accounts.load_config(secrets(), os.environ)
+        loaded = settings.load(read_secrets(), os.environ)
     except accounts.ConfigError as error:
         st.error(t("app.config_error"))
         st.code("\n".join(f"- {m}" for m in error.messages), language=None)
         st.stop()
-    if config is None:
-        config = accounts.demo_config(_demo_rector_school())
+    scope.configure_pseudonym_key(loaded.pseudonym_key)
+    bootstrap.allow_demo_data(loaded.demo_mode)
+    config = loaded.auth if loaded.auth is not None else accounts.demo_config(_demo_rector_school())
+    login.prepare(config)
     return config
 
 
@@ -71,8 +93,19 @@ def language_selector() -> str:
     return language()
 
 
+def client_address(config: AuthConfig) -> str | None:
+    """The client's address for throttling: the connection's, or X-Forwarded-For's entry written
+    by the outermost trusted proxy when `trusted_proxies` is configured."""
+    try:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # no request headers (e.g. AppTest)
+        forwarded = None
+    return login.client_address(st.context.ip_address, forwarded, config.trusted_proxies)
+
+
 def _login_form(auth: stauth.Authenticate, config: AuthConfig) -> bool:
-    """Our own localised form; the credential check is streamlit-authenticator's. True on success."""
+    """Our own localised form; the credential check is streamlit-authenticator's, wrapped in the
+    throttle and the same work for unknown usernames (lasnaolo.login). True on success."""
     st.title(t("app.title"))
     st.caption(t("app.tagline"))
     with st.form("login"):
@@ -80,13 +113,28 @@ def _login_form(auth: stauth.Authenticate, config: AuthConfig) -> bool:
         username = st.text_input(t("login.username"), autocomplete="username")
         password = st.text_input(t("login.password"), type="password", autocomplete="current-password")
         submitted = st.form_submit_button(t("login.submit"))
-    if submitted and auth.authentication_controller.login(username, password):
-        return True
     if submitted:
-        st.error(t("login.failed"))
+        result = login.attempt(data.current_engine(), config, username, password, client_address(config),
+                               check=lambda u, p: bool(auth.authentication_controller.login(u, p)))
+        if result.ok:
+            return True
+        if result.status == "locked":
+            st.error(t("login.locked", minutes=result.retry_after_minutes))
+        else:
+            st.error(t("login.failed"))
     if config.demo_mode:
         st.info(t("app.demo_accounts"))
     return False
+
+
+def _set_login_cookie(auth: stauth.Authenticate, config: AuthConfig) -> None:
+    """A new re-login cookie with its own token id and the password's fingerprint (lasnaolo.login),
+    written by streamlit-authenticator's cookie component."""
+    value, claims = login.issue_token(config, st.session_state["username"])
+    st.session_state[TOKEN_KEY] = claims
+    if config.cookie_expiry_days > 0:
+        auth.cookie_controller.cookie_model.cookie_manager.set(
+            config.cookie_name, value, expires_at=datetime.now() + timedelta(days=config.cookie_expiry_days))
 
 
 def sign_in(auth: stauth.Authenticate, config: AuthConfig) -> Account | None:
@@ -94,14 +142,21 @@ def sign_in(auth: stauth.Authenticate, config: AuthConfig) -> Account | None:
 
     A valid re-authentication cookie signs in without the form. The form lives in a placeholder
     that is emptied on success, and the cookie is set outside it, so the first page renders in
-    the same run as the login and the cookie still reaches the browser."""
+    the same run as the login and the cookie still reaches the browser. An open session ends
+    when its sign-in was revoked or the user's password changed in the account file."""
+    engine = data.current_engine()
+    if st.session_state.get("authentication_status") and not login.still_valid(
+            st.session_state.get(TOKEN_KEY), config, engine, session=True):
+        auth.logout(location="unrendered")
+        st.session_state.pop(TOKEN_KEY, None)
+        st.warning(t("login.session_ended"))
     if not st.session_state.get("authentication_status") and not st.session_state.get("logout"):
         # The cookie as the browser sent it when the session opened: no wait for the cookie
         # component, so the first run completes and a typed or bookmarked URL keeps its page.
-        token = accounts.read_login_cookie(st.context.cookies.get(config.cookie_name), config.cookie_key,
-                                           config.accounts)
-        if token:
-            auth.authentication_controller.login(token=token)
+        claims = login.read_login_cookie(st.context.cookies.get(config.cookie_name), config, engine)
+        if claims:
+            auth.authentication_controller.login(token=claims)
+            st.session_state[TOKEN_KEY] = claims
     if not st.session_state.get("authentication_status"):
         form = st.empty()
         with form.container():
@@ -109,7 +164,7 @@ def sign_in(auth: stauth.Authenticate, config: AuthConfig) -> Account | None:
                 st.session_state.pop(ACCOUNT_KEY, None)
                 return None
         form.empty()
-        auth.cookie_controller.set_cookie()
+        _set_login_cookie(auth, config)
     account = config.accounts.get(st.session_state.get("username") or "")
     if account is None:  # e.g. removed from the account file while signed in
         st.session_state.pop(ACCOUNT_KEY, None)
@@ -156,6 +211,7 @@ def sign_out_if_asked(auth: stauth.Authenticate) -> None:
     """The sign-out button's click is handled at the top of the next run, before anything is
     shown, so that run already shows the login form and deletes the re-login cookie."""
     if st.session_state.get(SIGN_OUT_KEY):
+        login.revoke(data.current_engine(), st.session_state.pop(TOKEN_KEY, None))
         auth.logout(location="unrendered")
 
 
