@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lasnaolo import accounts
+from lasnaolo import accounts, settings
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
 from lasnaolo.pgserver import free_port
 
@@ -37,18 +37,19 @@ SERVER_DB: dict[str, str] = {}  # server address -> its database URL
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A real server on a free port with a fresh database that the app fills with demo data."""
+    """A real server on a free port in demo mode (nothing configured) whose embedded database, a
+    fresh file in the test's folder, the app fills with demo data on first run."""
     folder = tmp_path_factory.mktemp("server")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV)}
-    env |= {"LASNAOLO_DB_URL": f"sqlite:///{folder / 'lasnaolo.db'}", "LASNAOLO_DEMO_DATA": "1"}
+    env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
     log = open(folder / "server.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+        [sys.executable, str(ROOT / "tests" / "demo_server.py"), str(folder / "lasnaolo.db"),
+         "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    SERVER_DB[base] = env["LASNAOLO_DB_URL"]
+    SERVER_DB[base] = f"sqlite:///{folder / 'lasnaolo.db'}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -290,3 +291,62 @@ def test_a_coordinator_downloads_an_anonymised_deck(server, page, tmp_path):
     settle(page)
     page.get_by_text("Dia 2 / ").wait_for(timeout=30_000)
     assert serious_findings(page) == []
+
+
+# Failing closed (issue #15: 1, 8)
+
+def test_a_configured_database_with_a_broken_secrets_file_refuses_to_start_and_no_one_signs_in(browser, tmp_path):
+    """The real server reads .streamlit/secrets.toml from its working directory, as in production."""
+    (tmp_path / ".streamlit").mkdir()
+    secrets_file = tmp_path / ".streamlit" / "secrets.toml"
+    secrets_file.write_text("[auth]\nusers_file = /etc/lasnaolo/users.yaml\n", encoding="utf-8")  # no quotes
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
+    env["LASNAOLO_DB_URL"] = f"sqlite:///{tmp_path / 'configured.db'}"
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none",
+         "--browser.gatherUsageStats=false"], cwd=tmp_path, env=env,
+        stdout=open(tmp_path / "server.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail((tmp_path / "server.log").read_text())
+                time.sleep(0.3)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+        page = context.new_page()
+        for path in ("/", "/overview", "/data"):
+            page.goto(base + path)
+            page.get_by_text("Läsnäoloa ei voi käynnistää").first.wait_for(timeout=30_000)
+            page.get_by_text("cannot be read").first.wait_for(timeout=30_000)
+            settle(page)
+            shown = page.locator("body").inner_text()
+            assert f"the secrets file {secrets_file} cannot be read" in shown and "Fix the file" in shown
+            assert page.get_by_label("Käyttäjätunnus").count() == 0 and "Esittelytila" not in shown
+            assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page is routed
+        shot(page, "refused-broken-secrets")
+        context.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_copied_login_cookie_no_longer_signs_in_after_sign_out(server, page, browser):
+    login(page, server, "johtaja")
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "lasnaolo_auth"]
+    click_until(page, page.get_by_role("button", name="Kirjaudu ulos"), page.get_by_label("Käyttäjätunnus"))
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+    other.add_cookies([cookie])  # a copy kept from before the sign-out
+    tab = other.new_page()
+    tab.goto(f"{server}/overview")
+    tab.get_by_label("Käyttäjätunnus").wait_for(timeout=30_000)
+    settle(tab)
+    assert tab.get_by_role("heading", name=re.compile("^Yleiskuva")).count() == 0
+    assert tab.locator('[data-testid="stMetric"]').count() == 0
+    other.close()

@@ -42,6 +42,10 @@ def read_secrets() -> settings.SecretsFile:
         return settings.SecretsFile({}, paths, f"{type(error).__name__}: {error}")
 
 
+def _refused() -> None:
+    """The only page while the configuration is refused: the reasons shown above it."""
+
+
 def secrets() -> dict:
     """The parsed secrets, empty when there are none (for other settings, e.g. the map's file);
     auth_config has already stopped the app when they cannot be read."""
@@ -55,7 +59,10 @@ def auth_config() -> AuthConfig:
         loaded = settings.load(read_secrets(), os.environ)
     except accounts.ConfigError as error:
         st.error(t("app.config_error"))
-        st.code("\n".join(f"- {m}" for m in error.messages), language=None)
+        st.code("\n".join(f"- {m}" for m in error.messages), language=None, wrap_lines=True)
+        # No page of any kind is routed (without st.navigation Streamlit would list pages/).
+        st.navigation([st.Page(_refused, title=t("app.title"), url_path="refused", default=True)],
+                      position="hidden").run()
         st.stop()
     scope.configure_pseudonym_key(loaded.pseudonym_key)
     bootstrap.allow_demo_data(loaded.demo_mode)
