@@ -4,12 +4,12 @@ lasnaolo.stats; other schools are seen only as the data-access layer allows (pse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, i18n, metrics, queries, stats
+from lasnaolo import contract, disclosure, i18n, metrics, queries, stats
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
@@ -72,12 +72,31 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     shares = metrics.add_rates(summed)
     tiers = pd.DataFrame([{"series": series, "tier": t, "share": shares.at[series, f"tier{t}_share"]}
                           for series in shares.index for t in contract.TIERS])
+    schools, peers, funnel = _as_shown(schools, peers, funnel)
     return Comparison(
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
         funnel=funnel, verdict=verdict,
         school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
         peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly, tiers=tiers, grades=grades,
     )
+
+
+def _pseudonymous(frame: pd.DataFrame) -> pd.Series:
+    return ~frame["in_scope"].astype(bool) & frame["school_name"].isna()
+
+
+def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None) -> tuple[pd.DataFrame, PeerGroup, Funnel | None]:
+    """What leaves the core of schools under pseudonyms: rates, pupils to the nearest ten, no
+    counts; the funnel drawn through the rounded sizes (its verdicts come from the exact ones)."""
+    schools = disclosure.pseudonymous_points(schools, _pseudonymous(schools))
+    members = peers.members
+    if not members.empty:
+        members = disclosure.pseudonymous_points(members, _pseudonymous(members))
+    peers = replace(peers, members=members)
+    if funnel is not None:
+        units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units))
+        funnel = replace(funnel, units=units, limits=stats.funnel_limits(funnel.reference_rate, units["pupils"]))
+    return schools, peers, funnel
 
 
 def _complete_schools(rows: pd.DataFrame) -> pd.DataFrame:

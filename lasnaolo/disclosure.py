@@ -202,3 +202,25 @@ def answer(publication: pd.DataFrame, level: str, areas: Collection[str] | None,
         if piece.dimension == by_dimension:
             chosen = chosen[chosen["value"] == piece.value]
     return chosen.drop(columns=["level", "dimension", "schools"]).reset_index(drop=True)
+
+
+PUPIL_ROUNDING = 10  # pupils beside a pseudonym: to the nearest ten, so a size cannot be matched exactly
+
+
+def rounded_pupils(pupils: pd.Series) -> pd.Series:
+    """Pupil counts as they may stand beside a pseudonym: to the nearest ten, never below ten."""
+    rounded = (pupils.astype(float) / PUPIL_ROUNDING).round() * PUPIL_ROUNDING
+    return rounded.clip(lower=PUPIL_ROUNDING).where(pupils.notna())
+
+
+def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
+    """Rows of schools shown under a pseudonym (`hidden`) as they may leave the core: rates and
+    shares stay, pupils are rounded, and every count that would give a size or a sum away goes."""
+    out = frame.copy()
+    counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS) if c in out.columns]
+    out[counts] = out[counts].astype(float)
+    out.loc[hidden, counts] = np.nan
+    if "pupils" in out.columns:
+        out["pupils"] = out["pupils"].astype(float).where(~hidden, rounded_pupils(out["pupils"]))
+    return out
+

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, metrics, reference
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.scope import Scope, Unit, pseudonym
+from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
 from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
                             SelfEvaluation, TargetEvent, Wellbeing)
@@ -155,7 +155,7 @@ def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy | None) -> pd.
     """School-level rows for an anonymised scope (the risk profiles' input): pseudonyms, and rows
     of too few pupils withheld with a complement within each school and month. They never leave
     the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
-    frame = frame.assign(school_id=frame["school_id"].map(pseudonym))
+    frame = frame.assign(school_id=[pseudonym(s, PROFILES) for s in frame["school_id"]])
     return metrics.suppress_counts(frame, ["school_year", "month", "school_id"], policy)
 
 
@@ -376,7 +376,7 @@ def schools(engine: Engine, scope: Scope) -> pd.DataFrame:
         frame = pd.DataFrame(connection.execute(query).fetchall(),
                              columns=["school_id", "school_name", "municipality_code", "school_type", "language", "region_code"])
     if scope.anonymised:
-        frame["school_id"] = frame["school_id"].map(pseudonym)
+        frame["school_id"] = frame["school_id"].map(lambda s: pseudonym(s, PROFILES))
         frame["school_name"] = None
         frame = frame.sort_values("school_id", ignore_index=True)
     return frame
@@ -400,7 +400,7 @@ def latest_months_by_school(engine: Engine, scope: Scope, school_year: str) -> p
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "latest_month"])
     if scope.anonymised:
-        frame["school_id"] = frame["school_id"].map(pseudonym)
+        frame["school_id"] = frame["school_id"].map(lambda s: pseudonym(s, DELIVERIES))
     return frame
 
 
@@ -451,7 +451,7 @@ def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality",
         policy = policy or SuppressionPolicy()
         frame["value_pct"] = frame["value_pct"].where(frame["respondents"] >= policy.min_respondents)
         if unit_type == "school":
-            frame["unit_id"] = frame["unit_id"].map(pseudonym)
+            frame["unit_id"] = frame["unit_id"].map(lambda s: pseudonym(s, PROFILES))
     return frame
 
 
@@ -559,7 +559,7 @@ def regional_peers(
                           by=["school_id", "municipality_code", "region_code", "school_type", "language"])
     rows["in_scope"] = rows["school_id"].isin(inside)
     named = rows["in_scope"] | rows["municipality_code"].isin(scope.named_municipality_codes)
-    keys = {s: s for s in inside} | {s: pseudonym(s) for s in set(rows["school_id"]) - inside}
+    keys = {s: s for s in inside} | {s: pseudonym(s, PEERS) for s in set(rows["school_id"]) - inside}
     rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(keys))
     names = schools(engine, everyone).set_index("school_id")["school_name"]
     rows["school_name"] = rows["school_id"].map(names).where(named)
@@ -587,7 +587,7 @@ def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFr
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "measure", "tier", "start", "end", "fte"])
     if scope.anonymised:
-        frame["school_id"] = frame["school_id"].map(pseudonym)
+        frame["school_id"] = frame["school_id"].map(lambda s: pseudonym(s, PROFILES))
     return frame
 
 
@@ -649,7 +649,7 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     everyone = Scope("admin", region_codes=frozenset({region_code}))
     keys = set(peer_keys)
     empty = pd.DataFrame(columns=["school_year", "month", "grade", *metrics.COUNT_COLUMNS])
-    chosen_ids = [s for s in schools(engine, everyone)["school_id"] if s in keys or pseudonym(s) in keys]
+    chosen_ids = [s for s in schools(engine, everyone)["school_id"] if s in keys or pseudonym(s, PEERS) in keys]
     if len(chosen_ids) < MIN_POOLED_SCHOOLS:
         return empty
     # Only the peers' rows are read (a region holds hundreds of schools, a peer group a handful).
@@ -686,7 +686,7 @@ def _panel_schools(engine: Engine, scope: Scope) -> tuple[Scope, pd.DataFrame, d
     in_scope_ids = set(schools(engine, unmasked)["school_id"])
     named = set() if scope.anonymised else in_scope_ids | set(
         every.loc[every["municipality_code"].isin(scope.named_municipality_codes), "school_id"])
-    key = {s: (s if s in named else pseudonym(s)) for s in every["school_id"]}
+    key = {s: (s if s in named else pseudonym(s, IMPACT)) for s in every["school_id"]}
     every = every.assign(school_key=every["school_id"].map(key), in_scope=every["school_id"].isin(in_scope_ids),
                          school_name=every["school_name"].where(every["school_id"].isin(named)))
     return context, every, key

@@ -38,9 +38,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, i18n, metrics, queries
+from lasnaolo import contract, disclosure, i18n, metrics, queries
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.scope import Scope, pseudonym
+from lasnaolo.scope import PROFILES, Scope, pseudonym
 
 SEED = 20231
 K_RANGE = range(2, 9)
@@ -416,11 +416,15 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     if features["pupils"].notna().sum() < MIN_SCHOOLS and scope.role in queries.CONTEXT_ROLES and not scope.anonymised:
         own = queries.schools(engine, scope).set_index("school_id")["school_name"]
         features, survey_year = school_features(engine, queries.regional_scope(engine, scope), school_year, policy)
-        real_id = {pseudonym(school_id): school_id for school_id in own.index}
+        real_id = {pseudonym(school_id, PROFILES): school_id for school_id in own.index}
         features = features.rename(index=lambda key: real_id.get(key, key))
         features["in_scope"] = features.index.isin(own.index)
         features["school_name"] = features.index.map(own).where(features["in_scope"])
         features["municipality_code"] = features["municipality_code"].where(features["in_scope"])
+    # Schools under pseudonyms are clustered and shown with their size to the nearest ten pupils.
+    hidden = pd.Series(scope.anonymised, index=features.index) | ~features["in_scope"].astype(bool)
+    features["pupils"] = features["pupils"].where(~hidden, disclosure.rounded_pupils(features["pupils"]))
+    features[SIZE_FEATURE] = features[SIZE_FEATURE].where(~hidden, np.log(features["pupils"].clip(lower=1)))
     return features, survey_year
 
 

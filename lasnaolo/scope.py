@@ -116,9 +116,20 @@ def _current_key() -> bytes:
     return _key_from_environment(os.environ.get(PSEUDONYM_KEY_ENV), bool(os.environ.get("LASNAOLO_DB_URL")))
 
 
-def pseudonym(school_id: str) -> str:
-    """A stable pseudonym for a school: "P" and 12 base32 characters (60 bits) of a keyed hash
-    (HMAC-SHA-256), so that it cannot be reversed by hashing the official school codes without the
-    installation's key, and two of even 100,000 schools share one with a chance of about 4 in a billion."""
-    digest = hmac.new(_current_key(), school_id.encode("utf-8"), hashlib.sha256).digest()
+# Each kind of view keys its own pseudonyms, so a school's pseudonym among a rector's peers is not
+# its pseudonym in the risk profiles or the impact lists: facts shown beside it on one page cannot
+# be joined to facts shown on another.
+PEERS, PROFILES, IMPACT, DELIVERIES = "peers", "profiles", "impact", "deliveries"
+PURPOSES = ("", PEERS, PROFILES, IMPACT, DELIVERIES)
+
+
+def pseudonym(school_id: str, purpose: str = "") -> str:
+    """A stable pseudonym for a school in one kind of view (`purpose`): "P" and 12 base32
+    characters (60 bits) of a keyed hash (HMAC-SHA-256), so that it cannot be reversed by hashing the
+    official school codes without the installation's key, and two of even 100,000 schools share one
+    with a chance of about 4 in a billion."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown pseudonym purpose {purpose!r}")
+    message = f"{purpose}\x1f{school_id}" if purpose else school_id
+    digest = hmac.new(_current_key(), message.encode("utf-8"), hashlib.sha256).digest()
     return "P" + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]

@@ -65,18 +65,22 @@ def funnel(units: pd.DataFrame, rate: str = "absence_rate", size: str = "pupils"
     usable["outside_95"] = usable["z"].abs() > Z95
     usable["outside_998"] = usable["z"].abs() > Z998
     usable["direction"] = np.where(~usable["outside_998"], "", np.where(usable["z"] > 0, "higher", "lower"))
-    low, high = usable[size].min(), usable[size].max()
-    # A smooth curve through the units' own sizes, so each unit's limits can be read exactly.
-    grid = (np.unique(np.concatenate([np.geomspace(max(low, 1), max(high, 1), points).round(1),
-                                      usable[size].to_numpy(dtype=float)]))
-            if len(usable) else np.array([]))
+    dispersion = float(np.mean(usable["z"] ** 2)) if len(usable) else math.nan
+    return Funnel(reference_rate, usable, funnel_limits(reference_rate, usable[size], size, points), dispersion)
+
+
+def funnel_limits(reference_rate: float, sizes: pd.Series, size: str = "pupils", points: int = 60) -> pd.DataFrame:
+    """The funnel's curves: a smooth curve through the units' own sizes, so each unit's limits can
+    be read exactly where it is drawn."""
+    sizes = sizes.dropna().to_numpy(dtype=float)
+    grid = (np.unique(np.concatenate([np.geomspace(max(sizes.min(), 1), max(sizes.max(), 1), points).round(1), sizes]))
+            if len(sizes) else np.array([]))
     curve_se = rate_standard_error(reference_rate, grid)
     limits = pd.DataFrame({size: grid})
     for name, z in LIMIT_LEVELS.items():
         limits[f"lower_{name}"] = np.clip(reference_rate - z * curve_se, 0, 100)
         limits[f"upper_{name}"] = np.clip(reference_rate + z * curve_se, 0, 100)
-    dispersion = float(np.mean(usable["z"] ** 2)) if len(usable) else math.nan
-    return Funnel(reference_rate, usable, limits, dispersion)
+    return limits
 
 
 @dataclass(frozen=True)

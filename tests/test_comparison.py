@@ -122,9 +122,9 @@ def test_grades_and_municipality_lines_are_pooled_and_coarse(demo_engine, hyvink
     # The peers' grade-8 rate is their hours pooled, computed here from the administrator's rows.
     everyone = queries.absence_totals(demo_engine, Scope.everything(), months=months, by=["school_id", "grade"])
     keys = set(result.peers.members["school_id"])
-    from lasnaolo.scope import pseudonym
+    from lasnaolo.scope import PEERS, pseudonym
 
-    peers8 = everyone[(everyone["grade"] == 8) & everyone["school_id"].map(pseudonym).isin(keys)]
+    peers8 = everyone[(everyone["grade"] == 8) & everyone["school_id"].map(lambda s: pseudonym(s, PEERS)).isin(keys)]
     expected = peers8[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() / peers8["lesson_hours"].sum() * 100
     grades = result.grades.set_index(["grade", "series"])["absence_rate"]
     assert grades[(8, "peers")] == pytest.approx(expected)
@@ -168,3 +168,20 @@ def test_all_schools_placed_at_once_equal_one_funnel_per_school(demo_engine):
             assert placed.at[key, "peers"] == len(peers.members)
             assert placed.at[key, "reference_rate"] == pytest.approx(funnel.reference_rate)
             assert placed.at[key, "z"] == pytest.approx(z)
+
+
+def test_a_rector_receives_peers_with_rounded_pupils_and_no_counts(demo_engine, hyvinkaa_school):
+    school = hyvinkaa_school["school_id"]
+    rector = Scope("rector", school_ids=frozenset({school}))
+    result = comparison.compare(demo_engine, rector, school, "2024-2025")
+    for frame in (result.schools, result.funnel.units, result.peers.members):
+        others = frame[frame["school_name"].isna()]
+        assert len(others) >= 5
+        assert (others["pupils"] % 10 == 0).all() and (others["pupils"] >= 10).all()
+        assert others[["lesson_hours", "illness_hours", "tier3_pupils"]].isna().all().all()
+        assert others["absence_rate"].notna().all()
+    own = result.schools[result.schools["school_key"] == school]
+    assert own["lesson_hours"].notna().all() and own["pupils"].iloc[0] % 1 == 0
+    # The funnel's curves pass through the sizes drawn, not the peers' exact sizes.
+    expected = stats.funnel_limits(result.funnel.reference_rate, result.funnel.units["pupils"])
+    pd.testing.assert_frame_equal(result.funnel.limits.reset_index(drop=True), expected)

@@ -12,7 +12,7 @@ import pytest
 
 from lasnaolo import cli, contract, demo, impact, queries
 from lasnaolo.queries import MeasurePanel, NotAllowed
-from lasnaolo.scope import Scope, pseudonym
+from lasnaolo.scope import IMPACT, Scope, pseudonym
 
 COACH = impact.Question("school_coach", "absence_rate", "7-9")
 
@@ -118,7 +118,7 @@ def test_a_coordinator_gets_groups_under_pseudonyms_only(demo_engine, demo_data)
     real_ids = set(demo_data.schools["school_id"])
     keys = set(result.treated["school_key"]) | set(result.controls["school_key"])
     assert keys and not keys & real_ids
-    assert keys <= {pseudonym(s) for s in real_ids}
+    assert keys <= {pseudonym(s, IMPACT) for s in real_ids}
     assert result.treated["school_name"].isna().all() and result.controls["school_name"].isna().all()
 
 

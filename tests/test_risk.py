@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from lasnaolo import cli, queries, risk
-from lasnaolo.scope import Scope, pseudonym
+from lasnaolo.scope import PROFILES, Scope, pseudonym
 
 YEAR = "2024-2025"
 
@@ -162,7 +162,7 @@ def test_clusters_stay_inside_the_scope_and_coordinators_see_no_names(demo_engin
     result = risk.analyse(demo_engine, region, YEAR).clusters
     everyone = queries.schools(demo_engine, Scope.everything())
     assert result.schools["school_name"].isna().all()
-    assert set(result.schools.index) <= {pseudonym(s) for s in everyone["school_id"]}
+    assert set(result.schools.index) <= {pseudonym(s, PROFILES) for s in everyone["school_id"]}
     assert not set(result.schools.index) & set(everyone["school_id"])
     espoo = Scope("steering_group", municipality_codes=frozenset({"049"}))
     own = set(queries.schools(demo_engine, espoo)["school_id"])

@@ -8,7 +8,7 @@ import pytest
 
 from lasnaolo import accounts, queries, reports
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.scope import Scope, Unit, pseudonym
+from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +34,14 @@ def test_every_query_keeps_to_the_scope(demo_engine, all_schools, username):
     account = demo_accounts(all_schools)[username]
     scope = account.scope()
     allowed = expected_school_ids(account, all_schools)
-    as_seen = {pseudonym(s) for s in allowed} if scope.anonymised else allowed
+    as_seen = {pseudonym(s, PROFILES) for s in allowed} if scope.anonymised else allowed
     assert 0 < len(allowed) < len(all_schools) or username == "admin"
 
     assert set(queries.schools(demo_engine, scope)["school_id"]) == as_seen
     by_school = queries.absence_totals(demo_engine, scope, school_years=["2024-2025"], by=["school_id"])
     assert set(by_school["school_id"]) == as_seen
-    assert set(queries.latest_months_by_school(demo_engine, scope, "2024-2025")["school_id"]) == as_seen
+    deliveries = {pseudonym(s, DELIVERIES) for s in allowed} if scope.anonymised else allowed
+    assert set(queries.latest_months_by_school(demo_engine, scope, "2024-2025")["school_id"]) == deliveries
     survey = queries.wellbeing(demo_engine, scope, unit_type="school")
     assert set(survey["unit_id"]) <= as_seen and not survey.empty
 
@@ -86,10 +87,10 @@ def test_coordinators_school_rows_withhold_a_small_grade_and_a_complement_in_the
     rows = queries.absence_totals(engine, scope, by=["school_id", "grade"]).set_index(["month", "school_id", "grade"])
     september = rows.loc["2024-09"]
     assert september["suppressed"].to_dict() == {
-        (pseudonym("00123"), 1): False, (pseudonym("04567"), 7): True, (pseudonym("04567"), 8): True}
-    assert september.loc[(pseudonym("00123"), 1), "lesson_hours"] == 1680
-    assert september.loc[[(pseudonym("04567"), 7), (pseudonym("04567"), 8)], "lesson_hours"].isna().all()
-    assert rows.loc[("2024-10", pseudonym("00123"), 1), "pupils"] == 21
+        (pseudonym("00123", PROFILES), 1): False, (pseudonym("04567", PROFILES), 7): True, (pseudonym("04567", PROFILES), 8): True}
+    assert september.loc[(pseudonym("00123", PROFILES), 1), "lesson_hours"] == 1680
+    assert september.loc[[(pseudonym("04567", PROFILES), 7), (pseudonym("04567", PROFILES), 8)], "lesson_hours"].isna().all()
+    assert rows.loc[("2024-10", pseudonym("00123", PROFILES), 1), "pupils"] == 21
     # The administrator sees every cell with its numbers.
     admin = queries.absence_totals(engine, Scope.everything(), by=["school_id", "grade"])
     assert admin["lesson_hours"].notna().all() and "suppressed" not in admin
@@ -119,3 +120,14 @@ def test_stored_data_download_reimports_unchanged(demo_engine, tmp_path):
     store.init_database(copy)
     importer.import_files(copy, files)
     pd.testing.assert_frame_equal(queries.schools(copy, Scope.everything()), queries.schools(demo_engine, Scope.everything()))
+
+
+def test_a_school_has_a_different_pseudonym_in_every_kind_of_view(all_schools):
+    """Peers, risk profiles, impact lists and delivery lists key their pseudonyms apart, so what one
+    page shows beside a pseudonym cannot be joined to what another shows."""
+    for school_id in all_schools["school_id"]:
+        shown = [pseudonym(school_id, purpose) for purpose in ("", PEERS, PROFILES, IMPACT, DELIVERIES)]
+        assert len(set(shown)) == 5
+    with pytest.raises(ValueError):
+        pseudonym("00123", "somewhere")
+
