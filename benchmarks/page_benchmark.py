@@ -96,9 +96,18 @@ def median_of(runs: list[dict]) -> dict:
 
 
 def run_child(url: str, repeat: int) -> dict:
-    env = {**os.environ, "LASNAOLO_DB_URL": url}
-    for name in ("LASNAOLO_USERS_FILE", "LASNAOLO_COOKIE_KEY", "LASNAOLO_DEMO_DATA"):
-        env.pop(name, None)
+    """A configured database is production: an account file with an administrator (password
+    "demo") and fresh random keys, as a real installation has."""
+    import secrets
+
+    from lasnaolo import accounts
+
+    users = Path(tempfile.mkdtemp()) / "users.yaml"
+    users.write_text(f"credentials:\n  usernames:\n    admin: {{name: Admin, role: admin, password: "
+                     f"'{accounts.DEMO_PASSWORD_HASH}'}}\n", encoding="utf-8")
+    env = {**os.environ, "LASNAOLO_DB_URL": url, "LASNAOLO_USERS_FILE": str(users),
+           "LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
+    env.pop("LASNAOLO_DEMO_DATA", None)
     output = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(repeat)], cwd=ROOT, env=env,
                             capture_output=True, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
