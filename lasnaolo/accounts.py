@@ -15,7 +15,7 @@ from pathlib import Path
 import bcrypt
 import yaml
 
-from lasnaolo import keys, reference
+from lasnaolo import keys, policy, reference
 from lasnaolo.scope import ROLES, Scope
 
 USERS_FILE_ENV = "LASNAOLO_USERS_FILE"
@@ -26,19 +26,7 @@ MIN_COOKIE_KEY_LENGTH = keys.MIN_KEY_LENGTH
 MIN_BCRYPT_COST = 10  # cost 4 takes about a millisecond: a stolen file would fall to guessing at once
 _BCRYPT = re.compile(r"^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$")
 
-# Which roles may open which page. The router passes only these pages to st.navigation, and
-# every page checks again, so a typed URL cannot open a page outside the role.
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "overview": frozenset(ROLES),
-    "trends": frozenset({"admin", "director", "steering_group", "coordinator"}),
-    "comparison": frozenset({"admin", "director", "steering_group", "rector"}),
-    "clusters": frozenset({"admin", "director", "steering_group", "coordinator"}),
-    "targets": frozenset({"admin", "director", "steering_group", "rector"}),
-    "impact": frozenset({"admin", "director", "steering_group", "coordinator"}),
-    "evaluation": frozenset({"admin", "director", "steering_group", "rector"}),
-    "present": frozenset({"admin", "director", "coordinator"}),
-    "data": frozenset({"admin"}),
-}
+PAGE_ROLES = policy.PAGE_ROLES  # lasnaolo/policy.py: every role's capabilities in one table
 
 # Demo mode (no account file configured): one account per role, password "demo".
 DEMO_PASSWORD_HASH = "$2b$12$7hG824tHLPL1We2b8YdBhemyx0x/.MRruI7P.f/X1Fr9aMvpRzyoO"

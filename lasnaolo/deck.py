@@ -17,11 +17,11 @@ import altair as alt
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from lasnaolo import charts, contract, export, i18n, queries, reference, reports, risk, targets, trends
+from lasnaolo import charts, contract, export, i18n, policy, queries, reference, reports, risk, targets, trends
 from lasnaolo.scope import Scope
 
 SLIDES = ("headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters", "targets")
-PRESENTERS = frozenset({"admin", "director", "coordinator"})
+PRESENTERS = policy.roles_that("presents")
 SOURCE = "Läsnäolo"
 PDF_WIDTH = 760
 

@@ -21,13 +21,13 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, metrics, queries, reference
+from lasnaolo import contract, metrics, policy, queries, reference
 from lasnaolo.queries import NotAllowed
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.store import SelfEvaluation
 
-RECORDERS = frozenset({"admin", "steering_group", "rector"})
-READERS = frozenset({"admin", "director", "steering_group", "rector"})
+RECORDERS = policy.roles_that("records_evaluations")
+READERS = policy.roles_that("reads_evaluations")
 COLUMNS = ["unit_level", "unit_code", "school_year", "recommendation", "score", "note", "recorded_by", "recorded_at"]
 
 
@@ -67,7 +67,7 @@ def _require_recorder(engine: Engine, scope: Scope, unit: Unit) -> None:
         raise NotAllowed(f"the {scope.role} role may not record a self-evaluation")
     if unit.level not in ("school", "municipality"):
         raise NotAllowed("a self-evaluation belongs to a school or a municipality")
-    if scope.role == "rector" and unit.level != "school":
+    if policy.capabilities(scope.role).school_level_only and unit.level != "school":
         raise NotAllowed("a rector records the own school's self-evaluation only")
     if not queries.unit_exists(engine, scope, unit):
         raise NotAllowed(f"{unit} is not in your scope")
@@ -154,7 +154,7 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
     unit's absence figures. Without `municipality_code` every municipality in scope; with it, that
     municipality and its schools (a national profile of every school would be read by no one).
     Not for rectors: one school is no profile."""
-    if scope.role == "rector":
+    if policy.capabilities(scope.role).school_level_only:
         raise NotAllowed("the implementation profile is for those who lead several schools")
     schools, municipalities = _readable(engine, scope)
     if municipality_code is not None and municipality_code not in municipalities:

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, disclosure, metrics, reference
+from lasnaolo import contract, disclosure, metrics, policy, reference
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
@@ -217,7 +217,7 @@ def audience(engine: Engine, scope: Scope) -> Audience:
     """The one population a user's figures about others are published from: the regions the scope
     touches (a rector: the own municipality), with the scope's own schools known to the user."""
     inside = _rows_schools(engine, scope)
-    if scope.role == "rector":
+    if policy.capabilities(scope.role).school_level_only:
         municipalities = frozenset(inside["municipality_code"])
         return Audience(Scope("admin", municipality_codes=municipalities), frozenset(inside["school_id"]), None)
     population = Scope("admin", region_codes=frozenset(inside["region_code"]))
@@ -410,7 +410,7 @@ def readable_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
     if scope.anonymised:
         return set(), set()
     inside = schools(engine, scope)
-    municipalities = set() if scope.role == "rector" else set(inside["municipality_code"])
+    municipalities = set() if policy.capabilities(scope.role).school_level_only else set(inside["municipality_code"])
     return set(inside["school_id"]), municipalities
 
 
@@ -460,7 +460,7 @@ class NotAllowed(PermissionError):
 
 
 def _admin_only(scope: Scope, what: str) -> None:
-    if scope.role != "admin":
+    if not policy.capabilities(scope.role).administers:
         raise NotAllowed(f"{what} is for administrators only")
 
 
@@ -496,7 +496,7 @@ def stored_rows(engine: Engine, scope: Scope, kind: str) -> pd.DataFrame:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=list(spec.column_names))
 
 
-CONTEXT_ROLES = frozenset({"admin", "director", "steering_group", "coordinator"})
+CONTEXT_ROLES = policy.roles_that("regional_context")
 
 
 def regional_scope(engine: Engine, scope: Scope) -> Scope:

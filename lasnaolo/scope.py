@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, true
 
 from lasnaolo.store import Municipality, School
 
-ROLES = ("admin", "director", "rector", "steering_group", "coordinator")
+from lasnaolo.policy import ROLES, capabilities
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Scope:
 
     @property
     def anonymised(self) -> bool:
-        return self.role == "coordinator"
+        return capabilities(self.role).anonymised
 
     def school_condition(self, school_id=School.school_id, municipality_code=School.municipality_code,
                          region_code=Municipality.region_code) -> ColumnElement[bool]:

@@ -22,15 +22,15 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from lasnaolo import contract, metrics, queries, stats
+from lasnaolo import contract, metrics, policy, queries, stats
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.store import Target, TargetEvent
 
 ABSENCE_METRICS = ("absence_rate", "tier23_share", "unauthorised_rate")
 SURVEY_PREFIX = "survey:"
 METRICS = (*ABSENCE_METRICS, *(SURVEY_PREFIX + code for code in contract.INDICATORS))
-EDITORS = frozenset({"admin", "director", "steering_group"})
-COMMENTERS = EDITORS | {"rector"}
+EDITORS = policy.roles_that("edits_targets")
+COMMENTERS = policy.roles_that("comments_targets")
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "missed", "waiting")
 
 
