@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lasnaolo import accounts, bootstrap, contract, deck, demo, i18n, impact, importer, reports, risk, store
-from lasnaolo.scope import ROLES, Scope, Unit
+from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
 
@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except PseudonymKeyMissing as error:  # a configured database without a strong pseudonym key
+        print(f"refused: {error}", file=sys.stderr)
+        return EXIT_REJECTED
+
+
+def _run(args) -> int:
     return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
             "user": _user}[args.command](args)
 

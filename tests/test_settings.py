@@ -207,3 +207,19 @@ def test_a_configured_key_is_used_by_every_caller_until_forgotten(production_key
     assert scope.pseudonym("00123") != configured
     scope.configure_pseudonym_key(PSEUDONYM_KEY)
     assert scope.pseudonym("00123") == configured
+
+
+@pytest.mark.parametrize("demo_engine", ["sqlite"], indirect=True)
+def test_the_command_line_refuses_an_anonymised_deck_on_a_configured_database_without_a_pseudonym_key(
+        demo_engine, tmp_path, monkeypatch):
+    from lasnaolo import cli
+
+    scope.configure_pseudonym_key(None)
+    monkeypatch.delenv(scope.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.setenv("LASNAOLO_DB_URL", demo_engine.url.render_as_string(hide_password=False))
+    out = tmp_path / "deck.pptx"
+    assert cli.main(["deck", "--region", "01", "--year", "2024-2025", "--out", str(out)]) == 2
+    assert not out.exists()
+    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    assert cli.main(["deck", "--region", "01", "--year", "2024-2025", "--out", str(out), "--slides", "headline"]) == 0
+    assert out.exists()
