@@ -64,7 +64,7 @@ def test_chart_downloads_render_what_the_page_shows():
 # Payloads that are live formulas in a spreadsheet unless neutralised: at the start, after an embedded
 # line break or tab (LibreOffice runs "Koulu\r=1+1" as a formula), after leading spaces, full-width.
 PAYLOADS = ["Koulu\r=1+1", "Koulu\n=HYPERLINK(\"http://x\")", "Koulu\r\n+cmd|' /C calc'!A0", "a\t-2+3",
-            "x\n@SUM(A1)", "=1+1", "  =1+1", "\uff1d1+1", "Tavallinen koulu"]
+            "x\n@SUM(A1)", "=1+1", "  =1+1", "\uff1d1+1", "Koulu\x0b=1+1", "\x01x\u2028-1", "Tavallinen koulu"]
 FORMULA_CHARS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -79,10 +79,11 @@ def text_frames() -> dict[str, pd.DataFrame]:
 
 
 def assert_inert(cell: object) -> None:
-    """No line of the cell starts with a formula character, and it holds no CR, LF or tab."""
+    """No line of the cell starts with a formula character, and it holds no control character
+    (CR, LF, tab, or one openpyxl refuses) nor a Unicode line separator."""
     if not isinstance(cell, str):
         return
-    assert not any(c in cell for c in "\r\n\t"), repr(cell)
+    assert not any(ord(c) < 0x20 or c in "\x7f\x85\u2028\u2029" for c in cell), repr(cell)
     for line in cell.splitlines() or [""]:
         assert not line.lstrip().startswith(FORMULA_CHARS), repr(cell)
 
