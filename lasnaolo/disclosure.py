@@ -224,3 +224,54 @@ def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
         out["pupils"] = out["pupils"].astype(float).where(~hidden, rounded_pupils(out["pupils"]))
     return out
 
+
+# --- School-level rows and pools (the one other suppression path) ---
+
+def complementary_suppression(
+    frame: pd.DataFrame, parent: Sequence[str], size_column: str = "pupils", flag: str = "suppressed",
+    value_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Withhold one more cell wherever a parent group has exactly one withheld cell, so that the
+    parent's total cannot reveal it: the smallest other cell is chosen. Adds `complementary`.
+    `value_columns` are blanked in the chosen cells (default: the figure columns)."""
+    out = frame.copy()
+    out["complementary"] = False
+    groups = out.groupby(list(parent), sort=False).groups if parent else {None: out.index}
+    for index in groups.values():
+        cells = out.loc[index]
+        if cells[flag].sum() != 1 or len(cells) < 2:
+            continue
+        visible = cells[~cells[flag]]
+        pick = visible[size_column].astype(float).fillna(np.inf).idxmin()
+        out.loc[pick, "complementary"] = True
+    withheld = out["complementary"]
+    if value_columns is None:
+        value_columns = [c for c in out.columns if c in COUNTS or c == "absent_hours" or c.endswith(("_rate", "_share"))]
+    out[list(value_columns)] = out[list(value_columns)].astype(float)
+    out.loc[withheld, list(value_columns)] = np.nan
+    out[flag] = out[flag] | withheld
+    return out
+
+
+def withhold_school_rows(counts: pd.DataFrame, parent: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Withhold summed count rows of fewer than the minimum pupils, then one more row in any
+    `parent` group with exactly one withheld, so that the parent's total cannot reveal it.
+    Counts become NaN where withheld; `suppressed` says which rows. For the school-level rows of anonymised audiences (risk profiles), which
+    leave the core only as ratios and rounded sizes."""
+    policy = policy or SuppressionPolicy()
+    out = counts.assign(suppressed=counts["pupils"] < policy.min_pupils)
+    value_columns = [c for c in COUNTS if c in out.columns]
+    out[value_columns] = out[value_columns].astype(float)
+    out.loc[out["suppressed"], value_columns] = np.nan
+    sizes = counts["pupils"].astype(float)
+    out = complementary_suppression(out.assign(_size=sizes), parent, size_column="_size", value_columns=value_columns)
+    return out.drop(columns=["_size", "complementary"])
+
+def withhold_small(frame: pd.DataFrame, small: pd.Series) -> pd.DataFrame:
+    """Counts of the rows marked `small` withheld (NaN): schools under a pseudonym too small to
+    show, or pooled rows of too few pupils."""
+    out = frame.copy()
+    counts = [c for c in COUNTS if c in out.columns]
+    out[counts] = out[counts].astype(float)
+    out.loc[small, counts] = np.nan
+    return out

@@ -189,32 +189,6 @@ def changes(current: KeyFigures, previous: KeyFigures, metrics: Sequence[str] = 
     ]
 
 
-def complementary_suppression(
-    frame: pd.DataFrame, parent: Sequence[str], size_column: str = "pupils", flag: str = "suppressed",
-    value_columns: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Withhold one more cell wherever a parent group has exactly one withheld cell, so that the
-    parent's total cannot reveal it: the smallest other cell is chosen. Adds `complementary`.
-    `value_columns` are blanked in the chosen cells (default: the figure columns)."""
-    out = frame.copy()
-    out["complementary"] = False
-    groups = out.groupby(list(parent), sort=False).groups if parent else {None: out.index}
-    for index in groups.values():
-        cells = out.loc[index]
-        if cells[flag].sum() != 1 or len(cells) < 2:
-            continue
-        visible = cells[~cells[flag]]
-        pick = visible[size_column].astype(float).fillna(np.inf).idxmin()
-        out.loc[pick, "complementary"] = True
-    withheld = out["complementary"]
-    if value_columns is None:
-        value_columns = [c for c in out.columns if c in FIGURE_COLUMNS or c in ("absent_hours", "tier23_share")]
-    out[list(value_columns)] = out[list(value_columns)].astype(float)
-    out.loc[withheld, list(value_columns)] = np.nan
-    out[flag] = out[flag] | withheld
-    return out
-
-
 def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy | None = None) -> float | None:
     """A survey result, or None when fewer than the minimum respondents answered."""
     policy = policy or SuppressionPolicy()
@@ -223,17 +197,3 @@ def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy |
 
 def grade_band_of(grades: pd.Series) -> pd.Series:
     return grades.map(contract.grade_band)
-
-
-def suppress_counts(counts: pd.DataFrame, parent: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
-    """Withhold summed count rows of fewer than the minimum pupils, then one more row in any
-    `parent` group with exactly one withheld, so that the parent's total cannot reveal it.
-    Counts become NaN where withheld; `suppressed` says which rows. For anonymised audiences."""
-    policy = policy or SuppressionPolicy()
-    out = counts.assign(suppressed=counts["pupils"] < policy.min_pupils)
-    value_columns = [c for c in COUNT_COLUMNS if c in out.columns]
-    out[value_columns] = out[value_columns].astype(float)
-    out.loc[out["suppressed"], value_columns] = np.nan
-    sizes = counts["pupils"].astype(float)
-    out = complementary_suppression(out.assign(_size=sizes), parent, size_column="_size", value_columns=value_columns)
-    return out.drop(columns=["_size", "complementary"])

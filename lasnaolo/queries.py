@@ -156,7 +156,7 @@ def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy | None) -> pd.
     of too few pupils withheld with a complement within each school and month. They never leave
     the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
     frame = frame.assign(school_id=[pseudonym(s, PROFILES) for s in frame["school_id"]])
-    return metrics.suppress_counts(frame, ["school_year", "month", "school_id"], policy)
+    return disclosure.withhold_school_rows(frame, ["school_year", "month", "school_id"], policy)
 
 
 def absence_groupings(
@@ -564,10 +564,7 @@ def regional_peers(
     names = schools(engine, everyone).set_index("school_id")["school_name"]
     rows["school_name"] = rows["school_id"].map(names).where(named)
     outside = ~rows["in_scope"]
-    small = outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils)
-    counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
-    rows[counts] = rows[counts].astype(float)
-    rows.loc[small, counts] = float("nan")
+    rows = disclosure.withhold_small(rows, outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils))
     return rows.drop(columns=["school_id", "municipality_code"])
 
 
@@ -659,10 +656,7 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
         return empty
     counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
     pooled = chosen.groupby(["school_year", "month", "grade"], as_index=False)[counts].sum()
-    suppressed = pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils
-    pooled[counts] = pooled[counts].astype(float)
-    pooled.loc[suppressed, counts] = float("nan")
-    return pooled
+    return disclosure.withhold_small(pooled, pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from lasnaolo import metrics
+from lasnaolo import disclosure, metrics
 from lasnaolo.contract import SuppressionPolicy
 
 
@@ -63,7 +63,7 @@ def test_complementary_suppression_hides_a_second_cell_so_totals_do_not_reveal_t
     ]).assign(grade=[7, 8, 9, 6])
     out = metrics.figures_by(grades, ["unit", "grade"])
     assert out["suppressed"].tolist() == [False, False, True, False]  # grades 6, 7, 8, 9
-    protected = metrics.complementary_suppression(out, ["unit"]).set_index("grade")
+    protected = disclosure.complementary_suppression(out, ["unit"]).set_index("grade")
     assert protected.loc[8, "suppressed"] and protected.loc[9, "suppressed"]  # 9 is the smallest other
     assert math.isnan(protected.loc[9, "absence_rate"]) and protected.loc[9, "complementary"]
     assert not protected.loc[7, "suppressed"] and not protected.loc[6, "suppressed"]
