@@ -30,7 +30,7 @@ import pandas as pd
 
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, i18n, metrics, queries
+from lasnaolo import contract, disclosure, i18n, metrics, queries
 from lasnaolo.queries import MIN_POOLED_SCHOOLS, MeasurePanel
 from lasnaolo.scope import Scope
 
@@ -262,7 +262,8 @@ def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
         before = part[part["event"] < 0].groupby("school_key")[outcome].mean()
         out.append({"group": flag, "schools": len(per_school),
                     "school_types": per_school["school_type"].value_counts().to_dict(),
-                    "median_pupils": float(per_school["pupils"].median()),
+                    # Rounded: a median of an odd group is one school's size.
+                    "median_pupils": float(disclosure.rounded_pupils(pd.Series([per_school["pupils"].median()])).iloc[0]),
                     "level_before": float(before.mean()) if not before.empty else math.nan})
     return pd.DataFrame(out)
 

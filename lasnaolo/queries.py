@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, disclosure, metrics, policy, reference
+from lasnaolo import contract, disclosure, metrics, policy
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
