@@ -293,6 +293,21 @@ def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):
     assert dict(at.query_params) == {"metric": "illness_rate", "grades": "7,8,9"}
 
 
+def test_a_coordinators_trends_answer_one_slice_and_explain_a_cross_of_two(app_env):
+    at = login("koordinaattori")
+    at.query_params["languages"] = "sv"
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    # One language: published; its cross with grade bands and school types is not.
+    assert "Poissaolot kuukausittain syyn mukaan" in [s.value for s in at.subheader]
+    assert text.count("Ei julkaista tällä rajauksella anonymisoidussa näkymässä.") == 2
+    at.multiselect(key="trend_types").select("primary").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "julkaistaan vain yhdellä rajauksella kerrallaan" in visible_text(at)
+    assert not at.get("vega_lite_chart")
+
+
 @pytest.mark.parametrize("username", ["admin", "johtaja", "ohjausryhma", "rehtori"])
 def test_comparison_page_says_in_words_where_the_school_stands(app_env, username):
     at = login(username)
