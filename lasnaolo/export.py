@@ -15,7 +15,8 @@ from lasnaolo.scope import Scope
 
 
 def stored_data_zip(engine: Engine, scope: Scope) -> bytes:
-    """schools.csv, absences.csv, wellbeing.csv and measures.csv as stored; they re-import as is."""
+    """schools.csv, absences.csv, wellbeing.csv and measures.csv as stored; they re-import as is,
+    except text a spreadsheet would run (a name starting with = + - @), which keeps its apostrophe."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for kind in contract.IMPORT_ORDER:
