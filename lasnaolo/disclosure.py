@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from lasnaolo import contract
 from lasnaolo.contract import SuppressionPolicy
@@ -110,16 +111,17 @@ def _membership(cells: pd.DataFrame, atoms: pd.DataFrame, known: Collection[str]
     area_of = {"all": None, "scope": None, "region": "region_code", "scope_region": "region_code",
                "municipality": "municipality_code"}
     matrix = np.zeros((len(cells), len(classes)), dtype=float)
-    for i, (level, area, dimension, value) in enumerate(zip(cells["level"], cells["area"], cells["dimension"],
-                                                           cells["value"])):
-        member = np.ones(len(classes), dtype=bool)
+    in_scope = in_scope.to_numpy()
+    for (level, dimension), group in cells.groupby(["level", "dimension"], sort=False):
+        rows = group.index.to_numpy()
+        member = np.ones((len(rows), len(classes)), dtype=bool)
         if area_of[level] is not None:
-            member &= (classes[area_of[level]] == area).to_numpy()
+            member &= classes[area_of[level]].to_numpy()[None, :] == group["area"].to_numpy()[:, None]
         if level in ("scope", "scope_region"):
-            member &= in_scope.to_numpy()
+            member &= in_scope[None, :]
         if dimension != "total":
-            member &= (classes[dimension] == value).to_numpy()
-        matrix[i] = member
+            member &= classes[dimension].to_numpy()[None, :] == group["value"].to_numpy()[:, None]
+        matrix[rows] = member
     return matrix
 
 
@@ -161,6 +163,12 @@ def _suppress_month(cells: pd.DataFrame, membership: np.ndarray, policy: Suppres
     return pd.Series(withheld, index=cells.index)
 
 
+def _audited(cells: pd.DataFrame, atoms: pd.DataFrame, known: set[str], scope_municipalities: frozenset[str] | None,
+             policy: SuppressionPolicy) -> pd.DataFrame:
+    """One month's cells (and that month's atoms) with `suppressed` decided."""
+    return cells.assign(suppressed=_suppress_month(cells, _membership(cells, atoms, known, scope_municipalities), policy))
+
+
 def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipalities: frozenset[str] | None = None,
             policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """The publication of a population for one user: every cell of every month, with `suppressed`
@@ -173,12 +181,12 @@ def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipaliti
         return pd.DataFrame(columns=columns)
     every = _cells(atoms, set(known), scope_municipalities)
     out = []
-    for _, cells in every.groupby(["school_year", "month"], sort=True):
-        cells = cells.reset_index(drop=True)
-        month_atoms = atoms[(atoms["school_year"] == cells["school_year"].iloc[0]) & (atoms["month"] == cells["month"].iloc[0])]
-        membership = _membership(cells, month_atoms, set(known), scope_municipalities)
-        cells["suppressed"] = _suppress_month(cells, membership, policy)
-        out.append(cells)
+    # One thread for the many small decompositions: OpenBLAS's threads only contend for them
+    # (measured 0.9 s instead of 0.01 s for one 184 × 197 SVD on a loaded two-core machine).
+    atoms_of = dict(iter(atoms.groupby(["school_year", "month"], sort=False)))
+    with threadpool_limits(1):
+        out = [_audited(cells.reset_index(drop=True), atoms_of[when], set(known), scope_municipalities, policy)
+               for when, cells in every.groupby(["school_year", "month"], sort=True)]
     published = pd.concat(out, ignore_index=True)
     published[list(COUNTS)] = published[list(COUNTS)].astype(float)
     published.loc[published["suppressed"], list(COUNTS)] = np.nan
