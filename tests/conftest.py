@@ -67,6 +67,18 @@ def demo_engine(request, demo_files, tmp_path_factory):
     eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_sqlite(demo_files, tmp_path_factory):
+    """The demo data in one SQLite file, for tests whose subject is not the database (read-only)."""
+    from lasnaolo import importer
+
+    eng = store.make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo-sqlite') / 'lasnaolo.db'}")
+    store.init_database(eng)
+    importer.import_paths(eng, sorted(demo_files.glob("*.csv")))
+    yield eng
+    eng.dispose()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so fixtures can react to a failure."""

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lasnaolo import accounts, charts, comparison, contract, deck, importer, reports, risk, store, trends
+from lasnaolo import accounts, charts, comparison, contract, deck, reports, risk, trends
 
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
@@ -201,12 +201,8 @@ def with_counts(data: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def engine(demo_files, tmp_path_factory):
-    eng = store.make_engine(f"sqlite:///{tmp_path_factory.mktemp('charts') / 'lasnaolo.db'}")
-    store.init_database(eng)
-    importer.import_paths(eng, sorted(demo_files.glob("*.csv")))
-    yield eng
-    eng.dispose()
+def engine(demo_sqlite):
+    return demo_sqlite
 
 
 def scope_of(username: str, engine=None):

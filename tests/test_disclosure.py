@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lasnaolo import accounts, contract, disclosure, importer, metrics, queries, store, trends
+from lasnaolo import accounts, contract, disclosure, metrics, queries, trends
 from lasnaolo.disclosure import NotPublished
 from lasnaolo.queries import RowFilter
 from lasnaolo.scope import Scope, Unit
@@ -94,15 +94,6 @@ def test_a_period_with_a_withheld_month_is_withheld_not_summed_short():
 
 
 # --- The attacker on the demo data ---------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo_sqlite(demo_files, tmp_path_factory):
-    engine = store.make_engine(f"sqlite:///{tmp_path_factory.mktemp('attack') / 'demo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
-    yield engine
-    engine.dispose()
-
 
 @pytest.fixture(scope="module")
 def demo_users(demo_sqlite):
