@@ -86,11 +86,14 @@ def test_cells_wholly_inside_the_users_scope_are_never_withheld_and_the_rest_is_
 
 
 def test_a_period_with_a_withheld_month_is_withheld_not_summed_short():
-    rows = pd.DataFrame({"month": ["2024-09", "2024-10"], "pupils": [20.0, np.nan], "lesson_hours": [1000.0, np.nan],
-                         **{c: [10.0, np.nan] for c in (*contract.HOUR_COLUMNS[1:], *contract.TIER_COLUMNS)}})
+    """September withheld, October published: the autumn is withheld, not October alone."""
+    rows = pd.DataFrame({"month": ["2024-09", "2024-10"], "pupils": [np.nan, 20.0], "lesson_hours": [np.nan, 1000.0],
+                         **{c: [np.nan, 10.0] for c in (*contract.HOUR_COLUMNS[1:], *contract.TIER_COLUMNS)}})
     figures = metrics.figures_by(rows, [])
     assert figures["suppressed"].iloc[0] and np.isnan(figures["absence_rate"].iloc[0])
     assert np.isnan(figures["lesson_hours"].iloc[0])
+    # The month on its own is still published.
+    assert metrics.figures_by(rows, ["month"])["suppressed"].tolist() == [True, False]
 
 
 # --- The attacker on the demo data ---------------------------------------------------------------
@@ -231,12 +234,23 @@ def test_a_coordinator_combining_every_trends_view_recovers_no_withheld_cell_and
     for filters in UNPUBLISHED:
         with pytest.raises(NotPublished):
             queries.absence_totals(demo_sqlite, scope, school_years=[YEAR], filters=filters)
+    # The trends page's school-year figures, for every slice and area: each is the whole year's
+    # sum of its atoms (never a short sum over published months) or withheld.
+    months = sorted(set(attacker.atoms["month"]))
+    years_shown = 0
+    for unit, filters in itertools.product(units, FILTERS):
+        view = trends.TrendView(school_years=(YEAR,), grades=filters.grades or (), school_types=filters.school_types or (),
+                                languages=filters.languages or (),
+                                area={"all": "", "region": "r:", "municipality": "m:"}[unit.level] + unit.code)
+        for row in trends.trends(demo_sqlite, scope, view).yearly.to_dict("records"):
+            whole_year = np.logical_or.reduce([attacker.members({"school_year": YEAR, "month": m}, unit, [], filters, False)
+                                               for m in months])
+            if not row["suppressed"]:
+                assert row["lesson_hours"] == attacker.column["lesson_hours"][whole_year].sum(), f"{view}: short sum"
+                attacker.received[np.packbits(whole_year).tobytes()] = whole_year
+                years_shown += 1
+    assert years_shown > 20
     _assert_nothing_recovered(attacker)
-    # The trends page's year figures come from the same cells: none is a short sum.
-    shown = trends.trends(demo_sqlite, scope, trends.TrendView(school_years=(YEAR,)))
-    yearly_hours = shown.yearly["lesson_hours"].iloc[0]
-    monthly = queries.absence_totals(demo_sqlite, scope, school_years=[YEAR])
-    assert yearly_hours == monthly["lesson_hours"].sum()
 
 
 def test_a_director_combining_the_regional_context_with_own_data_recovers_no_withheld_cell_and_no_school(
