@@ -62,7 +62,8 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
                                         policy=policy).assign(series="school")
     peer_grades = queries.pooled_by_grade(engine, scope, school_id, list(members["school_key"]), school_year, months,
                                           policy).assign(series="peers")
-    grade_rows = pd.concat([own_grades, peer_grades], ignore_index=True).dropna(subset=["pupils"])
+    # A peers' grade with a withheld month is withheld for the period, not summed short.
+    grade_rows = pd.concat([own_grades, peer_grades], ignore_index=True)
     grades = metrics.figures_by(grade_rows, ["grade", "series"], policy)[["grade", "series", "absence_rate"]]
     own_figures = schools[schools["school_key"] == school_id]
     # The school's and the peers' summed counts, shared out by the metrics core.
@@ -73,11 +74,15 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     tiers = pd.DataFrame([{"series": series, "tier": t, "share": shares.at[series, f"tier{t}_share"]}
                           for series in shares.index for t in contract.TIERS])
     schools, peers, funnel = _as_shown(schools, peers, funnel)
+    # What is pooled over peers leaves rounded too: two pools' exact rates could be subtracted.
     return Comparison(
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
         funnel=funnel, verdict=verdict,
         school_rate=float(own_figures["absence_rate"].iloc[0]) if not own_figures.empty else None,
-        peer_rate=funnel.reference_rate if funnel is not None else None, monthly=monthly, tiers=tiers, grades=grades,
+        peer_rate=funnel.reference_rate if funnel is not None else None,
+        monthly=disclosure.rounded_rates(monthly, monthly["series"] != "school"),
+        tiers=disclosure.rounded_rates(tiers, tiers["series"] != "school") if not tiers.empty else tiers,
+        grades=disclosure.rounded_rates(grades, grades["series"] != "school"),
     )
 
 
@@ -95,7 +100,8 @@ def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None) ->
     peers = replace(peers, members=members)
     if funnel is not None:
         units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units))
-        funnel = replace(funnel, units=units, limits=stats.funnel_limits(funnel.reference_rate, units["pupils"]))
+        reference = round(funnel.reference_rate, disclosure.RATE_DECIMALS)
+        funnel = replace(funnel, units=units, reference_rate=reference, limits=stats.funnel_limits(reference, units["pupils"]))
     return schools, peers, funnel
 
 
@@ -144,6 +150,7 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     columns = ["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z"]
     out = pd.concat([f[columns] for f in found], ignore_index=True) if found else pd.DataFrame(columns=columns)
     out["beyond_998"] = out["z"] < -stats.Z998
+    out["peer_rate"] = out["peer_rate"].astype(float).round(disclosure.RATE_DECIMALS)  # pooled over pseudonymous peers
     if out.empty:
         return out.assign(school_name=[], measures=[])
     out = out.merge(own[["school_id", "school_name"]], on="school_id")

@@ -221,10 +221,25 @@ def rounded_pupils(pupils: pd.Series) -> pd.Series:
     return rounded.clip(lower=PUPIL_ROUNDING).where(pupils.notna())
 
 
+RATE_DECIMALS = 1  # rates and shares of pseudonymous schools and of pools: 0.1 percentage points
+
+
+def rounded_rates(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.DataFrame:
+    """Rates and shares (columns ending _rate or _share, and z) to 0.1 points in `rows` (all rows
+    when None). A rate in full precision is a fraction of two counts, and a continued fraction gives
+    them back exactly; rounded, a great many pairs of counts fit it."""
+    out = frame.copy()
+    columns = [c for c in out.columns if c.endswith(("_rate", "_share")) or c in ("z", "share")]
+    for column in columns:
+        values = out[column].astype(float)
+        out[column] = values.round(RATE_DECIMALS) if rows is None else values.where(~rows, values.round(RATE_DECIMALS))
+    return out
+
+
 def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
     """Rows of schools shown under a pseudonym (`hidden`) as they may leave the core: rates and
-    shares stay, pupils are rounded, and every count that would give a size or a sum away goes."""
-    out = frame.copy()
+    shares to 0.1 points, pupils rounded, and every count that would give a size or a sum away goes."""
+    out = rounded_rates(frame, hidden)
     counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS) if c in out.columns]
     out[counts] = out[counts].astype(float)
     out.loc[hidden, counts] = np.nan

@@ -664,8 +664,13 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     if chosen["school_id"].nunique() < MIN_POOLED_SCHOOLS:
         return empty
     counts = ["pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS]
-    pooled = chosen.groupby(["school_year", "month", "grade"], as_index=False)[counts].sum()
-    return disclosure.withhold_small(pooled, pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils)
+    keys = ["school_year", "month", "grade"]
+    pooled = chosen.groupby(keys, as_index=False)[counts].sum()
+    # Every grade row pools at least MIN_POOLED_SCHOOLS schools that have pupils in it.
+    present = chosen[chosen["pupils"] > 0].groupby(keys)["school_id"].nunique().rename("_schools").reset_index()
+    pooled = pooled.merge(present, on=keys, how="left")
+    small = (pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils) | ~(pooled["_schools"] >= MIN_POOLED_SCHOOLS)
+    return disclosure.withhold_small(pooled.drop(columns="_schools"), small)
 
 
 @dataclass(frozen=True)

@@ -425,6 +425,8 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     hidden = pd.Series(scope.anonymised, index=features.index) | ~features["in_scope"].astype(bool)
     features["pupils"] = features["pupils"].where(~hidden, disclosure.rounded_pupils(features["pupils"]))
     features[SIZE_FEATURE] = features[SIZE_FEATURE].where(~hidden, np.log(features["pupils"].clip(lower=1)))
+    shown_rates = features[["absence_rate", "unauthorised_rate", "tier23_share"]]
+    features[shown_rates.columns] = disclosure.rounded_rates(shown_rates, hidden)
     return features, survey_year
 
 

@@ -164,6 +164,11 @@ def test_clusters_stay_inside_the_scope_and_coordinators_see_no_names(demo_engin
     assert result.schools["school_name"].isna().all()
     assert set(result.schools.index) <= {pseudonym(s, PROFILES) for s in everyone["school_id"]}
     assert not set(result.schools.index) & set(everyone["school_id"])
+    # Sizes to ten pupils, the rates shown beside a pseudonym to 0.1 points.
+    shown = result.schools.dropna(subset=["pupils"])
+    assert (shown["pupils"] % 10 == 0).all()
+    for column in ("absence_rate", "unauthorised_rate", "tier23_share"):
+        assert ((shown[column].dropna() * 10).round(6) % 1 == 0).all()
     espoo = Scope("steering_group", municipality_codes=frozenset({"049"}))
     own = set(queries.schools(demo_engine, espoo)["school_id"])
     assert set(risk.analyse(demo_engine, espoo, YEAR).clusters.schools.index) == own
