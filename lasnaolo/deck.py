@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import altair as alt
 import pandas as pd
@@ -44,7 +44,16 @@ def presentation_scope(user: Scope, region_codes: frozenset[str] | None = None,
     regions = _narrow(user.region_codes, region_codes)
     if municipalities == frozenset() or regions == frozenset():
         raise NotAllowed("the chosen area is outside your scope")
-    return Scope("coordinator", municipality_codes=municipalities, region_codes=regions, school_ids=user.school_ids)
+    whole = Scope("coordinator", municipality_codes=user.municipality_codes, region_codes=user.region_codes,
+                  school_ids=user.school_ids)
+    narrowed = Scope("coordinator", municipality_codes=municipalities, region_codes=regions, school_ids=user.school_ids)
+    if narrowed == whole:
+        return whole
+    # Every deck of a presenter is read from the publication of the presenter's whole area, and
+    # may only be one of its cells: two decks of overlapping areas could otherwise be subtracted.
+    if municipalities is not None and len(municipalities) > 1 and municipalities != user.municipality_codes:
+        raise NotAllowed("a deck covers your whole area, one region or one municipality")
+    return replace(narrowed, published_as=whole)
 
 
 @dataclass(frozen=True)

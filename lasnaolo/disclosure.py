@@ -142,12 +142,18 @@ def determined(published: np.ndarray, withheld: np.ndarray) -> tuple[np.ndarray,
     return found, coefficients
 
 
+def _primary(cells: pd.DataFrame, policy: SuppressionPolicy) -> np.ndarray:
+    """Cells whose part outside the user's scope is too small to show."""
+    outside = cells["outside_schools"] > 0
+    return (outside & ((cells["outside_pupils"] < policy.min_pupils)
+                       | (cells["outside_schools"] < MIN_CONTEXT_SCHOOLS))).to_numpy()
+
+
 def _suppress_month(cells: pd.DataFrame, membership: np.ndarray, policy: SuppressionPolicy) -> pd.Series:
     """Primary suppression, then secondary until no withheld cell follows from the published ones:
     of the published cells a determined cell is written with, the smallest is withheld too."""
     outside = (cells["outside_schools"] > 0).to_numpy()
-    withheld = outside & ((cells["outside_pupils"] < policy.min_pupils)
-                          | (cells["outside_schools"] < MIN_CONTEXT_SCHOOLS)).to_numpy()
+    withheld = _primary(cells, policy)
     sizes = cells["outside_pupils"].to_numpy().astype(float)
     while withheld.any():
         published = np.flatnonzero(outside & ~withheld)
@@ -165,7 +171,26 @@ def _suppress_month(cells: pd.DataFrame, membership: np.ndarray, policy: Suppres
 
 def _audited(cells: pd.DataFrame, atoms: pd.DataFrame, known: set[str], scope_municipalities: frozenset[str] | None,
              policy: SuppressionPolicy) -> pd.DataFrame:
-    """One month's cells (and that month's atoms) with `suppressed` decided."""
+    """One month's cells (and that month's atoms) with `suppressed` decided.
+
+    Several regions without a custom area are audited region by region, which is exact when every
+    region cell and every cell of the whole population stays published: those are then sums of the
+    regions' published cells, and the regions share no atom, so a withheld cell follows from the
+    published ones only through its own region's. Otherwise the whole month is audited at once."""
+    regions = atoms["region_code"].unique()
+    if scope_municipalities is None and len(regions) > 1:
+        region_of = dict(zip(atoms["municipality_code"], atoms["region_code"]))
+        cell_region = np.where(cells["level"] == "region", cells["area"],
+                               cells["area"].map(region_of).where(cells["level"] == "municipality"))
+        withheld = np.zeros(len(cells), dtype=bool)
+        for region in regions:
+            inside = np.flatnonzero(cell_region == region)
+            part = cells.iloc[inside].reset_index(drop=True)
+            membership = _membership(part, atoms[atoms["region_code"] == region], known, None)
+            withheld[inside] = _suppress_month(part, membership, policy).to_numpy()
+        top = (cells["level"] == "all").to_numpy()
+        if not withheld[(cells["level"] == "region").to_numpy()].any() and not _primary(cells, policy)[top].any():
+            return cells.assign(suppressed=withheld)
     return cells.assign(suppressed=_suppress_month(cells, _membership(cells, atoms, known, scope_municipalities), policy))
 
 

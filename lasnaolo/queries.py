@@ -215,7 +215,9 @@ class Audience:
 
 def audience(engine: Engine, scope: Scope) -> Audience:
     """The one population a user's figures about others are published from: the regions the scope
-    touches (a rector: the own municipality), with the scope's own schools known to the user."""
+    touches (a rector: the own municipality), with the scope's own schools known to the user. A
+    narrowed scope (`published_as`) has the audience of the scope it narrows."""
+    scope = scope.published_as or scope
     inside = _rows_schools(engine, scope)
     if policy.capabilities(scope.role).school_level_only:
         municipalities = frozenset(inside["municipality_code"])
@@ -255,6 +257,20 @@ def publication(engine: Engine, scope: Scope, school_years: Sequence[str],
     while len(_PUBLICATIONS) > _PUBLICATIONS_KEPT:
         _PUBLICATIONS.popitem(last=False)
     return pd.concat(frames, ignore_index=True) if frames else disclosure.publish(pd.DataFrame())
+
+
+def _narrowed_cell(engine: Engine, scope: Scope, custom: bool) -> tuple[str, set[str] | None]:
+    """The cell of the wider scope's publication that a narrowed scope's total is: the whole
+    wider scope, one of its regions or one municipality; anything else is not published."""
+    inside, wider = _rows_schools(engine, scope), _rows_schools(engine, scope.published_as)
+    if set(inside["school_id"]) == set(wider["school_id"]):
+        return ("scope" if custom else "all"), None
+    if inside["municipality_code"].nunique() == 1:
+        return "municipality", set(inside["municipality_code"])
+    region = set(inside["region_code"])
+    if len(region) == 1 and set(inside["school_id"]) == set(wider.loc[wider["region_code"].isin(region), "school_id"]):
+        return ("scope_region" if custom else "region"), region
+    raise disclosure.NotPublished("an anonymised view covers the whole area, one region or one municipality")
 
 
 def slice_of(filters: RowFilter) -> disclosure.Slice:
@@ -326,6 +342,8 @@ def published_totals(
             raise disclosure.NotPublished(f"regions within a {unit.level} are not published")
         level, areas = region_level, set(inside["region_code"]) & ({unit.code} if unit.level == "region" else
                                                                   set(inside["region_code"]))
+    elif unit.level == "all" and scope.published_as is not None and not context:
+        level, areas = _narrowed_cell(engine, scope, custom)
     elif unit.level == "all":
         level, areas = ("scope" if custom else "all"), None
     elif unit.level == "region":

@@ -29,6 +29,9 @@ class Scope:
     # Municipalities whose schools a rector may see by name when comparing (a municipality's own
     # decision, in the account file's settings); elsewhere other schools are pseudonyms.
     named_municipality_codes: frozenset[str] = frozenset()
+    # A narrowed view (a deck on one region or municipality) answered from the publication of
+    # this wider scope, so that two narrowings are cells of one audited publication.
+    published_as: "Scope | None" = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

@@ -3,7 +3,7 @@ year, shown one slide at a time or downloaded as PPTX and PDF."""
 
 import streamlit as st
 
-from lasnaolo import accounts, deck, i18n, reference
+from lasnaolo import deck, i18n, reference
 from lasnaolo.ui import data, page, slides
 from lasnaolo.text import md
 from lasnaolo.ui.session import t
@@ -28,18 +28,19 @@ if not st.session_state.get("presenting"):
                             format_func=lambda r: t("present.all_regions") if r is None else region_names[r])
     year = right.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="present_year")
     choices = sorted(set(own.loc[own["region_code"] == region, "municipality_code"] if region else own["municipality_code"]))
-    if st.button(t("present.sky"), key="present_sky"):
-        st.session_state["present_municipalities"] = [m for m in accounts.SKY_PILOT_MUNICIPALITIES if m in choices]
-    municipalities = st.multiselect(t("present.municipalities"), choices, key="present_municipalities",
-                                    format_func=lambda m: reference.municipality_name(m, ctx.language),
-                                    placeholder=t("present.municipalities"))
+    # One municipality or the whole area: every deck is a cell of the presenter's one publication.
+    if st.session_state.get("present_municipalities") not in [None, *choices]:
+        st.session_state["present_municipalities"] = None  # e.g. a municipality of another region
+    municipality = st.selectbox(t("present.municipality"), [None, *choices], key="present_municipalities",
+                                format_func=lambda m: t("present.whole_area") if m is None else
+                                reference.municipality_name(m, ctx.language))
     if "present_slides" not in st.session_state:
         st.session_state["present_slides"] = list(deck.SLIDES)
     chosen = st.multiselect(t("present.slides"), list(deck.SLIDES), key="present_slides",
                             format_func=lambda s: t(f"deck.slide.{s}"), placeholder=t("present.slides"))
     st.session_state["present_request"] = deck.DeckRequest(
         year, region_codes=frozenset({region}) if region else None,
-        municipality_codes=frozenset(municipalities) or None, slides=tuple(chosen) or deck.SLIDES, language=ctx.language)
+        municipality_codes=frozenset({municipality}) if municipality else None, slides=tuple(chosen) or deck.SLIDES, language=ctx.language)
     slides.remember(FORM_KEYS)
 request = st.session_state["present_request"]
 built = data.deck(ctx.scope, request)

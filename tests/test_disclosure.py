@@ -300,3 +300,58 @@ def test_the_attacker_recovers_cells_when_only_primary_suppression_is_applied(de
     finally:
         queries._PUBLICATIONS.clear()
 
+
+
+def test_a_coordinators_decks_are_cells_of_the_one_publication_and_a_subset_deck_is_refused(demo_sqlite, demo_users):
+    """Review finding: decks of all nine municipalities and of eight of them differenced gave the
+    ninth (611, two schools). A deck is now the whole area, one region or one municipality, read
+    from the presenter's own publication."""
+    from lasnaolo import deck
+
+    coordinator = demo_users["koordinaattori"].scope()
+    nine = coordinator.municipality_codes
+    with pytest.raises(queries.NotAllowed):
+        deck.presentation_scope(coordinator, None, nine - {"611"})
+    whole = deck.presentation_scope(coordinator, None, nine)
+    pd.testing.assert_frame_equal(queries.absence_totals(demo_sqlite, whole, school_years=[YEAR]),
+                                  queries.absence_totals(demo_sqlite, coordinator, school_years=[YEAR]))
+    own = queries.absence_totals(demo_sqlite, coordinator, school_years=[YEAR], by=["municipality_code"])
+    for municipality in sorted(nine):
+        one = deck.presentation_scope(coordinator, None, frozenset({municipality}))
+        shown = queries.absence_totals(demo_sqlite, one, school_years=[YEAR])
+        cell = own[own["municipality_code"] == municipality].drop(columns="municipality_code").reset_index(drop=True)
+        pd.testing.assert_frame_equal(shown, cell)
+    small = queries.absence_totals(demo_sqlite, deck.presentation_scope(coordinator, None, frozenset({"611"})),
+                                   school_years=[YEAR])
+    assert small["suppressed"].all()
+    built = deck.build(demo_sqlite, coordinator, deck.DeckRequest(YEAR, municipality_codes=frozenset({"611"}),
+                                                                 slides=("headline",)))
+    assert built.slides[0].table.iloc[:, 1].isna().all()  # the headline figures are withheld
+
+
+def test_a_publication_of_several_regions_audited_region_by_region_leaves_no_cell_determined_in_the_whole():
+    """Many municipalities of three regions, some of one or two small schools: the region-by-region
+    audit's result, checked against the whole month's matrix, leaves no withheld cell determined."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for region in ("01", "02", "04"):
+        for m in range(15):
+            municipality = f"{region}{m:02d}"
+            for s in range(int(rng.integers(1, 8))):
+                school_type = rng.choice(list(contract.SCHOOL_TYPES))
+                language = "sv" if rng.random() < 0.3 else "fi"
+                for band in contract.GRADE_BANDS:
+                    rows.append((f"{municipality}-{s}", municipality, region, school_type, language, band,
+                                 int(rng.integers(2, 60))))
+    atoms = _atoms(rows)
+    published = disclosure.publish(atoms)
+    assert published["suppressed"].any() and not published["suppressed"].all()
+    cells = disclosure._cells(atoms, set(), None)
+    cells = cells.merge(published[["level", "area", "dimension", "value", "suppressed"]],
+                        on=["level", "area", "dimension", "value"])
+    membership = disclosure._membership(cells, atoms, set(), None)
+    hidden = cells["suppressed"].to_numpy()
+    found, _ = disclosure.determined(membership[~hidden], membership[hidden])
+    assert not found.any()
+    # The region-by-region path was the one taken: no region cell and no total is withheld.
+    assert not cells.loc[cells["level"].isin(["all", "region"]), "suppressed"].any()
