@@ -66,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("deck", help="an anonymised presentation of an area as PPTX or PDF")
     area = p.add_mutually_exclusive_group()
-    area.add_argument("--region", action="append", default=[], help="2-digit region code; repeat for several")
-    area.add_argument("--municipality", action="append", default=[], help="3-digit code; repeat for several")
+    area.add_argument("--region", action="append", default=[], help="2-digit region code (a deck is all data, one region or one municipality)")
+    area.add_argument("--municipality", action="append", default=[], help="3-digit code (one)")
     p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
     p.add_argument("--out", required=True, help="file to write: .pptx or .pdf")
     p.add_argument("--slides", default=",".join(deck.SLIDES), help=f"comma-separated, in order (default: {','.join(deck.SLIDES)})")
@@ -226,7 +226,11 @@ def _deck(args) -> int:
     request = deck.DeckRequest(args.year, region_codes=frozenset(args.region) or None,
                                municipality_codes=frozenset(args.municipality) or None, slides=slides,
                                language=args.language)
-    built = deck.build(engine, Scope.everything(), request)
+    try:
+        built = deck.build(engine, Scope.everything(), request)
+    except deck.NotAllowed as refused:  # e.g. several municipalities: two such decks could be subtracted
+        print(f"deck: {refused}", file=sys.stderr)
+        return EXIT_REJECTED
     content = deck.to_pptx(built, args.language) if suffix == ".pptx" else deck.to_pdf(built)
     Path(args.out).write_bytes(content)
     print(f"wrote {len(built.slides) + 1} slides ({built.area}, {args.year}) to {args.out}")

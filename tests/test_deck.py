@@ -105,3 +105,8 @@ def test_cli_writes_the_same_deck(demo_engine, tmp_path, capsys):
     assert len(PdfReader(pdf).pages) == 3
     assert cli.main(["deck", "--year", YEAR, "--out", str(tmp_path / "x.key"), "--db", url]) == cli.EXIT_REJECTED
     assert cli.main(["deck", "--year", YEAR, "--out", str(out), "--db", url, "--slides", "gossip"]) == cli.EXIT_REJECTED
+    # Two municipalities are no cell of the publication (decks of overlapping areas could be subtracted).
+    two = tmp_path / "two.pdf"
+    assert cli.main(["deck", "--municipality", "106", "--municipality", "186", "--year", YEAR, "--out", str(two),
+                     "--db", url]) == cli.EXIT_REJECTED
+    assert not two.exists() and "one municipality" in capsys.readouterr().err
