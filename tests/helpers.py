@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
+
+from lasnaolo.pgserver import free_port
 
 SCHOOLS = """school_id,school_name,municipality_code,school_type,language
 00123,Testikoulu A,091,primary,fi
@@ -47,3 +57,42 @@ def snapshot(engine) -> dict[str, list[tuple]]:
             rows = connection.execute(sa.text(f"SELECT * FROM {table}")).fetchall()
             out[table] = sorted(tuple(str(v) for v in r) for r in rows)
     return out
+
+
+@contextmanager
+def streamlit_server(script: list[str], *, cwd: Path, env: dict, log_path: Path):
+    """A real `streamlit run` (or a wrapper script given in `script`, before Streamlit's options) on
+    a free port of 127.0.0.1, waited for until healthy; yields its base URL and stops it after."""
+    port = free_port()
+    options = ["--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+               "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, *script, *options], cwd=cwd, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        pytest.fail(f"streamlit did not start: {log_path.read_text()}")
+                    time.sleep(0.3)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def rejected(engine, file_list, **options) -> list:
+    """The problems of an import that must be refused, checking that it changed nothing."""
+    from lasnaolo import importer
+
+    before = snapshot(engine)
+    with pytest.raises(importer.ImportRejected) as caught:
+        importer.import_files(engine, file_list, **options)
+    assert snapshot(engine) == before, "a rejected import changed the database"
+    return caught.value.problems.items
+

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from lasnaolo import accounts, settings
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
-from lasnaolo.pgserver import free_port
+from helpers import streamlit_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,30 +37,11 @@ def server(tmp_path_factory):
     """A real server on a free port in demo mode (nothing configured) whose embedded database, a
     fresh file in the test's folder, the app fills with demo data on first run."""
     folder = tmp_path_factory.mktemp("server")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
-    log = open(folder / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "demo_server.py"), str(folder / "lasnaolo.db"),
-         "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    SERVER_DB[base] = f"sqlite:///{folder / 'lasnaolo.db'}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"streamlit did not start: {(folder / 'server.log').read_text()}")
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with streamlit_server([str(ROOT / "tests" / "demo_server.py"), str(folder / "lasnaolo.db"), "app.py"], cwd=ROOT,
+                          env=env, log_path=folder / "server.log") as base:
+        SERVER_DB[base] = f"sqlite:///{folder / 'lasnaolo.db'}"
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -300,25 +278,10 @@ def test_a_configured_database_with_a_broken_secrets_file_refuses_to_start_and_n
     (tmp_path / ".streamlit").mkdir()
     secrets_file = tmp_path / ".streamlit" / "secrets.toml"
     secrets_file.write_text("[auth]\nusers_file = /etc/lasnaolo/users.yaml\n", encoding="utf-8")  # no quotes
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
     env["LASNAOLO_DB_URL"] = f"sqlite:///{tmp_path / 'configured.db'}"
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none",
-         "--browser.gatherUsageStats=false"], cwd=tmp_path, env=env,
-        stdout=open(tmp_path / "server.log", "w"), stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail((tmp_path / "server.log").read_text())
-                time.sleep(0.3)
+    with streamlit_server(["-m", "streamlit", "run", str(ROOT / "app.py")], cwd=tmp_path, env=env,
+                          log_path=tmp_path / "server.log") as base:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
         page = context.new_page()
         for path in ("/", "/overview", "/data"):
@@ -332,9 +295,6 @@ def test_a_configured_database_with_a_broken_secrets_file_refuses_to_start_and_n
             assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page is routed
         shot(page, "refused-broken-secrets")
         context.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_a_copied_login_cookie_no_longer_signs_in_after_sign_out(server, page, browser):

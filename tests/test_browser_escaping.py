@@ -9,16 +9,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 import sqlalchemy as sa
 
 from lasnaolo import accounts, importer, store
-from lasnaolo.pgserver import free_port
+from helpers import streamlit_server
 
 from test_browser import ROOT, browser, no_exception, page, settle, shot  # noqa: F401 (fixtures)
 
@@ -45,30 +41,11 @@ def hostile_server(demo_files, tmp_path_factory):
     engine.dispose()
     users = folder / "users.yaml"
     accounts.add_user(users, "rehtori", USER_NAME, PASSWORD, "rector", school=school)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV)}
     env |= {"LASNAOLO_DB_URL": url, accounts.USERS_FILE_ENV: str(users), accounts.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
             "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
-    log = open(folder / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"streamlit did not start: {(folder / 'server.log').read_text()}")
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with streamlit_server(["-m", "streamlit", "run", "app.py"], cwd=ROOT, env=env, log_path=folder / "server.log") as base:
+        yield base
 
 
 def login(page, base: str) -> None:

@@ -11,17 +11,9 @@ import pytest
 from lasnaolo import contract, importer, store
 from lasnaolo.contract import Settings
 
-from helpers import ABSENCES, SCHOOLS, files, snapshot
+from helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
 SCHOOLS_HEADER = "school_id,school_name,municipality_code,school_type,language\n"
-
-
-def rejected(engine, file_list, **options) -> list[importer.Problem]:
-    before = snapshot(engine)
-    with pytest.raises(importer.ImportRejected) as caught:
-        importer.import_files(engine, file_list, **options)
-    assert snapshot(engine) == before, "a rejected import changed the database"
-    return caught.value.problems.items
 
 
 def located(problems) -> set[tuple]:

@@ -8,15 +8,7 @@ import pytest
 from lasnaolo import importer
 from lasnaolo.contract import Settings
 
-from helpers import ABSENCES, SCHOOLS, files, snapshot
-
-
-def rejected(engine, file_list, **options) -> list[importer.Problem]:
-    before = snapshot(engine)
-    with pytest.raises(importer.ImportRejected) as caught:
-        importer.import_files(engine, file_list, **options)
-    assert snapshot(engine) == before, "a rejected import changed the database"
-    return caught.value.problems.items
+from helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
 
 def test_valid_files_import_and_are_logged(engine):
