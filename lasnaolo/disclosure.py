@@ -171,27 +171,103 @@ def _suppress_month(cells: pd.DataFrame, membership: np.ndarray, policy: Suppres
 
 def _audited(cells: pd.DataFrame, atoms: pd.DataFrame, known: set[str], scope_municipalities: frozenset[str] | None,
              policy: SuppressionPolicy) -> pd.DataFrame:
-    """One month's cells (and that month's atoms) with `suppressed` decided.
-
-    Several regions without a custom area are audited region by region, which is exact when every
-    region cell and every cell of the whole population stays published: those are then sums of the
-    regions' published cells, and the regions share no atom, so a withheld cell follows from the
-    published ones only through its own region's. Otherwise the whole month is audited at once."""
-    regions = atoms["region_code"].unique()
-    if scope_municipalities is None and len(regions) > 1:
-        region_of = dict(zip(atoms["municipality_code"], atoms["region_code"]))
-        cell_region = np.where(cells["level"] == "region", cells["area"],
-                               cells["area"].map(region_of).where(cells["level"] == "municipality"))
-        withheld = np.zeros(len(cells), dtype=bool)
-        for region in regions:
-            inside = np.flatnonzero(cell_region == region)
-            part = cells.iloc[inside].reset_index(drop=True)
-            membership = _membership(part, atoms[atoms["region_code"] == region], known, None)
-            withheld[inside] = _suppress_month(part, membership, policy).to_numpy()
-        top = (cells["level"] == "all").to_numpy()
-        if not withheld[(cells["level"] == "region").to_numpy()].any() and not _primary(cells, policy)[top].any():
-            return cells.assign(suppressed=withheld)
+    """One month's cells (and that month's atoms) with `suppressed` decided: several regions
+    without a custom area region by region (`_suppress_by_region`), else as one matrix."""
+    if scope_municipalities is None and atoms["region_code"].nunique() > 1:
+        return cells.assign(suppressed=_suppress_by_region(cells, atoms, known, policy))
     return cells.assign(suppressed=_suppress_month(cells, _membership(cells, atoms, known, scope_municipalities), policy))
+
+
+def _null_basis(matrix: np.ndarray, columns: int) -> np.ndarray:
+    """Columns spanning the vectors x with matrix @ x = 0."""
+    if matrix.shape[0] == 0:
+        return np.eye(columns)
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
+    rank = int((singular > 1e-9 * max(1.0, singular.max())).sum())
+    return vt[rank:].T
+
+
+def _suppress_by_region(cells: pd.DataFrame, atoms: pd.DataFrame, known: set[str], policy: SuppressionPolicy) -> np.ndarray:
+    """The same audit as `_suppress_month`, exact, without one matrix of the whole population.
+
+    Regions share no atom; only the population's totals (one per slice, each the sum of that
+    slice's region cells) tie them. With N_r a basis of what region r's published cells leave open
+    and B the published totals read on those bases, the open directions of the whole are
+    {(N_r y_r)} with B y = 0; so a withheld cell w of region r is determined exactly when N_r' w,
+    set into region r's block, lies in B's row space (and a withheld total likewise with every
+    region's block). Each step is a small decomposition per region and one of B (≤ 10 rows)."""
+    region_of = dict(zip(atoms["municipality_code"], atoms["region_code"]))
+    level = cells["level"].to_numpy()
+    cell_region = np.where(level == "region", cells["area"],
+                           cells["area"].map(region_of).where(level == "municipality"))
+    regions = sorted(atoms["region_code"].unique())
+    parts = {r: np.flatnonzero(cell_region == r) for r in regions}
+    members = {r: _membership(cells.iloc[parts[r]].reset_index(drop=True), atoms[atoms["region_code"] == r], known, None)
+               for r in regions}
+    totals = np.flatnonzero(level == "all")
+    slice_of = list(zip(cells["dimension"], cells["value"]))
+    # Region r's part of a total: the row of r's region cell of the same slice (zero when none).
+    region_row = {r: {slice_of[i]: k for k, i in enumerate(parts[r]) if level[i] == "region"} for r in regions}
+
+    def part_of_total(r: str, total: int) -> np.ndarray:
+        k = region_row[r].get(slice_of[total])
+        return members[r][k] if k is not None else np.zeros(members[r].shape[1])
+
+    outside = (cells["outside_schools"] > 0).to_numpy()
+    sizes = cells["outside_pupils"].to_numpy().astype(float)
+    withheld = _primary(cells, policy)
+    while withheld.any():
+        nulls = {r: _null_basis(members[r][outside[parts[r]] & ~withheld[parts[r]]], members[r].shape[1]) for r in regions}
+        offsets = np.cumsum([0, *[nulls[r].shape[1] for r in regions]])
+        block = {r: slice(offsets[i], offsets[i + 1]) for i, r in enumerate(regions)}
+        shown_totals = [t for t in totals if outside[t] and not withheld[t]]
+        b = np.zeros((len(shown_totals), offsets[-1]))
+        for row, total in enumerate(shown_totals):
+            for r in regions:
+                b[row, block[r]] = part_of_total(r, total) @ nulls[r]
+        _, singular, vt = np.linalg.svd(b, full_matrices=False) if len(b) else (None, np.zeros(0), np.zeros((0, offsets[-1])))
+        keep = singular > 1e-9 * max(1.0, singular.max()) if len(singular) else np.zeros(0, dtype=bool)
+        row_space = vt[keep]
+
+        def fixed(g: np.ndarray) -> bool:
+            return np.abs(g - (g @ row_space.T) @ row_space).max() < 1e-7 if g.size else True
+
+        def heaviest_total(g: np.ndarray) -> int | None:
+            weights = np.linalg.lstsq(b.T, g, rcond=None)[0] if len(b) else np.zeros(0)
+            return shown_totals[int(np.argmax(np.abs(weights)))] if len(weights) and np.abs(weights).max() > 1e-9 else None
+
+        added = set()
+        for r in regions:
+            idx = parts[r]
+            shown = idx[outside[idx] & ~withheld[idx]]
+            local = {i: k for k, i in enumerate(idx)}
+            hidden = idx[withheld[idx]]
+            _, weights = determined(members[r][[local[i] for i in shown]], members[r][[local[i] for i in hidden]])
+            for position, cell in enumerate(hidden):
+                g = np.zeros(offsets[-1])
+                g[block[r]] = members[r][local[cell]] @ nulls[r]
+                if not fixed(g):
+                    continue
+                if np.abs(g).max() < 1e-9:  # fixed by its own region's cells: the smallest it is written with
+                    witnesses = shown[np.abs(weights[position]) > 1e-9] if weights.shape[1] else shown[:0]
+                else:  # fixed through a total: the region's own cell of that total's slice
+                    total = heaviest_total(g)
+                    k = region_row[r].get(slice_of[total]) if total is not None else None
+                    witnesses = np.array([idx[k]] if k is not None and not withheld[idx[k]] else
+                                         ([total] if total is not None else []), dtype=int)
+                if len(witnesses):
+                    added.add(int(witnesses[np.argmin(sizes[witnesses])]))
+        for total in totals[withheld[totals]]:
+            g = np.concatenate([part_of_total(r, total) @ nulls[r] for r in regions]) if regions else np.zeros(0)
+            if fixed(g):
+                heaviest = heaviest_total(g)
+                if heaviest is not None:
+                    added.add(heaviest)
+        added -= set(np.flatnonzero(withheld))
+        if not added:
+            break
+        withheld[list(added)] = True
+    return withheld
 
 
 def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipalities: frozenset[str] | None = None,

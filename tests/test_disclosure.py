@@ -355,3 +355,30 @@ def test_a_publication_of_several_regions_audited_region_by_region_leaves_no_cel
     assert not found.any()
     # The region-by-region path was the one taken: no region cell and no total is withheld.
     assert not cells.loc[cells["level"].isin(["all", "region"]), "suppressed"].any()
+
+
+def test_regions_whose_slices_are_withheld_are_audited_through_the_totals_and_leave_no_cell_determined():
+    """Small regions (a few Swedish-language schools each): region cells are withheld too, so the
+    regions are tied through the population's totals; checked against the whole month's matrix,
+    and against one matrix audit of the same month."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for region in ("01", "02", "04", "05"):
+        for m in range(int(rng.integers(2, 6))):
+            municipality = f"{region}{m:02d}"
+            for s in range(int(rng.integers(1, 5))):
+                school_type = rng.choice(list(contract.SCHOOL_TYPES))
+                language = "sv" if rng.random() < 0.15 else "fi"
+                for band in contract.GRADE_BANDS:
+                    rows.append((f"{municipality}-{s}", municipality, region, school_type, language, band,
+                                 int(rng.integers(2, 60))))
+    atoms = _atoms(rows)
+    published = disclosure.publish(atoms)
+    cells = disclosure._cells(atoms, set(), None).merge(
+        published[["level", "area", "dimension", "value", "suppressed"]], on=["level", "area", "dimension", "value"])
+    assert cells.loc[cells["level"] == "region", "suppressed"].any()  # the totals do tie the regions here
+    membership = disclosure._membership(cells, atoms, set(), None)
+    hidden = cells["suppressed"].to_numpy()
+    found, _ = disclosure.determined(membership[~hidden], membership[hidden])
+    assert not found.any()
+    assert not cells["suppressed"].all()
