@@ -28,7 +28,7 @@ from lasnaolo.store import SelfEvaluation
 
 RECORDERS = policy.roles_that("records_evaluations")
 READERS = policy.roles_that("reads_evaluations")
-COLUMNS = ["unit_level", "unit_code", "school_year", "recommendation", "score", "note", "recorded_by", "recorded_at"]
+COLUMNS = queries.SELF_EVALUATION_COLUMNS
 
 
 class InvalidAssessment(ValueError):
@@ -92,7 +92,7 @@ def record(engine: Engine, scope: Scope, actor: str, unit: Unit, school_year: st
 
 
 def _latest(unit_level: str, unit_codes: Sequence[str], school_year: str):
-    """The newest row per unit and recommendation (ids only grow)."""
+    """The newest row per unit and recommendation, read inside a recording's own transaction."""
     newest = (select(func.max(SelfEvaluation.id))
               .where(SelfEvaluation.unit_level == unit_level, SelfEvaluation.unit_code.in_(sorted(unit_codes)),
                      SelfEvaluation.school_year == school_year)
@@ -100,36 +100,14 @@ def _latest(unit_level: str, unit_codes: Sequence[str], school_year: str):
     return select(*[getattr(SelfEvaluation, c) for c in COLUMNS]).where(SelfEvaluation.id.in_(newest))
 
 
-def _readable(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
-    if scope.role not in READERS:
-        raise NotAllowed(f"the {scope.role} role may not read self-evaluations")
-    return queries.readable_units(engine, scope)
-
-
 def current(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
     """The current assessment of every unit in scope that has one for the school year."""
-    schools, municipalities = _readable(engine, scope)
-    frames = []
-    with engine.connect() as connection:
-        for level, codes in (("municipality", municipalities), ("school", schools)):
-            if codes:
-                rows = connection.execute(_latest(level, sorted(codes), school_year)).fetchall()
-                if rows:
-                    frames.append(pd.DataFrame(rows, columns=COLUMNS))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    return frame.sort_values(["unit_level", "unit_code", "recommendation"], ignore_index=True)
+    return queries.current_self_evaluations(engine, scope, school_year)
 
 
 def history(engine: Engine, scope: Scope, unit: Unit) -> pd.DataFrame:
     """Every assessment ever recorded for the unit, newest first."""
-    schools, municipalities = _readable(engine, scope)
-    if unit.code not in (schools if unit.level == "school" else municipalities):
-        raise NotAllowed(f"{unit} is not in your scope")
-    query = (select(*[getattr(SelfEvaluation, c) for c in COLUMNS])
-             .where(SelfEvaluation.unit_level == unit.level, SelfEvaluation.unit_code == unit.code)
-             .order_by(SelfEvaluation.id.desc()))
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).fetchall(), columns=COLUMNS)
+    return queries.self_evaluation_history(engine, scope, unit)
 
 
 def _absence_by(engine: Engine, scope: Scope, unit: Unit, school_year: str, key: str) -> pd.DataFrame:
@@ -156,7 +134,7 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
     Not for rectors: one school is no profile."""
     if policy.capabilities(scope.role).school_level_only:
         raise NotAllowed("the implementation profile is for those who lead several schools")
-    schools, municipalities = _readable(engine, scope)
+    schools, municipalities = queries.self_evaluation_units(engine, scope)
     if municipality_code is not None and municipality_code not in municipalities:
         raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
     area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)

@@ -21,6 +21,7 @@ from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import grade_band_expression
 from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
+                            Target,
                             SelfEvaluation, TargetEvent, Wellbeing)
 
 GRADE_BAND = grade_band_expression(Absence.grade)
@@ -754,3 +755,88 @@ def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | 
     """What an impact estimate reads: the school-month panel and the measure's periods."""
     rows, panel_schools = school_month_panel(engine, scope, grade_band)
     return MeasurePanel(rows, panel_schools, measure_periods(engine, scope, measure))
+
+
+# --- Records of the scope's units: targets and self-evaluations -------------------------------
+
+def _readable_unit(engine: Engine, scope: Scope, unit_level: str, unit_code: str) -> bool:
+    schools, municipalities = readable_units(engine, scope)
+    return unit_code in (schools if unit_level == "school" else municipalities)
+
+
+def target_rows(engine: Engine, scope: Scope, *, target_id: int | None = None,
+                school_year: str | None = None) -> list:
+    """Target rows of the units the scope may read: one (NotAllowed when outside the scope or
+    missing), or every live one, optionally of one school year."""
+    table = Target.__table__
+    if target_id is not None:
+        with engine.connect() as connection:
+            row = connection.execute(select(table).where(Target.id == target_id)).one_or_none()
+        if row is None:
+            raise NotAllowed(f"no target {target_id}")
+        if not _readable_unit(engine, scope, row.unit_level, row.unit_code):
+            raise NotAllowed(f"target {target_id} is not in your scope")
+        return [row]
+    schools, municipalities = readable_units(engine, scope)
+    query = select(table).where(Target.deleted.is_(False),
+                                ((Target.unit_level == "school") & Target.unit_code.in_(sorted(schools)))
+                                | ((Target.unit_level == "municipality") & Target.unit_code.in_(sorted(municipalities))))
+    if school_year is not None:
+        query = query.where(Target.school_year == school_year)
+    with engine.connect() as connection:
+        return connection.execute(query.order_by(Target.unit_level.desc(), Target.unit_code, Target.metric)).fetchall()
+
+
+def target_events(engine: Engine, scope: Scope, target_id: int) -> pd.DataFrame:
+    """The audit trail of one target in scope, oldest first (`old` and `new` as stored JSON)."""
+    target_rows(engine, scope, target_id=target_id)  # the scope check
+    columns = [TargetEvent.at, TargetEvent.actor, TargetEvent.actor_role, TargetEvent.action, TargetEvent.version,
+               TargetEvent.old, TargetEvent.new]
+    query = select(*columns).where(TargetEvent.target_id == target_id).order_by(TargetEvent.id)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
+
+
+SELF_EVALUATION_COLUMNS = ["unit_level", "unit_code", "school_year", "recommendation", "score", "note", "recorded_by",
+                           "recorded_at"]
+
+
+def self_evaluation_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
+    """The schools and municipalities whose self-evaluations the scope may read."""
+    if not policy.capabilities(scope.role).reads_evaluations:
+        raise NotAllowed(f"the {scope.role} role may not read self-evaluations")
+    return readable_units(engine, scope)
+
+
+def current_self_evaluations(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
+    """The newest assessment per unit and recommendation of every unit in scope, for the school
+    year (the table is append-only; ids only grow)."""
+    schools, municipalities = self_evaluation_units(engine, scope)
+    columns = [getattr(SelfEvaluation, c) for c in SELF_EVALUATION_COLUMNS]
+    frames = []
+    with engine.connect() as connection:
+        for level, codes in (("municipality", municipalities), ("school", schools)):
+            if not codes:
+                continue
+            newest = (select(func.max(SelfEvaluation.id))
+                      .where(SelfEvaluation.unit_level == level, SelfEvaluation.unit_code.in_(sorted(codes)),
+                             SelfEvaluation.school_year == school_year)
+                      .group_by(SelfEvaluation.unit_code, SelfEvaluation.recommendation))
+            rows = connection.execute(select(*columns).where(SelfEvaluation.id.in_(newest))).fetchall()
+            if rows:
+                frames.append(pd.DataFrame(rows, columns=SELF_EVALUATION_COLUMNS))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SELF_EVALUATION_COLUMNS)
+    return frame.sort_values(["unit_level", "unit_code", "recommendation"], ignore_index=True)
+
+
+def self_evaluation_history(engine: Engine, scope: Scope, unit: Unit) -> pd.DataFrame:
+    """Every assessment ever recorded for a unit in scope, newest first."""
+    schools, municipalities = self_evaluation_units(engine, scope)
+    if unit.code not in (schools if unit.level == "school" else municipalities):
+        raise NotAllowed(f"{unit} is not in your scope")
+    query = (select(*[getattr(SelfEvaluation, c) for c in SELF_EVALUATION_COLUMNS])
+             .where(SelfEvaluation.unit_level == unit.level, SelfEvaluation.unit_code == unit.code)
+             .order_by(SelfEvaluation.id.desc()))
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).fetchall(), columns=SELF_EVALUATION_COLUMNS)
+

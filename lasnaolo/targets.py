@@ -202,34 +202,15 @@ def _read_one(connection: Connection, target_id: int) -> TargetRecord:
 
 
 def get(engine: Engine, scope: Scope, target_id: int) -> TargetRecord:
-    with engine.connect() as connection:
-        record = _read_one(connection, target_id)
-    schools, municipalities = queries.readable_units(engine, scope)
-    visible = record.unit_code in (schools if record.unit_level == "school" else municipalities)
-    if not visible:
-        raise NotAllowed(f"target {target_id} is not in your scope")
-    return record
+    return _record(queries.target_rows(engine, scope, target_id=target_id)[0])
 
 
 def list_targets(engine: Engine, scope: Scope, school_year: str | None = None) -> list[TargetRecord]:
-    schools, municipalities = queries.readable_units(engine, scope)
-    query = select(Target.__table__).where(Target.deleted.is_(False),
-                                 ((Target.unit_level == "school") & Target.unit_code.in_(sorted(schools)))
-                                 | ((Target.unit_level == "municipality") & Target.unit_code.in_(sorted(municipalities))))
-    if school_year is not None:
-        query = query.where(Target.school_year == school_year)
-    with engine.connect() as connection:
-        rows = connection.execute(query.order_by(Target.unit_level.desc(), Target.unit_code, Target.metric)).fetchall()
-        return [_record(r) for r in rows]
+    return [_record(r) for r in queries.target_rows(engine, scope, school_year=school_year)]
 
 
 def history(engine: Engine, scope: Scope, target_id: int) -> pd.DataFrame:
-    get(engine, scope, target_id)  # the scope check
-    columns = [TargetEvent.at, TargetEvent.actor, TargetEvent.actor_role, TargetEvent.action, TargetEvent.version,
-               TargetEvent.old, TargetEvent.new]
-    query = select(*columns).where(TargetEvent.target_id == target_id).order_by(TargetEvent.id)
-    with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
+    frame = queries.target_events(engine, scope, target_id)
     for column in ("old", "new"):
         frame[column] = frame[column].map(lambda text: json.loads(text) if text else None)
     return frame

@@ -35,3 +35,12 @@ def test_an_unknown_role_has_no_capability_and_every_page_has_its_file():
     assert not nothing.pages and not nothing.administers and not nothing.regional_context
     for page in policy.PAGES:
         assert (ROOT / "pages" / f"{page}.py").is_file()
+
+
+def test_targets_and_self_evaluations_read_only_through_the_data_access_layer():
+    """Their modules write (in transactions of their own) but read through lasnaolo/queries.py,
+    where the scope is applied like every other read."""
+    for module in ("targets", "evaluation"):
+        source = (ROOT / "lasnaolo" / f"{module}.py").read_text(encoding="utf-8")
+        assert "engine.connect(" not in source, module
+    assert queries.target_rows and queries.current_self_evaluations and queries.self_evaluation_history
