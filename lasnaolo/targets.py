@@ -117,6 +117,15 @@ def _check(draft: TargetDraft) -> None:
     unknown = [m for m in draft.measures if m not in contract.MEASURES]
     if unknown:
         raise InvalidTarget("measures", f"unknown measures {unknown}")
+    longest = Target.__table__.c.responsible.type.length  # what the database accepts, checked before writing
+    if len(draft.responsible or "") > longest:
+        raise InvalidTarget("responsible", f"longer than {longest} characters")
+
+
+def _check_actor(actor: str) -> None:
+    longest = TargetEvent.__table__.c.actor.type.length
+    if not actor or len(actor) > longest:
+        raise InvalidTarget("actor", f"must be a username of 1-{longest} characters")
 
 
 def _require(scope: Scope, engine: Engine, unit_level: str, unit_code: str, roles: frozenset[str]) -> None:
@@ -139,6 +148,7 @@ def _now() -> datetime:
 
 
 def create(engine: Engine, scope: Scope, actor: str, draft: TargetDraft) -> TargetRecord:
+    _check_actor(actor)
     _check(draft)
     _require(scope, engine, draft.unit_level, draft.unit_code, EDITORS)
     values = _values(draft)
@@ -152,6 +162,7 @@ def create(engine: Engine, scope: Scope, actor: str, draft: TargetDraft) -> Targ
 def change(engine: Engine, scope: Scope, actor: str, target_id: int, based_on_version: int, **changes) -> TargetRecord:
     """Save changes to the editable fields, refused with Conflict when the target is no longer at
     `based_on_version`. Only changed fields enter the audit row."""
+    _check_actor(actor)
     current = get(engine, scope, target_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -173,6 +184,7 @@ def change(engine: Engine, scope: Scope, actor: str, target_id: int, based_on_ve
 
 
 def delete(engine: Engine, scope: Scope, actor: str, target_id: int, based_on_version: int) -> None:
+    _check_actor(actor)
     current = get(engine, scope, target_id)
     _require(scope, engine, current.unit_level, current.unit_code, EDITORS)
     with engine.begin() as connection:
@@ -186,6 +198,7 @@ def delete(engine: Engine, scope: Scope, actor: str, target_id: int, based_on_ve
 
 def comment(engine: Engine, scope: Scope, actor: str, target_id: int, text: str) -> None:
     """A comment is part of the trail, never of the target: it does not change its version or status."""
+    _check_actor(actor)
     current = get(engine, scope, target_id)
     _require(scope, engine, current.unit_level, current.unit_code, COMMENTERS)
     if not text.strip():

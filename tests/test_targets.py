@@ -173,13 +173,18 @@ def test_rights_follow_role_and_scope(engine):
     assert targets.get(engine, EDITOR, record.id).version == 1  # nothing the others tried landed
 
 
-def test_invalid_targets_are_refused_with_the_field_named(engine):
+def test_invalid_targets_and_over_long_texts_are_refused_with_the_field_named_and_nothing_written(engine):
     load(engine, {"2024-09": 36})
-    for field, value in (("target_value", 120.0), ("metric", "happiness"), ("measures", ("no_such_measure",))):
+    for field, value in (("target_value", 120.0), ("metric", "happiness"), ("measures", ("no_such_measure",)),
+                         ("responsible", "x" * 201)):  # PostgreSQL raised a DataError for the last one
         with pytest.raises(targets.InvalidTarget) as error:
             targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, **{field: value}))
         assert error.value.field == field
+    with pytest.raises(targets.InvalidTarget) as error:
+        targets.create(engine, EDITOR, "u" * 101, DRAFT)
+    assert error.value.field == "actor"
     assert targets.list_targets(engine, EDITOR) == []
+    assert targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, responsible="x" * 200)).responsible == "x" * 200
 
 
 def test_suggestion_is_the_best_quarter_of_the_regions_municipalities(demo_engine, demo_files):
