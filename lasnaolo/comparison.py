@@ -100,6 +100,8 @@ def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None) ->
     peers = replace(peers, members=members)
     if funnel is not None:
         units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units))
+        # Every z to 0.1 too: the own school's exact z, rate and size would give the pool's exact rate.
+        units["z"] = units["z"].astype(float).round(disclosure.RATE_DECIMALS)
         reference = round(funnel.reference_rate, disclosure.RATE_DECIMALS)
         funnel = replace(funnel, units=units, reference_rate=reference, limits=stats.funnel_limits(reference, units["pupils"]))
     return schools, peers, funnel
@@ -150,7 +152,8 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     columns = ["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z"]
     out = pd.concat([f[columns] for f in found], ignore_index=True) if found else pd.DataFrame(columns=columns)
     out["beyond_998"] = out["z"] < -stats.Z998
-    out["peer_rate"] = out["peer_rate"].astype(float).round(disclosure.RATE_DECIMALS)  # pooled over pseudonymous peers
+    # Pooled over pseudonymous peers, so rounded; and z with it (an exact z, rate and size give the pool's rate).
+    out[["peer_rate", "z"]] = out[["peer_rate", "z"]].astype(float).round(disclosure.RATE_DECIMALS)
     if out.empty:
         return out.assign(school_name=[], measures=[])
     out = out.merge(own[["school_id", "school_name"]], on="school_id")

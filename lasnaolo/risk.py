@@ -427,6 +427,9 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     features[SIZE_FEATURE] = features[SIZE_FEATURE].where(~hidden, np.log(features["pupils"].clip(lower=1)))
     shown_rates = features[["absence_rate", "unauthorised_rate", "tier23_share"]]
     features[shown_rates.columns] = disclosure.rounded_rates(shown_rates, hidden)
+    features[CHANGE_FEATURE] = features[CHANGE_FEATURE].where(~hidden, features[CHANGE_FEATURE].round(disclosure.RATE_DECIMALS))
+    # A pseudonym beside its municipality and type is often a register lookup away from a name.
+    features["municipality_code"] = features["municipality_code"].where(~hidden)
     return features, survey_year
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from lasnaolo import contract, metrics, policy, queries, stats
+from lasnaolo import contract, disclosure, metrics, policy, queries, stats
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.store import Target, TargetEvent
 
@@ -304,7 +304,8 @@ def suggest(engine: Engine, scope: Scope, unit: Unit, metric: str, school_year: 
     if len(changes) < MIN_SUGGESTION_PEERS:
         return None
     better = -changes if lower_is_better(metric) else changes
-    improvement = max(float(np.percentile(better, 75)), 0.0)
+    # Rounded: a percentile of a few peers is often one peer's exact change (review finding).
+    improvement = round(max(float(np.percentile(better, 75)), 0.0), disclosure.RATE_DECIMALS)
     value = start - improvement if lower_is_better(metric) else start + improvement
     return Suggestion(float(np.clip(value, 0, 100)), improvement, int(len(changes)), start)
 

@@ -190,6 +190,8 @@ def test_a_rector_receives_peers_with_rounded_pupils_and_no_counts(demo_engine, 
         assert ((others["absence_rate"] * 10).round(6) % 1 == 0).all()
     own = result.schools[result.schools["school_key"] == school]
     assert own["lesson_hours"].notna().all() and own["pupils"].iloc[0] % 1 == 0
+    # Every z leaves to 0.1 (the own school's exact z, rate and size would give the pool's exact rate).
+    assert ((result.funnel.units["z"] * 10).round(6) % 1 == 0).all()
     # The funnel's curves pass through the sizes drawn, not the peers' exact sizes.
     expected = stats.funnel_limits(result.funnel.reference_rate, result.funnel.units["pupils"])
     pd.testing.assert_frame_equal(result.funnel.limits.reset_index(drop=True), expected)

@@ -194,7 +194,7 @@ def test_suggestion_is_the_best_quarter_of_the_regions_municipalities(demo_engin
     rate = lambda r: (r["illness_hours"] + r["authorised_hours"] + r["unauthorised_hours"]).sum() / r["lesson_hours"].sum() * 100  # noqa: E731
     by_year = rows.groupby(["municipality_code", "school_year"]).apply(rate, include_groups=False).unstack()
     changes = (by_year["2023-2024"] - by_year["2022-2023"]).drop(index="106")
-    improvement = max(np.percentile(-changes, 75), 0)
+    improvement = round(max(np.percentile(-changes, 75), 0), 1)  # to 0.1: a percentile of peers may be one peer's change
     director = Scope("director", municipality_codes=frozenset({"106"}))
     suggestion = targets.suggest(demo_engine, director, Unit("municipality", "106"), "absence_rate", "2024-2025")
     assert suggestion.peers == len(changes)
