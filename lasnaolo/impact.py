@@ -264,7 +264,8 @@ def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
                     "school_types": per_school["school_type"].value_counts().to_dict(),
                     # Rounded: a median of an odd group is one school's size.
                     "median_pupils": float(disclosure.rounded_pupils(pd.Series([per_school["pupils"].median()])).iloc[0]),
-                    "level_before": float(before.mean()) if not before.empty else math.nan})
+                    # To 0.1 like every figure of a handful of pseudonymous schools.
+                    "level_before": round(float(before.mean()), disclosure.RATE_DECIMALS) if not before.empty else math.nan})
     return pd.DataFrame(out)
 
 
