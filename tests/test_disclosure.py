@@ -329,56 +329,49 @@ def test_a_coordinators_decks_are_cells_of_the_one_publication_and_a_subset_deck
     assert built.slides[0].table.iloc[:, 1].isna().all()  # the headline figures are withheld
 
 
-def test_a_publication_of_several_regions_audited_region_by_region_leaves_no_cell_determined_in_the_whole():
-    """Many municipalities of three regions, some of one or two small schools: the region-by-region
-    audit's result, checked against the whole month's matrix, leaves no withheld cell determined."""
-    rng = np.random.default_rng(7)
+def _random_regions(seed: int, regions: tuple[str, ...], municipalities: tuple[int, int], schools: tuple[int, int],
+                    swedish: float) -> pd.DataFrame:
+    """Atoms of made-up regions: per region a random number of municipalities, per municipality of
+    schools, each of a random type and language, three grade bands each."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for region in ("01", "02", "04"):
-        for m in range(15):
+    for region in regions:
+        for m in range(int(rng.integers(*municipalities))):
             municipality = f"{region}{m:02d}"
-            for s in range(int(rng.integers(1, 8))):
+            for s in range(int(rng.integers(*schools))):
                 school_type = rng.choice(list(contract.SCHOOL_TYPES))
-                language = "sv" if rng.random() < 0.3 else "fi"
+                language = "sv" if rng.random() < swedish else "fi"
                 for band in contract.GRADE_BANDS:
                     rows.append((f"{municipality}-{s}", municipality, region, school_type, language, band,
                                  int(rng.integers(2, 60))))
-    atoms = _atoms(rows)
+    return _atoms(rows)
+
+
+def _cells_judged_as_one_matrix(atoms: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The publication's cells with `suppressed`, and which withheld ones the whole month's matrix
+    (not the region-by-region audit that decided them) finds determined."""
     published = disclosure.publish(atoms)
-    assert published["suppressed"].any() and not published["suppressed"].all()
-    cells = disclosure._cells(atoms, set(), None)
-    cells = cells.merge(published[["level", "area", "dimension", "value", "suppressed"]],
-                        on=["level", "area", "dimension", "value"])
+    cells = disclosure._cells(atoms, set(), None).merge(
+        published[["level", "area", "dimension", "value", "suppressed"]], on=["level", "area", "dimension", "value"])
     membership = disclosure._membership(cells, atoms, set(), None)
     hidden = cells["suppressed"].to_numpy()
     found, _ = disclosure.determined(membership[~hidden], membership[hidden])
+    return cells, found
+
+
+def test_a_publication_of_several_regions_audited_region_by_region_leaves_no_cell_determined_in_the_whole():
+    """Many municipalities of three regions, some of one or two small schools."""
+    cells, found = _cells_judged_as_one_matrix(_random_regions(7, ("01", "02", "04"), (15, 16), (1, 8), 0.3))
+    assert cells["suppressed"].any() and not cells["suppressed"].all()
     assert not found.any()
-    # The region-by-region path was the one taken: no region cell and no total is withheld.
+    # Here no region cell and no total is withheld: the regions are audited apart.
     assert not cells.loc[cells["level"].isin(["all", "region"]), "suppressed"].any()
 
 
 def test_regions_whose_slices_are_withheld_are_audited_through_the_totals_and_leave_no_cell_determined():
     """Small regions (a few Swedish-language schools each): region cells are withheld too, so the
-    regions are tied through the population's totals; checked against the whole month's matrix,
-    and against one matrix audit of the same month."""
-    rng = np.random.default_rng(11)
-    rows = []
-    for region in ("01", "02", "04", "05"):
-        for m in range(int(rng.integers(2, 6))):
-            municipality = f"{region}{m:02d}"
-            for s in range(int(rng.integers(1, 5))):
-                school_type = rng.choice(list(contract.SCHOOL_TYPES))
-                language = "sv" if rng.random() < 0.15 else "fi"
-                for band in contract.GRADE_BANDS:
-                    rows.append((f"{municipality}-{s}", municipality, region, school_type, language, band,
-                                 int(rng.integers(2, 60))))
-    atoms = _atoms(rows)
-    published = disclosure.publish(atoms)
-    cells = disclosure._cells(atoms, set(), None).merge(
-        published[["level", "area", "dimension", "value", "suppressed"]], on=["level", "area", "dimension", "value"])
+    regions are tied through the population's totals."""
+    cells, found = _cells_judged_as_one_matrix(_random_regions(11, ("01", "02", "04", "05"), (2, 6), (1, 5), 0.15))
     assert cells.loc[cells["level"] == "region", "suppressed"].any()  # the totals do tie the regions here
-    membership = disclosure._membership(cells, atoms, set(), None)
-    hidden = cells["suppressed"].to_numpy()
-    found, _ = disclosure.determined(membership[~hidden], membership[hidden])
     assert not found.any()
     assert not cells["suppressed"].all()
