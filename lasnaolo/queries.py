@@ -239,8 +239,10 @@ def publication(engine: Engine, scope: Scope, school_years: Sequence[str],
                 policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """The user's publication for these school years (see lasnaolo/disclosure.py), computed once per
     data version and audience."""
-    policy = policy or SuppressionPolicy()
-    who = audience(engine, scope)
+    return _publication_of(engine, audience(engine, scope), school_years, policy or SuppressionPolicy())
+
+
+def _publication_of(engine: Engine, who: Audience, school_years: Sequence[str], policy: SuppressionPolicy) -> pd.DataFrame:
     version = data_version(engine)
     keys = {year: (str(engine.url), version, who, year, policy) for year in sorted(set(school_years))}
     missing = [year for year, key in keys.items() if key not in _PUBLICATIONS]
@@ -327,7 +329,7 @@ def published_totals(
     if school_years is None:
         school_years = (sorted({contract.school_year_of_month(m) for m in months}) if months is not None
                         else _years_in_scope(engine, scope))
-    published = publication(engine, scope, school_years, policy)
+    published = _publication_of(engine, who, school_years, policy or SuppressionPolicy())
     region_of = dict(zip(population["municipality_code"], population["region_code"]))
     inside = population if context else _rows_schools(engine, scope)
     custom = who.custom_area is not None and not context
