@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import SchemaBase
 
-from lasnaolo import contract, i18n, reference
+from lasnaolo import contract, disclosure, i18n, reference
 
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
@@ -249,11 +249,19 @@ def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
 # Text alternatives: the same numbers as the charts, as tables in the user's language.
 
 def pupils_column(pupils: pd.Series) -> pd.Series:
-    """Pupils as a table shows them: whole numbers as they arrive (rounded where the data-access
-    layer rounded them, empty where withheld), or a band's text as it is."""
-    if pd.api.types.is_numeric_dtype(pupils):
-        return pupils.astype(float).round().astype("Int64")
-    return pupils
+    """Pupils as a table shows them: whole numbers as they arrive (empty where withheld)."""
+    return pupils.astype(float).round().astype("Int64")
+
+
+def pupils_or_class(frame: pd.DataFrame, language: str) -> pd.Series:
+    """Pupils of schools some of which are shown only by their size class (pupils_low /
+    pupils_high, "40–80"): text throughout, so exact sizes and classes sit in one column."""
+    if "pupils_low" not in frame or frame["pupils_low"].isna().all():
+        return pupils_column(frame["pupils"])
+    exact = frame["pupils"].map(lambda v: "" if pd.isna(v) else i18n.number(v, language, 0))
+    classes = pd.Series([disclosure.size_text(lo, hi) for lo, hi in zip(frame["pupils_low"], frame["pupils_high"])],
+                        index=frame.index)
+    return classes.where(frame["pupils_low"].notna(), exact)
 
 
 def seasonal_rate_table(monthly: pd.DataFrame, language: str, metric: str = "absence_rate") -> pd.DataFrame:
@@ -483,7 +491,7 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
     units = funnel.units.assign(
         who=funnel.units["school_key"].map(lambda k: "self" if k == school_key else "peer"),
         rate_text=funnel.units["absence_rate"].map(lambda v: i18n.percent(v, language)),
-        pupils_text=funnel.units["pupils"].map(lambda v: i18n.number(v, language, 0)))
+        pupils_text=pupils_or_class(funnel.units, language).astype(str))
     x = alt.X("pupils:Q", scale=alt.Scale(type="log", nice=False), title=i18n.t("metric.pupils", language))
     y_title = i18n.t("metric.absence_rate", language)
     limits = funnel.limits.melt("pupils", var_name="limit", value_name="rate")
@@ -509,7 +517,7 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
         i18n.t("overview.school", language): [
             i18n.t("compare.this_school", language) if key == school_key else name if isinstance(name, str) else key
             for key, name in zip(units["school_key"], units.get("school_name", pd.Series(index=units.index, dtype=object)))],
-        i18n.t("metric.pupils", language): pupils_column(units["pupils"]),
+        i18n.t("metric.pupils", language): pupils_or_class(units, language),
         i18n.t("metric.absence_rate", language): units["absence_rate"],
         "z": units["z"].round(2),
     })
@@ -806,7 +814,7 @@ def cluster_members_table(result, language: str) -> pd.DataFrame:
         i18n.t("risk.cluster", language): schools["cluster"].astype("Int64").to_numpy(),
         i18n.t("overview.school", language): names.to_numpy(),
         **({} if schools["in_scope"].all() else {i18n.t("risk.own_school", language): own.to_numpy()}),
-        i18n.t("metric.pupils", language): pupils_column(schools["pupils"]).to_numpy(),
+        i18n.t("metric.pupils", language): pupils_or_class(schools, language).to_numpy(),
         i18n.t("metric.absence_rate", language): schools["absence_rate"].astype(float).to_numpy(),
         i18n.t("metric.unauthorised_rate", language): schools["unauthorised_rate"].astype(float).to_numpy(),
         i18n.t("metric.tier23_share", language): schools["tier23_share"].astype(float).to_numpy(),

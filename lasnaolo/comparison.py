@@ -45,10 +45,14 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     if own.empty:
         raise NoData(f"school {school_id} has no absence data in {school_year}")
     latest_month = own["month"].max()
+    classes = _size_classes(rows)
     # The same months for every school: the year so far at the school's own latest month.
     rows = _complete_schools(rows[rows["month"] <= latest_month])
     schools = _school_figures(rows, policy)
-    peers, funnel, z = _place(schools, school_id, criteria)
+    # A school under a pseudonym is shown only as one of its size class.
+    schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
+    rows = rows[rows["school_key"].isin(schools["school_key"])]
+    peers, funnel, z = _place(schools, school_id, criteria, classes)
     members = peers.members.rename(columns={"school_id": "school_key"})
     verdict = "within" if z is None else verdict_of(z)
     monthly_rows = rows.assign(series=rows["school_key"].map(lambda k: "school" if k == school_id else "peers"))
@@ -73,7 +77,7 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     shares = metrics.add_rates(summed)
     tiers = pd.DataFrame([{"series": series, "tier": t, "share": shares.at[series, f"tier{t}_share"]}
                           for series in shares.index for t in contract.TIERS])
-    schools, peers, funnel = _as_shown(schools, peers, funnel)
+    schools, peers, funnel = _as_shown(schools, peers, funnel, classes)
     # What is pooled over peers leaves rounded too: two pools' exact rates could be subtracted.
     return Comparison(
         school_key=school_id, school_year=school_year, latest_month=latest_month, schools=schools, peers=peers,
@@ -90,16 +94,28 @@ def _pseudonymous(frame: pd.DataFrame) -> pd.Series:
     return ~frame["in_scope"].astype(bool) & frame["school_name"].isna()
 
 
-def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None) -> tuple[pd.DataFrame, PeerGroup, Funnel | None]:
-    """What leaves the core of schools under pseudonyms: rates, pupils to the nearest ten, no
-    counts; the funnel drawn through the rounded sizes (its verdicts come from the exact ones)."""
-    schools = disclosure.pseudonymous_points(schools, _pseudonymous(schools))
+def _size_classes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Size classes of the region's schools under pseudonyms, from each one's pupils in its first
+    month of the year: the same classes whichever school is compared and up to whichever month,
+    so that two comparisons never show one pseudonym in two different ranges."""
+    hidden = _complete_schools(rows)
+    hidden = hidden[_pseudonymous(hidden)].sort_values("month")
+    first = hidden.groupby("school_key").agg(pupils=("pupils", "first"), school_type=("school_type", "first"),
+                                             language=("language", "first"))
+    return disclosure.size_classes(first)
+
+
+def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None,
+              classes: pd.DataFrame) -> tuple[pd.DataFrame, PeerGroup, Funnel | None]:
+    """What leaves the core of schools under pseudonyms: rates, size classes, no counts; the
+    funnel drawn at the classes' middles (its verdicts come from the exact sizes)."""
+    schools = disclosure.pseudonymous_points(schools, _pseudonymous(schools), schools["school_key"], classes)
     members = peers.members
     if not members.empty:
-        members = disclosure.pseudonymous_points(members, _pseudonymous(members))
+        members = disclosure.pseudonymous_points(members, _pseudonymous(members), members["school_id"], classes)
     peers = replace(peers, members=members)
     if funnel is not None:
-        units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units))
+        units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units), funnel.units["school_key"], classes)
         # Every z to 0.1 too: the own school's exact z, rate and size would give the pool's exact rate.
         units["z"] = units["z"].astype(float).round(disclosure.RATE_DECIMALS)
         reference = round(funnel.reference_rate, disclosure.RATE_DECIMALS)
@@ -121,9 +137,16 @@ def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFra
     return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
 
 
-def _place(schools: pd.DataFrame, school_key: str, criteria: PeerCriteria) -> tuple[PeerGroup, Funnel | None, float | None]:
-    """The school's peer group, the funnel around the peers' pooled rate, and the school's z."""
-    peers = stats.widened_peer_group(schools.rename(columns={"school_key": "school_id"}), school_key, MIN_PEERS, criteria)
+def _place(schools: pd.DataFrame, school_key: str, criteria: PeerCriteria,
+           classes: pd.DataFrame) -> tuple[PeerGroup, Funnel | None, float | None]:
+    """The school's peer group, the funnel around the peers' pooled rate, and the school's z. A
+    size class enters the peer group whole or not at all: a class cut by the size window would let
+    someone who knows the rule and a register tell its shown members apart."""
+    pool = schools.rename(columns={"school_key": "school_id"})
+    peers = stats.widened_peer_group(pool, school_key, MIN_PEERS, criteria)
+    touched = classes["size_class"].reindex(peers.members["school_id"]).dropna().unique()
+    whole = pool[pool["school_id"].map(classes["size_class"]).isin(touched) & (pool["school_id"] != school_key)]
+    peers = replace(peers, members=pd.concat([peers.members, whole]).drop_duplicates("school_id").reset_index(drop=True))
     members = peers.members.rename(columns={"school_id": "school_key"})
     if members.empty:
         return peers, None, None

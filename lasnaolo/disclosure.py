@@ -313,13 +313,60 @@ def answer(publication: pd.DataFrame, level: str, areas: Collection[str] | None,
     return chosen.drop(columns=["level", "dimension", "schools"]).reset_index(drop=True)
 
 
-PUPIL_ROUNDING = 10  # pupils beside a pseudonym: to the nearest ten, so a size cannot be matched exactly
+PUPIL_ROUNDING = 10  # a size class's ends: outward to whole tens
+SIZE_CLASS_MIN = 3  # schools in a size class: a size beside a pseudonym fits at least this many
 
 
 def rounded_pupils(pupils: pd.Series) -> pd.Series:
-    """Pupil counts as they may stand beside a pseudonym: to the nearest ten, never below ten."""
+    """Pupils of a group (a median over several schools) as they may be shown: to the nearest ten,
+    never below ten."""
     rounded = (pupils.astype(float) / PUPIL_ROUNDING).round() * PUPIL_ROUNDING
     return rounded.clip(lower=PUPIL_ROUNDING).where(pupils.notna())
+
+
+def size_classes(schools: pd.DataFrame, k: int = SIZE_CLASS_MIN) -> pd.DataFrame:
+    """Size classes of the schools a view shows under pseudonyms, so that a size shown beside a
+    pseudonym fits at least `k` of them even for someone who holds a register of every school's
+    type, language and exact size and knows which schools the view draws from (k-anonymity).
+
+    `schools`: indexed by key, with pupils and, where known, school_type and language. Schools of
+    one type and language are cut by size into runs of `k` (a shorter last run joins the one before
+    it); groups of fewer than `k` are pooled by type, then all together, and what is still left
+    joins the class nearest in size. Returns, per key: size_class, pupils_low and pupils_high (the
+    class's smallest and largest size, outward to tens: the range shown) and pupils (its middle,
+    where a chart has to place the school). Fewer than `k` schools in all: no class, no size."""
+    sizes = schools["pupils"].astype(float).dropna()
+    remaining = schools.loc[sizes.index]
+    classes: list[list] = []
+    for level in (["school_type", "language"], ["school_type"], []):
+        columns = [c for c in level if c in remaining.columns]
+        groups = [frame for _, frame in remaining.groupby(columns, sort=True)] if columns else [remaining]
+        placed = []
+        for group in groups:
+            if len(group) < k:
+                continue
+            ordered = list(sizes[group.index].sort_values(kind="stable").index)
+            runs = [ordered[i:i + k] for i in range(0, len(ordered), k)]
+            if len(runs) > 1 and len(runs[-1]) < k:
+                runs[-2].extend(runs.pop())
+            classes.extend(runs)
+            placed.extend(group.index)
+        remaining = remaining.drop(index=placed)
+    if len(remaining) and classes:
+        for key in remaining.index:
+            nearest = min(range(len(classes)), key=lambda c: float(np.min(np.abs(sizes[classes[c]] - sizes[key]))))
+            classes[nearest].append(key)
+    out = pd.DataFrame(index=schools.index, columns=["size_class", "pupils_low", "pupils_high", "pupils"], dtype=float)
+    for number, members in enumerate(classes):
+        low = np.floor(sizes[members].min() / PUPIL_ROUNDING) * PUPIL_ROUNDING
+        high = max(np.ceil(sizes[members].max() / PUPIL_ROUNDING) * PUPIL_ROUNDING, low + PUPIL_ROUNDING)
+        out.loc[members, ["size_class", "pupils_low", "pupils_high", "pupils"]] = [number, low, high, (low + high) / 2]
+    return out
+
+
+def size_text(low: float, high: float) -> str:
+    """A size class as a table shows it ("40–80"); empty where no size is shown."""
+    return "" if pd.isna(low) or pd.isna(high) else f"{int(low)}–{int(high)}"
 
 
 RATE_DECIMALS = 1  # rates and shares of pseudonymous schools and of pools: 0.1 percentage points
@@ -337,15 +384,19 @@ def rounded_rates(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.Data
     return out
 
 
-def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
+def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series, keys: pd.Series, classes: pd.DataFrame) -> pd.DataFrame:
     """Rows of schools shown under a pseudonym (`hidden`) as they may leave the core: rates and
-    shares to 0.1 points, pupils rounded, and every count that would give a size or a sum away goes."""
+    shares to 0.1 points, every count that would give a size or a sum away dropped, and the size
+    as the school's size class (`classes` from `size_classes`, looked up by `keys`): pupils_low and
+    pupils_high, pupils at the class's middle. Shown schools keep pupils, with no class."""
     out = rounded_rates(frame, hidden)
     counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS) if c in out.columns]
     out[counts] = out[counts].astype(float)
     out.loc[hidden, counts] = np.nan
-    if "pupils" in out.columns:
-        out["pupils"] = out["pupils"].astype(float).where(~hidden, rounded_pupils(out["pupils"]))
+    for column in ("pupils_low", "pupils_high", "pupils"):
+        of_class = keys.map(classes[column]).astype(float)
+        kept = out[column].astype(float) if column == "pupils" else pd.Series(np.nan, index=out.index)
+        out[column] = kept.where(~hidden, of_class)
     return out
 
 
@@ -381,7 +432,7 @@ def withhold_school_rows(counts: pd.DataFrame, parent: Sequence[str], policy: Su
     """Withhold summed count rows of fewer than the minimum pupils, then one more row in any
     `parent` group with exactly one withheld, so that the parent's total cannot reveal it.
     Counts become NaN where withheld; `suppressed` says which rows. For the school-level rows of anonymised audiences (risk profiles), which
-    leave the core only as ratios and rounded sizes."""
+    leave the core only as ratios and size classes."""
     policy = policy or SuppressionPolicy()
     out = counts.assign(suppressed=counts["pupils"] < policy.min_pupils)
     value_columns = [c for c in COUNTS if c in out.columns]

@@ -589,7 +589,7 @@ def regional_peers(
                           by=["school_id", "municipality_code", "region_code", "school_type", "language"])
     rows["in_scope"] = rows["school_id"].isin(inside)
     named = rows["in_scope"] | rows["municipality_code"].isin(scope.named_municipality_codes)
-    keys = {s: s for s in inside} | {s: pseudonym(s, PEERS) for s in set(rows["school_id"]) - inside}
+    keys = {s: s for s in inside} | {s: pseudonym(s, PEERS, school_year) for s in set(rows["school_id"]) - inside}
     rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(keys))
     names = schools(engine, everyone).set_index("school_id")["school_name"]
     rows["school_name"] = rows["school_id"].map(names).where(named)
@@ -676,7 +676,7 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     everyone = Scope("admin", region_codes=frozenset({region_code}))
     keys = set(peer_keys)
     empty = pd.DataFrame(columns=["school_year", "month", "grade", *metrics.COUNT_COLUMNS])
-    chosen_ids = [s for s in schools(engine, everyone)["school_id"] if s in keys or pseudonym(s, PEERS) in keys]
+    chosen_ids = [s for s in schools(engine, everyone)["school_id"] if s in keys or pseudonym(s, PEERS, school_year) in keys]
     if len(chosen_ids) < MIN_POOLED_SCHOOLS:
         return empty
     # Only the peers' rows are read (a region holds hundreds of schools, a peer group a handful).

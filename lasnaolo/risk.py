@@ -421,9 +421,17 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
         features["in_scope"] = features.index.isin(own.index)
         features["school_name"] = features.index.map(own).where(features["in_scope"])
         features["municipality_code"] = features["municipality_code"].where(features["in_scope"])
-    # Schools under pseudonyms are clustered and shown with their size to the nearest ten pupils.
+    # Schools under pseudonyms: one year's pseudonym (two years' size classes cannot be laid over
+    # each other), clustered and shown by their size class, so a register of sizes fits 3 or more.
     hidden = pd.Series(scope.anonymised, index=features.index) | ~features["in_scope"].astype(bool)
-    features["pupils"] = features["pupils"].where(~hidden, disclosure.rounded_pupils(features["pupils"]))
+    features = features.rename(index=lambda key: pseudonym(key, PROFILES, school_year) if hidden[key] else key)
+    hidden = hidden.set_axis(features.index)
+    classes = disclosure.size_classes(features[hidden]).reindex(features.index)
+    # Fewer than three of them with a size: they cannot be shown, nor clustered among the others.
+    unclassed = hidden & features["pupils"].notna() & classes["size_class"].isna()
+    features, classes, hidden = features[~unclassed], classes[~unclassed], hidden[~unclassed]
+    features[["pupils_low", "pupils_high"]] = classes[["pupils_low", "pupils_high"]]
+    features["pupils"] = features["pupils"].where(~hidden, classes["pupils"])
     features[SIZE_FEATURE] = features[SIZE_FEATURE].where(~hidden, np.log(features["pupils"].clip(lower=1)))
     shown_rates = features[["absence_rate", "unauthorised_rate", "tier23_share"]]
     features[shown_rates.columns] = disclosure.rounded_rates(shown_rates, hidden)
@@ -434,7 +442,12 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
 
 
 def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None = None) -> Analysis:
-    return Analysis(cluster(features, school_year, survey_year, k), absence_factors(features))
+    clusters = cluster(features, school_year, survey_year, k)
+    # A school under a pseudonym is placed on the map to 0.1: its exact position is a sum of its
+    # exact standardised features, and nothing the map is for needs more.
+    hidden = clusters.schools["school_name"].isna()
+    clusters.schools.loc[hidden, ["pc1", "pc2"]] = clusters.schools.loc[hidden, ["pc1", "pc2"]].round(1)
+    return Analysis(clusters, absence_factors(features))
 
 
 def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None,

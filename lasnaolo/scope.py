@@ -126,13 +126,17 @@ PEERS, PROFILES, IMPACT, DELIVERIES = "peers", "profiles", "impact", "deliveries
 PURPOSES = ("", PEERS, PROFILES, IMPACT, DELIVERIES)
 
 
-def pseudonym(school_id: str, purpose: str = "") -> str:
-    """A stable pseudonym for a school in one kind of view (`purpose`): "P" and 12 base32
+def pseudonym(school_id: str, purpose: str = "", period: str = "") -> str:
+    """A stable pseudonym for a school in one kind of view (`purpose`), and, where `period` is
+    given, in that one period only (a school year: the same school in two years' views cannot be
+    linked, so two years' size classes cannot be intersected): "P" and 12 base32
     characters (60 bits) of a keyed hash (HMAC-SHA-256), so that it cannot be reversed by hashing the
     official school codes without the installation's key, and two of even 100,000 schools share one
     with a chance of about 4 in a billion."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown pseudonym purpose {purpose!r}")
     message = f"{purpose}\x1f{school_id}" if purpose else school_id
+    if period:
+        message = f"{message}\x1f{period}"
     digest = hmac.new(_current_key(), message.encode("utf-8"), hashlib.sha256).digest()
     return "P" + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]

@@ -286,9 +286,12 @@ def chart_builders() -> list[str]:
 BUILDERS = chart_builders()
 
 
-def test_pupils_column_rounds_counts_keeps_withheld_empty_and_bands_as_text():
+def test_pupils_column_rounds_counts_keeps_withheld_empty_and_shows_size_classes_as_ranges():
     assert charts.pupils_column(pd.Series([120.0, None, 35.4])).tolist() == [120, pd.NA, 35]
-    assert charts.pupils_column(pd.Series(["50–99", None])).tolist() == ["50–99", None]
+    frame = pd.DataFrame({"pupils": [1234.0, 65.0, None], "pupils_low": [None, 50.0, None],
+                          "pupils_high": [None, 80.0, None]})
+    assert charts.pupils_or_class(frame, "fi").tolist() == ["1\u00a0234", "50–80", ""]
+    assert charts.pupils_or_class(frame.drop(index=1), "en").tolist() == [1234, pd.NA]
 
 
 def test_every_chart_builder_is_cut_to_its_fields_and_has_a_case_here(cases):

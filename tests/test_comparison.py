@@ -124,7 +124,7 @@ def test_grades_and_municipality_lines_are_pooled_and_coarse(demo_engine, hyvink
     keys = set(result.peers.members["school_id"])
     from lasnaolo.scope import PEERS, pseudonym
 
-    peers8 = everyone[(everyone["grade"] == 8) & everyone["school_id"].map(lambda s: pseudonym(s, PEERS)).isin(keys)]
+    peers8 = everyone[(everyone["grade"] == 8) & everyone["school_id"].map(lambda s: pseudonym(s, PEERS, "2024-2025")).isin(keys)]
     expected = peers8[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() / peers8["lesson_hours"].sum() * 100
     grades = result.grades.set_index(["grade", "series"])["absence_rate"]
     assert grades[(8, "peers")] == pytest.approx(round(expected, 1))  # pooled rates leave to 0.1 points
@@ -139,7 +139,7 @@ def test_grades_and_municipality_lines_are_pooled_and_coarse(demo_engine, hyvink
     assert queries.pooled_by_grade(demo_engine, rector, school, two, "2024-2025", months).empty
     # Nor may any grade row of a larger pool rest on fewer than three schools.
     pool = queries.pooled_by_grade(demo_engine, rector, school, list(keys), "2024-2025", months)
-    per_row = everyone[everyone["school_id"].map(lambda s: pseudonym(s, PEERS)).isin(keys) & (everyone["pupils"] > 0)]
+    per_row = everyone[everyone["school_id"].map(lambda s: pseudonym(s, PEERS, "2024-2025")).isin(keys) & (everyone["pupils"] > 0)]
     schools_in_row = per_row.groupby(["month", "grade"])["school_id"].nunique()
     shown = pool.dropna(subset=["pupils"]).set_index(["month", "grade"]).index
     assert (schools_in_row.reindex(shown) >= 3).all()
@@ -170,24 +170,31 @@ def test_all_schools_placed_at_once_equal_one_funnel_per_school(demo_engine):
         placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria,
                                       comparison.MIN_PEERS).set_index("school_id")
         for key in schools["school_key"]:
-            peers, funnel, z = comparison._place(schools, key, criteria)
+            peers, funnel, z = comparison._place(schools, key, criteria, comparison._size_classes(rows))
             assert placed.at[key, "peers"] == len(peers.members)
             assert placed.at[key, "reference_rate"] == pytest.approx(funnel.reference_rate)
             assert placed.at[key, "z"] == pytest.approx(z)
 
 
-def test_a_rector_receives_peers_with_rounded_pupils_and_no_counts(demo_engine, hyvinkaa_school):
+def test_a_rector_receives_peers_by_size_class_whole_classes_and_no_counts(demo_engine, hyvinkaa_school):
     school = hyvinkaa_school["school_id"]
     rector = Scope("rector", school_ids=frozenset({school}))
     result = comparison.compare(demo_engine, rector, school, "2024-2025")
     for frame in (result.schools, result.funnel.units, result.peers.members):
         others = frame[frame["school_name"].isna()]
         assert len(others) >= 5
-        assert (others["pupils"] % 10 == 0).all() and (others["pupils"] >= 10).all()
+        # A size class: both ends whole tens, drawn at its middle.
+        assert (others["pupils_low"] % 10 == 0).all() and (others["pupils_high"] % 10 == 0).all()
+        assert (others["pupils_low"] < others["pupils_high"]).all()
+        assert (others["pupils"] == (others["pupils_low"] + others["pupils_high"]) / 2).all()
         assert others[["lesson_hours", "illness_hours", "tier3_pupils"]].isna().all().all()
         assert others["absence_rate"].notna().all()
         # A rate in full precision is a fraction a continued fraction turns back into counts.
         assert ((others["absence_rate"] * 10).round(6) % 1 == 0).all()
+    # Classes enter the peer group whole: every class shown there is shown three times or more.
+    members = result.peers.members
+    shown = members[members["school_name"].isna()].groupby(["pupils_low", "pupils_high"]).size()
+    assert (shown >= 3).all()
     own = result.schools[result.schools["school_key"] == school]
     assert own["lesson_hours"].notna().all() and own["pupils"].iloc[0] % 1 == 0
     # Every z leaves to 0.1 (the own school's exact z, rate and size would give the pool's exact rate).

@@ -42,6 +42,30 @@ def test_a_two_by_two_pattern_that_passes_the_one_per_line_rule_is_found_determi
     assert found.tolist() == [True, False]
 
 
+def test_size_classes_cut_each_type_and_language_into_runs_of_three_and_pool_what_is_left():
+    schools = pd.DataFrame({
+        "pupils": [12, 18, 25, 31, 40, 47, 55, 300, 320, 90, 95, 400],
+        "school_type": ["primary"] * 7 + ["lower_secondary"] * 2 + ["primary"] * 2 + ["comprehensive"],
+        "language": ["fi"] * 9 + ["sv"] * 3,
+    }, index=[f"S{i}" for i in range(12)])
+    classes = disclosure.size_classes(schools)
+    members = classes.groupby("size_class").groups
+    as_sets = sorted(sorted(m) for m in members.values())
+    # Seven Finnish primary schools: 3 + 4 (the short last run joins the one before it). The two
+    # lower-secondary and the two Swedish primary schools are too few even by type, so the four and
+    # the one comprehensive school are pooled (a class of five).
+    assert as_sets == [["S0", "S1", "S2"], ["S10", "S11", "S7", "S8", "S9"], ["S3", "S4", "S5", "S6"]]
+    assert classes.loc["S0", ["pupils_low", "pupils_high", "pupils"]].tolist() == [10, 30, 20]
+    assert classes.loc["S3", ["pupils_low", "pupils_high"]].tolist() == [30, 60]
+    assert classes.loc["S7", ["pupils_low", "pupils_high"]].tolist() == [90, 400]
+    # Two schools in all: no class, no size.
+    assert disclosure.size_classes(schools.iloc[:2])["size_class"].isna().all()
+    # One school left after the pools joins the class nearest in size.
+    four = pd.DataFrame({"pupils": [10, 20, 30, 500], "school_type": ["primary"] * 3 + ["lower_secondary"],
+                         "language": "fi"}, index=list("abcd"))
+    assert disclosure.size_classes(four)["size_class"].nunique() == 1
+
+
 def _atoms(rows: list[tuple]) -> pd.DataFrame:
     columns = ["school_id", "municipality_code", "region_code", "school_type", "language", "grade_band", "pupils"]
     frame = pd.DataFrame(rows, columns=columns).assign(school_year=YEAR, month="2024-09")

@@ -157,16 +157,22 @@ def test_factor_model_ranks_the_planted_strongest_factors_first(demo_analysis, d
     assert (table["ci_low"] <= table["coefficient"]).all() and (table["coefficient"] <= table["ci_high"]).all()
 
 
-def test_clusters_stay_inside_the_scope_and_coordinators_see_no_names(demo_engine):
+def test_clusters_stay_inside_the_scope_coordinators_see_one_years_pseudonyms_size_classes_and_coarse_positions(demo_engine):
     region = Scope("coordinator", region_codes=frozenset({"01"}))
     result = risk.analyse(demo_engine, region, YEAR).clusters
     everyone = queries.schools(demo_engine, Scope.everything())
     assert result.schools["school_name"].isna().all()
-    assert set(result.schools.index) <= {pseudonym(s, PROFILES) for s in everyone["school_id"]}
+    this_year = {pseudonym(pseudonym(s, PROFILES), PROFILES, YEAR) for s in everyone["school_id"]}
+    assert set(result.schools.index) <= this_year
     assert not set(result.schools.index) & set(everyone["school_id"])
-    # Sizes to ten pupils, the rates shown beside a pseudonym to 0.1 points.
+    # Another year's analysis shows the same schools under other pseudonyms.
+    previous = risk.analyse(demo_engine, region, "2023-2024").clusters
+    assert len(previous.schools) >= risk.MIN_SCHOOLS and not set(previous.schools.index) & set(result.schools.index)
+    # Sizes as classes of three or more schools, the rates shown beside a pseudonym to 0.1 points.
     shown = result.schools.dropna(subset=["pupils"])
-    assert (shown["pupils"] % 10 == 0).all()
+    assert (shown["pupils_low"] % 10 == 0).all() and (shown["pupils_high"] % 10 == 0).all()
+    assert (shown.groupby(["pupils_low", "pupils_high"]).size() >= 3).all()
+    assert ((result.schools[["pc1", "pc2"]] * 10).round(6) % 1 == 0).all().all()  # placed on the map to 0.1
     for column in ("absence_rate", "unauthorised_rate", "tier23_share"):
         assert ((shown[column].dropna() * 10).round(6) % 1 == 0).all()
     espoo = Scope("steering_group", municipality_codes=frozenset({"049"}))

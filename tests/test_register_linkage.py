@@ -1,0 +1,114 @@
+"""Re-identification by a public register: an attacker who holds every school's exact size (and
+type and language) and knows exactly which schools a view shows under pseudonyms tries to put a
+name to each pseudonymous row from the size shown beside it. Every row must fit at least three
+of the schools shown, the same pseudonym must show the same size wherever it appears, and the
+attack must work against sizes rounded to ten (so that the test can fail)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lasnaolo import accounts, comparison, disclosure, queries, risk
+from lasnaolo.scope import PEERS, PROFILES, Scope, pseudonym
+from lasnaolo.stats import PeerCriteria
+
+YEAR = "2024-2025"
+REGION = "01"
+
+
+@pytest.fixture(scope="module")
+def register(demo_sqlite) -> pd.DataFrame:
+    """Every school of the region with its pupils in the year's first month (what the comparison's
+    classes are built from) and at the year's latest month (what the risk profiles use)."""
+    rows = queries.absence_totals(demo_sqlite, Scope("admin", region_codes=frozenset({REGION})), school_years=[YEAR],
+                                  by=["school_id"]).dropna(subset=["pupils"]).sort_values("month")
+    first = rows.groupby("school_id")["pupils"].first().rename("first_month")
+    latest = risk.school_features(demo_sqlite, Scope.everything(), YEAR)[0]["pupils"].rename("latest")
+    return pd.concat([first, latest], axis=1)
+
+
+def candidates(shown: pd.DataFrame, sizes: pd.Series) -> pd.Series:
+    """For each row shown by a size class, how many of the schools shown (true ids in `school_id`)
+    have a size inside its range."""
+    shown_sizes = sizes.reindex(shown["school_id"]).to_numpy()
+    return pd.Series([int(((shown_sizes >= low) & (shown_sizes <= high)).sum())
+                      for low, high in zip(shown["pupils_low"], shown["pupils_high"])], index=shown.index)
+
+
+def rounded_to_ten_matches(shown: pd.DataFrame, sizes: pd.Series) -> int:
+    """How many shown schools the same attacker would name if each stood beside its size to the
+    nearest ten (the representation before size classes)."""
+    rounded = (sizes.reindex(shown["school_id"]) / 10).round() * 10
+    return int(sum((rounded == value).sum() == 1 for value in rounded))
+
+
+def peers_shown(result: comparison.Comparison, real_id: dict[str, str]) -> pd.DataFrame:
+    units = result.funnel.units
+    shown = units[units["school_name"].isna()].copy()
+    shown["school_id"] = shown["school_key"].map(real_id)
+    assert shown["school_id"].notna().all()
+    return shown
+
+
+def region_schools(engine) -> pd.DataFrame:
+    return queries.schools(engine, Scope("admin", region_codes=frozenset({REGION})))
+
+
+def test_every_peer_a_rector_sees_fits_three_or_more_shown_schools_of_the_register(demo_sqlite, register):
+    schools = region_schools(demo_sqlite)
+    real_id = {pseudonym(s, PEERS, YEAR): s for s in schools["school_id"]}
+    fewest, rows, named_before = [], 0, 0
+    for school in schools["school_id"].iloc[::4]:
+        rector = Scope("rector", school_ids=frozenset({school}))
+        for criteria in (PeerCriteria(), PeerCriteria(size_factor=1.5), PeerCriteria(False, False, 5.0)):
+            try:
+                result = comparison.compare(demo_sqlite, rector, school, YEAR, criteria)
+            except comparison.NoData:
+                continue
+            if result.funnel is None:
+                continue
+            shown = peers_shown(result, real_id)
+            sizes = register["first_month"]
+            # The range shown holds the school's own size.
+            assert (shown["pupils_low"] <= sizes.reindex(shown["school_id"]).to_numpy()).all()
+            assert (sizes.reindex(shown["school_id"]).to_numpy() <= shown["pupils_high"]).all()
+            fewest.append(candidates(shown, sizes).min())
+            rows += len(shown)
+            named_before += rounded_to_ten_matches(shown, sizes)
+    assert rows > 300
+    assert min(fewest) >= disclosure.SIZE_CLASS_MIN
+    # Against sizes to the nearest ten the same attacker names schools: the check has teeth.
+    assert named_before > 20
+
+
+def test_one_pseudonym_shows_one_size_class_in_every_comparison_of_a_year(demo_sqlite):
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    own = queries.schools(demo_sqlite, director)["school_id"]
+    ranges: dict[str, set] = {}
+    for school in own:
+        for criteria in (PeerCriteria(), PeerCriteria(False, False, None)):
+            try:
+                result = comparison.compare(demo_sqlite, director, school, YEAR, criteria)
+            except comparison.NoData:
+                continue
+            for frame in (result.schools, result.funnel.units if result.funnel is not None else result.schools):
+                hidden = frame[frame["school_name"].isna()]
+                for key, low, high in zip(hidden["school_key"], hidden["pupils_low"], hidden["pupils_high"]):
+                    ranges.setdefault(key, set()).add((low, high))
+    assert len(ranges) > 50
+    assert all(len(shown) == 1 for shown in ranges.values())
+
+
+@pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
+def test_every_school_in_a_risk_profile_fits_three_or_more_shown_schools_of_the_register(demo_sqlite, register, username):
+    scope = accounts.demo_accounts(None)[username].scope()
+    result = risk.analyse(demo_sqlite, scope, YEAR).clusters
+    everyone = queries.schools(demo_sqlite, Scope.everything())["school_id"]
+    real_id = {pseudonym(pseudonym(s, PROFILES), PROFILES, YEAR): s for s in everyone}
+    shown = result.schools[result.schools["school_name"].isna()].dropna(subset=["pupils"]).copy()
+    shown["school_id"] = shown.index.map(real_id)
+    assert len(shown) >= risk.MIN_SCHOOLS and shown["school_id"].notna().all()
+    sizes = register["latest"]
+    assert candidates(shown, sizes).min() >= disclosure.SIZE_CLASS_MIN
+    assert rounded_to_ten_matches(shown, sizes) > 3
