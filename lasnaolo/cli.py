@@ -13,7 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lasnaolo import accounts, bootstrap, contract, deck, demo, i18n, impact, importer, reports, risk, store
+import numpy as np
+
+from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, i18n, impact, importer, queries, reports,
+                      risk, store)
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -45,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
     p.add_argument("--db")
     p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser("compare", help="each school against similar schools and against its own last year")
+    area = p.add_mutually_exclusive_group()
+    area.add_argument("--school")
+    area.add_argument("--municipality")
+    area.add_argument("--region")
+    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    p.add_argument("--db")
+    p.add_argument("--json", action="store_true", help="one object per school (see README: How the verdicts are made)")
 
     p = commands.add_parser("clusters", help="risk-factor clusters of the schools for a school year")
     p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
@@ -101,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "compare": _compare, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
             "user": _user}[args.command](args)
 
 
@@ -165,6 +177,52 @@ def _report(args) -> int:
         flag = " (larger than chance)" if item.larger_than_chance else ""
         print(f"  change {item.metric:<13} {item.difference:+.2f} points vs same point last year{flag}")
     return 0
+
+
+COMPARE_FIELDS = ("school_id", "school_rate", "peer_rate", "n_peers", "lower_95", "upper_95", "lower_998", "upper_998",
+                  "verdict", "verdict_998", "change_points", "change_low", "change_high", "change_verdict",
+                  "region_change", "flagged_fdr", "latest_month", "suppressed")
+
+
+def _compare(args) -> int:
+    if contract.parse_school_year(args.year) is None:
+        print(f"--year {args.year!r} is not a school year like 2024-2025", file=sys.stderr)
+        return EXIT_REJECTED
+    unit = (Unit("school", args.school) if args.school else Unit("municipality", args.municipality) if args.municipality
+            else Unit("region", args.region) if args.region else None)
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    if unit is not None and not queries.unit_exists(engine, Scope.everything(), unit):
+        print(f"no {unit.level} {unit.code!r} in the database", file=sys.stderr)
+        return EXIT_REJECTED
+    verdicts = comparison.school_verdicts(engine, Scope.everything(), args.year, unit)
+    rows = [{key: _plain(row[key]) for key in COMPARE_FIELDS} for _, row in verdicts.iterrows()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(rows)} schools, {args.year.replace('-', '–')}: rate against peers (95 % limits) and change against "
+          "the same months last year")
+    for row in rows:
+        if row["suppressed"]:
+            print(f"  {row['school_id']}  not compared (latest month {row['latest_month']})")
+            continue
+        change = "" if row["change_points"] is None else f"  change {row['change_points']:+.2f} ({row['change_verdict']})"
+        print(f"  {row['school_id']}  {row['school_rate']:6.2f} %  peers {row['peer_rate']:6.2f} % "
+              f"[{row['lower_95']:.2f}, {row['upper_95']:.2f}]  {row['verdict']}{change}")
+    return 0
+
+
+def _plain(value):
+    """A JSON value: None for missing, plain floats, ints and bools."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
 
 
 def _clusters(args) -> int:

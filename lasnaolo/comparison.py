@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -46,9 +47,10 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
         raise NoData(f"school {school_id} has no absence data in {school_year}")
     latest_month = own["month"].max()
     classes = _size_classes(rows)
-    # The same months for every school: the year so far at the school's own latest month.
-    rows = _complete_schools(rows[rows["month"] <= latest_month])
-    schools = _school_figures(rows, policy)
+    # The same months for every school: the year so far at the school's own latest month (a
+    # school that has not delivered one of them is left out, not compared over fewer months).
+    schools = _figures_over(rows, metrics.months_through(school_year, latest_month), policy)
+    rows = rows[rows["month"] <= latest_month]
     # A school under a pseudonym is shown only as one of its size class.
     schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
     rows = rows[rows["school_key"].isin(schools["school_key"])]
@@ -119,7 +121,10 @@ def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None,
         # Every z to 0.1 too: the own school's exact z, rate and size would give the pool's exact rate.
         units["z"] = units["z"].astype(float).round(disclosure.RATE_DECIMALS)
         reference = round(funnel.reference_rate, disclosure.RATE_DECIMALS)
-        funnel = replace(funnel, units=units, reference_rate=reference, limits=stats.funnel_limits(reference, units["pupils"]))
+        # The curves are drawn from coarse parameters too: exact ones are functions of the peers' counts.
+        variance, between = round(funnel.variance), round(funnel.between, 3)
+        funnel = replace(funnel, units=units, reference_rate=reference, variance=variance, between=between,
+                         limits=stats.funnel_limits(reference, units["pupils"], variance, between))
     return schools, peers, funnel
 
 
@@ -150,40 +155,119 @@ def _place(schools: pd.DataFrame, school_key: str, criteria: PeerCriteria,
     members = peers.members.rename(columns={"school_id": "school_key"})
     if members.empty:
         return peers, None, None
-    reference = stats.funnel(members).reference_rate
+    # The peers alone set the reference, their pupils' spread and the variation between them.
+    peers_only = stats.funnel(members)
     funnel = stats.funnel(pd.concat([schools[schools["school_key"] == school_key], members], ignore_index=True),
-                          reference_rate=reference)
+                          reference_rate=peers_only.reference_rate, variance=peers_only.variance,
+                          between=peers_only.between)
     mine = funnel.units[funnel.units["school_key"] == school_key]
     return peers, funnel, (float(mine["z"].iloc[0]) if not mine.empty else None)
 
 
 def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: PeerCriteria = PeerCriteria(),
                       policy: SuppressionPolicy | None = None) -> pd.DataFrame:
-    """The scope's schools whose absence rate lies below their peer group's 95 % limit — the
-    schools others may learn from — with the measures of the attendance model they report
-    using in that school year. One query for all regions; each school against peers of its own region."""
-    policy = policy or SuppressionPolicy()
-    own = queries.schools(engine, scope)
-    rows = queries.regional_peers(engine, scope, frozenset(own["region_code"]), school_year, policy)
-    every = _school_figures(_complete_schools(rows), policy).rename(columns={"school_key": "school_id"})
-    found = []
-    for region_code, in_region in own.groupby("region_code"):
-        schools = every[every["region_code"] == region_code].reset_index(drop=True)
-        placed = stats.peer_positions(schools, criteria, MIN_PEERS).merge(schools[["school_id", "absence_rate", "pupils"]])
-        placed = placed[placed["school_id"].isin(set(in_region["school_id"])) & (placed["peers"] > 0)]
-        found.append(placed[placed["z"] < -stats.Z95].rename(columns={"reference_rate": "peer_rate"}))
-    columns = ["school_id", "absence_rate", "pupils", "peer_rate", "peers", "z"]
-    out = pd.concat([f[columns] for f in found], ignore_index=True) if found else pd.DataFrame(columns=columns)
-    out["beyond_998"] = out["z"] < -stats.Z998
-    # Pooled over pseudonymous peers, so rounded; and z with it (an exact z, rate and size give the pool's rate).
-    out[["peer_rate", "z"]] = out[["peer_rate", "z"]].astype(float).round(disclosure.RATE_DECIMALS)
-    if out.empty:
-        return out.assign(school_name=[], measures=[])
-    out = out.merge(own[["school_id", "school_name"]], on="school_id")
+    """The scope's schools whose absence rate lies below their peers' by more than chance, at a
+    false-discovery rate of 5 % over all the scope's schools (testing each at 95 % would list
+    one school in twenty by chance alone) — the schools others may learn from — with the
+    measures of the attendance model they report using in that school year."""
+    verdicts = school_verdicts(engine, scope, school_year, criteria=criteria, policy=policy)
+    out = verdicts[verdicts["flagged_fdr"] & (verdicts["z"] < 0)].copy()
+    out = out.rename(columns={"school_rate": "absence_rate", "n_peers": "peers"})
+    out["beyond_998"] = out["verdict_998"] == "lower"
+    columns = ["school_id", "school_name", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"]
+    out = out[columns]
     measures = queries.measures_in_use(engine, scope, school_year)
     listed = measures.groupby("school_id")["measure"].agg(lambda m: sorted(set(m)))
     out["measures"] = out["school_id"].map(listed).apply(lambda m: m if isinstance(m, list) else [])
     return out.sort_values("z", ignore_index=True)
+
+
+VERDICT_COLUMNS = ["school_id", "school_name", "latest_month", "pupils", "school_rate", "peer_rate", "n_peers",
+                   "lower_95", "upper_95", "lower_998", "upper_998", "z", "verdict", "verdict_998", "flagged_fdr",
+                   "change_points", "change_low", "change_high", "change_verdict", "region_change", "tier23_share",
+                   "suppressed"]
+
+
+def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit | None = None,
+                    criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """Every school of the scope (or of `unit` inside it) against its peers of the region and
+    against its own same months a year before: the one function behind `python -m lasnaolo
+    compare` and the list of schools that need attention. Every school of a region is read over
+    the same months (the year so far through the region's latest delivered month); a school that
+    has not delivered all of them is listed with its latest month and no verdict. `verdict` is
+    the 95 % level, `verdict_998` the 99.8 % one, `flagged_fdr` the schools that stand out at a
+    false-discovery rate of 5 % among those listed; `change_verdict` reads the school's change
+    against its region's (see lasnaolo.stats)."""
+    policy = policy or SuppressionPolicy()
+    own = queries.schools(engine, scope)
+    if unit is not None and unit.level != "all":
+        column = {"school": "school_id", "municipality": "municipality_code", "region": "region_code"}[unit.level]
+        own = own[own[column] == unit.code]
+    if own.empty:
+        return pd.DataFrame(columns=VERDICT_COLUMNS)
+    regions = frozenset(own["region_code"])
+    previous_year = contract.previous_school_year(school_year)
+    now = queries.regional_peers(engine, scope, regions, school_year, policy)
+    before = queries.regional_peers(engine, scope, regions, previous_year, policy)
+    found = [_region_verdicts(now[now["region_code"] == code], before[before["region_code"] == code],
+                              set(in_region["school_id"]), previous_year, criteria, policy)
+             for code, in_region in own.groupby("region_code")]
+    out = pd.concat(found, ignore_index=True).merge(own[["school_id", "school_name"]], on="school_id", how="left")
+    out["flagged_fdr"] = stats.false_discovery(stats.two_sided_p(out["z"])) & out["z"].notna()
+    if scope.role != "admin":
+        # Pooled over schools the user may not see one by one: to 0.1, as everywhere.
+        pooled = ["peer_rate", "lower_95", "upper_95", "lower_998", "upper_998", "z", "region_change"]
+        out[pooled] = out[pooled].astype(float).round(disclosure.RATE_DECIMALS)
+    return out[VERDICT_COLUMNS].sort_values(["school_id"], ignore_index=True)
+
+
+def by_attention(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Schools furthest above their peers first; those not compared last."""
+    return (verdicts.assign(_order=verdicts["z"].astype(float).fillna(-np.inf))
+            .sort_values(["_order", "school_id"], ascending=[False, True]).drop(columns="_order").reset_index(drop=True))
+
+
+def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], previous_year: str,
+                     criteria: PeerCriteria, policy: SuppressionPolicy) -> pd.DataFrame:
+    delivered = now.dropna(subset=["pupils"])
+    latest_by_school = delivered.groupby("school_key")["month"].max()
+    if delivered.empty:
+        return pd.DataFrame({"school_id": sorted(wanted), "suppressed": True})
+    latest = delivered["month"].max()
+    months = metrics.months_through(contract.school_year_of_month(latest), latest)
+    schools = _figures_over(now, months, policy)
+    placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria, MIN_PEERS)
+    placed = placed.merge(schools.rename(columns={"school_key": "school_id"})[["school_id", "pupils", "absence_rate", "tier23_share"]])
+    _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)
+    earlier = _figures_over(before, months_before, policy)
+    changes = stats.change_positions(schools.rename(columns={"school_key": "school_id"}),
+                                     earlier.rename(columns={"school_key": "school_id"}))
+    out = pd.DataFrame({"school_id": sorted(wanted)})
+    out["latest_month"] = out["school_id"].map(latest_by_school)
+    out = out.merge(placed, on="school_id", how="left").merge(changes, on="school_id", how="left")
+    out = out.rename(columns={"absence_rate": "school_rate", "reference_rate": "peer_rate", "peers": "n_peers"})
+    for level, z in stats.LIMIT_LEVELS.items():
+        low, high = stats.limits_at(out["peer_rate"], out["pupils"], out["variance"], out["between"], z)
+        out[f"lower_{level}"], out[f"upper_{level}"] = low, high
+    compared = out["z"].notna() & (out["n_peers"] > 0)
+    out["verdict"] = np.where(~compared, None, np.where(out["z"] > stats.Z95, "higher",
+                                                         np.where(out["z"] < -stats.Z95, "lower", "within")))
+    out["verdict_998"] = np.where(~compared, None, np.where(out["z"] > stats.Z998, "higher",
+                                                             np.where(out["z"] < -stats.Z998, "lower", "within")))
+    changed = out["change_z"].notna()
+    out["change_verdict"] = np.where(~changed, None, np.where(out["change_z"] > stats.Z95, "higher",
+                                                               np.where(out["change_z"] < -stats.Z95, "lower", "within")))
+    out["suppressed"] = ~compared
+    out["flagged_fdr"] = False
+    return out
+
+
+def _figures_over(rows: pd.DataFrame, months: list[str], policy: SuppressionPolicy) -> pd.DataFrame:
+    """Each school's figures over exactly these months: a school missing one of them is left out,
+    so every school and every sum compares the same school-months."""
+    period = rows[rows["month"].isin(months)]
+    complete = period.groupby("school_key")["month"].transform("nunique") == len(months)
+    return _school_figures(_complete_schools(period[complete]), policy)
 
 
 def verdict_of(z: float) -> str:

@@ -4,11 +4,11 @@ Inputs are aggregated frames with the contract's count columns (one row per mont
 finer breakdown allowed); outputs are plain numbers, frames and dataclasses. Rates are percent of
 lesson hours; tier shares are percent of pupils in the latest month (tiers are year-to-date).
 
-Chance in a change: the standard error of a rate is bounded by sqrt(p(1-p)/n) with n the pupils,
-because each pupil's absence share lies in [0, 1] and such a variable with mean p has variance at
-most p(1-p) (Bhatia-Davis). A change is flagged as larger than chance when its 95 % interval,
-from the two years' bounds combined, excludes zero. The bound is conservative: a flagged change
-is real with high confidence; a small real change may go unflagged.
+Chance in a change: a rate's standard error comes from the spread of its pupils' year-to-date
+absence shares, which the tier counts give (`pupil_variance`); a rate by reason takes the same
+spread scaled by its share of all absence, and a tier share is a binomial proportion of pupils.
+A change is flagged as larger than chance when its 95 % interval excludes zero (lasnaolo.stats
+reads a school's change against its region's; README "How the verdicts are made").
 """
 
 from __future__ import annotations
@@ -32,13 +32,44 @@ FIGURE_COLUMNS = ("pupils",) + HOURS + RATE_COLUMNS + SHARE_COLUMNS
 Z95 = 1.959963984540054  # the 97.5 % point of the standard normal distribution
 
 
-def rate_standard_error(rate_pct: float | np.ndarray, pupils: float | np.ndarray) -> float | np.ndarray:
-    """Upper bound of the standard error of an absence rate (percent) from `pupils` pupils
-    (see the module notes); lasnaolo.stats builds its intervals and funnels on it."""
-    p = np.asarray(rate_pct, dtype=float) / 100
-    n = np.asarray(pupils, dtype=float)
+# Shapes tried when fitting the pupils' spread (gamma shape k: coefficient of variation 1/sqrt(k)).
+_SHAPES = np.geomspace(0.15, 40, 90)
+_BAND_EDGES = (5.0, 10.0, 20.0)  # percent: the tiers count pupils in [5, 10), [10, 20] and over 20
+
+
+def pupil_variance(rate_pct, pupils, tier1, tier2, tier3) -> np.ndarray:
+    """Variance (percent²) of the pupils' year-to-date absence shares in each unit, read from its
+    rate and tier counts: the four bands of the attendance model (under 5, 5-10, 10-20, over 20 %)
+    are fitted by a gamma distribution whose mean is the rate (maximum likelihood over its shape),
+    and its variance is returned. A rate of 8 % where most pupils miss 2-10 % is far steadier
+    than the bound p(1-p) that any distribution with that mean stays under, which the tiers rule
+    out. Checked against pupil-level simulations in tests/test_calibration.py."""
+    from scipy.special import gammainc  # imported here: SciPy is slow to load and rarely needed
+
+    rate, n, t1, t2, t3 = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (rate_pct, pupils, tier1, tier2, tier3))
+    n0 = np.clip(n - t1 - t2 - t3, 0, None)
+    counts = np.stack([n0, t1, t2, t3], axis=1)[:, :, None]  # unit × band × shape
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(p * (1 - p) / n) * 100
+        scaled = np.stack([gammainc(_SHAPES[None, :], edge * _SHAPES[None, :] / rate[:, None]) for edge in _BAND_EDGES], axis=1)
+        cumulative = np.concatenate([np.zeros_like(scaled[:, :1]), scaled, np.ones_like(scaled[:, :1])], axis=1)
+        bands = np.clip(np.diff(cumulative, axis=1), 1e-12, 1)
+        likelihood = (counts * np.log(bands)).sum(axis=1)
+        shape = _SHAPES[np.argmax(np.nan_to_num(likelihood, nan=-np.inf), axis=1)]
+        variance = np.where((n > 0) & (rate > 0), rate ** 2 / shape, np.nan)
+    return variance if np.ndim(rate_pct) or np.ndim(pupils) else variance[0]
+
+
+def rate_standard_error(rate_pct, pupils, variance) -> np.ndarray:
+    """Standard error (points) of a rate over `pupils` pupils whose shares vary by `variance`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(np.asarray(variance, dtype=float) / np.asarray(pupils, dtype=float))
+
+
+def share_standard_error(share_pct, pupils) -> np.ndarray:
+    """Standard error (points) of a share of pupils (a tier share): binomial."""
+    p = np.asarray(share_pct, dtype=float) / 100
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(p * (1 - p) / np.asarray(pupils, dtype=float)) * 100
 
 
 def percent(numerator: float, denominator: float) -> float:
@@ -173,20 +204,34 @@ class Change:
     larger_than_chance: bool | None
 
 
-def change(metric: str, current: float | None, previous: float | None, n_current: int | None, n_previous: int | None) -> Change:
-    """Change of a percentage between two periods; None parts when either side is withheld."""
-    if None in (current, previous, n_current, n_previous) or not n_current or not n_previous:
+def change(metric: str, current: float | None, previous: float | None, se_current: float | None,
+           se_previous: float | None) -> Change:
+    """Change of a percentage between two periods, with its 95 % interval from the two standard
+    errors; None parts when either side is withheld."""
+    if None in (current, previous, se_current, se_previous) or math.isnan(se_current) or math.isnan(se_previous):
         return Change(metric, current, previous, None, None, None, None)
-    se = math.hypot(rate_standard_error(current, n_current), rate_standard_error(previous, n_previous))
+    se = math.hypot(se_current, se_previous)
     difference = current - previous
     low, high = difference - Z95 * se, difference + Z95 * se
     return Change(metric, current, previous, difference, low, high, bool(low > 0 or high < 0))
 
 
+def standard_error(figures: KeyFigures, metric: str) -> float | None:
+    """The chance spread (points) of one of a unit's figures (see the module notes)."""
+    value, pupils = getattr(figures, metric), figures.pupils
+    if value is None or not pupils or figures.absence_rate is None or figures.tier1_share is None:
+        return None
+    if metric in SHARE_COLUMNS:
+        return float(share_standard_error(value, pupils))
+    tiers = [getattr(figures, f"tier{t}_share") * pupils / 100 for t in contract.TIERS]
+    variance = float(pupil_variance(figures.absence_rate, pupils, *tiers))
+    scale = value / figures.absence_rate if figures.absence_rate else 0.0
+    return float(rate_standard_error(value, pupils, variance * scale))
+
+
 def changes(current: KeyFigures, previous: KeyFigures, metrics: Sequence[str] = RATE_COLUMNS + SHARE_COLUMNS) -> list[Change]:
-    return [
-        change(m, getattr(current, m), getattr(previous, m), current.pupils, previous.pupils) for m in metrics
-    ]
+    return [change(m, getattr(current, m), getattr(previous, m), standard_error(current, m), standard_error(previous, m))
+            for m in metrics]
 
 
 def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy | None = None) -> float | None:

@@ -155,7 +155,7 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
 def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
                          policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """Municipalities of the scope's regions for a school year (as delivered so far), with
-    conservative 95 % intervals, sorted by rate; `own` marks the scope's municipalities."""
+    95 % intervals from their pupils' spread, sorted by rate; `own` marks the scope's municipalities."""
     policy = policy or SuppressionPolicy()
     if scope.role not in queries.CONTEXT_ROLES:
         return pd.DataFrame()
@@ -167,7 +167,9 @@ def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters
         return pd.DataFrame()
     figures = metrics.figures_by(rows, ["region_code", "municipality_code"], policy)
     figures = figures.dropna(subset=["absence_rate"])
-    intervals = [stats.rate_interval(r, n) for r, n in zip(figures["absence_rate"], figures["pupils"])]
+    spread = metrics.pupil_variance(figures["absence_rate"], figures["pupils"],
+                                    *(figures[f"tier{t}_share"] * figures["pupils"] / 100 for t in contract.TIERS))
+    intervals = [stats.rate_interval(r, n, v) for r, n, v in zip(figures["absence_rate"], figures["pupils"], spread)]
     figures["ci_low"] = [low for low, _ in intervals]
     figures["ci_high"] = [high for _, high in intervals]
     own = set(scope.municipality_codes or ())

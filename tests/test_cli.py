@@ -108,3 +108,33 @@ def test_demo_command_writes_every_file_and_the_truth(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["absences.csv", "measures.csv", "schools.csv", "truth.json", "wellbeing.csv"]
     truth = json.loads((tmp_path / "truth.json").read_text())
     assert truth["seed"] == 7 and truth["coach_effect"]["points"] < 0
+
+
+def test_compare_command_agrees_with_the_comparison_page_and_rejects_bad_input(demo_engine, capsys):
+    from lasnaolo import comparison
+    from lasnaolo.scope import Scope
+
+    db = url_of(demo_engine)
+    code, out, _ = run(capsys, "compare", "--municipality", "106", "--year", "2024-2025", "--db", db, "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["school_id"] for r in rows] == sorted(r["school_id"] for r in rows) and len(rows) >= 3
+    assert set(rows[0]) == set(cli.COMPARE_FIELDS)
+    agreed = 0
+    for row in rows:
+        page = comparison.compare(demo_engine, Scope.everything(), row["school_id"], "2024-2025")
+        if page.latest_month != row["latest_month"]:
+            continue  # the page compares up to the school's own latest month, the command the region's
+        agreed += 1
+        z = page.funnel.units.set_index("school_key").at[row["school_id"], "z"]
+        assert row["peer_rate"] == pytest.approx(page.peer_rate, abs=0.05)
+        side = "higher" if z > 0 else "lower"
+        assert row["verdict"] == (side if page.verdict in (side, f"maybe_{side}") else "within")
+        assert row["verdict_998"] == (side if page.verdict == side else "within")
+        assert row["lower_95"] < row["peer_rate"] < row["upper_95"] and row["lower_998"] < row["lower_95"]
+        assert row["change_low"] < row["change_points"] < row["change_high"]
+    assert agreed >= 3
+    code, _, err = run(capsys, "compare", "--school", "99999", "--year", "2024-2025", "--db", db)
+    assert code == 2 and "no school '99999'" in err
+    code, _, err = run(capsys, "compare", "--year", "2024-25", "--db", db)
+    assert code == 2 and "not a school year" in err

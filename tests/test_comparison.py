@@ -3,10 +3,13 @@ the verdict follows the funnel, and the figures agree with the administrator's."
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from lasnaolo import comparison, queries, stats
+from lasnaolo import comparison, metrics, queries, stats
 from lasnaolo.scope import Scope
 from lasnaolo.stats import PeerCriteria
 
@@ -47,7 +50,15 @@ def test_peers_meet_the_criteria_and_the_verdict_follows_the_funnel(demo_engine,
     # The reference is the peers' pooled rate (hours over hours), without the school itself.
     pooled = members["absent_hours"].sum() / members["lesson_hours"].sum() * 100
     assert result.peer_rate == pytest.approx(round(pooled, 1))  # a pool's rate leaves to 0.1 points
-    z = (me["absence_rate"] - pooled) / stats.rate_standard_error(pooled, me["pupils"])
+    # The chance model: the peers' pupils' spread from their summed tiers, the between-school
+    # variance among the peers, the school on the logit scale.
+    tiers = members[["tier1_pupils", "tier2_pupils", "tier3_pupils"]].sum()
+    variance = metrics.pupil_variance(pooled, members["pupils"].sum(), *tiers)
+    slope = pooled / 100 * (1 - pooled / 100) * 100
+    se = np.sqrt(variance / members["pupils"].to_numpy(dtype=float)) / slope
+    between = stats.between_variance(stats.logit(members["absence_rate"].to_numpy(dtype=float)) - stats.logit(pooled), se)
+    own_se = math.sqrt(variance / me["pupils"]) / slope
+    z = (stats.logit(me["absence_rate"]) - stats.logit(pooled)) / math.sqrt(own_se ** 2 + between)
     assert result.verdict == comparison.verdict_of(float(z))
     assert result.school_rate == pytest.approx(me["absence_rate"])
 
@@ -200,5 +211,8 @@ def test_a_rector_receives_peers_by_size_class_whole_classes_and_no_counts(demo_
     # Every z leaves to 0.1 (the own school's exact z, rate and size would give the pool's exact rate).
     assert ((result.funnel.units["z"] * 10).round(6) % 1 == 0).all()
     # The funnel's curves pass through the sizes drawn, not the peers' exact sizes.
-    expected = stats.funnel_limits(result.funnel.reference_rate, result.funnel.units["pupils"])
+    # and through coarse parameters: the pupils' spread whole, the between-school variance to 0.001.
+    assert result.funnel.variance % 1 == 0 and round(result.funnel.between, 3) == result.funnel.between
+    expected = stats.funnel_limits(result.funnel.reference_rate, result.funnel.units["pupils"], result.funnel.variance,
+                                   result.funnel.between)
     pd.testing.assert_frame_equal(result.funnel.limits.reset_index(drop=True), expected)

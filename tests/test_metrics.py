@@ -69,14 +69,28 @@ def test_complementary_suppression_hides_a_second_cell_so_totals_do_not_reveal_t
     assert not protected.loc[7, "suppressed"] and not protected.loc[6, "suppressed"]
 
 
-def test_change_interval_uses_the_pupil_bound_and_flags_only_clear_changes():
-    result = metrics.change("absence_rate", 10.0, 8.0, 400, 400)
-    se = math.sqrt(0.1 * 0.9 / 400 + 0.08 * 0.92 / 400) * 100
+def test_change_interval_combines_the_two_standard_errors_and_flags_only_clear_changes():
+    result = metrics.change("absence_rate", 10.0, 8.0, 0.6, 0.8)
     assert result.difference == pytest.approx(2.0)
-    assert (result.ci_low, result.ci_high) == pytest.approx((2 - 1.96 * se, 2 + 1.96 * se), abs=1e-3)
-    assert result.larger_than_chance is False  # 2 points on 400 pupils: within the conservative bound
-    assert metrics.change("absence_rate", 10.0, 8.0, 4000, 4000).larger_than_chance is True
-    assert metrics.change("absence_rate", None, 8.0, 4000, 4000).difference is None
+    assert (result.ci_low, result.ci_high) == pytest.approx((2 - 1.959964, 2 + 1.959964), abs=1e-5)  # hypot = 1.0
+    assert result.larger_than_chance is True
+    assert metrics.change("absence_rate", 10.0, 8.0, 0.9, 0.9).larger_than_chance is False  # se 1.27
+    assert metrics.change("absence_rate", None, 8.0, 0.6, 0.8).difference is None
+
+
+def test_a_units_standard_error_comes_from_its_pupils_spread_by_its_tiers():
+    rows = pd.DataFrame({"school_year": "2024-2025", "month": ["2024-09"], "pupils": [400], "lesson_hours": [40_000],
+                         "illness_hours": [2_400], "authorised_hours": [1_200], "unauthorised_hours": [400],
+                         "tier1_pupils": [120], "tier2_pupils": [60], "tier3_pupils": [12]})
+    figures = metrics.key_figures(rows, "x", "2024-2025")
+    variance = metrics.pupil_variance(10.0, 400, 120, 60, 12)
+    assert metrics.standard_error(figures, "absence_rate") == pytest.approx(math.sqrt(variance / 400))
+    # A rate by reason: the same spread scaled by its share of all absence (illness: 6 of 10 points).
+    assert metrics.standard_error(figures, "illness_rate") == pytest.approx(math.sqrt(variance * 0.6 / 400))
+    # A tier share: binomial over the pupils (tier 1: 30 %).
+    assert metrics.standard_error(figures, "tier1_share") == pytest.approx(math.sqrt(0.3 * 0.7 / 400) * 100)
+    # Several times narrower than the bound sqrt(p(1-p)/n) the chance model used to take.
+    assert metrics.standard_error(figures, "absence_rate") < 0.5 * math.sqrt(0.1 * 0.9 / 400) * 100
 
 
 def test_same_point_last_year_takes_the_same_months():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,11 +12,22 @@ from lasnaolo import stats
 from lasnaolo.stats import PeerCriteria
 
 
-def test_rate_interval_uses_the_pupil_bound():
-    low, high = stats.rate_interval(10.0, 400)
-    se = math.sqrt(0.1 * 0.9 / 400) * 100  # 1.5 points
-    assert (low, high) == pytest.approx((10 - 1.959964 * se, 10 + 1.959964 * se), abs=1e-5)
-    assert stats.rate_interval(1.0, 2) == pytest.approx((0.0, 1 + 1.959964 * math.sqrt(0.01 * 0.99 / 2) * 100), abs=1e-5)
+def logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def expit_pct(x: float) -> float:
+    return 100 / (1 + math.exp(-x))
+
+
+def test_rate_interval_from_the_pupils_spread_on_the_logit_scale_by_hand():
+    # 400 pupils whose shares have SD 6 points: se 0.3 points; on the logit scale 0.3 / (0.1 × 0.9 × 100).
+    low, high = stats.rate_interval(10.0, 400, 36.0)
+    se = 0.3 / 9
+    assert (low, high) == pytest.approx((expit_pct(logit(0.1) - 1.959964 * se), expit_pct(logit(0.1) + 1.959964 * se)), abs=1e-5)
+    # A tiny unit's interval stays inside 0-100 % and above zero.
+    low, high = stats.rate_interval(1.0, 2, 4.0)
+    assert 0 < low < 1.0 < high < 100
 
 
 def test_wilson_interval_by_hand():
@@ -31,31 +43,53 @@ SCHOOLS = pd.DataFrame({
     "pupils": [100, 100, 400, 25],
     "lesson_hours": [10_000, 10_000, 40_000, 2_500],
     "absent_hours": [500, 1_500, 2_000, 125],
+    "tier1_pupils": [20, 20, 80, 5], "tier2_pupils": [5, 30, 20, 1], "tier3_pupils": [1, 10, 4, 0],
 }).assign(absence_rate=lambda f: f["absent_hours"] / f["lesson_hours"] * 100)
 
 
-def test_funnel_limits_and_verdicts_by_hand():
-    result = stats.funnel(SCHOOLS)
-    # Pooled reference: 4125 / 62500 = 6.6 %.
+def test_funnel_limits_and_verdicts_by_hand_with_a_given_spread():
+    result = stats.funnel(SCHOOLS, variance=36.0, between=0.0)
+    # Pooled reference: 4125 / 62500 = 6.6 %; at 100 pupils se = 0.6 points, on the logit scale
+    # 0.6 / (0.066 × 0.934 × 100).
     assert result.reference_rate == pytest.approx(6.6)
-    se100 = math.sqrt(0.066 * 0.934 / 100) * 100  # 2.4829 points at 100 pupils
+    se100 = 0.6 / (0.066 * 0.934 * 100)
     z = result.units.set_index("school_id")["z"]
-    assert z["a"] == pytest.approx((5 - 6.6) / se100) and z["b"] == pytest.approx((15 - 6.6) / se100)
+    assert z["a"] == pytest.approx((logit(0.05) - logit(0.066)) / se100)
+    assert z["b"] == pytest.approx((logit(0.15) - logit(0.066)) / se100)
     verdict = result.units.set_index("school_id")[["outside_95", "outside_998", "direction"]]
-    assert verdict.loc["b"].tolist() == [True, True, "higher"]  # z = 3.38
-    assert verdict.loc["a"].tolist() == [False, False, ""]  # z = -0.64
-    assert verdict.loc["c"].tolist() == [False, False, ""]  # 5 % on 400 pupils: z = -1.29
+    assert verdict.loc["b"].tolist() == [True, True, "higher"]
+    assert verdict.loc["a"].tolist() == [True, False, ""]  # z = -3.03
     at_100 = result.limits.set_index("pupils").loc[100.0]
-    assert at_100["upper_998"] == pytest.approx(6.6 + 3.090232 * se100, abs=1e-4)
-    assert at_100["lower_95"] == pytest.approx(6.6 - 1.959964 * se100, abs=1e-4)
-    # The funnel narrows with size and never leaves 0-100 %.
+    assert at_100["upper_998"] == pytest.approx(expit_pct(logit(0.066) + 3.090232 * se100), abs=1e-4)
+    assert at_100["lower_95"] == pytest.approx(expit_pct(logit(0.066) - 1.959964 * se100), abs=1e-4)
+    # The funnel narrows with size and its lower limits stay above zero however small the unit.
     assert result.limits["upper_95"].is_monotonic_decreasing
-    assert (result.limits[["lower_95", "lower_998"]] >= 0).all(axis=None)
+    assert (result.limits[["lower_95", "lower_998"]] > 0).all(axis=None)
     assert result.dispersion == pytest.approx(float((z ** 2).mean()))
 
 
+def test_funnel_widens_by_the_between_school_variance():
+    narrow = stats.funnel(SCHOOLS, variance=36.0, between=0.0)
+    wide = stats.funnel(SCHOOLS, variance=36.0, between=0.04)
+    se100 = 0.6 / (0.066 * 0.934 * 100)
+    assert wide.units.set_index("school_id").loc["b", "z"] == pytest.approx(
+        (logit(0.15) - logit(0.066)) / math.sqrt(se100 ** 2 + 0.04))
+    assert (wide.limits["upper_95"] > narrow.limits["upper_95"]).all()
+
+
+def test_between_variance_is_zero_for_chance_alone_recovers_a_planted_one_and_resists_outliers():
+    rng = np.random.default_rng(3)
+    se = np.full(2000, 0.1)
+    assert stats.between_variance(rng.normal(0, 0.1, 2000), se) < 0.001
+    planted = rng.normal(0, math.sqrt(0.1 ** 2 + 0.3 ** 2), 2000)
+    assert stats.between_variance(planted, se) == pytest.approx(0.09, rel=0.15)
+    # Twenty schools by chance alone and one far out: the far one barely moves the estimate.
+    twenty = rng.normal(0, 0.1, 20)
+    assert stats.between_variance(np.r_[twenty, 5.0], np.full(21, 0.1)) < 0.01
+
+
 def test_funnel_around_a_given_reference():
-    result = stats.funnel(SCHOOLS, reference_rate=5.0)
+    result = stats.funnel(SCHOOLS, reference_rate=5.0, variance=36.0, between=0.0)
     assert result.units.set_index("school_id").loc["a", "z"] == pytest.approx(0.0)
 
 

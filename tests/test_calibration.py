@@ -1,0 +1,109 @@
+"""Calibration of the chance model with known truth: pupil-level absence simulated and aggregated
+to the contract exactly as a municipality would (tests/pupil_simulation.py), imported into a real
+SQLite file, and every school judged by the one function behind the CLI `compare` and the pages.
+Few false alarms where nothing differs, and real differences found."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pupil_simulation as simulation
+from lasnaolo import comparison, importer, metrics, stats, store
+from lasnaolo.scope import Scope
+
+YEAR = "2024-2025"
+
+
+def judged(design: simulation.Design, folder) -> pd.DataFrame:
+    schools, absences, truth = simulation.simulate(design)
+    schools.to_csv(folder / "schools.csv", index=False)
+    absences.to_csv(folder / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [folder / "schools.csv", folder / "absences.csv"])
+    verdicts = comparison.school_verdicts(engine, Scope.everything(), YEAR)
+    engine.dispose()
+    return verdicts.merge(truth, on="school_id")
+
+
+@pytest.fixture(scope="module")
+def similar_schools(tmp_path_factory) -> pd.DataFrame:
+    """Two simulated countries (19 regions × 30 schools each) where similar schools differ little
+    in truth (5 % between schools), with planted schools 30 % above / below their peers and
+    planted changes of ±30 %, under region-wide shifts of −10 %, 0 and +15 % between the years."""
+    return pd.concat([judged(simulation.Design(seed=seed), tmp_path_factory.mktemp(f"calibration-{seed}"))
+                      for seed in (0, 1)], ignore_index=True)
+
+
+def test_schools_that_do_not_differ_from_their_peers_are_rarely_called_different(similar_schools):
+    same = similar_schools[(similar_schools["level"] == "same")]
+    assert len(same) > 900
+    assert (same["verdict"] != "within").mean() <= 0.07
+    assert (same["verdict_998"] != "within").mean() <= 0.01
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_a_300_pupil_school_30_percent_off_its_peers_is_found(similar_schools, direction):
+    planted = similar_schools[similar_schools["level"] == direction]
+    assert len(planted) == 38 and (planted["pupils_y"] == 297).all()
+    assert (planted["verdict"] == direction).mean() >= 0.8
+
+
+def test_schools_whose_absence_did_not_change_are_rarely_called_changed_despite_region_wide_shifts(similar_schools):
+    same = similar_schools[similar_schools["change"] == "same"]
+    assert (same["change_verdict"] != "within").mean() <= 0.07
+    # The shifts are real and shared: the region's change carries them, not the schools' verdicts.
+    shifted = similar_schools.groupby("region_code")["region_change"].first()
+    assert shifted.max() - shifted.min() > 1.0
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_a_300_pupil_school_whose_absence_changed_by_30_percent_is_found(similar_schools, direction):
+    planted = similar_schools[similar_schools["change"] == direction]
+    assert len(planted) == 38
+    assert (planted["change_verdict"] == direction).mean() >= 0.8
+
+
+def test_large_true_differences_between_schools_widen_the_limits_instead_of_raising_false_alarms(tmp_path):
+    """Similar schools that differ by 20 % in truth: a school drawn from them is not unusual, and
+    the robustly estimated between-school variance keeps false alarms down."""
+    verdicts = judged(simulation.Design(seed=3, between_school_sd=0.2), tmp_path)
+    same = verdicts[verdicts["level"] == "same"]
+    assert (same["verdict"] != "within").mean() <= 0.07
+
+
+def test_the_pupils_spread_read_from_the_tiers_is_close_to_the_pupils_own():
+    rng = np.random.default_rng(7)
+    estimated, true = [], []
+    for mean in (3, 6, 8, 12, 20):
+        for draw in (lambda n: rng.gamma(0.7, 1 / 0.7, n), lambda n: rng.gamma(3, 1 / 3, n),
+                     lambda n: rng.lognormal(-0.5, 1.0, n)):
+            shares = np.clip(rng.binomial(170, np.clip(mean / 100 * draw(400), 0, 0.9)) / 170 * 100, 0, 100)
+            tiers = [((shares >= 5) & (shares < 10)).sum(), ((shares >= 10) & (shares <= 20)).sum(), (shares > 20).sum()]
+            estimated.append(float(np.sqrt(metrics.pupil_variance(shares.mean(), len(shares), *tiers))))
+            true.append(float(shares.std()))
+    ratio = np.array(estimated) / np.array(true)
+    assert 0.8 <= np.median(ratio) <= 1.2 and ratio.min() > 0.6 and ratio.max() < 1.6
+    # The old bound sqrt(p(1-p)) was wider than every one of them, typically several times.
+    bound = np.sqrt([m * (100 - m) for m in (3, 6, 8, 12, 20) for _ in range(3)])
+    assert (bound > np.array(true)).all() and np.median(bound / np.array(true)) > 2.5
+
+
+def test_a_small_school_can_be_lower_than_its_peers():
+    variance = float(metrics.pupil_variance(8.0, 1000, 250, 120, 40))
+    for pupils in (15, 30, 60):
+        low95, high95 = stats.limits_at(8.0, pupils, variance, 0.0, stats.Z95)
+        low998, _ = stats.limits_at(8.0, pupils, variance, 0.0, stats.Z998)
+        assert 0 < low998 < low95 < 8.0 < high95 < 100
+
+
+def test_false_discovery_control_keeps_the_smallest_p_values_that_pass_benjamini_hochberg():
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
+    # Hand-computed: p(k) <= 0.05 k / 10 holds for k = 1, 2 and not beyond.
+    assert stats.false_discovery(p).tolist() == [True, True] + [False] * 8
+    # Twenty tests at p = 0.04: the largest k = 20 passes (0.04 <= 0.05), so all stand; one at 0.04
+    # among nineteen at 0.9 does not (0.04 > 0.05 / 20).
+    assert stats.false_discovery(np.full(20, 0.04)).all()
+    assert not stats.false_discovery(np.r_[0.04, np.full(19, 0.9)]).any()
