@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 from altair.utils.schemapi import SchemaBase
 
@@ -523,6 +524,33 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
     })
 
 
+def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The scope's schools, those furthest above their peers first: rate, the peers' rate, the
+    verdict, the change against the same months last year with its verdict, tiers 2-3 and the
+    latest month delivered, in the order given. Verdicts and changes are written out (a change
+    in points with its unit, no arrow)."""
+    order = verdicts
+    unit = i18n.t("unit.points", language)
+
+    def change(value, verdict):
+        if pd.isna(value):
+            return "–"
+        return f"{i18n.points(value, language)} {unit} ({i18n.t(f'attention.change.{verdict}', language)})"
+
+    return pd.DataFrame({
+        i18n.t("overview.school", language): order["school_name"].to_numpy(),
+        i18n.t("metric.absence_rate", language): order["school_rate"].astype(float).to_numpy(),
+        i18n.t("compare.peer_group", language): order["peer_rate"].astype(float).to_numpy(),
+        i18n.t("attention.verdict", language): [
+            i18n.t(f"attention.verdict.{v}", language) if isinstance(v, str) else i18n.t("attention.not_compared", language)
+            for v in order["verdict"]],
+        i18n.t("attention.change", language): [change(v, c) for v, c in zip(order["change_points"], order["change_verdict"])],
+        i18n.t("metric.tier23_share", language): order["tier23_share"].astype(float).to_numpy(),
+        i18n.t("attention.latest_month", language): [i18n.month(m, language) if isinstance(m, str) else "–"
+                                                     for m in order["latest_month"]],
+    })
+
+
 def _series_labels(language: str) -> dict[str, str]:
     return {"school": i18n.t("compare.this_school", language), "peers": i18n.t("compare.peer_group", language),
             "municipality": i18n.t("compare.municipality", language)}
@@ -910,7 +938,8 @@ def target_progress_chart(monthly: pd.DataFrame, baseline: float, target: float,
         alt.Chart(frame).mark_line(point=True).encode(
             x=alt.X("month_label:N", title=None, sort=order),
             y=alt.Y("value:Q", title=i18n.t("targets.ytd", language), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[CURRENT_COLOUR, EARLIER_COLOUR, OKABE_ITO["green"]])),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=[CURRENT_COLOUR, EARLIER_COLOUR, OKABE_ITO["green"]]),
+                            legend=alt.Legend(orient="bottom", labelLimit=400)),
             strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=domain, range=[[1, 0], [1, 0], [6, 4]])),
             tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
                      alt.Tooltip("value_text:N", title=i18n.t("targets.ytd", language))])
@@ -927,11 +956,32 @@ def target_progress_table(monthly: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 def target_history_table(history: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Who changed what and when, in words: each field by its name and each value the way the
+    form shows it (decimal commas, measures and school years by name)."""
+    def value(field: str, raw) -> str:
+        if raw is None or raw == "":
+            return "–"
+        if field in ("baseline_value", "target_value"):
+            return i18n.percent(float(raw), language, 2)
+        if field == "measures":
+            return "; ".join(i18n.t(f"measure.{c}", language) for c in str(raw).split(",") if c) or "–"
+        if field == "baseline_year":
+            return i18n.school_year(str(raw))
+        if field == "metric":
+            return metric_label(str(raw), language)
+        return str(raw)
+
     def describe(old, new):
         if new and "comment" in new:
             return new["comment"]
-        keys = sorted(set(old or {}) | set(new or {}))
-        return "; ".join(f"{k}: {(old or {}).get(k, '')} → {(new or {}).get(k, '')}" for k in keys)
+        old, new = old or {}, new or {}
+        shown = [k for k in sorted(set(old) | set(new)) if i18n.has(f"targets.field.{k}") and k not in ("unit_level", "unit_code")]
+        parts = []
+        for k in shown:
+            name = i18n.t(f"targets.field.{k}", language)
+            before, after = value(k, old.get(k)), value(k, new.get(k))
+            parts.append(f"{name}: {after}" if not old else f"{name}: {before} → {after}")
+        return "; ".join(parts)
 
     return pd.DataFrame({
         i18n.t("targets.when", language): history["at"].map(lambda v: i18n.timestamp(v, language)),

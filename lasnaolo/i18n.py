@@ -47,6 +47,18 @@ def number(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int 
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
+def parse_number(text: str | None) -> float | None:
+    """A number as people type it: '4,5', '4.5', '4,5 %' or '1 234,5' (None when it is not one)."""
+    if text is None:
+        return None
+    cleaned = text.strip().removesuffix("%").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def percent(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
     """'12,3 %' in Finnish and Swedish (space before the sign), '12.3%' in English."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -154,6 +154,7 @@ class Target(Base):
     school_year: Mapped[str] = mapped_column(String(9))
     metric: Mapped[str] = mapped_column(String(60))
     baseline_value: Mapped[float] = mapped_column(Float)
+    baseline_year: Mapped[str | None] = mapped_column(String(9), nullable=True)  # None: the year before
     baseline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     target_value: Mapped[float] = mapped_column(Float)
     measures: Mapped[str] = mapped_column(Text, default="")  # measure codes, comma-separated

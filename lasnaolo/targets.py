@@ -7,8 +7,11 @@ Two people editing one target: each save names the version it was based on, and 
 an older version is refused with the newer one shown (optimistic concurrency); nothing is lost.
 
 Status compares like with like: the target year's months so far against the same months of the
-baseline year, so that the winter illness peak does not raise false alarms in January. Only
-outcomes (absence and survey figures) decide a status, never logged activity or comments.
+year the baseline describes, so that the winter illness peak does not raise false alarms in
+January. The year-end projection carries that change through the baseline year's remaining
+months, and a prediction band (how far such projections missed at the same point for similar
+units in earlier years) keeps one flu autumn from reading as failure. Only outcomes (absence and
+survey figures) decide a status, never logged activity or comments.
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ class TargetDraft:
     measures: tuple[str, ...] = ()
     responsible: str = ""
     note: str = ""
+    baseline_year: str | None = None  # the school year the baseline describes; None: the year before
+
+    def reference_year(self) -> str:
+        return self.baseline_year or contract.previous_school_year(self.school_year)
 
 
 EDITABLE = tuple(f.name for f in fields(TargetDraft) if f.name not in ("unit_level", "unit_code", "school_year", "metric"))
@@ -93,6 +100,7 @@ def _record(row) -> TargetRecord:
     return TargetRecord(
         unit_level=row.unit_level, unit_code=row.unit_code, school_year=row.school_year, metric=row.metric,
         baseline_value=row.baseline_value, target_value=row.target_value, baseline_reason=row.baseline_reason,
+        baseline_year=row.baseline_year,
         measures=tuple(m for m in row.measures.split(",") if m), responsible=row.responsible, note=row.note,
         id=row.id, version=row.version, updated_by=row.updated_by, updated_at=row.updated_at)
 
@@ -110,6 +118,9 @@ def _check(draft: TargetDraft) -> None:
         raise InvalidTarget("school_year", "must be a school year like 2025-2026")
     if draft.metric not in METRICS:
         raise InvalidTarget("metric", f"unknown metric {draft.metric!r}")
+    if draft.baseline_year is not None and (contract.parse_school_year(draft.baseline_year) is None
+                                            or draft.baseline_year >= draft.school_year):
+        raise InvalidTarget("baseline_year", "must be a school year before the target's")
     for name in ("baseline_value", "target_value"):
         value = getattr(draft, name)
         if value is None or not np.isfinite(value) or not 0 <= value <= 100:
@@ -120,6 +131,20 @@ def _check(draft: TargetDraft) -> None:
     longest = Target.__table__.c.responsible.type.length  # what the database accepts, checked before writing
     if len(draft.responsible or "") > longest:
         raise InvalidTarget("responsible", f"longer than {longest} characters")
+
+
+BASELINE_TOLERANCE = 0.005  # points: a baseline typed to two decimals is the computed one
+
+
+def _check_baseline_reason(engine: Engine, scope: Scope, draft: TargetDraft) -> None:
+    """A baseline other than the one computed for its year needs a reason (the steering group's
+    rule: the table must say why a target starts from another number)."""
+    if draft.baseline_reason and draft.baseline_reason.strip():
+        return
+    computed = baseline(engine, scope, Unit(draft.unit_level, draft.unit_code), draft.metric, draft.school_year,
+                        draft.baseline_year)
+    if computed is not None and abs(draft.baseline_value - computed) > BASELINE_TOLERANCE:
+        raise InvalidTarget("baseline_reason", f"a baseline other than the computed {computed:.2f} needs a reason")
 
 
 def _check_actor(actor: str) -> None:
@@ -151,6 +176,7 @@ def create(engine: Engine, scope: Scope, actor: str, draft: TargetDraft) -> Targ
     _check_actor(actor)
     _check(draft)
     _require(scope, engine, draft.unit_level, draft.unit_code, EDITORS)
+    _check_baseline_reason(engine, scope, draft)
     values = _values(draft)
     with engine.begin() as connection:
         target_id = connection.execute(insert(Target).values(
@@ -172,6 +198,8 @@ def change(engine: Engine, scope: Scope, actor: str, target_id: int, based_on_ve
     _require(scope, engine, current.unit_level, current.unit_code, EDITORS)
     old, new = _values(current.draft()), _values(wanted)
     diff = {k for k in new if new[k] != old[k]}
+    if diff & {"baseline_value", "baseline_year"}:  # saving what was there never asks again
+        _check_baseline_reason(engine, scope, wanted)
     with engine.begin() as connection:
         updated = connection.execute(
             update(Target).where(Target.id == target_id, Target.version == based_on_version, Target.deleted.is_(False))
@@ -254,13 +282,14 @@ def _survey_value(engine: Engine, scope: Scope, unit: Unit, indicator: str, surv
     return float((rows["value_pct"] * rows["respondents"]).sum() / rows["respondents"].sum())
 
 
-def baseline(engine: Engine, scope: Scope, unit: Unit, metric: str, school_year: str) -> float | None:
-    """The value the target starts from: the whole previous school year (absence), or the survey
-    of the previous school year's spring (survey indicators)."""
-    previous = contract.previous_school_year(school_year)
+def baseline(engine: Engine, scope: Scope, unit: Unit, metric: str, school_year: str,
+             baseline_year: str | None = None) -> float | None:
+    """The value the target starts from: the whole baseline school year (absence; by default the
+    year before the target's), or the survey of that year's spring (survey indicators)."""
+    year = baseline_year or contract.previous_school_year(school_year)
     if metric.startswith(SURVEY_PREFIX):
-        return _survey_value(engine, scope, unit, metric.removeprefix(SURVEY_PREFIX), contract.parse_school_year(previous) + 1)
-    return _value(_absence_rows(engine, scope, unit, [previous]), metric)
+        return _survey_value(engine, scope, unit, metric.removeprefix(SURVEY_PREFIX), contract.parse_school_year(year) + 1)
+    return _value(_absence_rows(engine, scope, unit, [year]), metric)
 
 
 @dataclass(frozen=True)
@@ -315,18 +344,31 @@ class Progress:
     status: str  # one of STATUSES
     latest_month: str | None
     current: float | None  # the target year so far
-    baseline_same_months: float | None  # the baseline year over the same months
-    projected: float | None  # the baseline scaled by the change so far: the full-year pace
-    monthly: pd.DataFrame  # month_index, month, year-to-date values of both years
+    baseline_same_months: float | None  # the baseline's year over the same months
+    projected: float | None  # the year-end projection (see the module notes)
+    monthly: pd.DataFrame  # school_year, month, month_index, year-to-date values of the baseline's year and the target year
+    projected_low: float | None = None  # the projection's 95 % prediction band
+    projected_high: float | None = None
+    baseline_year: str | None = None
+    lesson_hours_change: float | None = None  # percent, lesson hours per pupil against the same months, when beyond ±5 %
+
+
+LESSON_HOURS_BREAK = 5.0  # percent: more than this and rates of the two years are not alike
+BAND_LEVELS = (2.5, 97.5)
+MIN_BAND_UNITS = 20  # unit-years needed to read a prediction band from earlier years
 
 
 def status_of(target: float, baseline_value: float, projected: float | None, complete: bool, final: float | None,
-              lower_better: bool) -> str:
-    """The rule, from numbers only. A finished year: achieved or missed. Otherwise the pace
-    decides: on track when it meets the target, at risk when better than the baseline but short
-    of the target, off track when no better than the baseline."""
+              lower_better: bool, band: tuple[float, float] | None = None) -> str:
+    """The rule, from numbers only. A finished year: achieved or missed. Otherwise the projection
+    decides: on track when it meets the target; off track when even the favourable end of its
+    prediction band is no better than the baseline (without a band: the projection itself); at
+    risk in between: better than the baseline but short of the target, or not yet clearly worse."""
     def meets(value: float, goal: float) -> bool:
         return value <= goal + 1e-9 if lower_better else value >= goal - 1e-9
+
+    def better(value: float) -> bool:
+        return meets(value, baseline_value) and abs(value - baseline_value) > 1e-9
 
     if complete:
         return "waiting" if final is None else "achieved" if meets(final, target) else "missed"
@@ -334,7 +376,105 @@ def status_of(target: float, baseline_value: float, projected: float | None, com
         return "waiting"
     if meets(projected, target):
         return "on_track"
-    return "at_risk" if meets(projected, baseline_value) and projected != baseline_value else "off_track"
+    favourable = projected if band is None else (band[0] if lower_better else band[1])
+    return "at_risk" if better(projected) or better(favourable) else "off_track"
+
+
+def _numerator(metric: str) -> list[str]:
+    return ["unauthorised_hours"] if metric == "unauthorised_rate" else ["illness_hours", "authorised_hours", "unauthorised_hours"]
+
+
+def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> float | None:
+    """The target year's value at its end: the months delivered as they are, and the reference
+    year's remaining months at the level the year so far runs against the reference's same months
+    (its seasonal pattern). `current`, `reference`: rows of the two years (reference: all its
+    months). A tier share is year-to-date already: the reference's final share, scaled."""
+    if current.empty:
+        return None
+    latest = contract.month_index(str(current["month"].max()))
+    position = reference["month"].map(contract.month_index)
+    same, rest = reference[position <= latest], reference[position > latest]
+    now, before = _value(current, metric), _value(same, metric)
+    if now is None:
+        return None
+    if not before or rest.empty:
+        return now
+    ratio = now / before
+    if metric not in ("absence_rate", "unauthorised_rate"):
+        final = _value(reference, metric)
+        return None if final is None else float(np.clip(final * ratio, 0, 100))
+    hours = current[_numerator(metric)].to_numpy(dtype=float).sum() + ratio * rest[_numerator(metric)].to_numpy(dtype=float).sum()
+    lessons = current["lesson_hours"].sum() + rest["lesson_hours"].sum()
+    return float(metrics.percent(hours, lessons))
+
+
+JUNE = contract.month_index("2000-06")
+
+
+def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) -> np.ndarray:
+    """How far `project` at month `position` missed each unit's final value in earlier years
+    (final / projected − 1), for every unit (`key`) and pair of consecutive years in `rows` whose
+    later year is complete. The same arithmetic as `project`, over all units at once."""
+    work = rows.assign(_position=rows["month"].map(contract.month_index))
+    keys = [key, "school_year"]
+    if metric in ("absence_rate", "unauthorised_rate"):
+        work["_num"] = work[_numerator(metric)].sum(axis=1, min_count=len(_numerator(metric)))
+        parts = {name: work[mask].groupby(keys)[["_num", "lesson_hours"]].sum(min_count=1)
+                 for name, mask in (("so", work["_position"] <= position), ("rest", work["_position"] > position),
+                                    ("all", work["_position"] >= 0))}
+        frame = parts["so"].join(parts["rest"], rsuffix="_rest").join(parts["all"], rsuffix="_all")
+        frame = frame.join(work.groupby(keys)["_position"].max()).reset_index()
+        frame["rate"] = frame["_num"] / frame["lesson_hours"]
+        frame["final"] = frame["_num_all"] / frame["lesson_hours_all"]
+    else:
+        shares = work.assign(share=(work["tier2_pupils"] + work["tier3_pupils"]) / work["pupils"].where(work["pupils"] > 0))
+        shares = shares.groupby(keys + ["_position"])["share"].sum(min_count=1).reset_index()  # one row per unit-month
+        at = shares[shares["_position"] <= position].sort_values("_position").groupby(keys)["share"].last().rename("rate")
+        last = shares.sort_values("_position").groupby(keys).agg(final=("share", "last"), _position=("_position", "max"))
+        frame = last.join(at).reset_index()
+    frame["previous"] = frame["school_year"].map(contract.previous_school_year)
+    pairs = frame.merge(frame, left_on=[key, "previous"], right_on=[key, "school_year"], suffixes=("", "_before"))
+    pairs = pairs[pairs["_position"] == JUNE]
+    ratio = pairs["rate"] / pairs["rate_before"]
+    if metric in ("absence_rate", "unauthorised_rate"):
+        rest_hours = pairs["_num_rest_before"].fillna(0)
+        rest_lessons = pairs["lesson_hours_rest_before"].fillna(0)
+        projected = (pairs["_num"] + ratio * rest_hours) / (pairs["lesson_hours"] + rest_lessons)
+    else:
+        projected = pairs["final_before"] * ratio
+    errors = (pairs["final"] / projected - 1).to_numpy(dtype=float)
+    return errors[np.isfinite(errors)]
+
+
+def _band(engine: Engine, scope: Scope, unit: Unit, metric: str, position: int, projected: float) -> tuple[float, float] | None:
+    """The projection's 95 % prediction band from how it missed for the units of the same kind in
+    the unit's region in earlier years. Only the band, to 0.1 points, leaves this function."""
+    region = queries.region_of_unit(engine, scope, unit)
+    key = "school_id" if unit.level == "school" else "municipality_code"
+    everyone = Scope("admin", region_codes=frozenset({region}))
+    rows = queries.absence_totals(engine, everyone, by=[key])
+    errors = projection_errors(rows, key, metric, position)
+    if len(errors) < MIN_BAND_UNITS:
+        return None
+    low, high = np.percentile(errors, BAND_LEVELS)
+    return (round(float(np.clip(projected * (1 + low), 0, 100)), disclosure.RATE_DECIMALS),
+            round(float(np.clip(projected * (1 + high), 0, 100)), disclosure.RATE_DECIMALS))
+
+
+def lesson_hours_change(current: pd.DataFrame, same: pd.DataFrame) -> float | None:
+    """Lesson hours per pupil now against the same months of the reference year, in percent, when
+    they moved more than LESSON_HOURS_BREAK (e.g. electives now counted): rates are then not alike."""
+    def per_pupil(rows: pd.DataFrame) -> float | None:
+        if rows.empty:
+            return None
+        pupils = rows.groupby("month")["pupils"].sum().mean()
+        return float(rows["lesson_hours"].sum() / pupils) if pupils else None
+
+    now, before = per_pupil(current), per_pupil(same)
+    if not now or not before:
+        return None
+    change = (now / before - 1) * 100
+    return round(change, 1) if abs(change) > LESSON_HOURS_BREAK else None
 
 
 def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
@@ -346,21 +486,23 @@ def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
         final = _survey_value(engine, scope, unit, record.metric.removeprefix(SURVEY_PREFIX), spring)
         status = status_of(record.target_value, record.baseline_value, None, final is not None, final, lower_better)
         return Progress(status, None, final, record.baseline_value, None, pd.DataFrame())
-    previous = contract.previous_school_year(record.school_year)
-    rows = _absence_rows(engine, scope, unit, [previous, record.school_year])
+    reference_year = record.reference_year()
+    rows = _absence_rows(engine, scope, unit, [reference_year, record.school_year])
     current_rows = rows[rows["school_year"] == record.school_year]
     if current_rows.empty:
-        return Progress("waiting", None, None, None, None, pd.DataFrame())
+        return Progress("waiting", None, None, None, None, pd.DataFrame(), baseline_year=reference_year)
     latest = str(current_rows["month"].max())
-    _, same_months = metrics.same_point_last_year(record.school_year, latest)
+    reference_rows = rows[rows["school_year"] == reference_year]
+    position = contract.month_index(latest)
+    same_rows = reference_rows[reference_rows["month"].map(contract.month_index) <= position]
     current = _value(current_rows, record.metric)
-    before = _value(rows[rows["month"].isin(same_months)], record.metric)
     complete = latest.endswith("-06")
-    # The pace: the baseline scaled by this year's change over the same months. With nothing in
-    # those months a year ago there is no ratio, and the year so far stands for itself.
-    projected = None if current is None else record.baseline_value * current / before if before else current
-    status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better)
-    return Progress(status, latest, current, before, projected, _year_to_date(rows, record.metric))
+    projected = project(current_rows, reference_rows, record.metric)
+    band = None if complete or projected is None else _band(engine, scope, unit, record.metric, position, projected)
+    status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better, band)
+    return Progress(status, latest, current, _value(same_rows, record.metric), projected, _year_to_date(rows, record.metric),
+                    band[0] if band else None, band[1] if band else None, reference_year,
+                    lesson_hours_change(current_rows, same_rows))
 
 
 def _year_to_date(rows: pd.DataFrame, metric: str) -> pd.DataFrame:

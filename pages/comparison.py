@@ -19,7 +19,6 @@ if schools.empty or not years:
     st.stop()
 names = dict(zip(schools["school_id"], schools["school_name"]))
 left, middle = st.columns(2)
-school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one
 year = middle.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="compare_year")
 with st.expander(t("compare.peer_group")):
     criteria = PeerCriteria(
@@ -27,6 +26,13 @@ with st.expander(t("compare.peer_group")):
         same_language=st.checkbox(t("compare.same_language"), value=True),
         size_factor=st.slider(t("compare.size_factor"), 1.5, 5.0, 2.0, 0.5),
     )
+if ctx.account.role != "rector":  # for those who lead several schools: where to look first
+    st.subheader(t("attention.heading"))
+    st.caption(t("attention.caption"))
+    verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria))
+    widgets.table_choosing(charts.attention_table(verdicts, ctx.language), list(verdicts["school_id"]), "attention",
+                           chooses="compare_school")
+school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one
 
 try:
     result = data.comparison(ctx.scope, school, year, criteria)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lasnaolo import charts, contract, i18n, targets
 from lasnaolo.ui import data, page, target_forms, widgets
+from lasnaolo.ui import target_forms as targets_ui
 from lasnaolo.text import md
 from lasnaolo.ui.session import t
 
@@ -16,8 +17,9 @@ years = data.school_years(ctx.scope)
 if not years:
     st.info(t("overview.no_data"))
     st.stop()
-next_year = contract.school_year_label(contract.parse_school_year(years[0]) + 1)
-year = st.selectbox(t("overview.school_year"), [next_year, *years], index=1, format_func=i18n.school_year, key="target_year")
+year = st.selectbox(t("overview.school_year"), *targets_ui.year_choices(years), format_func=i18n.school_year,
+                    key="target_year")
+targets_ui.confirm_saved()
 
 st.subheader(t("targets.table"))
 table = data.target_overview(ctx.scope, year)
@@ -35,25 +37,23 @@ if editor:
         unit = widgets.unit_selectbox(schools, t("targets.unit"), "new_unit")
         metric = st.selectbox(t("targets.metric"), targets.METRICS, format_func=lambda m: charts.metric_label(m, ctx.language),
                               key="new_metric")
-        start = data.target_baseline(ctx.scope, unit, metric, year)
+        earlier = [y for y in years if y < year]
+        baseline_year = st.selectbox(t("targets.baseline_year"), earlier, format_func=i18n.school_year,
+                                     key=f"new_baseline_year_{year}") if earlier else None
+        start = data.target_baseline(ctx.scope, unit, metric, year, baseline_year)
         suggestion = data.target_suggestion(ctx.scope, unit, metric, year)
         st.caption(target_forms.describe_suggestion(suggestion, metric))
-        baseline, goal, reason = target_forms.values_inputs(start, suggestion.value if suggestion else None, "new")
+        # The fields belong to this unit, metric and years: another choice starts them afresh.
+        form = f"new_{unit}_{metric}_{year}_{baseline_year}"
+        baseline, goal, reason = target_forms.values_inputs(start, None, suggestion.value if suggestion else None, form)
         measures = target_forms.measures_picker((), "new_measures")
         responsible = st.text_input(t("targets.responsible"), key="new_responsible")
         note = st.text_area(t("targets.note"), key="new_note")
         if st.button(t("targets.save"), key="new_save", type="primary"):
-            if start is not None and abs(baseline - round(start, 2)) > 1e-9 and not reason:
-                st.error(t("targets.reason_needed"))
-            else:
-                draft = targets.TargetDraft(unit.level, unit.code, year, metric, baseline, goal, reason, measures,
-                                            responsible, note)
-                try:
-                    targets.create(ctx.engine, ctx.scope, ctx.account.username, draft)
-                    data.forget_cached_figures()
-                    st.rerun()
-                except targets.InvalidTarget as error:
-                    st.error(t("targets.invalid", field=md(error.field), reason=md(error.reason)))
+            previous = contract.previous_school_year(year)
+            draft = targets.TargetDraft(unit.level, unit.code, year, metric, baseline, goal, reason, measures, responsible,
+                                        note, None if baseline_year in (None, previous) else baseline_year)
+            targets_ui.save(lambda: targets.create(ctx.engine, ctx.scope, ctx.account.username, draft))
 
 if table.empty:
     st.stop()
@@ -63,9 +63,7 @@ chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
                       format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")
 record = data.target(ctx.scope, chosen)
 state = data.target_progress(ctx.scope, record)
-st.markdown(t("targets.state", status=t(f"targets.status.{state.status}"),
-              current=i18n.percent(state.current, ctx.language, 2), projected=i18n.percent(state.projected, ctx.language, 2),
-              target=i18n.percent(record.target_value, ctx.language, 2)))
+targets_ui.describe_progress(record, state)
 if not state.monthly.empty:
     widgets.chart_with_table(charts.target_progress_chart(state.monthly, record.baseline_value, record.target_value, ctx.language),
                              charts.target_progress_table(state.monthly, ctx.language), f"target-{record.id}-progress")
@@ -74,19 +72,20 @@ if editor:
     with st.expander(t("targets.edit")):
         version_key = f"target_{record.id}_version"
         based_on = st.session_state.setdefault(version_key, record.version)  # the version this editor read
-        baseline, goal, reason = target_forms.values_inputs(record.baseline_value, record.target_value, f"edit_{record.id}")
+        computed = data.target_baseline(ctx.scope, targets_ui.unit_of(record), record.metric, record.school_year,
+                                        record.baseline_year)
+        baseline, goal, reason = target_forms.values_inputs(computed, record.baseline_value, record.target_value,
+                                                            f"edit_{record.id}")
         measures = target_forms.measures_picker(record.measures, f"edit_{record.id}_measures")
         responsible = st.text_input(t("targets.responsible"), record.responsible, key=f"edit_{record.id}_responsible")
         note = st.text_area(t("targets.note"), record.note, key=f"edit_{record.id}_note")
         save, remove = st.columns(2)
         try:
             if save.button(t("targets.save"), key=f"edit_{record.id}_save", type="primary"):
-                targets.change(ctx.engine, ctx.scope, ctx.account.username, record.id, based_on, baseline_value=baseline,
-                               target_value=goal, baseline_reason=reason or record.baseline_reason, measures=measures,
-                               responsible=responsible, note=note)
-                st.session_state.pop(version_key)
-                data.forget_cached_figures()
-                st.rerun()
+                targets_ui.save(lambda: targets.change(
+                    ctx.engine, ctx.scope, ctx.account.username, record.id, based_on, baseline_value=baseline,
+                    target_value=goal, baseline_reason=reason or record.baseline_reason, measures=measures,
+                    responsible=responsible, note=note), forget=version_key)
             if remove.button(t("targets.delete"), key=f"edit_{record.id}_delete"):
                 targets.delete(ctx.engine, ctx.scope, ctx.account.username, record.id, based_on)
                 st.session_state.pop(version_key)

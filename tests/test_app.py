@@ -6,6 +6,8 @@ not run again), so sign-out, which app.py handles, is tested in the browser (tes
 
 from __future__ import annotations
 
+import datetime
+
 from pathlib import Path
 
 import pytest
@@ -318,8 +320,18 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     schools = at.selectbox(key="compare_school").options
     if username == "rehtori":
         assert len(schools) == 1  # a rector compares their own school only
-    outliers = 0 if username == "rehtori" else 2  # the positive-outlier table downloads too
-    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 20 + outliers
+    lists = 0 if username == "rehtori" else 4  # the attention list and the positive outliers download too
+    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 20 + lists
+    # Those who lead several schools first see every school of theirs, furthest above its peers first.
+    headings = [s.value for s in at.subheader]
+    assert ("Koulut, jotka kaipaavat huomiota" in headings) == (username != "rehtori")
+    if username != "rehtori":
+        attention = at.dataframe[0].value
+        assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
+        assert attention["Vertailuryhmään"].isin(["Enemmän poissaoloja kuin sattuma selittää", "Ei näyttöä erosta",
+                                                  "Vähemmän poissaoloja kuin sattuma selittää",
+                                                  "Ei verrattu: kuukausi puuttuu"]).all()
+        assert attention["Muutos viime vuodesta"].str.contains("%-yks.").any()
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
@@ -388,13 +400,21 @@ def test_steering_group_sets_a_target_and_the_rector_follows_it(app_env):
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Vuositavoitteet ja niiden seuranta"
     assert "Tälle lukuvuodelle ei ole vielä asetettu tavoitteita." in visible_text(at)
+    # Targets are set ahead: the current school year by the calendar is the default.
+    today = datetime.date.today()
+    current = f"{today.year - (today.month < 8)}-{today.year - (today.month < 8) + 1}"
+    assert at.selectbox(key="target_year").value == current
+    at.selectbox(key="target_year").select("2024-2025").run()  # the demo's newest year, which the overview shows
     assert any(c.value.startswith("Ehdotus: ") for c in at.caption)  # the municipality's suggestion
+    assert any(c.value.startswith("Laskettu lähtötaso: ") for c in at.caption)
     assert len(at.selectbox(key="new_unit").options) > 1  # the municipality and its schools
     at.text_input(key="new_responsible").input("Rehtori Virtanen").run()
     at.button(key="new_save").click().run()
     assert not at.exception, [e.message for e in at.exception]
     text = visible_text(at)
     assert "Rehtori Virtanen" in text and "Tila: **" in text
+    assert "Tavoite tallennettu." in [m.value for m in at.success]  # the save is confirmed
+    assert "Luotu" in text and "lähtötaso: " in text and "baseline_value" not in text  # the history in words
     assert len(at.get("download_button")) >= 4  # the meeting table and the history as CSV and XLSX
     overview = login("ohjausryhma")
     assert "Rehtori Virtanen" in visible_text(overview)  # the overview shows the user's targets
@@ -408,9 +428,10 @@ def test_a_rector_may_comment_but_not_edit_targets(app_env):
     schools = queries.schools(engine, steering)
     school = schools.loc[schools["school_type"] == "comprehensive", "school_id"].iloc[0]  # the demo rector's
     target_core.create(engine, steering, "ohjausryhma", target_core.TargetDraft(
-        "school", school, "2024-2025", "absence_rate", 6.0, 5.0, responsible="Rehtori"))
+        "school", school, "2024-2025", "absence_rate", 6.0, 5.0, responsible="Rehtori", baseline_reason="pyöreä luku"))
     at = login("rehtori")
     at.switch_page("pages/targets.py").run()
+    at.selectbox(key="target_year").select("2024-2025").run()  # the default is the current school year
     assert not at.exception, [e.message for e in at.exception]
     keys = {b.key for b in at.button}
     assert "new_save" not in keys and not [k for k in keys if k and k.startswith("edit_")]
@@ -426,15 +447,16 @@ def test_two_editors_the_second_save_shows_the_newer_version(app_env):
     engine = store.make_engine(app_env)
     steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
     record = target_core.create(engine, steering, "ohjausryhma", target_core.TargetDraft(
-        "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", "unauthorised_rate", 1.2, 1.0))
+        "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", "unauthorised_rate", 1.2, 1.0, baseline_reason="pyöreä luku"))
     first, second = login("ohjausryhma"), login("johtaja")
     for at in (first, second):
         at.switch_page("pages/targets.py").run()
+        at.selectbox(key="target_year").select("2024-2025").run()  # the default is the current school year
         at.selectbox(key="target_choice").select(record.id).run()
         assert not at.exception, [e.message for e in at.exception]
-    first.number_input(key=f"edit_{record.id}_target").set_value(0.9).run()
+    first.text_input(key=f"edit_{record.id}_target").input("0,9").run()  # a decimal comma
     first.button(key=f"edit_{record.id}_save").click().run()
-    second.number_input(key=f"edit_{record.id}_target").set_value(1.1).run()
+    second.text_input(key=f"edit_{record.id}_target").input("1.1").run()
     second.button(key=f"edit_{record.id}_save").click().run()
     assert any("Tallennus estettiin: ohjausryhma muutti tavoitetta" in e.value for e in second.error)
     stored = target_core.get(engine, steering, record.id)
@@ -451,13 +473,14 @@ def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_
 
     at = login("ohjausryhma")
     at.switch_page("pages/targets.py").run()
+    at.selectbox(key="target_year").select("2024-2025").run()  # the default is the current school year
     at.run()  # the meeting table now comes from this process's cache
     assert "Toisen palvelimen tavoite" not in visible_text(at)
     engine = store.make_engine(app_env)
     steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
     target_core.create(engine, steering, "johtaja", target_core.TargetDraft(
         "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", "tier23_share", 4.0, 3.8,
-        responsible="Toisen palvelimen tavoite"))
+        responsible="Toisen palvelimen tavoite", baseline_reason="pyöreä luku"))
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert "Toisen palvelimen tavoite" in visible_text(at)

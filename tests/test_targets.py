@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lasnaolo import importer, targets
+from lasnaolo import contract, importer, queries, targets
 from lasnaolo.scope import Scope, Unit
 
 from helpers import files
@@ -219,3 +219,82 @@ def test_status_counts_give_an_anonymised_audience_counts_only(engine):
     assert targets.status_counts(engine, audience, "2024-2025").to_dict() == {"on_track": 1, "off_track": 1}
     elsewhere = Scope("coordinator", municipality_codes=frozenset({"049"}))
     assert targets.status_counts(engine, elsewhere, "2024-2025").empty
+
+
+def test_a_baseline_from_an_earlier_year_is_paced_by_that_years_same_months(engine):
+    # 2022-2023 had no winter peak: 4 % in September and January alike, 4 % over the year.
+    older = "\n".join(f"00123,2022-2023,{m},1,20,1000,40,0,0,0,0,0" for m in ("2022-09", "2023-01", "2023-05", "2023-06"))
+    importer.import_files(engine, files(absences_csv=absences({"2024-09": 36, "2025-01": 90}) + older + "\n"))
+    draft = dataclasses.replace(DRAFT, baseline_year="2022-2023", baseline_value=4.0, target_value=4.5)
+    assert targets.baseline(engine, EDITOR, Unit("school", "00123"), "absence_rate", "2024-2025", "2022-2023") == pytest.approx(4.0)
+    progress = targets.progress(engine, EDITOR, targets.create(engine, EDITOR, "anna", draft))
+    # Against 2022-2023's September and January (4.0 %), not last year's (7.0 %): 6.3 / 4.0 runs
+    # 57 % above, and its remaining months (80 of 2000 lessons) at that level give the year's end.
+    assert progress.baseline_year == "2022-2023" and progress.baseline_same_months == pytest.approx(4.0)
+    assert progress.projected == pytest.approx((126 + 80 * 6.3 / 4.0) / 4000 * 100)
+    assert set(progress.monthly["school_year"]) == {"2022-2023", "2024-2025"}  # the chart shows the baseline's year
+    with pytest.raises(targets.InvalidTarget) as refused:
+        targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, baseline_year="2024-2025"))
+    assert refused.value.field == "baseline_year"
+
+
+def test_a_baseline_other_than_the_computed_one_needs_a_reason_and_an_unchanged_save_never_asks(engine):
+    load(engine, {"2024-09": 36})
+    with pytest.raises(targets.InvalidTarget) as refused:
+        targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, baseline_value=6.0))
+    assert refused.value.field == "baseline_reason" and "5.50" in refused.value.reason
+    assert targets.list_targets(engine, EDITOR) == []
+    record = targets.create(engine, EDITOR, "anna", dataclasses.replace(DRAFT, baseline_value=5.504))  # typed to 2 decimals
+    changed = targets.change(engine, EDITOR, "anna", record.id, record.version, note="ei muutosta lähtötasoon")
+    assert changed.version == 2
+    with pytest.raises(targets.InvalidTarget):
+        targets.change(engine, EDITOR, "anna", record.id, changed.version, baseline_value=6.0)
+    assert targets.change(engine, EDITOR, "anna", record.id, changed.version, baseline_value=6.0,
+                          baseline_reason="uusi kirjauskäytäntö").baseline_value == 6.0
+
+
+def test_an_uncertain_projection_worse_than_the_baseline_is_at_risk_not_off_track():
+    # A flu autumn: the year projects to 8.22 % against a 7.54 % baseline. If projections this early
+    # have missed by -12 ... +13 % before, the year may still end better than the baseline.
+    assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True, band=(7.23, 9.29)) == "at_risk"
+    assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True, band=(7.9, 8.6)) == "off_track"
+    assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True) == "off_track"
+    assert targets.status_of(70, 65, 64, False, None, lower_better=False, band=(60.0, 66.0)) == "at_risk"
+
+
+def test_projection_errors_are_those_of_the_same_projection_in_earlier_years():
+    rows = pd.DataFrame([
+        # Unit a: 2022-2023 5 % then 3 %; 2023-2024 6 % then 4 %, complete in June.
+        ("a", "2022-2023", "2022-09", 1000, 50), ("a", "2022-2023", "2023-06", 1000, 30),
+        ("a", "2023-2024", "2023-09", 1000, 60), ("a", "2023-2024", "2024-06", 1000, 40),
+    ], columns=["school_id", "school_year", "month", "lesson_hours", "illness_hours"]).assign(
+        authorised_hours=0, unauthorised_hours=0, pupils=20, tier1_pupils=0, tier2_pupils=0, tier3_pupils=0)
+    # At September: 6 % against 5 %, June projected at 3 % × 1.2 = 3.6 %: (60 + 36) / 2000 = 4.8 %;
+    # the year ended at 5.0 %.
+    errors = targets.projection_errors(rows, "school_id", "absence_rate", contract.month_index("2023-09"))
+    assert errors.tolist() == pytest.approx([5.0 / 4.8 - 1])
+    current = rows[(rows["school_year"] == "2023-2024") & (rows["month"] == "2023-09")]
+    assert targets.project(current, rows[rows["school_year"] == "2022-2023"], "absence_rate") == pytest.approx(4.8)
+
+
+def test_the_demo_targets_projection_has_a_band_from_earlier_years_around_it(demo_engine):
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    school = queries.schools(demo_engine, director)["school_id"].iloc[0]
+    unit = Unit("school", school)
+    start = targets.baseline(demo_engine, director, unit, "absence_rate", "2024-2025")
+    record = targets.TargetRecord(unit_level="school", unit_code=school, school_year="2024-2025", metric="absence_rate",
+                                  baseline_value=start, target_value=start - 0.5)
+    rows = queries.absence_totals(demo_engine, director, unit=unit, school_years=["2024-2025"])
+    truncated = rows[rows["month"] <= "2024-12"]
+    projected = targets.project(truncated, queries.absence_totals(demo_engine, director, unit=unit, school_years=["2023-2024"]),
+                                "absence_rate")
+    band = targets._band(demo_engine, director, unit, "absence_rate", contract.month_index("2024-12"), projected)
+    assert band is not None and band[0] < projected < band[1]
+    assert round(band[0], 1) == band[0] and round(band[1], 1) == band[1]  # only the band, to 0.1, leaves
+    assert targets.progress(demo_engine, director, record).baseline_year == "2023-2024"
+
+
+def test_lesson_hours_per_pupil_that_moved_more_than_five_percent_are_flagged():
+    same = pd.DataFrame({"month": ["2023-09", "2024-01"], "pupils": [20, 20], "lesson_hours": [1000, 1000]})
+    assert targets.lesson_hours_change(same.assign(lesson_hours=[1100, 1100]), same) == pytest.approx(10.0)
+    assert targets.lesson_hours_change(same.assign(lesson_hours=[1030, 1030]), same) is None

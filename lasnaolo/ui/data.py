@@ -72,6 +72,10 @@ def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "com
     return _read(comparison_module.compare, scope, school_id, school_year, criteria)
 
 
+def school_verdicts(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
+    return _read(comparison_module.school_verdicts, scope, school_year, None, criteria)
+
+
 def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
     return _read(comparison_module.positive_outliers, scope, school_year, criteria)
 
@@ -108,10 +112,10 @@ def target_progress(scope: Scope, record) -> "targets.Progress":
     return _read(targets.progress, scope, record)
 
 
-def target_baseline(scope: Scope, unit, metric: str, school_year: str) -> float | None:
+def target_baseline(scope: Scope, unit, metric: str, school_year: str, baseline_year: str | None = None) -> float | None:
     from lasnaolo import targets
 
-    return _read(targets.baseline, scope, unit, metric, school_year)
+    return _read(targets.baseline, scope, unit, metric, school_year, baseline_year)
 
 
 def target_suggestion(scope: Scope, unit, metric: str, school_year: str):

@@ -65,6 +65,25 @@ def table_with_downloads(table: pd.DataFrame, name: str) -> None:
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
 
 
+def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str) -> None:
+    """A table (as `table_with_downloads`) whose row, when chosen, sets the widget `chooses` to
+    that row's key; drawn before that widget, so the choice shows at once."""
+    lang = language()
+    event = st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch", key=f"table_{name}",
+                         on_select="rerun", selection_mode="single-row")
+    rows = event.selection.rows if event is not None else []
+    chosen = keys[rows[0]] if rows else None
+    # Only a new choice moves the widget: afterwards the user may pick another school there.
+    if chosen is not None and st.session_state.get(f"chosen_{name}") != chosen:
+        st.session_state[chooses] = chosen
+    st.session_state[f"chosen_{name}"] = chosen
+    csv, xlsx = st.columns(2)
+    csv.download_button(t("download.csv"), lambda: export.table_csv(table, lang), file_name=f"{name}.csv",
+                        mime="text/csv", key=f"csv_{name}")
+    xlsx.download_button(t("download.xlsx"), lambda: export.table_xlsx(table), file_name=f"{name}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
+
+
 def unit_selectbox(schools: pd.DataFrame, label: str, key: str, municipalities: bool = True) -> Unit:
     """A municipality of the schools (unless `municipalities` is False) or one of the schools."""
     lang = language()
