@@ -107,6 +107,20 @@ def _size_classes(rows: pd.DataFrame) -> pd.DataFrame:
     return disclosure.size_classes(first)
 
 
+def region_size_classes(engine: Engine, scope: Scope, region_codes: frozenset[str], school_year: str,
+                        policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+    """The size classes of every school a user sees under a pseudonym in these regions in a school
+    year, keyed by their peer pseudonyms: the one partition that the comparison and the risk
+    profiles both show, so that linking a school across the two pages by its rate gains nothing."""
+    found = [_size_classes(queries.regional_peers(engine, scope, frozenset({code}), school_year, policy))
+             .assign(region_code=code) for code in sorted(region_codes)]
+    out = pd.concat(found) if found else pd.DataFrame(columns=["size_class", "pupils_low", "pupils_high", "pupils"])
+    # Classes are numbered within each region: make the numbers distinct across regions.
+    number = out["size_class"]
+    out["size_class"] = (out["region_code"].astype(str) + ":" + number.astype("Int64").astype(str)).where(number.notna())
+    return out.drop(columns="region_code")
+
+
 def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None,
               classes: pd.DataFrame) -> tuple[pd.DataFrame, PeerGroup, Funnel | None]:
     """What leaves the core of schools under pseudonyms: rates, size classes, no counts; the
@@ -118,6 +132,7 @@ def _as_shown(schools: pd.DataFrame, peers: PeerGroup, funnel: Funnel | None,
     peers = replace(peers, members=members)
     if funnel is not None:
         units = disclosure.pseudonymous_points(funnel.units, _pseudonymous(funnel.units), funnel.units["school_key"], classes)
+        funnel = replace(funnel, dispersion=round(funnel.dispersion, 2))
         # Every z to 0.1 too: the own school's exact z, rate and size would give the pool's exact rate.
         units["z"] = units["z"].astype(float).round(disclosure.RATE_DECIMALS)
         reference = round(funnel.reference_rate, disclosure.RATE_DECIMALS)

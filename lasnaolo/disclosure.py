@@ -385,14 +385,20 @@ def rounded_rates(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.Data
 
 
 def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series, keys: pd.Series, classes: pd.DataFrame) -> pd.DataFrame:
-    """Rows of schools shown under a pseudonym (`hidden`) as they may leave the core: rates and
-    shares to 0.1 points, every count that would give a size or a sum away dropped, and the size
-    as the school's size class (`classes` from `size_classes`, looked up by `keys`): pupils_low and
-    pupils_high, pupils at the class's middle. Shown schools keep pupils, with no class."""
+    """Rows of schools shown under a pseudonym (`hidden`) as they may leave the core: rates of
+    lesson hours to 0.1 points; every count that would give a size or a sum away dropped, and so
+    are shares of pupils (a tier share to 0.1 of n pupils fits only a few n, which names a school
+    within its size class), type and language; the size as the school's size class (`classes`
+    from `size_classes`, looked up by `keys`): pupils_low and pupils_high, pupils at the class's
+    middle. Shown schools keep everything, with no class."""
     out = rounded_rates(frame, hidden)
     counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS) if c in out.columns]
-    out[counts] = out[counts].astype(float)
-    out.loc[hidden, counts] = np.nan
+    shares = [c for c in out.columns if c.startswith("tier") and c.endswith("_share")]
+    out[counts + shares] = out[counts + shares].astype(float)
+    out.loc[hidden, counts + shares] = np.nan
+    for column in ("school_type", "language"):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~hidden, None)
     for column in ("pupils_low", "pupils_high", "pupils"):
         of_class = keys.map(classes[column]).astype(float)
         kept = out[column].astype(float) if column == "pupils" else pd.Series(np.nan, index=out.index)

@@ -82,7 +82,7 @@ class Impact:
     event_study: pd.DataFrame  # event_month, estimate, ci_low, ci_high
     pretrend: float | None  # difference in slope before the start, points per school month
     pretrend_p: float | None  # None: too few months before the start to test
-    groups: pd.DataFrame  # group, schools, school_types, median_pupils, level_before
+    groups: pd.DataFrame  # group, schools, school_types, mean_pupils, level_before
     treated: pd.DataFrame  # school_key, school_name, start_month
     controls: pd.DataFrame  # school_key, school_name
     excluded: int  # schools in scope with the measure but without enough months before or after
@@ -262,8 +262,9 @@ def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
         before = part[part["event"] < 0].groupby("school_key")[outcome].mean()
         out.append({"group": flag, "schools": len(per_school),
                     "school_types": per_school["school_type"].value_counts().to_dict(),
-                    # Rounded: a median of an odd group is one school's size.
-                    "median_pupils": float(disclosure.rounded_pupils(pd.Series([per_school["pupils"].median()])).iloc[0]),
+                    # A mean, to ten: a median of an odd group is one school's size, which a
+                    # register of school sizes turns into a name.
+                    "mean_pupils": float(disclosure.rounded_pupils(pd.Series([per_school["pupils"].mean()])).iloc[0]),
                     # To 0.1 like every figure of a handful of pseudonymous schools.
                     "level_before": round(float(before.mean()), disclosure.RATE_DECIMALS) if not before.empty else math.nan})
     return pd.DataFrame(out)

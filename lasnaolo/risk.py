@@ -38,9 +38,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, disclosure, i18n, metrics, queries
+from lasnaolo import comparison, contract, disclosure, i18n, metrics, queries
 from lasnaolo.contract import SuppressionPolicy
-from lasnaolo.scope import PROFILES, Scope, pseudonym
+from lasnaolo.scope import PEERS, PROFILES, Scope, pseudonym
 
 SEED = 20231
 K_RANGE = range(2, 9)
@@ -413,28 +413,41 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     schools named; `in_scope` tells them apart."""
     features, survey_year = school_features(engine, scope, school_year, policy)
     features["in_scope"] = True
+    classes = None
     if features["pupils"].notna().sum() < MIN_SCHOOLS and scope.role in queries.CONTEXT_ROLES and not scope.anonymised:
         own = queries.schools(engine, scope).set_index("school_id")["school_name"]
-        features, survey_year = school_features(engine, queries.regional_scope(engine, scope), school_year, policy)
+        regional = queries.regional_scope(engine, scope)
+        features, survey_year = school_features(engine, regional, school_year, policy)
         real_id = {pseudonym(school_id, PROFILES): school_id for school_id in own.index}
         features = features.rename(index=lambda key: real_id.get(key, key))
         features["in_scope"] = features.index.isin(own.index)
         features["school_name"] = features.index.map(own).where(features["in_scope"])
         features["municipality_code"] = features["municipality_code"].where(features["in_scope"])
+        # The other schools of the region take the size classes the comparison page shows them
+        # in: one partition, so that linking a school across the pages by its rate gains nothing.
+        region_schools = queries.schools(engine, Scope("admin", region_codes=regional.region_codes))["school_id"]
+        as_profile = {pseudonym(s, PEERS, school_year): pseudonym(s, PROFILES) for s in region_schools}
+        classes = comparison.region_size_classes(engine, scope, regional.region_codes, school_year, policy)
+        classes = classes.rename(index=as_profile)
     # Schools under pseudonyms: one year's pseudonym (two years' size classes cannot be laid over
     # each other), clustered and shown by their size class, so a register of sizes fits 3 or more.
     hidden = pd.Series(scope.anonymised, index=features.index) | ~features["in_scope"].astype(bool)
+    if classes is None:  # a coordinator's own area: classes among the schools it shows
+        classes = disclosure.size_classes(features[hidden])
     features = features.rename(index=lambda key: pseudonym(key, PROFILES, school_year) if hidden[key] else key)
+    classes = classes.rename(index=lambda key: pseudonym(key, PROFILES, school_year))
     hidden = hidden.set_axis(features.index)
-    classes = disclosure.size_classes(features[hidden]).reindex(features.index)
+    classes = classes.reindex(features.index)
     # Fewer than three of them with a size: they cannot be shown, nor clustered among the others.
     unclassed = hidden & features["pupils"].notna() & classes["size_class"].isna()
     features, classes, hidden = features[~unclassed], classes[~unclassed], hidden[~unclassed]
     features[["pupils_low", "pupils_high"]] = classes[["pupils_low", "pupils_high"]]
     features["pupils"] = features["pupils"].where(~hidden, classes["pupils"])
     features[SIZE_FEATURE] = features[SIZE_FEATURE].where(~hidden, np.log(features["pupils"].clip(lower=1)))
-    shown_rates = features[["absence_rate", "unauthorised_rate", "tier23_share"]]
+    shown_rates = features[["absence_rate", "unauthorised_rate"]]
     features[shown_rates.columns] = disclosure.rounded_rates(shown_rates, hidden)
+    # A share of pupils to 0.1 fits only a few sizes: beside a pseudonym it would name the school.
+    features["tier23_share"] = features["tier23_share"].where(~hidden)
     features[CHANGE_FEATURE] = features[CHANGE_FEATURE].where(~hidden, features[CHANGE_FEATURE].round(disclosure.RATE_DECIMALS))
     # A pseudonym beside its municipality and type is often a register lookup away from a name.
     features["municipality_code"] = features["municipality_code"].where(~hidden)
@@ -447,6 +460,11 @@ def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int 
     # exact standardised features, and nothing the map is for needs more.
     hidden = clusters.schools["school_name"].isna()
     clusters.schools.loc[hidden, ["pc1", "pc2"]] = clusters.schools.loc[hidden, ["pc1", "pc2"]].round(1)
+    # The model's inputs stay in the model: a pseudonymous row leaves with what the page shows.
+    inputs = [c for c in (*CLUSTER_FEATURES, *FLAG_FEATURES, OUTCOME) if c in clusters.schools.columns]
+    clusters.schools.loc[hidden, inputs] = np.nan
+    if "school_type" in clusters.schools.columns:
+        clusters.schools["school_type"] = clusters.schools["school_type"].astype(object).where(~hidden, None)
     return Analysis(clusters, absence_factors(features))
 
 

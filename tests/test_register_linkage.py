@@ -112,3 +112,43 @@ def test_every_school_in_a_risk_profile_fits_three_or_more_shown_schools_of_the_
     sizes = register["latest"]
     assert candidates(shown, sizes).min() >= disclosure.SIZE_CLASS_MIN
     assert rounded_to_ten_matches(shown, sizes) > 3
+
+
+def test_nothing_counted_in_pupils_type_or_language_stands_beside_a_pseudonym(demo_sqlite):
+    """A tier share to 0.1 of n pupils fits only a few n: beside a size class it named schools
+    (review finding). No share of pupils, no type and no language leaves beside a pseudonym."""
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    school = queries.schools(demo_sqlite, director)["school_id"].iloc[0]
+    result = comparison.compare(demo_sqlite, director, school, YEAR, PeerCriteria(False, False, None))
+    profiles = risk.analyse(demo_sqlite, director, YEAR).clusters.schools
+    frames = [result.schools, result.funnel.units, result.peers.members, profiles]
+    for frame in frames:
+        hidden = frame[frame["school_name"].isna()]
+        assert len(hidden) >= risk.MIN_SCHOOLS
+        shares = [c for c in hidden.columns if c.startswith("tier") and c.endswith(("_share", "_ratio"))]
+        assert shares and hidden[shares].isna().all().all()
+        for column in ("school_type", "language"):
+            if column in hidden.columns:
+                assert hidden[column].isna().all()
+    # The risk model's own inputs stay inside: a pseudonymous row carries the page's figures only.
+    assert profiles.loc[profiles["school_name"].isna(), list(risk.ABSENCE_FEATURES)].isna().all().all()
+
+
+def test_a_school_shows_the_same_size_class_on_the_comparison_and_risk_pages(demo_sqlite):
+    """Directors and steering groups see both pages, which show each school's absence rate to 0.1:
+    linking rows by it must not intersect two different classes (review finding). One partition."""
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    everyone = queries.schools(demo_sqlite, Scope.everything())["school_id"]
+    school = queries.schools(demo_sqlite, director)["school_id"].iloc[0]
+    funnel = comparison.compare(demo_sqlite, director, school, YEAR, PeerCriteria(False, False, None)).funnel.units
+    peers_real = {pseudonym(s, PEERS, YEAR): s for s in everyone}
+    shown_in_comparison = {peers_real[k]: (lo, hi) for k, lo, hi, name in
+                           zip(funnel["school_key"], funnel["pupils_low"], funnel["pupils_high"], funnel["school_name"])
+                           if not isinstance(name, str)}
+    profiles = risk.analyse(demo_sqlite, director, YEAR).clusters.schools
+    profiles_real = {pseudonym(pseudonym(s, PROFILES), PROFILES, YEAR): s for s in everyone}
+    hidden = profiles[profiles["school_name"].isna()]
+    shown_in_risk = {profiles_real[k]: (lo, hi) for k, lo, hi in zip(hidden.index, hidden["pupils_low"], hidden["pupils_high"])}
+    both = set(shown_in_comparison) & set(shown_in_risk)
+    assert len(both) > 100
+    assert all(shown_in_comparison[s] == shown_in_risk[s] for s in both)
