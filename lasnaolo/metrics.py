@@ -191,6 +191,18 @@ def same_point_last_year(school_year: str, latest_month: str) -> tuple[str, list
     return previous, months_through(previous, contract.months_of_school_year(previous)[contract.month_index(latest_month)])
 
 
+def same_school_months(current: pd.DataFrame, previous: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of two periods (with school_id and month) cut to the school-months both have, by the
+    month's place in the school year: a change then compares like with like even while a school's
+    latest month is still on its way."""
+    def places(rows: pd.DataFrame) -> pd.Series:
+        return rows["school_id"].astype(str) + "@" + rows["month"].map(contract.month_index).astype(str)
+
+    now, before = places(current), places(previous)
+    both = set(now) & set(before)
+    return current[now.isin(both)], previous[before.isin(both)]
+
+
 @dataclass(frozen=True)
 class Change:
     """A change in percentage points with a conservative 95 % interval (see the module notes)."""

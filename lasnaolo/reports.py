@@ -37,14 +37,24 @@ def key_figures(engine: Engine, scope: Scope, unit: Unit, school_year: str,
 
 def unit_report(engine: Engine, scope: Scope, unit: Unit, school_year: str,
                 policy: SuppressionPolicy | None = None) -> UnitReport:
-    """The school year's figures, its year to date, and the change against the same point last year."""
+    """The school year's figures, its year to date, and the change against the same point last
+    year. Where the user sees schools one by one, the change compares the same school-months on
+    both sides: a school that has not delivered the latest month yet is left out of both, not
+    counted last year and missing this year."""
     figures = key_figures(engine, scope, unit, school_year, policy)
     if figures.latest_month is None:
         return UnitReport(figures, figures, [])
     previous_year, previous_months = metrics.same_point_last_year(school_year, figures.latest_month)
-    previous_rows = queries.absence_totals(engine, scope, unit=unit, months=previous_months)
+    if scope.anonymised:  # only the audited publication's cells may be read: areas, not schools
+        previous_rows = queries.absence_totals(engine, scope, unit=unit, months=previous_months)
+        previous = metrics.key_figures(previous_rows, str(unit), previous_year, policy)
+        return UnitReport(figures, previous, metrics.changes(figures, previous))
+    current_rows = queries.absence_totals(engine, scope, unit=unit, school_years=[school_year], by=["school_id"])
+    previous_rows = queries.absence_totals(engine, scope, unit=unit, months=previous_months, by=["school_id"])
+    current_rows, previous_rows = metrics.same_school_months(current_rows, previous_rows)
+    matched = metrics.key_figures(current_rows, str(unit), school_year, policy)
     previous = metrics.key_figures(previous_rows, str(unit), previous_year, policy)
-    return UnitReport(figures, previous, metrics.changes(figures, previous))
+    return UnitReport(figures, previous, metrics.changes(matched, previous))
 
 
 @dataclass(frozen=True)

@@ -132,10 +132,16 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
     yearly = metrics.figures_by(rows, ["school_year"], policy)
     newest = years[-1]
     latest_month = rows.loc[rows["school_year"] == newest, "month"].max()
-    current = metrics.key_figures(rows[rows["school_year"] == newest], "view", newest, policy)
+    current_rows = rows[rows["school_year"] == newest]
     previous_year, previous_months = metrics.same_point_last_year(newest, latest_month)
     previous_rows = queries.absence_totals(engine, scope, unit=view.unit(), months=previous_months,
                                            filters=view.filters(), policy=policy)
+    if not scope.anonymised:  # the same school-months on both sides (anonymised: the publication's cells)
+        by_school = dict(unit=view.unit(), filters=view.filters(), policy=policy, by=["school_id"])
+        current_rows, previous_rows = metrics.same_school_months(
+            queries.absence_totals(engine, scope, school_years=[newest], **by_school),
+            queries.absence_totals(engine, scope, months=previous_months, **by_school))
+    current = metrics.key_figures(current_rows, "view", newest, policy)
     previous = metrics.key_figures(previous_rows, "view", previous_year, policy)
     return Trends(
         school_years=years,

@@ -36,3 +36,23 @@ def test_overview_scope_counts_only_its_schools(engine):
     assert view.schools_in_scope == 1 and view.report.figures.latest_month == "2024-09"
     assert view.schools_missing_latest.empty
     assert view.report.figures.lesson_hours == 3780 + 378
+
+
+def test_the_change_compares_the_same_school_months_while_a_school_has_not_delivered(engine):
+    """00123 and 04567 both delivered September and October a year before; this year 04567 has
+    delivered September only. The change compares 00123's two months and 04567's September on
+    both sides, not a year with 04567's October against one without it."""
+    from helpers import ABSENCES
+
+    last_year = "\n".join([
+        "00123,2023-2024,2023-09,1,20,1680,50,20,4,3,1,0", "00123,2023-2024,2023-10,1,21,1512,80,30,6,4,2,1",
+        "04567,2023-2024,2023-09,7,30,3780,100,60,40,5,3,1", "04567,2023-2024,2023-10,7,30,3780,400,100,50,5,3,1"])
+    importer.import_files(engine, files(absences_csv=ABSENCES + last_year + "\n"))
+    report = reports.unit_report(engine, Scope.everything(), reports.Unit("all"), "2024-2025")
+    change = {c.metric: c for c in report.changes}["absence_rate"]
+    now = (84 + 126 + 250 + 40) / (1680 + 1512 + 3780 + 378) * 100
+    before = (74 + 116 + 200) / (1680 + 1512 + 3780) * 100  # 04567's October a year ago is left out
+    assert change.current == pytest.approx(now) and change.previous == pytest.approx(before)
+    assert change.difference == pytest.approx(now - before)
+    # The headline figures stay the whole year so far, every delivered month included.
+    assert report.figures.absence_rate == pytest.approx(now)
