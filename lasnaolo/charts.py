@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from altair.utils.schemapi import SchemaBase
 
-from lasnaolo import contract, disclosure, i18n, reference
+from lasnaolo import contract, disclosure, export, i18n, reference
 
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
@@ -520,8 +520,8 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
             for key, name in zip(units["school_key"], units.get("school_name", pd.Series(index=units.index, dtype=object)))],
         i18n.t("metric.pupils", language): pupils_or_class(units, language),
         i18n.t("metric.absence_rate", language): units["absence_rate"],
-        "z": units["z"].round(2),
-    })
+        "z": units["z"].astype(float).round(2),
+    }).pipe(export.plain_numbers, {"z": 1})
 
 
 def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -795,7 +795,8 @@ def cluster_profile_table(result, language: str) -> pd.DataFrame:
     table = result.profiles.T.astype(float)
     table.columns = list(_cluster_labels(result, language).values())
     table.insert(0, i18n.t("risk.feature", language), [feature_label(f, language) for f in table.index])
-    return table.reset_index(drop=True)
+    table = table.reset_index(drop=True)
+    return export.plain_numbers(table, {c: 2 for c in table.columns[1:]})  # standardised means, not percentages
 
 
 def cluster_sizes_table(result, language: str) -> pd.DataFrame:
@@ -882,14 +883,14 @@ def factors_table(factors, language: str) -> pd.DataFrame:
         i18n.t("risk.coefficient", language): table["coefficient"].astype(float),
         i18n.t("risk.ci_low", language): table["ci_low"].astype(float),
         i18n.t("risk.ci_high", language): table["ci_high"].astype(float),
-    })
+    }).pipe(export.plain_numbers, {i18n.t(k, language): 2 for k in ("risk.coefficient", "risk.ci_low", "risk.ci_high")})
 
 
 def silhouette_table(result, language: str) -> pd.DataFrame:
     return pd.DataFrame({
         i18n.t("risk.k", language): [str(k) for k in result.silhouettes],
         i18n.t("risk.silhouette", language): [float(v) for v in result.silhouettes.values()],
-    })
+    }).pipe(export.plain_numbers, {i18n.t("risk.silhouette", language): 2})
 
 
 # --- targets ----------------------------------------------------------------------------------
@@ -1109,7 +1110,8 @@ def evaluation_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFra
     out[i18n.t("evaluation.absence_before", language)] = profile["absence_rate_previous"].astype(float)
     out[i18n.t("evaluation.absence_change", language)] = profile["absence_change"].astype(float)
     out[i18n.t("evaluation.tier23", language)] = profile["tier23_share"].astype(float)
-    return pd.DataFrame(out)
+    scores = {i18n.t(f"recommendation.{code}", language): 0 for code in contract.RECOMMENDATIONS}
+    return export.plain_numbers(pd.DataFrame(out), {**scores, i18n.t("evaluation.mean_score", language): 2})
 
 
 @_only_what_is_shown

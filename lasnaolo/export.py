@@ -101,11 +101,24 @@ def workbook_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+PLAIN_NUMBERS = "plain_numbers"  # DataFrame.attrs key: columns that are not percentages -> decimals
+
+
+def plain_numbers(table: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
+    """Mark columns of a table as plain numbers (z-scores, coefficients, scores), so the screen
+    writes them without a percent sign; files keep the numbers as they are."""
+    table.attrs[PLAIN_NUMBERS] = {**table.attrs.get(PLAIN_NUMBERS, {}), **decimals}
+    return table
+
+
 def display_frame(frame: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The table as shown on screen: percentages and counts written the language's way."""
+    """The table as shown on screen: percentages, plain numbers and counts written the language's way."""
     out = frame.copy()
+    plain = frame.attrs.get(PLAIN_NUMBERS, {})
     for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column]):
+        if column in plain:
+            out[column] = out[column].map(lambda v, d=plain[column]: i18n.number(float(v), language, d) if pd.notna(v) else "–")
+        elif pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].map(lambda v: i18n.percent(v, language))
         elif pd.api.types.is_integer_dtype(out[column]):
             out[column] = out[column].map(lambda v: "–" if pd.isna(v) else i18n.number(v, language, 0))

@@ -138,3 +138,13 @@ def test_stored_data_download_neutralises_a_formula_school_name(engine):
     importer.import_files(engine, [("schools.csv", schools.encode())])
     archive = zipfile.ZipFile(io.BytesIO(export.stored_data_zip(engine, Scope.everything())))
     assert "00123,'=1+1,091,primary,fi" in archive.read("schools.csv").decode()
+
+
+def test_screen_tables_write_percentages_with_a_sign_and_plain_numbers_without():
+    from lasnaolo import export as export_module
+
+    table = export_module.plain_numbers(pd.DataFrame({"Poissaolo": [8.26], "z": [-2.4], "Pisteet": [3.0]}),
+                                        {"z": 1, "Pisteet": 0})
+    shown = export_module.display_frame(table, "fi").iloc[0].tolist()
+    assert shown == ["8,3\u00a0%", "-2,4", "3"]
+    assert export_module.display_frame(table, "en").iloc[0, 1] == "-2.4"

@@ -24,8 +24,11 @@ def headline(changes: list[Change], metrics: list[str]) -> None:
             if change is None or change.current is None:
                 st.metric(t(f"metric.{metric}"), t("metric.suppressed", n=SuppressionPolicy().min_pupils))
                 continue
-            delta = None if change.difference is None else i18n.points(change.difference, lang)
-            st.metric(t(f"metric.{metric}"), i18n.percent(change.current, lang), delta=delta, delta_color="inverse")
+            delta = None if change.difference is None else f"{i18n.points(change.difference, lang)} {t('unit.points')}"
+            # A direction is drawn only for a change larger than chance: an arrow on +0,0 misleads.
+            clear = bool(change.larger_than_chance)
+            st.metric(t(f"metric.{metric}"), i18n.percent(change.current, lang), delta=delta,
+                      delta_color="inverse" if clear else "off", delta_arrow="auto" if clear else "off")
             if change.previous is not None:
                 verdict = t("overview.change_real") if change.larger_than_chance else t("overview.change_chance")
                 st.caption(t("overview.vs_last_year", previous=i18n.percent(change.previous, lang)) + " " + verdict)
