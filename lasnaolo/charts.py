@@ -493,7 +493,11 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
         who=funnel.units["school_key"].map(lambda k: "self" if k == school_key else "peer"),
         rate_text=funnel.units["absence_rate"].map(lambda v: i18n.percent(v, language)),
         pupils_text=pupils_or_class(funnel.units, language).astype(str))
-    x = alt.X("pupils:Q", scale=alt.Scale(type="log", nice=False), title=i18n.t("metric.pupils", language))
+    # The axis spans the limits' whole range (a little beyond the schools), so no marker sits on
+    # the edge and the funnel's shape shows even when the peers' sizes are close together.
+    sizes = funnel.limits["pupils"] if not funnel.limits.empty else units["pupils"]
+    x = alt.X("pupils:Q", scale=alt.Scale(type="log", nice=False, domain=[float(sizes.min()), float(sizes.max())]),
+              title=i18n.t("metric.pupils", language))
     y_title = i18n.t("metric.absence_rate", language)
     limits = funnel.limits.melt("pupils", var_name="limit", value_name="rate")
     limits["level"] = limits["limit"].str.split("_").str[1]

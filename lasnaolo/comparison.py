@@ -250,8 +250,12 @@ def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], 
         return pd.DataFrame({"school_id": sorted(wanted), "suppressed": True})
     latest = delivered["month"].max()
     months = metrics.months_through(contract.school_year_of_month(latest), latest)
+    classes = _size_classes(now)
     schools = _figures_over(now, months, policy)
-    placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria, MIN_PEERS)
+    # As the comparison page does: schools under pseudonyms only within their size class, whole.
+    schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
+    placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria, MIN_PEERS,
+                                  classes["size_class"].dropna())
     placed = placed.merge(schools.rename(columns={"school_key": "school_id"})[["school_id", "pupils", "absence_rate", "tier23_share"]])
     _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)
     earlier = _figures_over(before, months_before, policy)

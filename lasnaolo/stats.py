@@ -156,10 +156,10 @@ def limits_at(reference_rate, pupils, variance, between, z: float) -> tuple[np.n
 
 def funnel_limits(reference_rate: float, sizes: pd.Series, variance: float, between: float = 0.0,
                   size: str = "pupils", points: int = 60) -> pd.DataFrame:
-    """The funnel's curves over the units' size range (a little beyond it on both sides), through
+    """The funnel's curves from half the smallest unit's size to twice the largest, through
     the units' own sizes, so each unit's limits can be read exactly where it is drawn."""
     sizes = sizes.dropna().to_numpy(dtype=float)
-    grid = (np.unique(np.concatenate([np.geomspace(max(sizes.min() / 1.2, 1), max(sizes.max() * 1.2, 1), points).round(1),
+    grid = (np.unique(np.concatenate([np.geomspace(max(sizes.min() / 2, 1), max(sizes.max() * 2, 1), points).round(1),
                                       sizes])) if len(sizes) else np.array([]))
     limits = pd.DataFrame({size: grid})
     for name, z in LIMIT_LEVELS.items():
@@ -260,12 +260,13 @@ def widened_peer_group(schools: pd.DataFrame, target: str, minimum: int = 5,
     return group
 
 
-def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), minimum: int = 5) -> pd.DataFrame:
+def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), minimum: int = 5,
+                   classes: pd.Series | None = None) -> pd.DataFrame:
     """Every school against its own peer group at once: the same groups as `widened_peer_group`
     (first rung with at least `minimum` peers), each school's peers' pooled rate, their pupils'
     spread, the between-school variance among them and the school's z, as `funnel` places it.
     `schools` has school_id, school_type, language, pupils, absent_hours, lesson_hours,
-    absence_rate and the tier counts. Matrix arithmetic over school pairs: a whole country's schools
+    absence_rate and the tier counts; `classes` (school_id -> size class) makes classes enter whole. Matrix arithmetic over school pairs: a whole country's schools
     in well under a second, where a funnel per school took half a minute."""
     usable = schools[schools["pupils"] > 0].reset_index(drop=True)
     pupils = usable["pupils"].to_numpy(dtype=float)
@@ -286,6 +287,13 @@ def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), 
         take = ~settled & ((mask.sum(axis=1) >= minimum) | (rung == len(ladder) - 1))
         chosen[take] = mask[take]
         settled |= take
+    if classes is not None:
+        # A size class enters a peer group whole (see comparison._place): the same groups as there.
+        labels = usable["school_id"].map(classes)
+        kinds = pd.get_dummies(labels).to_numpy(dtype=float)  # school × class; no class: an empty row
+        if kinds.size:
+            chosen |= ((chosen @ kinds) > 0) @ kinds.T > 0
+            np.fill_diagonal(chosen, False)
     absent = usable["absent_hours"].to_numpy(dtype=float)
     lessons = usable["lesson_hours"].to_numpy(dtype=float)
     reference = metrics.pooled_rate(chosen @ absent, chosen @ lessons)

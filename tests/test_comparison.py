@@ -216,3 +216,19 @@ def test_a_rector_receives_peers_by_size_class_whole_classes_and_no_counts(demo_
     expected = stats.funnel_limits(result.funnel.reference_rate, result.funnel.units["pupils"], result.funnel.variance,
                                    result.funnel.between)
     pd.testing.assert_frame_equal(result.funnel.limits.reset_index(drop=True), expected)
+
+
+def test_the_attention_list_and_the_comparison_page_agree_for_a_director(demo_engine):
+    """The list and the page place each school among the same peers (size classes entering whole
+    on both), so a director reads one peer rate and one verdict for a school."""
+    from lasnaolo import accounts
+
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    listed = comparison.school_verdicts(demo_engine, director, "2024-2025")
+    assert len(listed) >= 3
+    for row in listed.itertuples():
+        page = comparison.compare(demo_engine, director, row.school_id, "2024-2025")
+        assert row.latest_month == page.latest_month
+        assert (row.n_peers, row.peer_rate) == (len(page.peers.members), page.peer_rate)
+        side = "higher" if page.verdict.endswith("higher") else "lower" if page.verdict.endswith("lower") else "within"
+        assert row.verdict == side
