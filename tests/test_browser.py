@@ -310,3 +310,28 @@ def test_a_copied_login_cookie_no_longer_signs_in_after_sign_out(server, page, b
     assert tab.get_by_role("heading", name=re.compile("^Yleiskuva")).count() == 0
     assert tab.locator('[data-testid="stMetric"]').count() == 0
     other.close()
+
+
+def test_a_director_opens_a_school_from_the_attention_list(server, page):
+    """The list of the director's schools is a way into each school's comparison: choosing a row
+    opens that school's funnel and verdict below."""
+    from lasnaolo import comparison, i18n, queries, store
+
+    login(page, server, "johtaja")
+    page.goto(server + "/comparison")
+    settle(page)
+    engine = store.make_engine(SERVER_DB[server])
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    year = sorted(queries.school_years(engine, director))[-1]
+    listed = comparison.by_attention(comparison.school_verdicts(engine, director, year))
+    engine.dispose()
+    third = listed.iloc[2]
+    grid = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
+    grid.wait_for()
+    box = grid.bounding_box()
+    verdict = page.get_by_text(f"Koulun poissaoloprosentti {i18n.percent(third['school_rate'], 'fi')}")
+    assert not verdict.count()  # another school is open first
+    page.mouse.click(box["x"] + 15, box["y"] + 35 * 3 + 17)  # the third row's selection box
+    verdict.first.wait_for(timeout=30_000)
+    settle(page)
+    shot(page, "johtaja-comparison-chosen-from-the-list")

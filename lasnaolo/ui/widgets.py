@@ -60,8 +60,13 @@ def table_with_downloads(table: pd.DataFrame, name: str) -> None:
     """A table written the language's way, with its numbers as CSV and XLSX."""
     lang = language()
     st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
+    _table_downloads(table, name)
+
+
+def _table_downloads(table: pd.DataFrame, name: str) -> None:
+    """The table as CSV and XLSX, built only when clicked, not on every rerun of the page."""
+    lang = language()
     csv, xlsx = st.columns(2)
-    # The files are built only when clicked, not on every rerun of the page.
     csv.download_button(t("download.csv"), lambda: export.table_csv(table, lang), file_name=f"{name}.csv",
                         mime="text/csv", key=f"csv_{name}")
     xlsx.download_button(t("download.xlsx"), lambda: export.table_xlsx(table), file_name=f"{name}.xlsx",
@@ -80,11 +85,7 @@ def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str) -> 
     if chosen is not None and st.session_state.get(f"chosen_{name}") != chosen:
         st.session_state[chooses] = chosen
     st.session_state[f"chosen_{name}"] = chosen
-    csv, xlsx = st.columns(2)
-    csv.download_button(t("download.csv"), lambda: export.table_csv(table, lang), file_name=f"{name}.csv",
-                        mime="text/csv", key=f"csv_{name}")
-    xlsx.download_button(t("download.xlsx"), lambda: export.table_xlsx(table), file_name=f"{name}.xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
+    _table_downloads(table, name)
 
 
 def unit_selectbox(schools: pd.DataFrame, label: str, key: str, municipalities: bool = True) -> Unit:
