@@ -151,7 +151,12 @@ def _complete_schools(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
-    schools = metrics.figures_by(rows, ["school_key", "in_scope", "region_code", "school_type", "language"], policy)
+    # Grouped by the key alone (five object keys made pandas group in Python: seconds nationally),
+    # the school's attributes joined after.
+    schools = metrics.figures_by(rows, ["school_key"], policy)
+    attributes = rows.drop_duplicates("school_key").set_index("school_key")[
+        ["in_scope", "region_code", "school_type", "language"]]
+    schools = schools.join(attributes, on="school_key")
     names = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")["school_name"]
     schools["school_name"] = schools["school_key"].map(names)
     return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
