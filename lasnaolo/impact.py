@@ -232,7 +232,9 @@ def estimate(panel: MeasurePanel, question: Question) -> Impact:
                                 "ci_low": bounds["lower"].reindex(dummies.columns).to_numpy(),
                                 "ci_high": bounds["upper"].reindex(dummies.columns).to_numpy()})
     event_study = pd.concat([event_study, pd.DataFrame([{"event_month": -1, "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}])])
-    event_study = event_study.dropna().sort_values("event_month", ignore_index=True)
+    # To 0.01 points: a month's coefficient is a difference of a few schools' exact monthly means.
+    event_study = event_study.dropna().sort_values("event_month", ignore_index=True).round(
+        {"estimate": 2, "ci_low": 2, "ci_high": 2})
     pretrend, pretrend_p = _pretrend(stacked, outcome)
     return Impact(question, float(did.params["treated_after"]), float(low), float(high),
                   float(did.std_errors["treated_after"]), int(n_treated), int(n_control), event_study, pretrend, pretrend_p,
