@@ -213,8 +213,8 @@ def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit |
     """Every school of the scope (or of `unit` inside it) against its peers of the region and
     against its own same months a year before: the one function behind `python -m lasnaolo
     compare` and the list of schools that need attention. Every school of a region is read over
-    the same months (the year so far through the region's latest delivered month); a school that
-    has not delivered all of them is listed with its latest month and no verdict. `verdict` is
+    the same months: each school the year so far through its own latest delivered month, among
+    the schools that have delivered all of them (as the comparison page places it). `verdict` is
     the 95 % level, `verdict_998` the 99.8 % one, `flagged_fdr` the schools that stand out at a
     false-discovery rate of 5 % among those listed; `change_verdict` reads the school's change
     against its region's (see lasnaolo.stats)."""
@@ -253,19 +253,27 @@ def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], 
     latest_by_school = delivered.groupby("school_key")["month"].max()
     if delivered.empty:
         return pd.DataFrame({"school_id": sorted(wanted), "suppressed": True})
-    latest = delivered["month"].max()
-    months = metrics.months_through(contract.school_year_of_month(latest), latest)
     classes = _size_classes(now)
-    schools = _figures_over(now, months, policy)
-    # As the comparison page does: schools under pseudonyms only within their size class, whole.
-    schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
-    placed = stats.peer_positions(schools.rename(columns={"school_key": "school_id"}), criteria, MIN_PEERS,
-                                  classes["size_class"].dropna())
-    placed = placed.merge(schools.rename(columns={"school_key": "school_id"})[["school_id", "pupils", "absence_rate", "tier23_share"]])
-    _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)
-    earlier = _figures_over(before, months_before, policy)
-    changes = stats.change_positions(schools.rename(columns={"school_key": "school_id"}),
-                                     earlier.rename(columns={"school_key": "school_id"}))
+    # Each school over the year so far through its own latest month, among the schools that have
+    # delivered every month of it, as the comparison page places it: a late delivery is compared
+    # over fewer months, not left out (review finding: the list and the page disagreed).
+    placed_parts, change_parts = [], []
+    for latest in sorted(set(latest_by_school.reindex(sorted(wanted)).dropna())):
+        months = metrics.months_through(contract.school_year_of_month(latest), latest)
+        schools = _figures_over(now, months, policy)
+        # As the comparison page does: schools under pseudonyms only within their size class, whole.
+        schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
+        schools = schools.rename(columns={"school_key": "school_id"})
+        placed = stats.peer_positions(schools, criteria, MIN_PEERS, classes["size_class"].dropna())
+        placed = placed.merge(schools[["school_id", "pupils", "absence_rate", "tier23_share"]])
+        _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)
+        earlier = _figures_over(before, months_before, policy).rename(columns={"school_key": "school_id"})
+        changes = stats.change_positions(schools, earlier)
+        these = [k for k in wanted if latest_by_school.get(k) == latest]
+        placed_parts.append(placed[placed["school_id"].isin(these)])
+        change_parts.append(changes[changes["school_id"].isin(these)])
+    placed = pd.concat(placed_parts, ignore_index=True) if placed_parts else pd.DataFrame(columns=["school_id"])
+    changes = pd.concat(change_parts, ignore_index=True) if change_parts else pd.DataFrame(columns=["school_id"])
     out = pd.DataFrame({"school_id": sorted(wanted)})
     out["latest_month"] = out["school_id"].map(latest_by_school)
     out = out.merge(placed, on="school_id", how="left").merge(changes, on="school_id", how="left")

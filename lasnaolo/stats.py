@@ -194,8 +194,9 @@ def change_positions(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFr
     """Each school's change of absence rate against the same months a year before, read against
     the change the schools given (a region) share. `current` / `previous`: one row per school_id
     with absence_rate, absent_hours, lesson_hours, pupils and tier counts over the same months.
-    Returns school_id, change_points, region_change, change_low, change_high, change_z and
-    dispersion (the robust mean square of the region's z-scores: under 1 where pupils stay)."""
+    Returns school_id, change_points, region_change, change_low, change_high, change_z,
+    dispersion (the robust mean square of the region's z-scores: under 1 where pupils stay) and
+    change_between (the additive between-school variance of changes)."""
     both = current.merge(previous, on="school_id", suffixes=("", "_before"))
     both = both[(both["pupils"] > 0) & (both["pupils_before"] > 0)]
     region_change = (metrics.percent(both["absent_hours"].sum(), both["lesson_hours"].sum())
@@ -210,11 +211,16 @@ def change_positions(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFr
     usable = np.isfinite(z)
     if usable.sum() >= MIN_FOR_DISPERSION:
         dispersion = robust_dispersion(z[usable])
-    scaled = se * math.sqrt(dispersion)
+    # What varies between schools beyond their pupils (an illness wave in one school, a changed
+    # practice) does not shrink with size: an additive term on top, estimated robustly from the
+    # region's schools. In a small region it is what keeps the verdicts honest (review finding:
+    # with 8 schools and school-level waves, 23 % false alarms without it).
+    between = between_variance(change - region_change, se * math.sqrt(dispersion)) if usable.sum() >= 3 else 0.0
+    scaled = np.sqrt(se ** 2 * dispersion + between)
     return pd.DataFrame({
         "school_id": both["school_id"].to_numpy(), "change_points": change, "region_change": region_change,
         "change_low": change - Z95 * scaled, "change_high": change + Z95 * scaled,
-        "change_z": (change - region_change) / scaled, "dispersion": dispersion,
+        "change_z": (change - region_change) / scaled, "dispersion": dispersion, "change_between": between,
     })
 
 

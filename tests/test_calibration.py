@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import pupil_simulation as simulation
-from lasnaolo import comparison, importer, metrics, stats, store
+from lasnaolo import comparison, importer, metrics, queries, stats, store
 from lasnaolo.scope import Scope
 
 YEAR = "2024-2025"
@@ -107,3 +107,24 @@ def test_false_discovery_control_keeps_the_smallest_p_values_that_pass_benjamini
     # among nineteen at 0.9 does not (0.04 > 0.05 / 20).
     assert stats.false_discovery(np.full(20, 0.04)).all()
     assert not stats.false_discovery(np.r_[0.04, np.full(19, 0.9)]).any()
+
+
+def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_not_differ(tmp_path):
+    """The between-school variance and the change dispersion would soak up a wrongly scaled pupils'
+    spread (review finding: the tests above pass with the spread ×4 or ×¼). Here nothing but
+    pupils differs, so z-scores from the pupils' spread alone (no between-school term) must
+    spread like a standard normal: about 1, not 0.5 or 2."""
+    design = simulation.Design(regions=3, schools_per_region=60, between_school_sd=0.0, level_effect=0.0,
+                               change_effect=0.0, seed=11)
+    schools, absences, _ = simulation.simulate(design)
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    absences.to_csv(tmp_path / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    rows = queries.absence_totals(engine, Scope.everything(), school_years=[YEAR], by=["school_id", "region_code"])
+    engine.dispose()
+    figures = metrics.figures_by(rows, ["school_id", "region_code"])
+    z = pd.concat([stats.funnel(region, between=0.0).units["z"] for _, region in figures.groupby("region_code")])
+    assert len(z) == 180
+    assert 0.8 <= float(z.std()) <= 1.25
