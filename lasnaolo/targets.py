@@ -9,16 +9,19 @@ an older version is refused with the newer one shown (optimistic concurrency); n
 Status compares like with like: the target year's months so far against the same months of the
 year the baseline describes, so that the winter illness peak does not raise false alarms in
 January. The year-end projection carries that change through the baseline year's remaining
-months, and a prediction band (how far such projections missed at the same point for similar
-units in earlier years) keeps one flu autumn from reading as failure. Only outcomes (absence and
+months. How far such projections missed at the same point of the year for units of the same kind
+in earlier years gives the projection its spread: a status says how likely the target is, so one
+flu autumn does not read as failure and a year where nothing changed does not read as on track. Only outcomes (absence and
 survey figures) decide a status, never logged activity or comments.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -354,30 +357,38 @@ class Progress:
 
 
 LESSON_HOURS_BREAK = 5.0  # percent: more than this and rates of the two years are not alike
-BAND_LEVELS = (2.5, 97.5)
 MIN_BAND_UNITS = 20  # unit-years needed to read a prediction band from earlier years
 
 
+ON_TRACK = 0.75  # at least this likely to meet the target
+OFF_TRACK = 0.05  # at most this likely to end better than the baseline
+
+
 def status_of(target: float, baseline_value: float, projected: float | None, complete: bool, final: float | None,
-              lower_better: bool, band: tuple[float, float] | None = None) -> str:
+              lower_better: bool, spread: float | None = None) -> str:
     """The rule, from numbers only. A finished year: achieved or missed. Otherwise the projection
-    decides: on track when it meets the target; off track when even the favourable end of its
-    prediction band is no better than the baseline (without a band: the projection itself); at
-    risk in between: better than the baseline but short of the target, or not yet clearly worse."""
+    and its spread (the standard deviation of how such projections missed before, in points)
+    decide: on track when the year is likely (75 %) to meet the target, off track when it is
+    unlikely (5 %) to end better than the baseline, at risk in between. Without a spread the
+    projection alone decides (on track when it meets the target, off track when it is no better
+    than the baseline)."""
     def meets(value: float, goal: float) -> bool:
         return value <= goal + 1e-9 if lower_better else value >= goal - 1e-9
-
-    def better(value: float) -> bool:
-        return meets(value, baseline_value) and abs(value - baseline_value) > 1e-9
 
     if complete:
         return "waiting" if final is None else "achieved" if meets(final, target) else "missed"
     if projected is None:
         return "waiting"
-    if meets(projected, target):
+    if spread is None or not spread > 0:
+        if meets(projected, target):
+            return "on_track"
+        return "at_risk" if meets(projected, baseline_value) and abs(projected - baseline_value) > 1e-9 else "off_track"
+    sign = 1 if lower_better else -1
+    likely_target = NormalDist().cdf(sign * (target - projected) / spread)
+    likely_better = NormalDist().cdf(sign * (baseline_value - projected) / spread)
+    if likely_target >= ON_TRACK:
         return "on_track"
-    favourable = projected if band is None else (band[0] if lower_better else band[1])
-    return "at_risk" if better(projected) or better(favourable) else "off_track"
+    return "off_track" if likely_better <= OFF_TRACK else "at_risk"
 
 
 def _numerator(metric: str) -> list[str]:
@@ -446,19 +457,19 @@ def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) 
     return errors[np.isfinite(errors)]
 
 
-def _band(engine: Engine, scope: Scope, unit: Unit, metric: str, position: int, projected: float) -> tuple[float, float] | None:
-    """The projection's 95 % prediction band from how it missed for the units of the same kind in
-    the unit's region in earlier years. Only the band, to 0.1 points, leaves this function."""
-    region = queries.region_of_unit(engine, scope, unit)
+def _spread(engine: Engine, scope: Scope, unit: Unit, metric: str, position: int, projected: float) -> float | None:
+    """How far (standard deviation, points) the projection at this point of the year has missed
+    for units of the same kind across the country in earlier years: a robust spread of the
+    relative errors, widened by their mean (a year every unit missed the same way, a flu winter,
+    is no evidence that the next will not). Rounded: only it leaves this function."""
     key = "school_id" if unit.level == "school" else "municipality_code"
-    everyone = Scope("admin", region_codes=frozenset({region}))
-    rows = queries.absence_totals(engine, everyone, by=[key])
+    rows = queries.absence_totals(engine, Scope.everything(), by=[key])
     errors = projection_errors(rows, key, metric, position)
     if len(errors) < MIN_BAND_UNITS:
         return None
-    low, high = np.percentile(errors, BAND_LEVELS)
-    return (round(float(np.clip(projected * (1 + low), 0, 100)), disclosure.RATE_DECIMALS),
-            round(float(np.clip(projected * (1 + high), 0, 100)), disclosure.RATE_DECIMALS))
+    low, high = np.percentile(errors, [25, 75])
+    relative = math.hypot((high - low) / 1.349, float(np.median(errors)))
+    return round(projected * relative, 2)
 
 
 def lesson_hours_change(current: pd.DataFrame, same: pd.DataFrame) -> float | None:
@@ -498,8 +509,10 @@ def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
     current = _value(current_rows, record.metric)
     complete = latest.endswith("-06")
     projected = project(current_rows, reference_rows, record.metric)
-    band = None if complete or projected is None else _band(engine, scope, unit, record.metric, position, projected)
-    status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better, band)
+    spread = None if complete or projected is None else _spread(engine, scope, unit, record.metric, position, projected)
+    status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better, spread)
+    band = None if spread is None else tuple(round(float(np.clip(projected + side * stats.Z95 * spread, 0, 100)),
+                                                   disclosure.RATE_DECIMALS) for side in (-1, 1))
     return Progress(status, latest, current, _value(same_rows, record.metric), projected, _year_to_date(rows, record.metric),
                     band[0] if band else None, band[1] if band else None, reference_year,
                     lesson_hours_change(current_rows, same_rows))
