@@ -16,13 +16,19 @@ from lasnaolo.scope import Scope
 YEAR = "2024-2025"
 
 
-def judged(design: simulation.Design, folder) -> pd.DataFrame:
+def imported(design: simulation.Design, folder):
+    """The simulated pupils aggregated to the contract's files, imported into a fresh SQLite file."""
     schools, absences, truth = simulation.simulate(design)
     schools.to_csv(folder / "schools.csv", index=False)
     absences.to_csv(folder / "absences.csv", index=False)
     engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
     store.init_database(engine)
     importer.import_paths(engine, [folder / "schools.csv", folder / "absences.csv"])
+    return engine, truth
+
+
+def judged(design: simulation.Design, folder) -> pd.DataFrame:
+    engine, truth = imported(design, folder)
     verdicts = comparison.school_verdicts(engine, Scope.everything(), YEAR)
     engine.dispose()
     return verdicts.merge(truth, on="school_id")
@@ -116,12 +122,7 @@ def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_
     spread like a standard normal: about 1, not 0.5 or 2."""
     design = simulation.Design(regions=3, schools_per_region=60, between_school_sd=0.0, level_effect=0.0,
                                change_effect=0.0, seed=11)
-    schools, absences, _ = simulation.simulate(design)
-    schools.to_csv(tmp_path / "schools.csv", index=False)
-    absences.to_csv(tmp_path / "absences.csv", index=False)
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    engine, _ = imported(design, tmp_path)
     rows = queries.absence_totals(engine, Scope.everything(), school_years=[YEAR], by=["school_id", "region_code"])
     engine.dispose()
     figures = metrics.figures_by(rows, ["school_id", "region_code"])
