@@ -51,8 +51,7 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     # school that has not delivered one of them is left out, not compared over fewer months).
     schools = _figures_over(rows, metrics.months_through(school_year, latest_month), policy)
     rows = rows[rows["month"] <= latest_month]
-    # A school under a pseudonym is shown only as one of its size class.
-    schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
+    schools = _within_classes(schools, classes)
     rows = rows[rows["school_key"].isin(schools["school_key"])]
     peers, funnel, z = _place(schools, school_id, criteria, classes)
     members = peers.members.rename(columns={"school_id": "school_key"})
@@ -94,6 +93,11 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
 
 def _pseudonymous(frame: pd.DataFrame) -> pd.Series:
     return ~frame["in_scope"].astype(bool) & frame["school_name"].isna()
+
+
+def _within_classes(schools: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """The schools that may be shown: a school under a pseudonym only as one of its size class."""
+    return schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
 
 
 def _size_classes(rows: pd.DataFrame) -> pd.DataFrame:
@@ -230,7 +234,7 @@ def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit |
     now = queries.regional_peers(engine, scope, regions, school_year, policy)
     before = queries.regional_peers(engine, scope, regions, previous_year, policy)
     found = [_region_verdicts(now[now["region_code"] == code], before[before["region_code"] == code],
-                              set(in_region["school_id"]), previous_year, criteria, policy)
+                              set(in_region["school_id"]), criteria, policy)
              for code, in_region in own.groupby("region_code")]
     out = pd.concat(found, ignore_index=True).merge(own[["school_id", "school_name"]], on="school_id", how="left")
     out["flagged_fdr"] = stats.false_discovery(stats.two_sided_p(out["z"])) & out["z"].notna()
@@ -247,8 +251,8 @@ def by_attention(verdicts: pd.DataFrame) -> pd.DataFrame:
             .sort_values(["_order", "school_id"], ascending=[False, True]).drop(columns="_order").reset_index(drop=True))
 
 
-def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], previous_year: str,
-                     criteria: PeerCriteria, policy: SuppressionPolicy) -> pd.DataFrame:
+def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], criteria: PeerCriteria,
+                     policy: SuppressionPolicy) -> pd.DataFrame:
     delivered = now.dropna(subset=["pupils"])
     latest_by_school = delivered.groupby("school_key")["month"].max()
     if delivered.empty:
@@ -261,9 +265,7 @@ def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], 
     for latest in sorted(set(latest_by_school.reindex(sorted(wanted)).dropna())):
         months = metrics.months_through(contract.school_year_of_month(latest), latest)
         schools = _figures_over(now, months, policy)
-        # As the comparison page does: schools under pseudonyms only within their size class, whole.
-        schools = schools[~_pseudonymous(schools) | schools["school_key"].isin(classes["size_class"].dropna().index)]
-        schools = schools.rename(columns={"school_key": "school_id"})
+        schools = _within_classes(schools, classes).rename(columns={"school_key": "school_id"})
         placed = stats.peer_positions(schools, criteria, MIN_PEERS, classes["size_class"].dropna())
         placed = placed.merge(schools[["school_id", "pupils", "absence_rate", "tier23_share"]])
         _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)

@@ -462,14 +462,28 @@ def _spread(engine: Engine, scope: Scope, unit: Unit, metric: str, position: int
     for units of the same kind across the country in earlier years: a robust spread of the
     relative errors, widened by their mean (a year every unit missed the same way, a flu winter,
     is no evidence that the next will not). Rounded: only it leaves this function."""
-    key = "school_id" if unit.level == "school" else "municipality_code"
-    rows = queries.absence_totals(engine, Scope.everything(), by=[key])
-    errors = projection_errors(rows, key, metric, position)
-    if len(errors) < MIN_BAND_UNITS:
-        return None
-    low, high = np.percentile(errors, [25, 75])
-    relative = math.hypot((high - low) / 1.349, float(np.median(errors)))
-    return round(projected * relative, 2)
+    relative = _relative_spread(engine, "school_id" if unit.level == "school" else "municipality_code", metric, position)
+    return None if relative is None else round(projected * relative, 2)
+
+
+_SPREADS: dict[tuple, float | None] = {}  # per database, data version, unit kind, metric and month
+
+
+def _relative_spread(engine: Engine, key: str, metric: str, position: int) -> float | None:
+    """The relative spread of `_spread`, read once per data version: the meeting table asks it for
+    every target, and it reads the whole country."""
+    cache_key = (engine.url.render_as_string(hide_password=True), queries.data_version(engine), key, metric, position)
+    if cache_key not in _SPREADS:
+        rows = queries.absence_totals(engine, Scope.everything(), by=[key])
+        errors = projection_errors(rows, key, metric, position)
+        relative = None
+        if len(errors) >= MIN_BAND_UNITS:
+            low, high = np.percentile(errors, [25, 75])
+            relative = math.hypot((high - low) / 1.349, float(np.median(errors)))
+        if len(_SPREADS) >= 64:
+            _SPREADS.pop(next(iter(_SPREADS)))
+        _SPREADS[cache_key] = relative
+    return _SPREADS[cache_key]
 
 
 def lesson_hours_change(current: pd.DataFrame, same: pd.DataFrame) -> float | None:
