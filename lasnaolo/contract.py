@@ -180,6 +180,9 @@ ABSENCES = FileSpec(
         Column("tier1_pupils", "int", description="year-to-date absence 5-<10 % at month end"),
         Column("tier2_pupils", "int", description="year-to-date absence 10-20 % at month end"),
         Column("tier3_pupils", "int", description="year-to-date absence over 20 % at month end"),
+        Column("pupil_share_squares", "decimal", required=False,
+               description="optional: the sum over the row's pupils of their year-to-date absence percent squared "
+                           "(percent²), for sources that can compute it; gives the exact spread of pupils' absence"),
     ),
 )
 
@@ -229,6 +232,7 @@ IMPORT_ORDER = ("schools", "absences", "wellbeing", "measures")
 ABSENCE_COUNT_COLUMNS = tuple(c.name for c in ABSENCES.columns if c.kind == "int" and c.name != "grade")
 HOUR_COLUMNS = ("lesson_hours", "illness_hours", "authorised_hours", "unauthorised_hours")
 TIER_COLUMNS = ("tier1_pupils", "tier2_pupils", "tier3_pupils")
+SQUARES_COLUMN = "pupil_share_squares"  # optional: the pupils' squared year-to-date percents, summed
 
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -118,7 +118,9 @@ class DemoData:
             (contract.MEASURES_FILE, self.measures),
         ):
             path = out / spec.file_name
-            frame.to_csv(path, index=False, columns=list(spec.column_names))
+            # Optional columns the demo does not simulate (an absence row's squared shares) are left out.
+            columns = [c for c in spec.column_names if c in spec.required_names or c in frame.columns]
+            frame.to_csv(path, index=False, columns=columns)
             written.append(path)
         truth_path = out / "truth.json"
         truth_path.write_text(json.dumps(self.truth, indent=1, ensure_ascii=False), encoding="utf-8")

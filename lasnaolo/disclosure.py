@@ -392,7 +392,8 @@ def pseudonymous_points(frame: pd.DataFrame, hidden: pd.Series, keys: pd.Series,
     from `size_classes`, looked up by `keys`): pupils_low and pupils_high, pupils at the class's
     middle. Shown schools keep everything, with no class."""
     out = rounded_rates(frame, hidden)
-    counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS) if c in out.columns]
+    counts = [c for c in (*contract.HOUR_COLUMNS, "absent_hours", *contract.TIER_COLUMNS, contract.SQUARES_COLUMN)
+              if c in out.columns]
     shares = [c for c in out.columns if c.startswith("tier") and c.endswith("_share")]
     out[counts + shares] = out[counts + shares].astype(float)
     out.loc[hidden, counts + shares] = np.nan
@@ -452,7 +453,7 @@ def withhold_small(frame: pd.DataFrame, small: pd.Series) -> pd.DataFrame:
     """Counts of the rows marked `small` withheld (NaN): schools under a pseudonym too small to
     show, or pooled rows of too few pupils."""
     out = frame.copy()
-    counts = [c for c in COUNTS if c in out.columns]
+    counts = [c for c in (*COUNTS, contract.SQUARES_COLUMN) if c in out.columns]
     out[counts] = out[counts].astype(float)
     out.loc[small, counts] = np.nan
     return out

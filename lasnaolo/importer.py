@@ -544,6 +544,13 @@ def _validate_absences(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags
     tiers = typed["tier1_pupils"] + typed["tier2_pupils"] + typed["tier3_pupils"]
     too_many_tiers = cells.ok("pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils") & (tiers > typed["pupils"])
     problems.add_rows(name, raw, too_many_tiers, "pupils", "tiers_exceed")
+    # Pupils' shares are 0-100 %, and those in tiers at least 5, 10 and over 20: the sum of their
+    # squares lies between the tiers' floor and pupils × 100².
+    squares = typed["pupil_share_squares"]
+    given = squares.notna() & cells.ok("pupil_share_squares", "pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils")
+    floor = 25 * typed["tier1_pupils"] + 100 * typed["tier2_pupils"] + 400 * typed["tier3_pupils"]
+    impossible = given & ~too_many_tiers & ((squares < floor - 1e-6) | (squares > typed["pupils"] * 100 ** 2 + 1e-6))
+    problems.add_rows(name, raw, impossible, "pupil_share_squares", "squares_range")
 
 
 def _validate_wellbeing(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags, problems: ProblemList, known: KnownSchools) -> None:

@@ -26,6 +26,9 @@ from lasnaolo.contract import SuppressionPolicy
 HOURS = contract.HOUR_COLUMNS
 TIER_COUNTS = contract.TIER_COLUMNS
 COUNT_COLUMNS = ("pupils",) + HOURS + TIER_COUNTS
+# Optional (NULL when not delivered): the pupils' squared year-to-date percents, summed. Read where
+# rows are exact (never published to anonymised scopes), for `pupil_variance`.
+SQUARES = contract.SQUARES_COLUMN
 RATE_COLUMNS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate")
 SHARE_COLUMNS = ("tier1_share", "tier2_share", "tier3_share", "tier23_share")
 FIGURE_COLUMNS = ("pupils",) + HOURS + RATE_COLUMNS + SHARE_COLUMNS
@@ -37,13 +40,21 @@ _SHAPES = np.geomspace(0.15, 40, 90)
 _BAND_EDGES = (5.0, 10.0, 20.0)  # percent: the tiers count pupils in [5, 10), [10, 20] and over 20
 
 
-def pupil_variance(rate_pct, pupils, tier1, tier2, tier3) -> np.ndarray:
+def complete_sums(values: pd.Series, by) -> pd.Series:
+    """Sums per group that are NaN unless every value is there (an optional column, `SQUARES`)."""
+    grouped = values.groupby(by, sort=True)
+    return grouped.sum().where(grouped.count() == grouped.size())
+
+
+def pupil_variance(rate_pct, pupils, tier1, tier2, tier3, squares=None) -> np.ndarray:
     """Variance (percent²) of the pupils' year-to-date absence shares in each unit, read from its
     rate and tier counts: the four bands of the attendance model (under 5, 5-10, 10-20, over 20 %)
     are fitted by a gamma distribution whose mean is the rate (maximum likelihood over its shape),
     and its variance is returned. A rate of 8 % where most pupils miss 2-10 % is far steadier
     than the bound p(1-p) that any distribution with that mean stays under, which the tiers rule
-    out. Checked against pupil-level simulations in tests/test_calibration.py."""
+    out. Checked against pupil-level simulations in tests/test_calibration.py. Where the sum of
+    the pupils' squared percents (`squares`) is known, the variance is exact: squares / pupils less
+    the rate squared (the rate standing for the pupils' mean share)."""
     from scipy.special import gammainc  # imported here: SciPy is slow to load and rarely needed
 
     rate, n, t1, t2, t3 = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (rate_pct, pupils, tier1, tier2, tier3))
@@ -56,6 +67,12 @@ def pupil_variance(rate_pct, pupils, tier1, tier2, tier3) -> np.ndarray:
         likelihood = (counts * np.log(bands)).sum(axis=1)
         shape = _SHAPES[np.argmax(np.nan_to_num(likelihood, nan=-np.inf), axis=1)]
         variance = np.where((n > 0) & (rate > 0), rate ** 2 / shape, np.nan)
+    if squares is not None:
+        exact = np.atleast_1d(np.asarray(squares, dtype=float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = np.clip(exact / n - rate ** 2, 0, None)
+        # A unit whose every pupil has the same share has no spread; the fit's floor keeps limits finite.
+        variance = np.where(np.isfinite(exact) & (n > 0) & (rate > 0), np.maximum(exact, rate ** 2 / _SHAPES[-1]), variance)
     return variance if np.ndim(rate_pct) or np.ndim(pupils) else variance[0]
 
 
@@ -114,6 +131,8 @@ def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy 
     latest = work.groupby(keys)["month"].transform("max")
     last = work[work["month"] == latest]
     heads = last.groupby(keys, sort=True)[["pupils", *TIER_COUNTS]].sum(min_count=1)
+    if SQUARES in last.columns:
+        heads[SQUARES] = complete_sums(last[SQUARES], [last[k] for k in keys])
     months = work.groupby(keys)["month"].agg(first_month="min", latest_month="max")
     out = add_rates(hours.join(heads).join(months))
     out["suppressed"] = ~(out["pupils"] >= policy.min_pupils) | out["lesson_hours"].isna()
@@ -150,11 +169,12 @@ class KeyFigures:
     tier3_share: float | None
     tier23_share: float | None
     suppressed: list[str] = field(default_factory=list)
+    pupil_share_squares: float | None = None  # internal: for the exact chance spread (SQUARES)
 
     def as_report(self) -> dict:
         """The `report` command's JSON: the contract's keys only."""
         data = asdict(self)
-        for internal in ("first_month", "latest_month", "tier23_share"):
+        for internal in ("first_month", "latest_month", "tier23_share", SQUARES):
             data.pop(internal)
         data["suppressed"] = [s for s in data["suppressed"] if s != "tier23_share"]
         return data
@@ -176,7 +196,9 @@ def key_figures(rows: pd.DataFrame, unit: str, school_year: str, policy: Suppres
         else:
             values[column] = float(value)
     suppressed = list(FIGURE_COLUMNS) if row["suppressed"] else [c for c in FIGURE_COLUMNS if values[c] is None]
-    return KeyFigures(unit, school_year, row["first_month"], row["latest_month"], **values, suppressed=suppressed)
+    squares = row.get(SQUARES)
+    return KeyFigures(unit, school_year, row["first_month"], row["latest_month"], **values, suppressed=suppressed,
+                      pupil_share_squares=None if squares is None or pd.isna(squares) or row["suppressed"] else float(squares))
 
 
 def months_through(school_year: str, latest_month: str) -> list[str]:
@@ -236,7 +258,7 @@ def standard_error(figures: KeyFigures, metric: str) -> float | None:
     if metric in SHARE_COLUMNS:
         return float(share_standard_error(value, pupils))
     tiers = [getattr(figures, f"tier{t}_share") * pupils / 100 for t in contract.TIERS]
-    variance = float(pupil_variance(figures.absence_rate, pupils, *tiers))
+    variance = float(pupil_variance(figures.absence_rate, pupils, *tiers, squares=figures.pupil_share_squares))
     scale = value / figures.absence_rate if figures.absence_rate else 0.0
     return float(rate_standard_error(value, pupils, variance * scale))
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from lasnaolo import contract, disclosure, metrics, policy
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
-from lasnaolo.summary import grade_band_expression
+from lasnaolo.summary import complete_sum, grade_band_expression
 from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
                             Target,
                             SelfEvaluation, TargetEvent, Wellbeing)
@@ -122,14 +122,16 @@ def _rows(engine: Engine, scope: Scope, *, unit: Unit, school_years: Sequence[st
         S = AbsenceSummary
         keys = [getattr(S, g) for g in groups]
         located = dict(school_id=S.school_id, municipality_code=S.municipality_code, region_code=S.region_code)
-        query = (select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(S, c)).label(c) for c in counts])
+        query = (select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(S, c)).label(c) for c in counts],
+                        complete_sum(S.pupil_share_squares).label(metrics.SQUARES))
                  .where(scope.school_condition(**located), unit.condition(**located), filters.summary_condition())
                  .group_by(*keys).order_by(*keys))
         year_column, month_column = S.school_year, S.month
     else:
         keys = [_GROUPABLE[g] for g in groups]
         query = (
-            select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(Absence, c)).label(c) for c in counts])
+            select(*[k.label(g) for k, g in zip(keys, groups)], *[func.sum(getattr(Absence, c)).label(c) for c in counts],
+                   complete_sum(Absence.pupil_share_squares).label(metrics.SQUARES))
             .select_from(Absence)
             .join(School, School.school_id == Absence.school_id)
             .join(Municipality, Municipality.municipality_code == School.municipality_code)
@@ -146,9 +148,10 @@ def _rows(engine: Engine, scope: Scope, *, unit: Unit, school_years: Sequence[st
     if months is not None:
         query = query.where(month_column.in_(list(months)))
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *counts])
-    for column in frame.columns[len(groups):]:
+        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[*groups, *counts, metrics.SQUARES])
+    for column in counts:
         frame[column] = frame[column].astype("int64")
+    frame[metrics.SQUARES] = frame[metrics.SQUARES].astype(float)
     return frame
 
 
@@ -156,7 +159,7 @@ def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy | None) -> pd.
     """School-level rows for an anonymised scope (the risk profiles' input): pseudonyms, and rows
     of too few pupils withheld with a complement within each school and month. They never leave
     the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
-    frame = frame.assign(school_id=[pseudonym(s, PROFILES) for s in frame["school_id"]])
+    frame = frame.drop(columns=metrics.SQUARES).assign(school_id=[pseudonym(s, PROFILES) for s in frame["school_id"]])
     return disclosure.withhold_school_rows(frame, ["school_year", "month", "school_id"], policy)
 
 
@@ -194,7 +197,12 @@ def absence_groupings(
     out = []
     for grouping in groupings:
         keys = ["school_year", "month", *grouping]
-        out.append(fine.groupby(keys, as_index=False, sort=True)[counts].sum() if not fine.empty else fine[keys + counts])
+        if fine.empty:
+            out.append(fine[keys + counts + [metrics.SQUARES]])
+            continue
+        summed = fine.groupby(keys, sort=True)[counts].sum()
+        summed[metrics.SQUARES] = metrics.complete_sums(fine[metrics.SQUARES], [fine[k] for k in keys])
+        out.append(summed.reset_index())
     return out
 
 

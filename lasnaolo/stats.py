@@ -90,7 +90,19 @@ def _slope(rate_pct):
 def pooled_variance(units: pd.DataFrame, rate_pct: float) -> float:
     """The pupils' spread (percent²) of several units taken together: from their summed tiers."""
     tiers = units[list(contract.TIER_COLUMNS)].sum()
-    return float(metrics.pupil_variance(rate_pct, units["pupils"].sum(), *tiers))
+    return float(metrics.pupil_variance(rate_pct, units["pupils"].sum(), *tiers, squares=_summed_squares(units)))
+
+
+def _summed_squares(units: pd.DataFrame) -> float | None:
+    """The units' summed squared pupil shares, when every unit has them (metrics.SQUARES)."""
+    if metrics.SQUARES not in units.columns or units[metrics.SQUARES].isna().any():
+        return None
+    return float(units[metrics.SQUARES].sum())
+
+
+def _squares(frame: pd.DataFrame, suffix: str = "") -> np.ndarray | None:
+    column = metrics.SQUARES + suffix
+    return frame[column].to_numpy(dtype=float) if column in frame.columns else None
 
 
 def between_variance(deviation: np.ndarray, se: np.ndarray) -> float:
@@ -201,9 +213,11 @@ def change_positions(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFr
     both = both[(both["pupils"] > 0) & (both["pupils_before"] > 0)]
     region_change = (metrics.percent(both["absent_hours"].sum(), both["lesson_hours"].sum())
                      - metrics.percent(both["absent_hours_before"].sum(), both["lesson_hours_before"].sum()))
-    variance_now = metrics.pupil_variance(both["absence_rate"], both["pupils"], *(both[c] for c in contract.TIER_COLUMNS))
+    variance_now = metrics.pupil_variance(both["absence_rate"], both["pupils"], *(both[c] for c in contract.TIER_COLUMNS),
+                                          squares=_squares(both))
     variance_before = metrics.pupil_variance(both["absence_rate_before"], both["pupils_before"],
-                                             *(both[f"{c}_before"] for c in contract.TIER_COLUMNS))
+                                             *(both[f"{c}_before"] for c in contract.TIER_COLUMNS),
+                                             squares=_squares(both, "_before"))
     se = np.sqrt(variance_now / both["pupils"].to_numpy(dtype=float) + variance_before / both["pupils_before"].to_numpy(dtype=float))
     change = (both["absence_rate"] - both["absence_rate_before"]).to_numpy(dtype=float)
     z = (change - region_change) / se
@@ -304,7 +318,10 @@ def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), 
     lessons = usable["lesson_hours"].to_numpy(dtype=float)
     reference = metrics.pooled_rate(chosen @ absent, chosen @ lessons)
     tiers = [chosen @ usable[c].to_numpy(dtype=float) for c in contract.TIER_COLUMNS]
-    variance = metrics.pupil_variance(reference, chosen @ pupils, *tiers)
+    squares = _squares(usable)
+    if squares is not None:  # a peer group with any member lacking them has none (NaN)
+        squares = np.where(chosen @ np.isnan(squares) > 0, np.nan, chosen @ np.nan_to_num(squares))
+    variance = metrics.pupil_variance(reference, chosen @ pupils, *tiers, squares=squares)
     rates = logit(usable["absence_rate"].to_numpy(dtype=float))
     between = np.zeros(len(usable))
     with np.errstate(divide="ignore", invalid="ignore"):

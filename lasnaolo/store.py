@@ -72,6 +72,8 @@ class AbsenceCounts:
     tier1_pupils: Mapped[int] = mapped_column(Integer)
     tier2_pupils: Mapped[int] = mapped_column(Integer)
     tier3_pupils: Mapped[int] = mapped_column(Integer)
+    # Optional: sum of the pupils' squared year-to-date absence percents; NULL when not delivered.
+    pupil_share_squares: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Absence(AbsenceCounts, Base):

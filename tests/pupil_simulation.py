@@ -109,5 +109,6 @@ def _school_rows(rng, school_id: str, size: int, means: tuple[float, float], mon
                     "tier1_pupils": int(((shares >= 5) & (shares < 10)).sum()),
                     "tier2_pupils": int(((shares >= 10) & (shares <= 20)).sum()),
                     "tier3_pupils": int((shares > 20).sum()),
+                    "pupil_share_squares": round(float((shares ** 2).sum()), 4),
                 })
     return rows

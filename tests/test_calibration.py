@@ -16,9 +16,15 @@ from lasnaolo.scope import Scope
 YEAR = "2024-2025"
 
 
-def imported(design: simulation.Design, folder):
-    """The simulated pupils aggregated to the contract's files, imported into a fresh SQLite file."""
+SOURCES = ["tiers", "squares"]  # the pupils' spread read from the tier counts, or exact from the optional column
+
+
+def imported(design: simulation.Design, folder, source: str = "tiers"):
+    """The simulated pupils aggregated to the contract's files, imported into a fresh SQLite file;
+    with the optional sum of squared pupil shares only when `source` is "squares"."""
     schools, absences, truth = simulation.simulate(design)
+    if source == "tiers":
+        absences = absences.drop(columns="pupil_share_squares")
     schools.to_csv(folder / "schools.csv", index=False)
     absences.to_csv(folder / "absences.csv", index=False)
     engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
@@ -27,19 +33,20 @@ def imported(design: simulation.Design, folder):
     return engine, truth
 
 
-def judged(design: simulation.Design, folder) -> pd.DataFrame:
-    engine, truth = imported(design, folder)
+def judged(design: simulation.Design, folder, source: str = "tiers") -> pd.DataFrame:
+    engine, truth = imported(design, folder, source)
     verdicts = comparison.school_verdicts(engine, Scope.everything(), YEAR)
     engine.dispose()
     return verdicts.merge(truth, on="school_id")
 
 
-@pytest.fixture(scope="module")
-def similar_schools(tmp_path_factory) -> pd.DataFrame:
+@pytest.fixture(scope="module", params=SOURCES)
+def similar_schools(request, tmp_path_factory) -> pd.DataFrame:
     """Two simulated countries (19 regions × 30 schools each) where similar schools differ little
     in truth (5 % between schools), with planted schools 30 % above / below their peers and
-    planted changes of ±30 %, under region-wide shifts of −10 %, 0 and +15 % between the years."""
-    return pd.concat([judged(simulation.Design(seed=seed), tmp_path_factory.mktemp(f"calibration-{seed}"))
+    planted changes of ±30 %, under region-wide shifts of −10 %, 0 and +15 % between the years;
+    judged once from the tiers and once from the exact squared shares."""
+    return pd.concat([judged(simulation.Design(seed=seed), tmp_path_factory.mktemp(f"calibration-{seed}"), request.param)
                       for seed in (0, 1)], ignore_index=True)
 
 
@@ -115,17 +122,19 @@ def test_false_discovery_control_keeps_the_smallest_p_values_that_pass_benjamini
     assert not stats.false_discovery(np.r_[0.04, np.full(19, 0.9)]).any()
 
 
-def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_not_differ(tmp_path):
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_not_differ(tmp_path, source):
     """The between-school variance and the change dispersion would soak up a wrongly scaled pupils'
     spread (review finding: the tests above pass with the spread ×4 or ×¼). Here nothing but
     pupils differs, so z-scores from the pupils' spread alone (no between-school term) must
     spread like a standard normal: about 1, not 0.5 or 2."""
     design = simulation.Design(regions=3, schools_per_region=60, between_school_sd=0.0, level_effect=0.0,
                                change_effect=0.0, seed=11)
-    engine, _ = imported(design, tmp_path)
+    engine, _ = imported(design, tmp_path, source)
     rows = queries.absence_totals(engine, Scope.everything(), school_years=[YEAR], by=["school_id", "region_code"])
     engine.dispose()
     figures = metrics.figures_by(rows, ["school_id", "region_code"])
+    assert figures[metrics.SQUARES].notna().all() == (source == "squares")
     z = pd.concat([stats.funnel(region, between=0.0).units["z"] for _, region in figures.groupby("region_code")])
     assert len(z) == 180
     assert 0.8 <= float(z.std()) <= 1.25

@@ -134,3 +134,35 @@ def test_absences_may_refer_to_schools_already_in_the_database(engine):
     importer.import_files(engine, [("schools.csv", SCHOOLS.encode())])
     summary = importer.import_files(engine, [("absences.csv", ABSENCES.encode())])
     assert summary.files[0].inserted == 4
+
+
+def _with_squares(*values: str) -> str:
+    """The test absences with the optional squared-shares column, one value per data row."""
+    lines = ABSENCES.splitlines()
+    return "\n".join([lines[0] + ",pupil_share_squares"] + [f"{line},{v}" for line, v in zip(lines[1:], values)]) + "\n"
+
+
+def test_the_optional_squared_shares_are_stored_and_summed_only_where_every_row_has_them(engine):
+    from lasnaolo import queries
+    from lasnaolo.scope import Scope, Unit
+
+    # Row 1 (20 pupils: 3 in tier 1, 1 in tier 2): at least 3×25 + 100 = 175; row 4 (3 pupils,
+    # one in tier 2, one in tier 3): at least 500.
+    importer.import_files(engine, files(absences_csv=_with_squares("812.5", "1300", "2000", "")))
+    stored = sorted(r for r in snapshot(engine)["absence"])
+    assert [r[-1] for r in stored] == ["812.5", "1300.0", "2000.0", "None"]
+    everything = Scope.everything()
+    a = queries.absence_totals(engine, everything, unit=Unit("school", "00123"), by=["school_id"])
+    assert a.set_index("month")["pupil_share_squares"].to_dict() == {"2024-09": 812.5, "2024-10": 1300.0}
+    # School 04567's September: grade 8 lacks them, so the school's sum is unknown, not 2000.
+    b = queries.absence_totals(engine, everything, unit=Unit("school", "04567"), by=["school_id"])
+    assert b["pupil_share_squares"].isna().all()
+    grades = queries.absence_totals(engine, everything, unit=Unit("school", "04567"), by=["grade"], use_summary=False)
+    assert grades.set_index("grade")["pupil_share_squares"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("value, why", [("100", "under the tiers' floor of 175"), ("4000001", "over 20 pupils × 100²"),
+                                        ("-1", "negative")])
+def test_impossible_squared_shares_are_located_and_nothing_is_written(engine, value, why):
+    problems = rejected(engine, files(absences_csv=_with_squares(value, "1300", "2000", "600")))
+    assert [(p.file, p.row, p.column) for p in problems] == [("absences.csv", 2, "pupil_share_squares")], why

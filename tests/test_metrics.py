@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -91,6 +92,26 @@ def test_a_units_standard_error_comes_from_its_pupils_spread_by_its_tiers():
     assert metrics.standard_error(figures, "tier1_share") == pytest.approx(math.sqrt(0.3 * 0.7 / 400) * 100)
     # Several times narrower than the bound sqrt(p(1-p)/n) the chance model used to take.
     assert metrics.standard_error(figures, "absence_rate") < 0.5 * math.sqrt(0.1 * 0.9 / 400) * 100
+
+
+def test_a_units_spread_is_exact_where_the_sum_of_squared_pupil_shares_is_given():
+    # Pupils at 0, 10 and 20 %: mean 10, squares 0 + 100 + 400 = 500, variance 500/3 - 100 = 66.67.
+    assert metrics.pupil_variance(10.0, 3, 0, 1, 0, squares=500.0) == pytest.approx(500 / 3 - 100)
+    # Unknown squares (NaN) fall back to the tiers' fit, element by element.
+    both = metrics.pupil_variance([10.0, 10.0], [3, 400], [0, 120], [1, 60], [0, 12], squares=[500.0, np.nan])
+    assert both.tolist() == pytest.approx([500 / 3 - 100, float(metrics.pupil_variance(10.0, 400, 120, 60, 12))])
+    rows = pd.DataFrame({"school_year": "2024-2025", "month": ["2024-09", "2024-09"], "pupils": [200, 200],
+                         "lesson_hours": [20_000, 20_000], "illness_hours": [1_200, 1_200], "authorised_hours": [600, 600],
+                         "unauthorised_hours": [200, 200], "tier1_pupils": [60, 60], "tier2_pupils": [30, 30],
+                         "tier3_pupils": [6, 6], "pupil_share_squares": [40_000.0, 50_000.0]})
+    figures = metrics.key_figures(rows, "x", "2024-2025")
+    # 400 pupils at 10 %: squares 90,000 give variance 90,000/400 - 100 = 125.
+    assert metrics.standard_error(figures, "absence_rate") == pytest.approx(math.sqrt(125 / 400))
+    assert "pupil_share_squares" not in figures.as_report()
+    lacking = metrics.key_figures(rows.assign(pupil_share_squares=[40_000.0, np.nan]), "x", "2024-2025")
+    assert lacking.pupil_share_squares is None
+    assert metrics.standard_error(lacking, "absence_rate") == pytest.approx(
+        math.sqrt(float(metrics.pupil_variance(10.0, 400, 120, 60, 12)) / 400))
 
 
 def test_same_point_last_year_takes_the_same_months():

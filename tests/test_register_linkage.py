@@ -152,3 +152,41 @@ def test_a_school_shows_the_same_size_class_on_the_comparison_and_risk_pages(dem
     both = set(shown_in_comparison) & set(shown_in_risk)
     assert len(both) > 100
     assert all(shown_in_comparison[s] == shown_in_risk[s] for s in both)
+
+
+@pytest.fixture(scope="module")
+def demo_with_squares(demo_data, tmp_path_factory):
+    """The demo data delivered with the optional squared pupil shares (the smallest sum the tiers
+    allow, plus the pupils' mean share squared): what a source that computes them exports."""
+    from lasnaolo import importer, store
+
+    folder = tmp_path_factory.mktemp("demo-squares")
+    demo_data.write(folder)
+    absences = pd.read_csv(folder / "absences.csv", dtype={"school_id": str})
+    rate = (absences["illness_hours"] + absences["authorised_hours"] + absences["unauthorised_hours"]) / absences["lesson_hours"] * 100
+    floor = 25 * absences["tier1_pupils"] + 100 * absences["tier2_pupils"] + 400 * absences["tier3_pupils"]
+    absences["pupil_share_squares"] = (floor + absences["pupils"] * rate.fillna(0) ** 2).round(2)
+    absences.to_csv(folder / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(folder.glob("*.csv")))
+    yield engine
+    engine.dispose()
+
+
+def test_the_squared_pupil_shares_never_stand_beside_a_pseudonym(demo_with_squares):
+    """Beside a pupils' count the squares give a school's spread of absence: a fingerprint. They
+    are used for the verdicts only."""
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    school = queries.schools(demo_with_squares, director)["school_id"].iloc[0]
+    region = queries.regional_peers(demo_with_squares, director, frozenset({REGION}), YEAR)
+    assert region[region["in_scope"]]["pupil_share_squares"].notna().any()  # the data do carry them
+    result = comparison.compare(demo_with_squares, director, school, YEAR, PeerCriteria(False, False, None))
+    frames = [result.schools, result.funnel.units, result.peers.members]
+    for frame in frames:
+        hidden = frame[frame["school_name"].isna()]
+        assert len(hidden) >= 5
+        if "pupil_share_squares" in hidden.columns:
+            assert hidden["pupil_share_squares"].isna().all()
+    profiles = risk.analyse(demo_with_squares, director, YEAR).clusters.schools
+    assert "pupil_share_squares" not in profiles.columns

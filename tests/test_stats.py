@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lasnaolo import stats
+from lasnaolo import metrics, stats
 from lasnaolo.stats import PeerCriteria
 
 
@@ -115,3 +115,19 @@ def test_peer_group_widens_until_it_has_enough():
     wider = stats.widened_peer_group(PEERS, "me", minimum=4)  # any language, 100..900 pupils
     assert wider.criteria == PeerCriteria(True, False, 3.0) and len(wider.members) == 4
     assert stats.widened_peer_group(PEERS, "me", minimum=10).criteria.size_factor is None
+
+
+def test_peer_positions_take_the_peers_exact_spread_from_their_squared_shares_when_all_have_them():
+    # Six like schools of 100 pupils at 8 %; each peer group holds the other five. Their squares
+    # sum to 5 × 100 × (8² + 36) = 50,000 over 500 pupils: variance 100 - 64 = 36.
+    schools = pd.DataFrame({"school_id": list("abcdef"), "school_type": "comprehensive", "language": "fi",
+                            "pupils": 100, "absent_hours": 800, "lesson_hours": 10_000, "absence_rate": 8.0,
+                            "tier1_pupils": 30, "tier2_pupils": 10, "tier3_pupils": 2,
+                            "pupil_share_squares": 100 * (64 + 36.0)})
+    exact = stats.peer_positions(schools, PeerCriteria(), minimum=5)
+    assert exact["variance"].tolist() == pytest.approx([36.0] * 6)
+    # One school lacking them: every group it belongs to falls back to the tiers (its own keeps them).
+    lacking = stats.peer_positions(schools.assign(pupil_share_squares=[np.nan, *[10_000.0] * 5]), PeerCriteria(), minimum=5)
+    from_tiers = float(metrics.pupil_variance(8.0, 500, 150, 50, 10))
+    assert lacking["variance"].tolist() == pytest.approx([36.0] + [from_tiers] * 5)
+    assert from_tiers != pytest.approx(36.0)

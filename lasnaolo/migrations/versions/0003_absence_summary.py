@@ -34,7 +34,7 @@ def upgrade() -> None:
     # Data stored before this revision gets its summary here; later imports keep it current.
     from lasnaolo.summary import refresh
 
-    refresh(op.get_bind())
+    refresh(op.get_bind(), squares=False)  # the optional column arrives in 0007
 
 
 def downgrade() -> None:
