@@ -142,6 +142,19 @@ def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy 
     return out.drop(columns="_all") if not by else out
 
 
+def period_rate(rows: pd.DataFrame, numerator: Sequence[str], policy: SuppressionPolicy | None = None) -> float | None:
+    """One unit's rate (percent of lesson hours) over all its `rows`, exactly as `figures_by` gives
+    it, without the grouping: None when a count is withheld, the latest month's pupils are under
+    the minimum or there are no lessons. Targets ask it for every month of two years per target."""
+    if rows.empty or rows[[*numerator, "lesson_hours", "pupils"]].isna().to_numpy().any():
+        return None
+    pupils = rows.loc[rows["month"] == rows["month"].max(), "pupils"].sum()
+    if not pupils >= (policy or SuppressionPolicy()).min_pupils:
+        return None
+    value = percent(rows[list(numerator)].to_numpy(dtype=float).sum(), rows["lesson_hours"].sum())
+    return None if math.isnan(value) else value
+
+
 def monthly(rows: pd.DataFrame, by: Sequence[str] = (), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """Figures per month (and per `by` group): a time series where each month stands alone."""
     return figures_by(rows, [*by, "month"], policy)

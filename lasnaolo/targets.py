@@ -10,9 +10,11 @@ Status compares like with like: the target year's months so far against the same
 year the baseline describes, so that the winter illness peak does not raise false alarms in
 January. The year-end projection carries that change through the baseline year's remaining
 months. How far such projections missed at the same point of the year for units of the same kind
-in earlier years gives the projection its spread: a status says how likely the target is, so one
-flu autumn does not read as failure and a year where nothing changed does not read as on track. Only outcomes (absence and
-survey figures) decide a status, never logged activity or comments.
+in earlier years, or how much this year's months differ from one another if that is wider, gives
+the projection its spread: a status says how likely the target is, so one flu autumn does not
+read as failure and a year where nothing changed does not read as on track (calibrated in
+tests/test_calibration.py). Only outcomes (absence and survey figures) decide a status, never
+logged activity or comments.
 """
 
 from __future__ import annotations
@@ -270,6 +272,8 @@ def _absence_rows(engine: Engine, scope: Scope, unit: Unit, school_years: list[s
 def _value(rows: pd.DataFrame, metric: str) -> float | None:
     if rows.empty:
         return None
+    if metric in ("absence_rate", "unauthorised_rate"):
+        return metrics.period_rate(rows, _numerator(metric))
     value = metrics.figures_by(rows, [])[metric].iloc[0]
     return None if pd.isna(value) else float(value)
 
@@ -365,7 +369,7 @@ OFF_TRACK = 0.05  # at most this likely to end better than the baseline
 
 
 def status_of(target: float, baseline_value: float, projected: float | None, complete: bool, final: float | None,
-              lower_better: bool, spread: float | None = None) -> str:
+              lower_better: bool, spread: "float | Spread | None" = None) -> str:
     """The rule, from numbers only. A finished year: achieved or missed. Otherwise the projection
     and its spread (the standard deviation of how such projections missed before, in points)
     decide: on track when the year is likely (75 %) to meet the target, off track when it is
@@ -379,13 +383,15 @@ def status_of(target: float, baseline_value: float, projected: float | None, com
         return "waiting" if final is None else "achieved" if meets(final, target) else "missed"
     if projected is None:
         return "waiting"
-    if spread is None or not spread > 0:
+    if isinstance(spread, (int, float)):
+        spread = Spread(float(spread))
+    if spread is None or not spread.points > 0:
         if meets(projected, target):
             return "on_track"
         return "at_risk" if meets(projected, baseline_value) and abs(projected - baseline_value) > 1e-9 else "off_track"
     sign = 1 if lower_better else -1
-    likely_target = NormalDist().cdf(sign * (target - projected) / spread)
-    likely_better = NormalDist().cdf(sign * (baseline_value - projected) / spread)
+    likely_target = spread.probability_below(sign * (target - projected))
+    likely_better = spread.probability_below(sign * (baseline_value - projected))
     if likely_target >= ON_TRACK:
         return "on_track"
     return "off_track" if likely_better <= OFF_TRACK else "at_risk"
@@ -457,29 +463,117 @@ def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) 
     return errors[np.isfinite(errors)]
 
 
-def _spread(engine: Engine, scope: Scope, unit: Unit, metric: str, position: int, projected: float) -> float | None:
-    """How far (standard deviation, points) the projection at this point of the year has missed
-    for units of the same kind across the country in earlier years: a robust spread of the
-    relative errors, widened by their mean (a year every unit missed the same way, a flu winter,
-    is no evidence that the next will not). Rounded: only it leaves this function."""
-    relative = _relative_spread(engine, "school_id" if unit.level == "school" else "municipality_code", metric, position)
-    return None if relative is None else round(projected * relative, 2)
+MIN_MONTHS_FOR_VOLATILITY = 3  # months of this year needed to read how much its monthly ratios vary
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far a projection may miss: a standard deviation in points, and the degrees of freedom
+    it was estimated with (None: from enough unit-years to read it as known)."""
+
+    points: float
+    degrees_of_freedom: float | None = None
+
+    def probability_below(self, distance: float) -> float:
+        """The chance that the outcome ends more than `distance` points under the projection
+        (negative distance: over it): normal, or Student's t when the spread is itself uncertain."""
+        if self.degrees_of_freedom is None:
+            return NormalDist().cdf(distance / self.points)
+        from scipy.stats import t  # imported here: SciPy is slow to load and rarely needed
+
+        return float(t.cdf(distance / self.points, self.degrees_of_freedom))
+
+    def half_width_95(self) -> float:
+        if self.degrees_of_freedom is None:
+            return stats.Z95 * self.points
+        from scipy.stats import t
+
+        return float(t.ppf(0.975, self.degrees_of_freedom)) * self.points
+
+
+def month_ratio_spread(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> Spread | None:
+    """How uncertain (standard deviation, points) the projection is by this year's own evidence:
+    the month-by-month ratios to the reference year's same months vary (a flu autumn makes them
+    jump), and the remaining months' ratio may differ from the year so far's as much as the months
+    differ from one another. With s the weighted spread of the monthly ratios, the remaining
+    months' ratio less the year so far's has variance s² (1/k + 1/m), k and m the effective numbers
+    of months so far and remaining (weighted by the reference's absence hours); the projection
+    carries it through the remaining reference hours. s is read from a few months, so the spread
+    carries k − 1 degrees of freedom (Student's t). Rates only: tier shares are year-to-date
+    already. None with fewer than three months to read."""
+    if metric not in ("absence_rate", "unauthorised_rate") or current.empty:
+        return None
+    numerator = _numerator(metric)
+
+    def by_month(rows: pd.DataFrame) -> pd.DataFrame:  # indexed by the month's place in the school year
+        return (rows.assign(_hours=rows[numerator].sum(axis=1), _position=rows["month"].map(contract.month_index))
+                .groupby("_position")[["_hours", "lesson_hours"]].sum())
+
+    latest = contract.month_index(str(current["month"].max()))
+    before = by_month(reference)
+    same, rest = before[before.index <= latest], before[before.index > latest]
+    months = by_month(current).join(same, rsuffix="_ref", how="inner")
+    months = months[(months["_hours_ref"] > 0) & (months["lesson_hours"] > 0) & (months["lesson_hours_ref"] > 0)]
+    if len(months) < MIN_MONTHS_FOR_VOLATILITY or rest["_hours"].sum() <= 0:
+        return None
+    ratios = (months["_hours"] / months["lesson_hours"]) / (months["_hours_ref"] / months["lesson_hours_ref"])
+    weights = (months["_hours_ref"] / months["_hours_ref"].sum()).to_numpy()
+    ratios = ratios.to_numpy(dtype=float)
+    mean = float(weights @ ratios)
+    variance = float(weights @ (ratios - mean) ** 2) / (1 - float(weights @ weights))
+    rest_weights = (rest["_hours"] / rest["_hours"].sum()).to_numpy()
+    ratio_sd = math.sqrt(variance * (float(weights @ weights) + float(rest_weights @ rest_weights)))
+    lessons = current["lesson_hours"].sum() + rest["lesson_hours"].sum()
+    return Spread(float(metrics.percent(ratio_sd * rest["_hours"].sum(), lessons)), 1 / float(weights @ weights) - 1)
+
+
+def projection_spread(projected: float, relative: float | None, this_year: Spread | None) -> Spread | None:
+    """How far (points) the projection at this point of the year may miss: the wider of how far it
+    missed for units of the same kind across the country in earlier years (`relative`, from
+    `relative_spread`) and `this_year`, the unit's own month-to-month evidence
+    (`month_ratio_spread`: a flu autumn in a unit's first year with history). Rounded: only it
+    leaves the core."""
+    earlier = None if relative is None else Spread(projected * relative)
+    candidates = [value for value in (earlier, this_year) if value is not None]
+    if not candidates:
+        return None
+    wider = max(candidates, key=lambda c: c.half_width_95())
+    return replace(wider, points=round(wider.points, 2))
+
+
+def relative_spread(errors: np.ndarray) -> float | None:
+    """A robust spread of earlier projections' relative errors (`projection_errors`), widened by
+    their median: a year every unit missed the same way, a flu winter, is no evidence that the next
+    will not. None with fewer than MIN_BAND_UNITS unit-years to read."""
+    if len(errors) < MIN_BAND_UNITS:
+        return None
+    low, high = np.percentile(errors, [25, 75])
+    return math.hypot((high - low) / 1.349, float(np.median(errors)))
+
+
+def standing(current_rows: pd.DataFrame, reference_rows: pd.DataFrame, record: TargetRecord,
+             relative: float | None) -> tuple[str, float | None, Spread | None]:
+    """A target's status, projection and its spread from the target year's rows so far and the
+    reference year's rows, given the country's relative spread at this point of the year."""
+    complete = str(current_rows["month"].max()).endswith("-06")
+    projected = project(current_rows, reference_rows, record.metric)
+    spread = None if complete or projected is None else projection_spread(
+        projected, relative, month_ratio_spread(current_rows, reference_rows, record.metric))
+    status = status_of(record.target_value, record.baseline_value, projected, complete,
+                       _value(current_rows, record.metric), lower_is_better(record.metric), spread)
+    return status, projected, spread
 
 
 _SPREADS: dict[tuple, float | None] = {}  # per database, data version, unit kind, metric and month
 
 
 def _relative_spread(engine: Engine, key: str, metric: str, position: int) -> float | None:
-    """The relative spread of `_spread`, read once per data version: the meeting table asks it for
-    every target, and it reads the whole country."""
+    """`relative_spread` of the whole country's units of this kind, read once per data version: the
+    meeting table asks it for every target, and it reads the whole country."""
     cache_key = (engine.url.render_as_string(hide_password=True), queries.data_version(engine), key, metric, position)
     if cache_key not in _SPREADS:
         rows = queries.absence_totals(engine, Scope.everything(), by=[key])
-        errors = projection_errors(rows, key, metric, position)
-        relative = None
-        if len(errors) >= MIN_BAND_UNITS:
-            low, high = np.percentile(errors, [25, 75])
-            relative = math.hypot((high - low) / 1.349, float(np.median(errors)))
+        relative = relative_spread(projection_errors(rows, key, metric, position))
         if len(_SPREADS) >= 64:
             _SPREADS.pop(next(iter(_SPREADS)))
         _SPREADS[cache_key] = relative
@@ -520,12 +614,11 @@ def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
     reference_rows = rows[rows["school_year"] == reference_year]
     position = contract.month_index(latest)
     same_rows = reference_rows[reference_rows["month"].map(contract.month_index) <= position]
+    key = "school_id" if unit.level == "school" else "municipality_code"
+    status, projected, spread = standing(current_rows, reference_rows, record,
+                                         _relative_spread(engine, key, record.metric, position))
     current = _value(current_rows, record.metric)
-    complete = latest.endswith("-06")
-    projected = project(current_rows, reference_rows, record.metric)
-    spread = None if complete or projected is None else _spread(engine, scope, unit, record.metric, position, projected)
-    status = status_of(record.target_value, record.baseline_value, projected, complete, current, lower_better, spread)
-    band = None if spread is None else tuple(round(float(np.clip(projected + side * stats.Z95 * spread, 0, 100)),
+    band = None if spread is None else tuple(round(float(np.clip(projected + side * spread.half_width_95(), 0, 100)),
                                                    disclosure.RATE_DECIMALS) for side in (-1, 1))
     return Progress(status, latest, current, _value(same_rows, record.metric), projected, _year_to_date(rows, record.metric),
                     band[0] if band else None, band[1] if band else None, reference_year,

@@ -4,6 +4,7 @@ seasonal comparison included), the audit trail, the concurrent-edit conflict and
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -293,8 +294,9 @@ def test_the_demo_targets_projection_has_a_spread_from_earlier_years_and_a_band_
     truncated = rows[rows["month"] <= "2024-12"]
     projected = targets.project(truncated, queries.absence_totals(demo_engine, director, unit=unit, school_years=["2023-2024"]),
                                 "absence_rate")
-    early = targets._spread(demo_engine, director, unit, "absence_rate", contract.month_index("2024-12"), projected)
-    late = targets._spread(demo_engine, director, unit, "absence_rate", contract.month_index("2025-04"), projected)
+    early, late = (targets.projection_spread(projected, targets._relative_spread(demo_engine, "school_id", "absence_rate",
+                                                                             contract.month_index(month)), None).points
+                   for month in ("2024-12", "2025-04"))
     assert early is not None and late is not None and 0 < late < early  # projections miss less as the year goes on
     assert round(early, 2) == early  # only the spread, rounded, leaves
     start = targets.baseline(demo_engine, director, unit, "absence_rate", "2024-2025")
@@ -308,3 +310,30 @@ def test_lesson_hours_per_pupil_that_moved_more_than_five_percent_are_flagged():
     same = pd.DataFrame({"month": ["2023-09", "2024-01"], "pupils": [20, 20], "lesson_hours": [1000, 1000]})
     assert targets.lesson_hours_change(same.assign(lesson_hours=[1100, 1100]), same) == pytest.approx(10.0)
     assert targets.lesson_hours_change(same.assign(lesson_hours=[1030, 1030]), same) is None
+
+
+def test_this_years_own_month_to_month_ratios_give_the_projection_a_spread_by_hand():
+    # The reference year: 100 absent hours of 1,000 lessons every month (10 %). The year so far:
+    # ratios 1.0, 1.0, 1.4, 1.4 (a flu autumn). Equal weights 1/4: mean 1.2, weighted variance
+    # 4 × 0.25 × 0.2² = 0.04, unbiased 0.04 / (1 − 1/4) = 0.0533. The seven remaining months weigh
+    # 1/7 each: the ratios' difference has SD √(0.0533 × (1/4 + 1/7)) = 0.1447, carried through
+    # their 700 reference hours over 11,000 lessons: 0.921 points, with 4 − 1 = 3 degrees of freedom.
+    months = contract.months_of_school_year("2023-2024")
+    reference = pd.DataFrame({"month": months, "illness_hours": 100, "authorised_hours": 0, "unauthorised_hours": 0,
+                              "lesson_hours": 1000})
+    current = pd.DataFrame({"month": contract.months_of_school_year("2024-2025")[:4], "illness_hours": [100, 100, 140, 140],
+                            "authorised_hours": 0, "unauthorised_hours": 0, "lesson_hours": 1000})
+    spread = targets.month_ratio_spread(current, reference, "absence_rate")
+    assert spread.points == pytest.approx(math.sqrt(0.04 / 0.75 * (1 / 4 + 1 / 7)) * 700 / 11_000 * 100)
+    assert spread.degrees_of_freedom == pytest.approx(3)
+    assert targets.month_ratio_spread(current.head(2), reference, "absence_rate") is None  # two months tell too little
+    assert targets.month_ratio_spread(current, reference, "tier23_share") is None
+
+
+def test_a_spread_read_from_a_few_months_decides_with_students_t_not_the_normal():
+    # Projected 8.22 against a baseline of 7.54, spread 0.35: ending better is Φ(−1.94) = 2.6 %
+    # likely if the spread were known (off track), t₃(−1.94) = 7.4 % when read from four months.
+    assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True, spread=targets.Spread(0.35)) == "off_track"
+    assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True, spread=targets.Spread(0.35, 3)) == "at_risk"
+    assert targets.Spread(1.0, 3).half_width_95() == pytest.approx(3.182, abs=1e-3)
+    assert targets.Spread(1.0).half_width_95() == pytest.approx(1.960, abs=1e-3)
