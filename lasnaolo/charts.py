@@ -654,6 +654,13 @@ def tiers_vs_peers_table(tiers: pd.DataFrame, language: str) -> pd.DataFrame:
                          i18n.t("compare.peer_group", language): wide.get("peers")})
 
 
+def reference_name(profile: pd.DataFrame, language: str) -> str:
+    """What a wellbeing profile's reference is, in words ("Whole country", "The 12 schools in the data")."""
+    basis = profile["reference_basis"].iloc[0] if "reference_basis" in profile and len(profile) else "national"
+    units = int(profile["reference_units"].iloc[0]) if "reference_units" in profile and len(profile) else 0
+    return i18n.t(f"reference.{basis}", language, units=units)
+
+
 @_only_what_is_shown
 def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     """Diverging bars: each indicator's difference from the national value in points, coloured by
@@ -667,14 +674,15 @@ def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
         national_text=shown["national"].map(lambda v: i18n.percent(v, language)),
         difference_text=shown["difference"].map(lambda v: i18n.points(v, language)))
     domain = [verdicts[True], verdicts[False]]
+    difference_title = i18n.t("compare.points_vs_reference", language, reference=reference_name(profile, language))
     return (
         alt.Chart(frame).mark_bar().encode(
             y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("difference:Q", title=i18n.t("compare.points_vs_national", language)),
+            x=alt.X("difference:Q", title=difference_title),
             color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]])),
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("school_text:N", title=i18n.t("compare.this_school", language)),
-                     alt.Tooltip("national_text:N", title=i18n.t("compare.national", language)),
-                     alt.Tooltip("difference_text:N", title=i18n.t("compare.points_vs_national", language))])
+                     alt.Tooltip("national_text:N", title=reference_name(profile, language)),
+                     alt.Tooltip("difference_text:N", title=difference_title)])
         .properties(height=30 * max(len(frame), 1))
     )
 
@@ -684,7 +692,7 @@ def wellbeing_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFram
         "": profile["indicator"].map(lambda c: i18n.t(f"indicator.{c}", language)),
         i18n.t("compare.this_school", language): profile["school"].astype(float),
         i18n.t("trends.municipality", language): profile["municipality"].astype(float),
-        i18n.t("compare.national", language): profile["national"].astype(float),
+        reference_name(profile, language): profile["national"].astype(float),
         i18n.t("trends.respondents", language): profile["respondents"].astype("Int64"),
     })
 

@@ -242,6 +242,8 @@ def _clusters(args) -> int:
         return 0
     chosen = "best silhouette" if result.k_chosen else "chosen by hand"
     print(f"{len(result.schools)} schools in {result.k} clusters ({chosen}), survey {result.survey_year}")
+    print(f"shuffled data cluster as well in {result.null_p:.0%} of cases: "
+          + ("distinct profiles" if result.distinct else "no distinct profiles (clusters not named)"))
     for item in data["clusters"]:
         print(f"  {item['cluster']}  {item['schools']:>4} schools  {item['name']}")
     return 0

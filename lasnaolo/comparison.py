@@ -341,10 +341,11 @@ SURVEY_GROUP_OF_TYPE = {"primary": ("4-5",), "lower_secondary": ("8-9",), "compr
 
 def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type: str,
                       policy: SuppressionPolicy | None = None) -> pd.DataFrame:
-    """The school's newest survey against its municipality and the whole country, indicator by
-    indicator: values (None where under the minimum respondents), the difference from the
-    national value in points, and whether that difference is better or worse for pupils
-    (each indicator's own direction)."""
+    """The school's newest survey against its municipality and the reference (the whole country,
+    or what the data hold: `queries.wellbeing_reference`, named by reference_basis and
+    reference_units), indicator by indicator: values (None where under the minimum respondents),
+    the difference from the reference in points, and whether that difference is better or worse
+    for pupils (each indicator's own direction)."""
     policy = policy or SuppressionPolicy()
     school = queries.wellbeing(engine, scope, unit_type="school", policy=policy)
     school = school[school["unit_id"] == school_id]
@@ -358,19 +359,20 @@ def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type:
     own_municipality = queries.schools(engine, scope).set_index("school_id").at[school_id, "municipality_code"]
     municipal = municipal[(municipal["unit_id"] == own_municipality) & (municipal["survey_year"] == year)
                           & (municipal["grade_group"] == grade_group)].set_index("indicator")
-    national = queries.national_wellbeing(engine, year, grade_group).set_index("indicator")
+    reference = queries.wellbeing_reference(engine, year, grade_group)
+    national = reference.values.set_index("indicator")
     rows = []
     for code, indicator in contract.INDICATORS.items():
         if code not in mine.index:
             continue
         value = metrics.survey_value(mine.at[code, "value_pct"], int(mine.at[code, "respondents"]), policy)
-        reference = national["value_pct"].get(code)
-        difference = None if value is None or reference is None else value - reference
+        reference_value = national["value_pct"].get(code)
+        difference = None if value is None or reference_value is None else value - reference_value
         better = None if difference is None else (difference > 0) == indicator.higher_is_better
         municipality_value = (metrics.survey_value(municipal.at[code, "value_pct"], int(municipal.at[code, "respondents"]), policy)
                               if code in municipal.index else None)
         rows.append({"indicator": code, "survey_year": year, "grade_group": grade_group,
                      "respondents": int(mine.at[code, "respondents"]), "school": value,
-                     "municipality": municipality_value, "national": reference, "difference": difference,
-                     "better": better})
+                     "municipality": municipality_value, "national": reference_value, "difference": difference,
+                     "better": better, "reference_basis": reference.basis, "reference_units": reference.units})
     return pd.DataFrame(rows)

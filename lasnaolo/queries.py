@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
-from lasnaolo import contract, disclosure, metrics, policy
+from lasnaolo import contract, disclosure, metrics, policy, reference
 from lasnaolo.contract import SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import complete_sum, grade_band_expression
@@ -626,20 +626,48 @@ def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFr
     return frame
 
 
-def national_wellbeing(engine: Engine, survey_year: int, grade_group: str) -> pd.DataFrame:
-    """Every indicator of one survey over all municipalities, weighted by respondents: the
-    national reference that THL publishes anyway, so it is open to every role."""
-    positives = func.sum(Wellbeing.value_pct * Wellbeing.respondents)
-    query = (
-        select(Wellbeing.indicator, func.sum(Wellbeing.respondents).label("respondents"), positives.label("weighted"))
-        .where(Wellbeing.unit_type == "municipality", Wellbeing.survey_year == survey_year,
-               Wellbeing.grade_group == grade_group)
-        .group_by(Wellbeing.indicator)
-    )
-    with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).fetchall(), columns=["indicator", "respondents", "weighted"])
+@dataclass(frozen=True)
+class WellbeingReference:
+    """What a unit's survey result is read against, and what that reference is: `basis`
+    "national" (every municipality of the country), "municipalities" (the `units` municipalities
+    the data hold) or "schools" (the data hold no municipality rows for the survey: the `units`
+    schools' results pooled, each indicator from at least MIN_POOLED_SCHOOLS schools)."""
+
+    values: pd.DataFrame  # indicator, respondents, value_pct
+    basis: str
+    units: int
+
+
+def wellbeing_reference(engine: Engine, survey_year: int, grade_group: str) -> WellbeingReference:
+    """Every indicator of one survey over all municipalities, weighted by respondents (the
+    national reference THL publishes anyway, so it is open to every role); from the schools'
+    rows when the data hold no municipality rows (the contract allows school rows only)."""
+    for unit_type in ("municipality", "school"):
+        query = (
+            select(Wellbeing.indicator, func.sum(Wellbeing.respondents).label("respondents"),
+                   func.sum(Wellbeing.value_pct * Wellbeing.respondents).label("weighted"),
+                   func.count(func.distinct(Wellbeing.unit_id)).label("units"))
+            .where(Wellbeing.unit_type == unit_type, Wellbeing.survey_year == survey_year,
+                   Wellbeing.grade_group == grade_group, Wellbeing.value_pct.is_not(None), Wellbeing.respondents > 0)
+            .group_by(Wellbeing.indicator)
+        )
+        with engine.connect() as connection:
+            frame = pd.DataFrame(connection.execute(query).fetchall(),
+                                 columns=["indicator", "respondents", "weighted", "units"])
+            units = connection.execute(select(func.count(func.distinct(Wellbeing.unit_id))).where(
+                Wellbeing.unit_type == unit_type, Wellbeing.survey_year == survey_year,
+                Wellbeing.grade_group == grade_group)).scalar_one()
+        if unit_type == "school":
+            # A pool of one or two schools would hand a rector the other school's answers.
+            frame = frame[frame["units"] >= MIN_POOLED_SCHOOLS]
+        if not frame.empty:
+            break
     frame["value_pct"] = frame["weighted"] / frame["respondents"].where(frame["respondents"] > 0)
-    return frame.drop(columns="weighted")
+    if unit_type == "municipality":
+        basis = "national" if units >= len(reference.municipality_codes()) else "municipalities"
+    else:
+        basis = "schools"
+    return WellbeingReference(frame[["indicator", "respondents", "value_pct"]].reset_index(drop=True), basis, int(units))
 
 
 MIN_POOLED_SCHOOLS = 3

@@ -7,7 +7,7 @@ Features per school for one school year, all from rows the user's scope may read
   pupils;
 - year-on-year change of the absence rate over the same months (percentage points);
 - the survey indicators of the latest survey by the end of the year, as percentage points from
-  the national value of the same grade group (grades 8-9 for lower-secondary, 4-5 for primary,
+  the reference of the same grade group (queries.wellbeing_reference) (grades 8-9 for lower-secondary, 4-5 for primary,
   both, respondent-weighted, for comprehensive schools); results of too few respondents count as
   missing;
 - size (log of pupils).
@@ -17,7 +17,8 @@ no absence rows at all in the year is listed as not clustered, never dropped sil
 
 Clusters: k-means on the standardised features, k by the best silhouette over 2-8 unless the user
 fixes it, a fixed seed; clusters are numbered by their mean standardised absence (1 = highest) and
-named by their most distinctive features, so the same data always give the same labels.
+named by their most distinctive features, so the same data always give the same labels. They are
+named only when they beat data without structure (`null_test`); otherwise "no distinct profiles".
 Factors: ridge regression of the standardised overall absence ratio on the standardised survey
 indicators and size, with bootstrap intervals: school-level associations, not causes.
 """
@@ -44,6 +45,7 @@ from lasnaolo.scope import PEERS, PROFILES, Scope, pseudonym
 
 SEED = 20231
 K_RANGE = range(2, 9)
+DISTINCT_P = 0.05
 MIN_SCHOOLS = 12
 BOOTSTRAP_ROUNDS = 200
 
@@ -54,6 +56,9 @@ SURVEY_FEATURES = tuple(f"survey_{code}" for code in contract.INDICATORS)
 SIZE_FEATURE = "size"
 FLAG_FEATURES = ("absence_withheld", "no_previous_year", "no_survey")
 OUTCOME = "absence_ratio"
+# The features' attrs key: per survey grade group, what the survey features are read against
+# (queries.WellbeingReference: basis and number of units).
+SURVEY_REFERENCE = "survey_reference"
 # Which features fall back on which flag when missing.
 FLAG_OF = {
     **{f: "absence_withheld" for f in (*ABSENCE_FEATURES, *TIER_FEATURES, OUTCOME, SIZE_FEATURE)},
@@ -145,15 +150,17 @@ def survey_features(survey: pd.DataFrame, national: pd.DataFrame, school_types: 
     usable = usable[[g in SURVEY_GROUPS[school_types.get(s, "comprehensive")]
                      for s, g in zip(usable["unit_id"], usable["grade_group"])]]
     reference = national.set_index(["grade_group", "indicator"])["value_pct"]
-    usable["difference"] = usable["value_pct"] - reference.reindex(
-        pd.MultiIndex.from_frame(usable[["grade_group", "indicator"]])).to_numpy()
-    usable = usable[usable["difference"].notna()]
-    usable["weighted"] = usable["difference"] * usable["respondents"]
-    usable["positives"] = usable["value_pct"] / 100 * usable["respondents"]
-    sums = usable.groupby(["unit_id", "indicator"])[["weighted", "respondents", "positives"]].sum(min_count=1)
+    usable["reference"] = reference.reindex(pd.MultiIndex.from_frame(usable[["grade_group", "indicator"]])).to_numpy()
+    usable = usable[usable["reference"].notna()]
+    if usable.empty:  # no reference for any result (e.g. no survey rows to pool)
+        return pd.DataFrame(columns=[f"survey_{c}" for c in contract.INDICATORS], index=pd.Index([], name="school_id"))
+    usable["weighted"] = (usable["value_pct"] - usable["reference"]) * usable["respondents"]
+    # The sampling variance under the reference's proportion, not the school's own: a school whose
+    # twelve respondents all answered no would otherwise have variance 0 and keep its extreme value.
+    usable["binomial"] = usable["reference"] / 100 * (1 - usable["reference"] / 100) * usable["respondents"]
+    sums = usable.groupby(["unit_id", "indicator"])[["weighted", "respondents", "binomial"]].sum(min_count=1)
     difference = sums["weighted"] / sums["respondents"]
-    share = sums["positives"] / sums["respondents"]
-    sampling_variance = share * (1 - share) / sums["respondents"] * 100**2
+    sampling_variance = sums["binomial"] / sums["respondents"] ** 2 * 100**2
     table = shrunken(difference, sampling_variance).unstack("indicator")
     table = table.reindex(columns=list(contract.INDICATORS)).add_prefix("survey_")
     table.index.name = "school_id"
@@ -182,15 +189,18 @@ def school_features(engine: Engine, scope: Scope, school_year: str,
     directory = queries.schools(engine, scope).set_index("school_id")
     survey = queries.wellbeing(engine, scope, unit_type="school", policy=policy)
     year = survey_year_for(sorted(survey["survey_year"].unique()), school_year) if not survey.empty else None
+    bases = {}
     if year is not None:
-        national = pd.concat([queries.national_wellbeing(engine, year, g).assign(grade_group=g)
-                              for g in contract.SURVEY_GRADE_GROUPS])
+        references = {g: queries.wellbeing_reference(engine, year, g) for g in contract.SURVEY_GRADE_GROUPS}
+        bases = {g: (r.basis, r.units) for g, r in references.items() if not r.values.empty}
+        national = pd.concat([r.values.assign(grade_group=g) for g, r in references.items()])
         answers = survey_features(survey[survey["survey_year"] == year], national, directory["school_type"], policy)
         features = features.join(answers.reindex(features.index))
     else:
         for column in SURVEY_FEATURES:
             features[column] = np.nan
     features = directory[["school_name", "municipality_code", "school_type"]].join(features, how="inner")
+    features.attrs[SURVEY_REFERENCE] = bases
     return features, year
 
 
@@ -219,8 +229,17 @@ class Clusters:
     explained_variance: tuple[float, float]
     not_clustered: list[str] = field(default_factory=list)
     imputed: dict[str, int] = field(default_factory=dict)
+    null_p: float = 0.0  # how often data without structure cluster as well (`null_test`)
+    survey_reference: dict = field(default_factory=dict)  # grade group -> (basis, units) of the survey features
+
+    @property
+    def distinct(self) -> bool:
+        """Whether the profiles beat chance (p <= DISTINCT_P): otherwise they are not named."""
+        return self.null_p <= DISTINCT_P
 
     def name(self, cluster: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+        if not self.distinct:
+            return i18n.t("risk.cluster_number", language, n=cluster)
         traits = self.traits[cluster]
         if not traits:
             return i18n.t("risk.trait.average", language)
@@ -294,7 +313,8 @@ def cluster(features: pd.DataFrame, school_year: str, survey_year: int | None = 
         school_year=school_year, survey_year=survey_year, k=chosen, k_chosen=k is None, silhouettes=silhouettes,
         schools=schools, profiles=profiles, sizes=labels.value_counts().sort_index(), traits=traits,
         features=list(z.columns), explained_variance=tuple(float(v) for v in pca.explained_variance_ratio_),
-        not_clustered=not_clustered, imputed=imputed,
+        not_clustered=not_clustered, imputed=imputed, null_p=null_test(z, [k] if k else candidates),
+        survey_reference=dict(features.attrs.get(SURVEY_REFERENCE, {})),
     )
 
 
@@ -305,11 +325,45 @@ def leading_components(z: pd.DataFrame, rounds: int = 50) -> np.ndarray:
     pca = PCA(random_state=SEED).fit(z)
     rng = np.random.default_rng(SEED)
     values = z.to_numpy()
-    chance = np.array([PCA().fit(np.column_stack([rng.permutation(c) for c in values.T])).explained_variance_
+    # The shuffled data's eigenvalues straight from their covariance (what PCA's explained_variance_
+    # is), largest first: fifty PCA objects per call were most of the null test's time.
+    chance = np.array([np.linalg.eigvalsh(np.cov(np.column_stack([rng.permutation(c) for c in values.T]), rowvar=False))[::-1]
                        for _ in range(rounds)])
     bar = np.percentile(chance, 95, axis=0)
-    keep = max(2, int(np.argmin(pca.explained_variance_ > bar)) or len(bar))
-    return pca.transform(z)[:, :keep]
+    above = pca.explained_variance_ > bar
+    leading = len(above) if above.all() else int(np.argmin(above))  # components before the first that fails
+    # At least two: k-means needs a plane; whether what it finds there beats chance is `null_test`'s question.
+    return pca.transform(z)[:, :max(2, leading)]
+
+
+NULL_ROUNDS = 19  # data sets without structure to compare with: p >= 1/20 when none does worse
+NULL_N_INIT = 2
+NULL_SAMPLE = 600  # schools: silhouettes are quadratic in them; a fixed sample answers the question
+
+
+def best_silhouette(space: np.ndarray, ks: Sequence[int], n_init: int = NULL_N_INIT) -> float:
+    """The best silhouette over the candidate numbers of clusters, the same way for the data and
+    for each data set without structure."""
+    return max(float(silhouette_score(space, KMeans(n_clusters=k, n_init=n_init, random_state=SEED).fit_predict(space)))
+               for k in ks)
+
+
+def null_test(z: pd.DataFrame, ks: Sequence[int], rounds: int = NULL_ROUNDS) -> float:
+    """Does the clustering beat chance? Each feature is shuffled on its own (its distribution kept,
+    every link between features broken), the whole search (leading components, k-means over `ks`,
+    best silhouette) is run again, and the p-value is the share of shuffled data sets that score at
+    least as well as the data (Monte Carlo, the data counted among them). Skewed or lumpy single
+    features score as well shuffled as not, so only shared structure counts."""
+    rng = np.random.default_rng(SEED)
+    if len(z) > NULL_SAMPLE:
+        z = z.iloc[np.sort(rng.choice(len(z), NULL_SAMPLE, replace=False))]
+    observed = best_silhouette(leading_components(z), ks)
+    values = z.to_numpy()
+    beaten = 0
+    for _ in range(rounds):
+        shuffled = pd.DataFrame(np.column_stack([rng.permutation(c) for c in values.T]), columns=z.columns)
+        beaten += best_silhouette(leading_components(shuffled), ks) >= observed
+    return (1 + beaten) / (1 + rounds)
 
 
 def _traits(profile: pd.Series, threshold: float) -> list[Trait]:
@@ -382,6 +436,8 @@ def as_json(result: Clusters, language: str = "en") -> dict:
         "k": result.k,
         "k_chosen_by": "silhouette" if result.k_chosen else "user",
         "silhouettes": {str(k): round(v, 4) for k, v in result.silhouettes.items()},
+        "distinct": result.distinct,
+        "null_p": round(result.null_p, 3),
         "clusters": [
             {"cluster": int(c), "name": result.name(c, language), "schools": int(result.sizes[c]),
              "traits": [{"feature": t.feature, "direction": t.direction, "z": round(t.z, 3)} for t in result.traits[c]],
@@ -412,12 +468,14 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     under the coordinator's rules (other schools as pseudonyms, small groups withheld), its own
     schools named; `in_scope` tells them apart."""
     features, survey_year = school_features(engine, scope, school_year, policy)
+    bases = features.attrs.get(SURVEY_REFERENCE, {})
     features["in_scope"] = True
     classes = None
     if features["pupils"].notna().sum() < MIN_SCHOOLS and scope.role in queries.CONTEXT_ROLES and not scope.anonymised:
         own = queries.schools(engine, scope).set_index("school_id")["school_name"]
         regional = queries.regional_scope(engine, scope)
         features, survey_year = school_features(engine, regional, school_year, policy)
+        bases = features.attrs.get(SURVEY_REFERENCE, {})
         real_id = {pseudonym(school_id, PROFILES): school_id for school_id in own.index}
         features = features.rename(index=lambda key: real_id.get(key, key))
         features["in_scope"] = features.index.isin(own.index)
@@ -451,6 +509,7 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     features[CHANGE_FEATURE] = features[CHANGE_FEATURE].where(~hidden, features[CHANGE_FEATURE].round(disclosure.RATE_DECIMALS))
     # A pseudonym beside its municipality and type is often a register lookup away from a name.
     features["municipality_code"] = features["municipality_code"].where(~hidden)
+    features.attrs[SURVEY_REFERENCE] = bases
     return features, survey_year
 
 

@@ -32,6 +32,14 @@ survey = str(result.survey_year) if result.survey_year else t("risk.no_survey_ye
 st.markdown(t("risk.summary_auto" if result.k_chosen else "risk.summary_fixed", k=result.k,
               schools=len(result.schools), survey=survey,
               score=i18n.number(result.silhouettes[result.k], ctx.language, 2)))
+if result.survey_reference:
+    st.caption(t("risk.survey_reference", reference="; ".join(sorted({
+        i18n.t(f"reference.{basis}", ctx.language, units=units) for basis, units in result.survey_reference.values()}))))
+share = i18n.percent(result.null_p * 100, ctx.language, 0)
+if result.distinct:
+    st.caption(t("risk.distinct", share=share))
+else:
+    st.info(t("risk.not_distinct", share=share))
 if result.imputed or result.not_clustered:
     st.caption(t("risk.missing_note", imputed=sum(result.imputed.values()), excluded=len(result.not_clustered)))
 with st.expander(t("risk.silhouettes")):

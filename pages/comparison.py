@@ -70,7 +70,8 @@ profile = data.wellbeing_profile(ctx.scope, school, schools.set_index("school_id
 if not profile.empty:
     first = profile.iloc[0]
     st.subheader(t("compare.wellbeing", year=first["survey_year"], grades=first["grade_group"].replace("-", "–")))
-    st.caption(t("compare.wellbeing_caption", n=SuppressionPolicy().min_respondents))
+    st.caption(t("compare.wellbeing_caption", n=SuppressionPolicy().min_respondents,
+                 reference=charts.reference_name(profile, ctx.language)))
     widgets.chart_with_table(charts.wellbeing_profile_chart(profile, ctx.language),
                              charts.wellbeing_profile_table(profile, ctx.language), "wellbeing-profile")
 

@@ -81,9 +81,9 @@ def test_survey_features_use_the_school_types_grades_weighted_and_shrunk():
     table = risk.survey_features(survey, national, types)
     # Unshrunk differences: P +10, L -10, C (100 × -10 + 300 × 0) / 400 = -2.5.
     raw = pd.Series({"C": -2.5, "L": -10.0, "P": 10.0})
-    share = pd.Series({"C": (0.70 * 100 + 0.65 * 300) / 400, "L": 0.55, "P": 0.90})
-    n = pd.Series({"C": 400, "L": 100, "P": 100})
-    variance = share * (1 - share) / n * 100**2
+    # Sampling variances under the reference's proportion (80 % in 4-5, 65 % in 8-9), not the school's own.
+    variance = pd.Series({"C": (100 * 0.8 * 0.2 + 300 * 0.65 * 0.35) / 400**2, "L": 0.65 * 0.35 / 100,
+                          "P": 0.8 * 0.2 / 100}) * 100**2
     tau2 = (raw**2).mean() - variance.mean()
     expected = raw * tau2 / (tau2 + variance)
     assert table["survey_belonging"].sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy())
@@ -208,3 +208,93 @@ def test_cli_prints_the_same_clusters_as_json(demo_engine, demo_analysis, capsys
     assert cli.main(["clusters", "--year", YEAR, "--db", url, "--k", "3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["k_chosen_by"] == "user"
     assert cli.main(["clusters", "--year", "2024-2026", "--db", url]) == cli.EXIT_REJECTED
+
+
+def structureless_features(seed: int, schools: int = 100) -> pd.DataFrame:
+    """Every clustering feature drawn independently for every school: no profiles to find. Pupils
+    lognormal and the change chi-square: skewed as real ones are."""
+    rng = np.random.default_rng(seed)
+    columns = list(risk.CLUSTER_FEATURES)
+    features = pd.DataFrame(rng.normal(size=(schools, len(columns))), columns=columns,
+                            index=[f"S{i:03d}" for i in range(schools)])
+    features["pupils"] = rng.lognormal(5.5, 0.5, schools).round()
+    features[risk.SIZE_FEATURE] = np.log(features["pupils"])
+    features[risk.CHANGE_FEATURE] = rng.chisquare(2, schools)
+    features[risk.OUTCOME] = rng.normal(size=schools)
+    return features
+
+
+def test_data_without_structure_give_no_distinct_profiles_and_the_clusters_go_unnamed():
+    results = [risk.cluster(structureless_features(seed), YEAR) for seed in range(20)]
+    assert sum(not r.distinct for r in results) >= 18  # at least 90 % of seeds
+    undistinct = next(r for r in results if not r.distinct)
+    assert [undistinct.name(c, "en") for c in undistinct.profiles.index] == [f"Group {c}" for c in undistinct.profiles.index]
+
+
+def test_the_planted_demo_profiles_beat_chance(demo_analysis):
+    assert demo_analysis.clusters.distinct and demo_analysis.clusters.null_p == pytest.approx(1 / 20)
+
+
+def test_parallel_analysis_keeps_the_shared_components_and_no_more():
+    rng = np.random.default_rng(5)
+    noise = pd.DataFrame(rng.normal(size=(300, 12)))
+    assert risk.leading_components(noise).shape[1] == 2  # none beat chance; two for the plane
+    shared = rng.normal(size=(300, 3))
+    planted = pd.DataFrame(np.column_stack([shared[:, i % 3] + 0.5 * rng.normal(size=300) for i in range(12)]))
+    assert risk.leading_components(planted).shape[1] == 3
+
+
+def test_a_school_whose_few_respondents_all_answered_alike_is_shrunk_toward_the_reference():
+    """Review finding: the school's own share gave 0 positive answers a sampling variance of 0 and
+    weight 1, so twelve respondents kept the most extreme value of the region."""
+    survey = pd.DataFrame([("Z", "8-9", "truancy", 12, 0.0), *[(f"S{i}", "8-9", "truancy", 200, 30.0 + (i % 5 - 2))
+                                                               for i in range(20)]],
+                          columns=["unit_id", "grade_group", "indicator", "respondents", "value_pct"])
+    national = pd.DataFrame([("8-9", "truancy", 30.0)], columns=["grade_group", "indicator", "value_pct"])
+    types = pd.Series("lower_secondary", index=survey["unit_id"])
+    table = risk.survey_features(survey, national, types)
+    assert -30.0 < table.at["Z", "survey_truancy"] < -3.0  # pulled most of the way toward 0, not kept at -30
+
+
+def test_a_survey_of_school_rows_only_is_read_against_the_schools_in_the_data(demo_data, tmp_path):
+    """The contract allows school rows only; clustering crashed on a reference taken from absent
+    municipality rows, and the pages called any reference national."""
+    from lasnaolo import comparison, importer, store
+
+    demo_data.write(tmp_path)
+    wellbeing = pd.read_csv(tmp_path / "wellbeing.csv", dtype={"unit_id": str})
+    wellbeing[wellbeing["unit_type"] == "school"].to_csv(tmp_path / "wellbeing.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(tmp_path.glob("*.csv")))
+    result = risk.analyse(engine, Scope.everything(), YEAR).clusters
+    assert {basis for basis, _ in result.survey_reference.values()} == {"schools"}
+    assert result.schools["survey_belonging"].notna().sum() > 50
+    school = queries.schools(engine, Scope.everything()).iloc[0]
+    profile = comparison.wellbeing_profile(engine, Scope.everything(), school["school_id"], school["school_type"])
+    assert set(profile["reference_basis"]) == {"schools"} and (profile["reference_units"] >= 3).all()
+    engine.dispose()
+
+
+def test_a_survey_reference_is_named_for_what_it_is(demo_engine, demo_analysis, demo_data):
+    """The demo's municipality rows are not the whole country: the reference says how many they are."""
+    municipal = demo_data.wellbeing[demo_data.wellbeing["unit_type"] == "municipality"]
+    assert 0 < municipal["unit_id"].nunique() < 309
+    for group, (basis, units) in demo_analysis.clusters.survey_reference.items():
+        rows = municipal[(municipal["survey_year"] == demo_analysis.clusters.survey_year) & (municipal["grade_group"] == group)]
+        assert (basis, units) == ("municipalities", rows["unit_id"].nunique())
+
+
+def test_the_reference_is_national_only_when_every_municipality_is_in_it(engine):
+    from lasnaolo import importer, reference
+
+    codes = list(reference.municipality_codes())
+    lines = ["unit_type,unit_id,survey_year,grade_group,indicator,respondents,value_pct"]
+    lines += [f"municipality,{code},2025,8-9,belonging,100,{60 + i % 10}" for i, code in enumerate(codes)]
+    importer.import_files(engine, [("wellbeing.csv", "\n".join(lines[:-1]).encode())])
+    assert queries.wellbeing_reference(engine, 2025, "8-9").basis == "municipalities"
+    importer.import_files(engine, [("wellbeing.csv", "\n".join(lines).encode())])
+    whole = queries.wellbeing_reference(engine, 2025, "8-9")
+    assert (whole.basis, whole.units) == ("national", len(codes))
+    expected = sum(60 + i % 10 for i in range(len(codes))) / len(codes)  # equal respondents: the plain mean
+    assert whole.values.set_index("indicator").at["belonging", "value_pct"] == pytest.approx(expected)
