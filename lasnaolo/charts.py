@@ -864,38 +864,39 @@ def cluster_members_table(result, language: str) -> pd.DataFrame:
 
 @_only_what_is_shown
 def factors_chart(factors, language: str) -> alt.Chart:
-    """Ranked standardised coefficients with their bootstrap intervals: to the right, goes with
-    more absence; to the left, with less."""
+    """Each factor twice: its plain correlation with absence (alone) and its coefficient given the
+    other indicators, side by side; to the right goes with more absence, to the left with less.
+    No whiskers: the ridge resampling range is not a significance test (it is in the table)."""
     from lasnaolo.risk import feature_label
 
     table = factors.table
-    frame = table.assign(label=table["feature"].map(lambda f: feature_label(f, language)),
-                         direction=(table["coefficient"] > 0).map({True: i18n.t("risk.more_absence", language),
-                                                                   False: i18n.t("risk.less_absence", language)}),
-                         text=[f"{i18n.number(c, language, 2)} ({i18n.number(lo, language, 2)} – {i18n.number(hi, language, 2)})"
-                               for c, lo, hi in zip(table["coefficient"], table["ci_low"], table["ci_high"])])
-    order = list(frame["label"])
-    title = i18n.t("risk.coefficient", language)
-    domain = [i18n.t("risk.more_absence", language), i18n.t("risk.less_absence", language)]
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)))
-    bars = base.mark_bar().encode(
-        x=alt.X("coefficient:Q", title=title),
-        color=alt.Color("direction:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]])),
-        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("text:N", title=title)])
-    whiskers = base.mark_rule(color=OKABE_ITO["black"]).encode(x="ci_low:Q", x2="ci_high:Q")
-    return (bars + whiskers).properties(height=28 * len(frame))
+    kinds = {"correlation": i18n.t("risk.alone", language), "coefficient": i18n.t("risk.given_others", language)}
+    frame = table.melt(id_vars="feature", value_vars=list(kinds), var_name="kind", value_name="value").dropna(subset=["value"])
+    frame = frame.assign(label=frame["feature"].map(lambda f: feature_label(f, language)),
+                         kind=frame["kind"].map(kinds),
+                         text=frame["value"].map(lambda v: i18n.number(v, language, 2)))
+    order = [feature_label(f, language) for f in table["feature"]]
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        yOffset=alt.YOffset("kind:N", sort=list(kinds.values())),
+        x=alt.X("value:Q", title=i18n.t("risk.association", language)),
+        color=alt.Color("kind:N", title=None, sort=list(kinds.values()),
+                        scale=alt.Scale(domain=list(kinds.values()), range=[OKABE_ITO["blue"], OKABE_ITO["orange"]]),
+                        legend=alt.Legend(orient="top", labelLimit=400)),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("kind:N", title=""), alt.Tooltip("text:N", title="")],
+    ).properties(height=34 * len(table))
 
 
 def factors_table(factors, language: str) -> pd.DataFrame:
     from lasnaolo.risk import feature_label
 
     table = factors.table
-    return pd.DataFrame({
-        i18n.t("risk.feature", language): table["feature"].map(lambda f: feature_label(f, language)),
-        i18n.t("risk.coefficient", language): table["coefficient"].astype(float),
-        i18n.t("risk.ci_low", language): table["ci_low"].astype(float),
-        i18n.t("risk.ci_high", language): table["ci_high"].astype(float),
-    }).pipe(export.plain_numbers, {i18n.t(k, language): 2 for k in ("risk.coefficient", "risk.ci_low", "risk.ci_high")})
+    columns = {"correlation": "risk.alone", "coefficient": "risk.given_others", "ci_low": "risk.resampled_low",
+               "ci_high": "risk.resampled_high"}
+    out = pd.DataFrame({i18n.t("risk.feature", language): table["feature"].map(lambda f: feature_label(f, language))})
+    for column, key in columns.items():
+        out[i18n.t(key, language)] = table[column].astype(float)
+    return out.pipe(export.plain_numbers, {i18n.t(key, language): 2 for key in columns.values()})
 
 
 def silhouette_table(result, language: str) -> pd.DataFrame:

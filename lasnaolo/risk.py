@@ -237,6 +237,11 @@ class Clusters:
         """Whether the profiles beat chance (p <= DISTINCT_P): otherwise they are not named."""
         return self.null_p <= DISTINCT_P
 
+    @property
+    def shuffled_as_distinct(self) -> int:
+        """How many of the NULL_ROUNDS shuffled data sets clustered as well as the data."""
+        return round(self.null_p * (NULL_ROUNDS + 1)) - 1
+
     def name(self, cluster: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         if not self.distinct:
             return i18n.t("risk.cluster_number", language, n=cluster)
@@ -245,6 +250,14 @@ class Clusters:
             return i18n.t("risk.trait.average", language)
         return ", ".join(i18n.t(f"risk.trait.{t.direction}", language, feature=_lower_first(feature_label(t.feature, language)))
                          for t in traits)
+
+
+def survey_reference_text(result: Clusters, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """What the survey features are read against, per grade group, in words."""
+    return i18n.t("risk.survey_reference", language, reference="; ".join(
+        i18n.t("risk.reference_of_grades", language, grades=group,
+               reference=_lower_first(i18n.t(f"reference.{basis}", language, units=units)))
+        for group, (basis, units) in sorted(result.survey_reference.items())))
 
 
 def _lower_first(text: str) -> str:
@@ -389,7 +402,7 @@ FACTOR_FEATURES = (*SURVEY_FEATURES, SIZE_FEATURE)
 
 @dataclass
 class Factors:
-    table: pd.DataFrame  # feature, coefficient, ci_low, ci_high (standardised), sorted by |coefficient|
+    table: pd.DataFrame  # feature, correlation, coefficient, ci_low, ci_high (standardised), by |correlation|
     schools: int
     r_squared: float
 
@@ -398,10 +411,13 @@ RIDGE_ALPHAS = tuple(np.logspace(-1, 4, 26))
 
 
 def absence_factors(features: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS) -> Factors:
-    """Standardised ridge coefficients of the overall absence ratio on the survey indicators and
-    size, the penalty chosen by cross-validation, with 95 % percentile bootstrap intervals (schools
-    resampled, the penalty kept). Survey indicators move together; the penalty shares an effect
-    among correlated indicators instead of letting one of them take it by chance."""
+    """Each factor's plain correlation with the overall absence ratio, and its standardised ridge
+    coefficient given the other survey indicators and size (the penalty chosen by cross-validation)
+    with the 2.5-97.5 % range of the coefficient over bootstrap resamples (schools resampled, the
+    penalty kept). Survey indicators move together; the penalty shares an effect among correlated
+    indicators instead of letting one of them take it by chance, so a coefficient near zero does
+    not mean "not associated", and the resampling range is no significance test (ridge pulls it
+    toward zero). Sorted by the plain correlation."""
     usable = features[features[OUTCOME].notna()]
     if len(usable) < MIN_SCHOOLS:
         raise TooFewSchools(f"{len(usable)} schools with absence figures; the factor model needs {MIN_SCHOOLS}")
@@ -415,13 +431,20 @@ def absence_factors(features: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS) -> F
     for i in range(rounds):
         pick = rng.integers(0, len(x), len(x))
         draws[i] = Ridge(alpha=alpha).fit(x.iloc[pick], y[pick]).coef_
+    # Each factor alone: the plain correlation over the schools that have it (imputed values would
+    # pull it toward zero). A leader reads "goes with high absence" from this; the coefficient says
+    # what is left given the other indicators, shared among those that move together.
+    raw = usable[[c for c in x.columns if c in usable.columns]].astype(float)
+    correlation = raw.corrwith(usable[OUTCOME].astype(float)).reindex(x.columns)
     table = pd.DataFrame({
         "feature": x.columns,
+        "correlation": correlation.to_numpy(),
         "coefficient": model.coef_,
         "ci_low": np.percentile(draws, 2.5, axis=0),
         "ci_high": np.percentile(draws, 97.5, axis=0),
     })
-    table = table.reindex(table["coefficient"].abs().sort_values(ascending=False, kind="stable").index)
+    order = table["correlation"].abs().fillna(table["coefficient"].abs())
+    table = table.reindex(order.sort_values(ascending=False, kind="stable").index)
     return Factors(table.reset_index(drop=True), len(usable), float(model.score(x, y)))
 
 

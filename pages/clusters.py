@@ -33,13 +33,12 @@ st.markdown(t("risk.summary_auto" if result.k_chosen else "risk.summary_fixed", 
               schools=len(result.schools), survey=survey,
               score=i18n.number(result.silhouettes[result.k], ctx.language, 2)))
 if result.survey_reference:
-    st.caption(t("risk.survey_reference", reference="; ".join(sorted({
-        i18n.t(f"reference.{basis}", ctx.language, units=units) for basis, units in result.survey_reference.values()}))))
-share = i18n.percent(result.null_p * 100, ctx.language, 0)
+    st.caption(risk.survey_reference_text(result, ctx.language))
+shuffled = dict(beaten=result.shuffled_as_distinct, rounds=risk.NULL_ROUNDS)
 if result.distinct:
-    st.caption(t("risk.distinct", share=share))
+    st.caption(t("risk.distinct", **shuffled))
 else:
-    st.info(t("risk.not_distinct", share=share))
+    st.info(t("risk.not_distinct", **shuffled))
 if result.imputed or result.not_clustered:
     st.caption(t("risk.missing_note", imputed=sum(result.imputed.values()), excluded=len(result.not_clustered)))
 with st.expander(t("risk.silhouettes")):

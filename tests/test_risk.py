@@ -157,6 +157,20 @@ def test_factor_model_ranks_the_planted_strongest_factors_first(demo_analysis, d
     assert (table["ci_low"] <= table["coefficient"]).all() and (table["coefficient"] <= table["ci_high"]).all()
 
 
+def test_each_factor_shows_its_plain_correlation_beside_the_coefficient_given_the_others(demo_analysis):
+    """Review finding: truancy (r = 0.39 with absence) had a ridge interval covering 0 and read as
+    'not associated'. The plain correlation stands beside it, computed over the schools that have
+    the indicator, and orders the factors."""
+    features = demo_analysis.clusters.schools
+    table = demo_analysis.factors.table.set_index("feature")
+    usable = features[features[risk.OUTCOME].notna()]
+    for feature in ("survey_truancy", "survey_bullied_weekly"):
+        both = usable[[feature, risk.OUTCOME]].dropna()
+        assert table.at[feature, "correlation"] == pytest.approx(np.corrcoef(both[feature], both[risk.OUTCOME])[0, 1])
+    assert table["correlation"].abs().is_monotonic_decreasing
+    assert table.at["survey_truancy", "correlation"] > 0.2
+
+
 def test_clusters_stay_inside_the_scope_coordinators_see_one_years_pseudonyms_size_classes_and_coarse_positions(demo_engine):
     region = Scope("coordinator", region_codes=frozenset({"01"}))
     result = risk.analyse(demo_engine, region, YEAR).clusters
@@ -233,6 +247,7 @@ def test_data_without_structure_give_no_distinct_profiles_and_the_clusters_go_un
 
 def test_the_planted_demo_profiles_beat_chance(demo_analysis):
     assert demo_analysis.clusters.distinct and demo_analysis.clusters.null_p == pytest.approx(1 / 20)
+    assert demo_analysis.clusters.shuffled_as_distinct == 0
 
 
 def test_parallel_analysis_keeps_the_shared_components_and_no_more():
