@@ -544,12 +544,17 @@ def _validate_absences(parsed: ParsedFile, typed: pd.DataFrame, cells: CellFlags
     tiers = typed["tier1_pupils"] + typed["tier2_pupils"] + typed["tier3_pupils"]
     too_many_tiers = cells.ok("pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils") & (tiers > typed["pupils"])
     problems.add_rows(name, raw, too_many_tiers, "pupils", "tiers_exceed")
-    # Pupils' shares are 0-100 %, and those in tiers at least 5, 10 and over 20: the sum of their
-    # squares lies between the tiers' floor and pupils × 100².
+    # Each pupil's share lies in its tier's band (under 5, 5-10, 10-20, over 20 up to 100 %), so
+    # the sum of their squares lies between the bands' floors and ceilings. The floors allow shares
+    # tiered after rounding to 0.1 (9.96 counted as 10.0); the ceilings catch squares of hours, not
+    # percents, which would widen every interval tenfold.
     squares = typed["pupil_share_squares"]
     given = squares.notna() & cells.ok("pupil_share_squares", "pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils")
-    floor = 25 * typed["tier1_pupils"] + 100 * typed["tier2_pupils"] + 400 * typed["tier3_pupils"]
-    impossible = given & ~too_many_tiers & ((squares < floor - 1e-6) | (squares > typed["pupils"] * 100 ** 2 + 1e-6))
+    untiered = typed["pupils"] - tiers
+    floor = 4.95 ** 2 * typed["tier1_pupils"] + 9.95 ** 2 * typed["tier2_pupils"] + 20 ** 2 * typed["tier3_pupils"]
+    ceiling = (5 ** 2 * untiered + 10 ** 2 * typed["tier1_pupils"] + 20.05 ** 2 * typed["tier2_pupils"]
+               + 100 ** 2 * typed["tier3_pupils"])
+    impossible = given & ~too_many_tiers & ((squares < floor - 1e-6) | (squares > ceiling + 1e-6))
     problems.add_rows(name, raw, impossible, "pupil_share_squares", "squares_range")
 
 

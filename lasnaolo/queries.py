@@ -767,6 +767,7 @@ def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = No
     context, every, key = _panel_schools(engine, scope)
     filters = RowFilter(grades=tuple(contract.GRADE_BANDS[grade_band])) if grade_band else EVERYTHING
     rows = absence_totals(engine, context, by=["school_id", "school_type"], filters=filters, raw=True)
+    rows = rows.drop(columns=metrics.SQUARES)  # the impact panel has no use for them, and holds pseudonyms
     in_scope = set(every.loc[every["in_scope"], "school_id"])
     rows = rows.assign(school_key=rows["school_id"].map(key), in_scope=rows["school_id"].isin(in_scope))
     return (rows.drop(columns="school_id"),

@@ -410,7 +410,14 @@ def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> floa
         return None
     latest = contract.month_index(str(current["month"].max()))
     position = reference["month"].map(contract.month_index)
-    same, rest = reference[position <= latest], reference[position > latest]
+    if metric in ("absence_rate", "unauthorised_rate"):
+        # The months delivered against the same months; any other month of the reference (still
+        # to come, or not delivered yet) is projected like the rest (review finding: a missing
+        # October made the ratio compare different months).
+        delivered = position.isin(set(current["month"].map(contract.month_index)))
+        same, rest = reference[delivered], reference[~delivered]
+    else:
+        same, rest = reference[position <= latest], reference[position > latest]
     now, before = _value(current, metric), _value(same, metric)
     if now is None:
         return None
@@ -509,10 +516,10 @@ def month_ratio_spread(current: pd.DataFrame, reference: pd.DataFrame, metric: s
         return (rows.assign(_hours=rows[numerator].sum(axis=1), _position=rows["month"].map(contract.month_index))
                 .groupby("_position")[["_hours", "lesson_hours"]].sum())
 
-    latest = contract.month_index(str(current["month"].max()))
+    now = by_month(current)
     before = by_month(reference)
-    same, rest = before[before.index <= latest], before[before.index > latest]
-    months = by_month(current).join(same, rsuffix="_ref", how="inner")
+    same, rest = before[before.index.isin(now.index)], before[~before.index.isin(now.index)]  # as `project` reads them
+    months = now.join(same, rsuffix="_ref", how="inner")
     months = months[(months["_hours_ref"] > 0) & (months["lesson_hours"] > 0) & (months["lesson_hours_ref"] > 0)]
     if len(months) < MIN_MONTHS_FOR_VOLATILITY or rest["_hours"].sum() <= 0:
         return None
@@ -554,14 +561,18 @@ def relative_spread(errors: np.ndarray) -> float | None:
 def standing(current_rows: pd.DataFrame, reference_rows: pd.DataFrame, record: TargetRecord,
              relative: float | None) -> tuple[str, float | None, Spread | None]:
     """A target's status, projection and its spread from the target year's rows so far and the
-    reference year's rows, given the country's relative spread at this point of the year."""
+    reference year's rows, given the country's relative spread at this point of the year. Where
+    both spreads exist, on track and off track need both to agree (review finding: a t spread of
+    few degrees of freedom is wider at 95 % yet narrower at 75 % than the country's)."""
     complete = str(current_rows["month"].max()).endswith("-06")
     projected = project(current_rows, reference_rows, record.metric)
-    spread = None if complete or projected is None else projection_spread(
-        projected, relative, month_ratio_spread(current_rows, reference_rows, record.metric))
-    status = status_of(record.target_value, record.baseline_value, projected, complete,
-                       _value(current_rows, record.metric), lower_is_better(record.metric), spread)
-    return status, projected, spread
+    this_year = None if complete or projected is None else month_ratio_spread(current_rows, reference_rows, record.metric)
+    spread = None if complete or projected is None else projection_spread(projected, relative, this_year)
+    judged = [status_of(record.target_value, record.baseline_value, projected, complete,
+                        _value(current_rows, record.metric), lower_is_better(record.metric), candidate)
+              for candidate in ([spread] if spread is None or this_year is None or relative is None
+                                else [projection_spread(projected, relative, None), projection_spread(projected, None, this_year)])]
+    return (judged[0] if len(set(judged)) == 1 else "at_risk"), projected, spread
 
 
 _SPREADS: dict[tuple, float | None] = {}  # per database, data version, unit kind, metric and month
@@ -580,6 +591,13 @@ def _relative_spread(engine: Engine, key: str, metric: str, position: int) -> fl
     return _SPREADS[cache_key]
 
 
+def _same_months(current: pd.DataFrame, same: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both years' rows cut to the months (by their place in the school year) that both have."""
+    now, before = current["month"].map(contract.month_index), same["month"].map(contract.month_index)
+    both = set(now) & set(before)
+    return current[now.isin(both)], same[before.isin(both)]
+
+
 def lesson_hours_change(current: pd.DataFrame, same: pd.DataFrame) -> float | None:
     """Lesson hours per pupil now against the same months of the reference year, in percent, when
     they moved more than LESSON_HOURS_BREAK (e.g. electives now counted): rates are then not alike."""
@@ -589,6 +607,8 @@ def lesson_hours_change(current: pd.DataFrame, same: pd.DataFrame) -> float | No
         pupils = rows.groupby("month")["pupils"].sum().mean()
         return float(rows["lesson_hours"].sum() / pupils) if pupils else None
 
+    # Only the months both years have: a month not yet delivered is no break in lesson hours.
+    current, same = _same_months(current, same)
     now, before = per_pupil(current), per_pupil(same)
     if not now or not before:
         return None

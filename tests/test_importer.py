@@ -161,8 +161,17 @@ def test_the_optional_squared_shares_are_stored_and_summed_only_where_every_row_
     assert grades.set_index("grade")["pupil_share_squares"].isna().tolist() == [False, True]
 
 
-@pytest.mark.parametrize("value, why", [("100", "under the tiers' floor of 175"), ("4000001", "over 20 pupils × 100²"),
-                                        ("-1", "negative")])
+@pytest.mark.parametrize("value, why", [
+    # Row 1: 20 pupils, 3 in tier 1, 1 in tier 2, 16 in none. Floor 4.95² × 3 + 9.95² = 172.5;
+    # ceiling 5² × 16 + 10² × 3 + 20.05² = 1102.0.
+    ("172", "under the tiers' floor"), ("1103", "over the tiers' ceiling"),
+    ("172000", "squares of hours, not percents"), ("-1", "negative")])
 def test_impossible_squared_shares_are_located_and_nothing_is_written(engine, value, why):
     problems = rejected(engine, files(absences_csv=_with_squares(value, "1300", "2000", "600")))
     assert [(p.file, p.row, p.column) for p in problems] == [("absences.csv", 2, "pupil_share_squares")], why
+
+
+def test_squared_shares_of_pupils_tiered_after_rounding_to_a_tenth_are_accepted(engine):
+    # Row 4: 3 pupils, one at 9.96 % (shown 10.0: tier 2), one at 20.01 % (tier 3), one at 0.
+    importer.import_files(engine, files(absences_csv=_with_squares("812.5", "1300", "2000", f"{9.96**2 + 20.01**2:.2f}")))
+    assert sorted(snapshot(engine)["absence"])[-1][-1] == str(round(9.96**2 + 20.01**2, 2))

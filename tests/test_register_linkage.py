@@ -156,16 +156,16 @@ def test_a_school_shows_the_same_size_class_on_the_comparison_and_risk_pages(dem
 
 @pytest.fixture(scope="module")
 def demo_with_squares(demo_data, tmp_path_factory):
-    """The demo data delivered with the optional squared pupil shares (the smallest sum the tiers
-    allow, plus the pupils' mean share squared): what a source that computes them exports."""
+    """The demo data delivered with the optional squared pupil shares (every tiered pupil at its
+    band's lower edge, every other pupil at 2 %): what a source that computes them exports."""
     from lasnaolo import importer, store
 
     folder = tmp_path_factory.mktemp("demo-squares")
     demo_data.write(folder)
     absences = pd.read_csv(folder / "absences.csv", dtype={"school_id": str})
-    rate = (absences["illness_hours"] + absences["authorised_hours"] + absences["unauthorised_hours"]) / absences["lesson_hours"] * 100
+    tiers = absences["tier1_pupils"] + absences["tier2_pupils"] + absences["tier3_pupils"]
     floor = 25 * absences["tier1_pupils"] + 100 * absences["tier2_pupils"] + 400 * absences["tier3_pupils"]
-    absences["pupil_share_squares"] = (floor + absences["pupils"] * rate.fillna(0) ** 2).round(2)
+    absences["pupil_share_squares"] = (floor + 4 * (absences["pupils"] - tiers)).round(2)
     absences.to_csv(folder / "absences.csv", index=False)
     engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
     store.init_database(engine)

@@ -337,3 +337,18 @@ def test_a_spread_read_from_a_few_months_decides_with_students_t_not_the_normal(
     assert targets.status_of(7.0, 7.54, 8.22, False, None, lower_better=True, spread=targets.Spread(0.35, 3)) == "at_risk"
     assert targets.Spread(1.0, 3).half_width_95() == pytest.approx(3.182, abs=1e-3)
     assert targets.Spread(1.0).half_width_95() == pytest.approx(1.960, abs=1e-3)
+
+
+def test_a_month_not_yet_delivered_is_projected_not_compared_and_no_lesson_hours_break():
+    """Review finding: with October missing, the ratio set September-November against August-
+    November of the baseline, and lesson hours per pupil 'fell 19 %'."""
+    months = contract.months_of_school_year("2023-2024")
+    reference = pd.DataFrame({"month": months, "pupils": 100, "illness_hours": 100, "authorised_hours": 0,
+                              "unauthorised_hours": 0, "lesson_hours": 1000})
+    later = contract.months_of_school_year("2024-2025")
+    current = pd.DataFrame({"month": [later[0], later[1], later[3]], "pupils": 100, "illness_hours": 120,
+                            "authorised_hours": 0, "unauthorised_hours": 0, "lesson_hours": 1000})
+    # Delivered months run 1.2 × their baseline months; the other eight (October among them) are
+    # projected at 1.2 × 100 hours: (3 × 120 + 8 × 120) / 11,000 = 12 %.
+    assert targets.project(current, reference, "absence_rate") == pytest.approx(12.0)
+    assert targets.lesson_hours_change(current, reference[reference["month"] <= months[3]]) is None
