@@ -128,12 +128,17 @@ def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy 
     # the period and, next to the published months, give the withheld one away.
     hours = work.groupby(keys, sort=True)[list(HOURS)].sum().where(~work[list(HOURS)].isna().groupby(
         [work[k] for k in keys], sort=True).any())
-    latest = work.groupby(keys)["month"].transform("max")
-    last = work[work["month"] == latest]
+    # Months as sorted integer codes: min and max over "YYYY-MM" text ran in Python, seconds a region.
+    codes, values = pd.factorize(work["month"], sort=True)
+    code = pd.Series(codes, index=work.index)
+    latest = code.groupby([work[k] for k in keys]).transform("max")
+    last = work[code == latest]
     heads = last.groupby(keys, sort=True)[["pupils", *TIER_COUNTS]].sum(min_count=1)
     if SQUARES in last.columns:
         heads[SQUARES] = complete_sums(last[SQUARES], [last[k] for k in keys])
-    months = work.groupby(keys)["month"].agg(first_month="min", latest_month="max")
+    ends = code.groupby([work[k] for k in keys], sort=True).agg(["min", "max"])
+    months = pd.DataFrame({"first_month": values.take(ends["min"].to_numpy()),
+                           "latest_month": values.take(ends["max"].to_numpy())}, index=ends.index)
     out = add_rates(hours.join(heads).join(months))
     out["suppressed"] = ~(out["pupils"] >= policy.min_pupils) | out["lesson_hours"].isna()
     hidden = [c for c in out.columns if c not in ("first_month", "latest_month", "suppressed")]

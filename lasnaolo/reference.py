@@ -60,6 +60,12 @@ def municipality_name(code: str, language: str = "fi") -> str:
     return _municipality_names("name_sv" if language == "sv" else "name_fi")[code]
 
 
+def region_name(code: str, language: str = "fi") -> str:
+    """The region's name in the language (fi, sv or en); KeyError for an unknown code."""
+    column = {"sv": "name_sv", "en": "name_en"}.get(language, "name_fi")
+    return regions().set_index("region_code").at[code, column]
+
+
 @lru_cache(maxsize=1)
 def region_tiles() -> pd.DataFrame:
     """The project's own equal-area tile layout of the 19 regions: one square each, placed to

@@ -3,8 +3,9 @@ of its region, in a funnel plot and in words, and month by month."""
 
 import streamlit as st
 
-from lasnaolo import charts, comparison, i18n
+from lasnaolo import charts, comparison, i18n, reference
 from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.scope import Unit
 from lasnaolo.stats import PeerCriteria
 from lasnaolo.ui import data, page, widgets
 from lasnaolo.ui.session import t
@@ -29,7 +30,12 @@ with st.expander(t("compare.peer_group")):
 if ctx.account.role != "rector":  # for those who lead several schools: where to look first
     st.subheader(t("attention.heading"))
     st.caption(t("attention.caption"))
-    verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria))
+    regions = sorted(set(schools["region_code"]))
+    area = None  # a scope of several regions lists one region at a time: thousands of rows guide no one
+    if len(regions) > 1:
+        area = Unit("region", st.selectbox(t("attention.region"), regions, key="attention_region",
+                                           format_func=lambda code: reference.region_name(code, ctx.language)))
+    verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria, area))
     widgets.table_choosing(charts.attention_table(verdicts, ctx.language), list(verdicts["school_id"]), "attention",
                            chooses="compare_school")
 school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one

@@ -15,7 +15,7 @@ import streamlit as st
 from lasnaolo import bootstrap, queries, reports, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
-from lasnaolo.scope import Scope
+from lasnaolo.scope import Scope, Unit
 
 if TYPE_CHECKING:
     from lasnaolo import targets
@@ -72,8 +72,8 @@ def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "com
     return _read(comparison_module.compare, scope, school_id, school_year, criteria)
 
 
-def school_verdicts(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
-    return _read(comparison_module.school_verdicts, scope, school_year, None, criteria)
+def school_verdicts(scope: Scope, school_year: str, criteria, unit: Unit | None = None) -> pd.DataFrame:
+    return _read(comparison_module.school_verdicts, scope, school_year, unit, criteria)
 
 
 def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
