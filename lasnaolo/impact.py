@@ -10,7 +10,8 @@ Design (the same for every measure, outcome and scope):
   treated school its NEIGHBOURS nearest by size and by the outcome's level before the start.
 - Stacked regression (Cengiz et al. 2019): each cohort with its controls is a stack; school ×
   stack fixed effects (levels differ) and calendar month × stack fixed effects (seasonality and
-  anything that hit every school at once, such as an epidemic), errors clustered by school. The
+  anything that hit every school at once, such as an epidemic), errors clustered by school and
+  intervals and tests on Student's t with (school clusters − 1) degrees of freedom. The
   difference-in-differences coefficient is the treated schools' change after the start minus the
   comparison schools' change; the event study replaces it with one coefficient per school month
   relative to the start (the month before the start is the reference, zero by construction).
@@ -43,7 +44,7 @@ NEIGHBOURS = 5
 MIN_GROUP_SCHOOLS = MIN_POOLED_SCHOOLS  # below this a group is neither estimated nor described
 PARALLEL_P = 0.05
 METHOD = ("stacked difference-in-differences: school×cohort and calendar month×cohort fixed effects, "
-          "standard errors clustered by school (linearmodels PanelOLS)")
+          "standard errors clustered by school (linearmodels PanelOLS), Student's t on clusters − 1 degrees of freedom")
 
 
 class NotEstimated(ValueError):
@@ -221,16 +222,19 @@ def estimate(panel: MeasurePanel, question: Question) -> Impact:
     outcome = question.outcome
     after = (stacked["treated"] * (stacked["event"] >= 0)).astype(float)
     did = _fit(stacked, outcome, pd.DataFrame({"treated_after": after.to_numpy()}))
-    low, high = did.conf_int().loc["treated_after"]
+    # Intervals from Student's t on clusters − 1 degrees of freedom, not the thousands of residual
+    # ones: with a few dozen school clusters the latter covered a placebo's zero in 92 % of runs.
+    half_width = _critical(stacked) * float(did.std_errors["treated_after"])
+    low, high = float(did.params["treated_after"]) - half_width, float(did.params["treated_after"]) + half_width
 
     events = sorted(e for e in stacked["event"].unique() if e != -1)
     dummies = pd.DataFrame({f"e{e}": ((stacked["event"] == e) & (stacked["treated"] == 1)).astype(float).to_numpy()
                             for e in events})
     study = _fit(stacked, outcome, dummies)
-    bounds = study.conf_int()
-    event_study = pd.DataFrame({"event_month": events, "estimate": study.params.reindex(dummies.columns).to_numpy(),
-                                "ci_low": bounds["lower"].reindex(dummies.columns).to_numpy(),
-                                "ci_high": bounds["upper"].reindex(dummies.columns).to_numpy()})
+    coefficients = study.params.reindex(dummies.columns).to_numpy()
+    half_widths = _critical(stacked) * study.std_errors.reindex(dummies.columns).to_numpy()
+    event_study = pd.DataFrame({"event_month": events, "estimate": coefficients,
+                                "ci_low": coefficients - half_widths, "ci_high": coefficients + half_widths})
     event_study = pd.concat([event_study, pd.DataFrame([{"event_month": -1, "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}])])
     # To 0.01 points: a month's coefficient is a difference of a few schools' exact monthly means.
     event_study = event_study.dropna().sort_values("event_month", ignore_index=True).round(
@@ -251,7 +255,21 @@ def _pretrend(stacked: pd.DataFrame, outcome: str) -> tuple[float | None, float 
         return None, None
     slope = pd.DataFrame({"treated_slope": (before["treated"] * before["event"]).astype(float).to_numpy()})
     fit = _fit(before, outcome, slope)
-    return float(fit.params["treated_slope"]), float(fit.pvalues["treated_slope"])
+    from scipy.stats import t  # with linearmodels: only when an estimate is asked for
+
+    statistic = float(fit.params["treated_slope"]) / float(fit.std_errors["treated_slope"])
+    return float(fit.params["treated_slope"]), float(2 * t.sf(abs(statistic), _clusters(before) - 1))
+
+
+def _clusters(stacked: pd.DataFrame) -> int:
+    return int(stacked["school_key"].nunique())
+
+
+def _critical(stacked: pd.DataFrame) -> float:
+    """The 97.5 % point of Student's t on (school clusters − 1) degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, _clusters(stacked) - 1))
 
 
 def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:

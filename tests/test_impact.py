@@ -158,3 +158,44 @@ def test_the_panel_counts_equal_the_stored_rows(demo_engine, demo_data):
     assert panel.rows["lesson_hours"].sum() == rows["lesson_hours"].sum()
     assert panel.rows["unauthorised_hours"].sum() == rows["unauthorised_hours"].sum()
     assert len(panel.rows) == len(rows.groupby(["school_id", "month"]))
+
+
+PLACEBO_MONTHS = [f"{y + (m < 8)}-{m:02d}" for y in (2020, 2021, 2022, 2023) for m in (8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6)]
+
+
+def placebo_panel(seed: int, schools: int = 40) -> MeasurePanel:
+    """A measure without effect: 5-15 of 40 schools start it in one of four months. Each school's
+    rate wanders (AR(1), rho 0.6) around its own level, and every school shares monthly shocks,
+    so a school's months are not independent evidence and clustering matters."""
+    rng = np.random.default_rng(seed)
+    keys = [f"S{i:02d}" for i in range(schools)]
+    treated = list(rng.choice(keys, int(rng.integers(5, 16)), replace=False))
+    shared = rng.normal(0, 0.4, len(PLACEBO_MONTHS))
+    rows = []
+    for school in keys:
+        level, wander, pupils = 7 + rng.normal(0, 1.5), 0.0, int(rng.integers(150, 500))
+        for t, month in enumerate(PLACEBO_MONTHS):
+            wander = 0.6 * wander + rng.normal(0, 0.6)
+            rate = max(level + (1.5 if month[5:] in ("12", "01", "02") else 0) + shared[t] + wander, 0.1)
+            year = int(month[:4]) - (int(month[5:]) < 8)
+            rows.append({"school_key": school, "school_type": "comprehensive", "in_scope": True,
+                         "school_year": f"{year}-{year + 1}", "month": month, "pupils": pupils,
+                         "lesson_hours": pupils * 100, "illness_hours": rate * pupils, "authorised_hours": 0,
+                         "unauthorised_hours": 0, "tier1_pupils": 0, "tier2_pupils": 0, "tier3_pupils": 0})
+    starts = rng.choice(["2021-08", "2022-01", "2022-08", "2023-01"], len(treated))
+    periods = pd.DataFrame({"school_key": treated, "start": [date(int(s[:4]), int(s[5:]), 1) for s in starts], "end": None})
+    names = pd.DataFrame({"school_key": keys, "school_name": keys, "school_type": "comprehensive", "in_scope": True})
+    return MeasurePanel(pd.DataFrame(rows), names, periods)
+
+
+def test_a_measure_without_effect_is_covered_by_its_interval_in_at_least_93_percent_of_simulations():
+    results = [impact.estimate(placebo_panel(seed), impact.Question("school_coach")) for seed in range(100)]
+    assert all(5 <= r.n_treated <= 15 for r in results)
+    covered = np.mean([r.ci_low <= 0 <= r.ci_high for r in results])
+    assert covered >= 0.93
+    # Intervals on clusters − 1 degrees of freedom: wider than the normal's by t's own factor.
+    first = results[0]
+    from scipy.stats import t
+
+    clusters = first.n_treated + first.n_control
+    assert (first.ci_high - first.ci_low) / 2 == pytest.approx(t.ppf(0.975, clusters - 1) * first.std_error)
