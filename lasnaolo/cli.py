@@ -242,7 +242,7 @@ def _clusters(args) -> int:
         return 0
     chosen = "best silhouette" if result.k_chosen else "chosen by hand"
     print(f"{len(result.schools)} schools in {result.k} clusters ({chosen}), survey {result.survey_year}")
-    print(f"shuffled data cluster as well in {result.null_p:.0%} of cases: "
+    print(f"{result.shuffled_as_distinct} of {risk.NULL_ROUNDS} shuffled data sets cluster as well: "
           + ("distinct profiles" if result.distinct else "no distinct profiles (clusters not named)"))
     for item in data["clusters"]:
         print(f"  {item['cluster']}  {item['schools']:>4} schools  {item['name']}")

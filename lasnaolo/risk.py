@@ -229,18 +229,18 @@ class Clusters:
     explained_variance: tuple[float, float]
     not_clustered: list[str] = field(default_factory=list)
     imputed: dict[str, int] = field(default_factory=dict)
-    null_p: float = 0.0  # how often data without structure cluster as well (`null_test`)
+    shuffled_as_distinct: int = 0  # of NULL_ROUNDS shuffled data sets, how many clustered as well (`null_test`)
     survey_reference: dict = field(default_factory=dict)  # grade group -> (basis, units) of the survey features
+
+    @property
+    def null_p(self) -> float:
+        """The Monte Carlo p-value: the data counted among the shuffled data sets."""
+        return (1 + self.shuffled_as_distinct) / (1 + NULL_ROUNDS)
 
     @property
     def distinct(self) -> bool:
         """Whether the profiles beat chance (p <= DISTINCT_P): otherwise they are not named."""
         return self.null_p <= DISTINCT_P
-
-    @property
-    def shuffled_as_distinct(self) -> int:
-        """How many of the NULL_ROUNDS shuffled data sets clustered as well as the data."""
-        return round(self.null_p * (NULL_ROUNDS + 1)) - 1
 
     def name(self, cluster: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         if not self.distinct:
@@ -326,7 +326,7 @@ def cluster(features: pd.DataFrame, school_year: str, survey_year: int | None = 
         school_year=school_year, survey_year=survey_year, k=chosen, k_chosen=k is None, silhouettes=silhouettes,
         schools=schools, profiles=profiles, sizes=labels.value_counts().sort_index(), traits=traits,
         features=list(z.columns), explained_variance=tuple(float(v) for v in pca.explained_variance_ratio_),
-        not_clustered=not_clustered, imputed=imputed, null_p=null_test(z, [k] if k else candidates),
+        not_clustered=not_clustered, imputed=imputed, shuffled_as_distinct=null_test(z, [k] if k else candidates),
         survey_reference=dict(features.attrs.get(SURVEY_REFERENCE, {})),
     )
 
@@ -361,12 +361,12 @@ def best_silhouette(space: np.ndarray, ks: Sequence[int], n_init: int = NULL_N_I
                for k in ks)
 
 
-def null_test(z: pd.DataFrame, ks: Sequence[int], rounds: int = NULL_ROUNDS) -> float:
+def null_test(z: pd.DataFrame, ks: Sequence[int], rounds: int = NULL_ROUNDS) -> int:
     """Does the clustering beat chance? Each feature is shuffled on its own (its distribution kept,
     every link between features broken), the whole search (leading components, k-means over `ks`,
-    best silhouette) is run again, and the p-value is the share of shuffled data sets that score at
-    least as well as the data (Monte Carlo, the data counted among them). Skewed or lumpy single
-    features score as well shuffled as not, so only shared structure counts."""
+    best silhouette) is run again, and the count of shuffled data sets that score at least as well
+    as the data is returned (`Clusters.null_p` makes it a p-value). Skewed or lumpy single features
+    score as well shuffled as not, so only shared structure counts."""
     rng = np.random.default_rng(SEED)
     if len(z) > NULL_SAMPLE:
         z = z.iloc[np.sort(rng.choice(len(z), NULL_SAMPLE, replace=False))]
@@ -376,7 +376,7 @@ def null_test(z: pd.DataFrame, ks: Sequence[int], rounds: int = NULL_ROUNDS) -> 
     for _ in range(rounds):
         shuffled = pd.DataFrame(np.column_stack([rng.permutation(c) for c in values.T]), columns=z.columns)
         beaten += best_silhouette(leading_components(shuffled), ks) >= observed
-    return (1 + beaten) / (1 + rounds)
+    return beaten
 
 
 def _traits(profile: pd.Series, threshold: float) -> list[Trait]:

@@ -414,8 +414,8 @@ def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> floa
         # The months delivered against the same months; any other month of the reference (still
         # to come, or not delivered yet) is projected like the rest (review finding: a missing
         # October made the ratio compare different months).
-        delivered = position.isin(set(current["month"].map(contract.month_index)))
-        same, rest = reference[delivered], reference[~delivered]
+        _, same = _same_months(current, reference)
+        rest = reference.drop(same.index)
     else:
         same, rest = reference[position <= latest], reference[position > latest]
     now, before = _value(current, metric), _value(same, metric)
@@ -566,13 +566,16 @@ def standing(current_rows: pd.DataFrame, reference_rows: pd.DataFrame, record: T
     few degrees of freedom is wider at 95 % yet narrower at 75 % than the country's)."""
     complete = str(current_rows["month"].max()).endswith("-06")
     projected = project(current_rows, reference_rows, record.metric)
-    this_year = None if complete or projected is None else month_ratio_spread(current_rows, reference_rows, record.metric)
-    spread = None if complete or projected is None else projection_spread(projected, relative, this_year)
-    judged = [status_of(record.target_value, record.baseline_value, projected, complete,
-                        _value(current_rows, record.metric), lower_is_better(record.metric), candidate)
-              for candidate in ([spread] if spread is None or this_year is None or relative is None
-                                else [projection_spread(projected, relative, None), projection_spread(projected, None, this_year)])]
-    return (judged[0] if len(set(judged)) == 1 else "at_risk"), projected, spread
+    spread, each = None, [None]
+    if not complete and projected is not None:
+        this_year = month_ratio_spread(current_rows, reference_rows, record.metric)
+        spread = projection_spread(projected, relative, this_year)
+        each = [s for s in (projection_spread(projected, relative, None), projection_spread(projected, None, this_year))
+                if s is not None] or [None]
+    final = _value(current_rows, record.metric)
+    judged = {status_of(record.target_value, record.baseline_value, projected, complete, final,
+                        lower_is_better(record.metric), candidate) for candidate in each}
+    return (judged.pop() if len(judged) == 1 else "at_risk"), projected, spread
 
 
 _SPREADS: dict[tuple, float | None] = {}  # per database, data version, unit kind, metric and month
