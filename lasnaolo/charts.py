@@ -1100,6 +1100,16 @@ def impact_groups_table(impact, language: str) -> pd.DataFrame:
     })
 
 
+def impact_balance_table(impact, language: str) -> pd.DataFrame:
+    balance = impact.balance
+    return pd.DataFrame({
+        i18n.t("impact.balance.variable", language): balance["variable"].map(lambda v: i18n.t(f"impact.balance.{v}", language)),
+        i18n.t("impact.group.treated", language): balance["treated"].astype(float),
+        i18n.t("impact.group.comparison", language): balance["comparison"].astype(float),
+        i18n.t("impact.balance.standardised_difference", language): balance["standardised_difference"].astype(float),
+    })
+
+
 def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
     """Treated or comparison schools by name where the user may see it, else by pseudonym."""
     out = {i18n.t("impact.school", language): schools["school_name"].fillna(schools["school_key"])}

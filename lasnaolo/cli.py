@@ -264,7 +264,8 @@ def _impact(args) -> int:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
         return 0
     print(impact.sentence(result, args.language))
-    print(impact.parallel_note(result, args.language))
+    for kind, text in impact.notes(result, args.language):
+        print(text)
     print(i18n.t("impact.method_caption", args.language, treated=result.n_treated, control=result.n_control))
     return 0
 

@@ -7,16 +7,30 @@ Design (the same for every measure, outcome and scope):
   school's months after its measure ended are left out (the estimate is "while in use").
 - Cohorts: treated schools that started in the same month. For each cohort a comparison group of
   never-treated schools of the same school type from the regions the scope touches: for every
-  treated school its NEIGHBOURS nearest by size and by the outcome's level before the start.
-- Stacked regression (Cengiz et al. 2019): each cohort with its controls is a stack; school ×
-  stack fixed effects (levels differ) and calendar month × stack fixed effects (seasonality and
-  anything that hit every school at once, such as an epidemic), errors clustered by school and
-  intervals and tests on Student's t with (school clusters − 1) degrees of freedom. The
-  difference-in-differences coefficient is the treated schools' change after the start minus the
-  comparison schools' change; the event study replaces it with one coefficient per school month
-  relative to the start (the month before the start is the reference, zero by construction).
-- Parallel trends: a test that the two groups' slopes did not differ before the start (one
-  coefficient, see `_pretrend`); when it fails, the result says so in plain words.
+  treated school its NEIGHBOURS nearest by size and by the outcome's level before the start,
+  among those within a CALIPER of its level; a treated school with no comparable school is left
+  out and counted.
+- The Ashenfelter-dip guard: measures go to schools whose absence just rose. The GUARD_MONTHS
+  school months right before the start are left out of the matching and of the "before" of the
+  estimate (a passing spike there would read as the measure's success); the event study shows
+  them, and the pre-period test asks whether the groups differed in them.
+- Stacked regression (Cengiz et al. 2019) with Wing, Freedman & Hollingsworth's (2024) weights:
+  each cohort with its controls is a stack; comparison schools weighted so that every stack counts
+  by its treated schools. School × stack fixed effects (levels differ) and calendar month × stack
+  fixed effects (seasonality and anything that hit every school at once, such as an epidemic),
+  errors clustered by school and intervals and tests on Student's t with (school clusters − 1)
+  degrees of freedom. The difference-in-differences coefficient is the treated schools' change
+  after the start minus the comparison schools' change; the event study replaces it with one
+  coefficient per school month relative to the start, anchored on the lesson-hour weighted
+  average of ANCHOR_MONTHS months before the guard (not one month: June has three school days).
+- Tier shares are year-to-date: the start year's months after a mid-year start mix months before
+  and after the start, so they are left out.
+- Checks, each a warning code in `Impact.warnings`, stated in words on the page: the groups'
+  balance after matching, a joint test of the months before the start (slope, curvature and the
+  guard months), too few treated schools for the t reference. Also said: treated schools left
+  without comparable schools, and a sensitivity statement: how large a drift between the groups, had it
+  gone on from before the start, would overturn the conclusion (in the spirit of Rambachan &
+  Roth 2023).
 Time is counted in school months: the months present in the data, in order (no July), so the
 month before an August start is June.
 """
@@ -41,10 +55,23 @@ POST_MONTHS = 22
 MIN_PRE_MONTHS = 6
 MIN_POST_MONTHS = 3
 NEIGHBOURS = 5
+GUARD_MONTHS = 4  # school months right before the start: out of matching and of the estimate's "before"
+ANCHOR_MONTHS = 6  # the event study's reference: these months before the guard
+SIZE_WEIGHT = 0.5  # size's weight beside the level's in the matching distance
+CALIPER = 1.0  # standard deviations of the level before beyond which a school is not comparable
+# |standardised mean difference| of the level before above which regression adjustment (the
+# fixed effects) is not to be trusted (Rubin 2001). The common 0.25 fired in 14 % of random
+# assignments of 5-15 schools: matching neighbours of the extreme schools lie on one side.
+BALANCE_LIMIT = 0.5
+FEW_TREATED = 5  # below this the t reference has not been checked by simulation
 MIN_GROUP_SCHOOLS = MIN_POOLED_SCHOOLS  # below this a group is neither estimated nor described
 PARALLEL_P = 0.05
-METHOD = ("stacked difference-in-differences: school×cohort and calendar month×cohort fixed effects, "
-          "standard errors clustered by school (linearmodels PanelOLS), Student's t on clusters − 1 degrees of freedom")
+WARNINGS = ("pre_trend", "imbalance", "few_treated")
+MATCHED_ON = ("level_before",)  # the balance row that warns: the level regresses to the mean; size and the guard months are shown
+METHOD = ("stacked difference-in-differences with Wing et al. (2024) stack weights: school×cohort and calendar "
+          "month×cohort fixed effects, standard errors clustered by school (linearmodels PanelOLS), Student's t on "
+          f"clusters − 1 degrees of freedom; {GUARD_MONTHS} school months before the start left out of matching and "
+          "of the before period")
 
 
 class NotEstimated(ValueError):
@@ -82,16 +109,25 @@ class Impact:
     n_control: int
     event_study: pd.DataFrame  # event_month, estimate, ci_low, ci_high
     pretrend: float | None  # difference in slope before the start, points per school month
-    pretrend_p: float | None  # None: too few months before the start to test
+    pretrend_p: float | None  # joint test of the months before the start; None: too few to test
     groups: pd.DataFrame  # group, schools, school_types, mean_pupils, level_before
     treated: pd.DataFrame  # school_key, school_name, start_month
     controls: pd.DataFrame  # school_key, school_name
     excluded: int  # schools in scope with the measure but without enough months before or after
+    balance: pd.DataFrame = None  # variable, treated, comparison, standardised_difference
+    unmatched: int = 0  # treated schools left out: no comparable school within the caliper
+    guard_shift: float | None = None  # the groups' difference in the guard months against before them
+    breakdown_drift: float | None = None  # drift (points a month) that would overturn the conclusion
+    warnings: tuple[str, ...] = ()
     method: str = METHOD
 
     @property
     def parallel_before(self) -> bool | None:
         return None if self.pretrend_p is None else self.pretrend_p >= PARALLEL_P
+
+    @property
+    def significant(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
 
     def as_json(self) -> dict:
         return {"measure": self.question.measure, "outcome": self.question.outcome,
@@ -100,16 +136,24 @@ class Impact:
                 "std_error": round(self.std_error, 4), "n_treated": self.n_treated, "n_control": self.n_control,
                 "pretrend_slope": None if self.pretrend is None else round(self.pretrend, 4),
                 "pretrend_p": None if self.pretrend_p is None else round(self.pretrend_p, 4),
-                "excluded": self.excluded, "method": self.method}
+                "guard_shift": None if self.guard_shift is None else round(self.guard_shift, 4),
+                "breakdown_drift": None if self.breakdown_drift is None else round(self.breakdown_drift, 4),
+                "balance": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+                            for row in self.balance.to_dict("records")] if self.balance is not None else [],
+                "unmatched": self.unmatched, "excluded": self.excluded, "warnings": list(self.warnings),
+                "method": self.method}
 
 
 def school_months(panel: MeasurePanel, outcome: str) -> pd.DataFrame:
     """One row per school and month with the outcome, and the school month's ordinal."""
-    rows = metrics.add_rates(panel.rows)
+    counts = ["pupils", "lesson_hours", *metrics.HOURS, *metrics.TIER_COUNTS]
+    columns = ["school_key", "school_type", "in_scope", "school_year", "month", *counts]
+    rows = metrics.add_rates(panel.rows[list(dict.fromkeys(columns))])
     rows = rows[rows[outcome].notna()]
     months = sorted(rows["month"].unique())
     ordinal = {m: i for i, m in enumerate(months)}
-    return rows.assign(t=rows["month"].map(ordinal))[["school_key", "school_type", "in_scope", "month", "t", "pupils", outcome]]
+    return rows.assign(t=rows["month"].map(ordinal))[
+        ["school_key", "school_type", "in_scope", "school_year", "month", "t", "pupils", "lesson_hours", outcome]]
 
 
 def _ordinal_of(months: list[str], month: str, after: bool) -> int:
@@ -133,38 +177,65 @@ def treatment_periods(panel: MeasurePanel, months: list[str]) -> pd.DataFrame:
     })
 
 
-def _nearest(treated: pd.DataFrame, candidates: pd.DataFrame, k: int) -> set[str]:
+def _nearest(treated: pd.DataFrame, candidates: pd.DataFrame, k: int) -> tuple[pd.Series, set[str]]:
     """Per treated school the k candidates of its type nearest in (log size, level before),
-    standardised over the cohort's schools."""
+    standardised over the cohort's schools, among those whose level is within CALIPER standard
+    deviations of its own (regression to the mean makes a far level no comparison): how often each
+    comparison school was chosen (its matching weight, with replacement); and the treated schools
+    that had none."""
     both = pd.concat([treated, candidates])
     spread = both[["log_size", "level"]].std(ddof=0).replace(0, 1)
-    chosen: set[str] = set()
-    for school in treated.itertuples():
-        same = candidates[candidates["school_type"] == school.school_type]
-        distance = (((same["log_size"] - school.log_size) / spread["log_size"]) ** 2
-                    + ((same["level"] - school.level) / spread["level"]) ** 2)
-        chosen |= set(distance.nsmallest(k).index)
-    return chosen
+    chosen: list[str] = []
+    unmatched: set[str] = set()
+    for school_type, group in treated.groupby("school_type"):
+        same = candidates[candidates["school_type"] == school_type]
+        # Treated × candidates at once: level apart in standard deviations, and the distance.
+        level = (same["level"].to_numpy()[None, :] - group["level"].to_numpy()[:, None]) / spread["level"]
+        size = (same["log_size"].to_numpy()[None, :] - group["log_size"].to_numpy()[:, None]) / spread["log_size"]
+        # Size counts half as much as the level: the level is what regresses to the mean.
+        distance = np.where(np.abs(level) <= CALIPER, (SIZE_WEIGHT * size) ** 2 + level ** 2, np.inf)
+        order = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        names = same.index.to_numpy()
+        for row, school in enumerate(group.index):
+            near = [names[j] for j in order[row] if np.isfinite(distance[row, j])]
+            if not near:
+                unmatched.add(school)
+            chosen.extend(near)
+    return pd.Series(chosen, dtype=object).value_counts(), unmatched
 
 
 def _before_profile(rows: pd.DataFrame, outcome: str, start: int) -> pd.DataFrame:
-    before = rows[(rows["t"] < start) & (rows["t"] >= start - PRE_MONTHS)]
+    """Per school its level, size and months in the matching window: the PRE_MONTHS before the
+    start less the guard (a spike right before the start is what selection follows)."""
+    before = rows[(rows["t"] < start - GUARD_MONTHS) & (rows["t"] >= start - PRE_MONTHS)]
     profile = before.groupby("school_key").agg(level=(outcome, "mean"), pupils=("pupils", "mean"),
                                                months=("t", "nunique"), school_type=("school_type", "first"))
     profile["log_size"] = np.log(profile["pupils"].clip(lower=1))
     return profile
 
 
-def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The stacked rows (cohort, school_key, t, event, treated, outcome) and the treated schools;
-    also how many schools in scope had the measure but too few months around its start."""
+def _mixed_year_to_date(window: pd.DataFrame, start: int, outcome: str) -> pd.Series:
+    """Rows whose year-to-date tier share mixes months before and after a mid-year start: the
+    start year's months from the start on, unless the start is the school year's first month."""
+    if outcome != "tier23_share":
+        return pd.Series(False, index=window.index)
+    at_start = window.loc[window["t"] == start, ["school_year", "month"]]
+    if at_start.empty or str(at_start["month"].iloc[0]).endswith("-08"):
+        return pd.Series(False, index=window.index)
+    return (window["school_year"] == at_start["school_year"].iloc[0]) & (window["t"] >= start)
+
+
+def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """The stacked rows (cohort, school_key, t, event, treated, weight, outcome), the treated
+    schools, how many schools in scope had the measure but too few months around its start, and
+    how many had no comparable school."""
     rows = school_months(panel, question.outcome)
     periods = treatment_periods(panel, sorted(rows["month"].unique()))
     ever = set(periods["school_key"])
     last = rows["t"].max() if not rows.empty else -1
     in_scope = set(rows.loc[rows["in_scope"], "school_key"])
     candidates_pool = rows[~rows["school_key"].isin(ever)]
-    stacks, treated_rows, excluded = [], [], 0
+    stacks, treated_rows, excluded, unmatched = [], [], 0, 0
     for start, cohort in periods[periods["school_key"].isin(in_scope)].groupby("start"):
         profile = _before_profile(rows[rows["school_key"].isin(cohort["school_key"])], question.outcome, start)
         after = rows[(rows["t"] >= start) & (rows["t"] < start + POST_MONTHS)]
@@ -177,19 +248,41 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
         candidates = _before_profile(candidates_pool, question.outcome, start)
         candidates = candidates[(candidates["months"] >= MIN_PRE_MONTHS)
                                 & (post_counts.reindex(candidates.index).fillna(0) >= MIN_POST_MONTHS)]
-        controls = _nearest(profile.loc[enough], candidates, NEIGHBOURS)
+        controls, alone = _nearest(profile.loc[enough], candidates, NEIGHBOURS)
+        unmatched += len(alone)
+        matched = [key for key in enough if key not in alone]
+        if not matched:
+            continue
         window = rows[(rows["t"] >= start - PRE_MONTHS) & (rows["t"] < start + POST_MONTHS)]
+        window = window[~_mixed_year_to_date(window, start, question.outcome)]
         ends = cohort.set_index("school_key")["end"]
-        treated_part = window[window["school_key"].isin(enough)]
+        treated_part = window[window["school_key"].isin(matched)]
         treated_part = treated_part[treated_part["t"] <= treated_part["school_key"].map(ends)]
-        control_part = window[window["school_key"].isin(controls)]
-        part = pd.concat([treated_part.assign(treated=1), control_part.assign(treated=0)])
+        control_part = window[window["school_key"].isin(controls.index)]
+        # Matching with replacement: a comparison school chosen by three treated schools counts
+        # three times (else the pooled neighbours of far-apart schools are unlike them on average).
+        control_part = control_part.assign(matched=control_part["school_key"].map(controls / controls.mean()))
+        part = pd.concat([treated_part.assign(treated=1, matched=1.0), control_part.assign(treated=0)])
         stacks.append(part.assign(cohort=int(start), event=part["t"] - start))
-        treated_rows.append(cohort[cohort["school_key"].isin(enough)])
+        treated_rows.append(cohort[cohort["school_key"].isin(matched)])
     stacked = pd.concat(stacks, ignore_index=True) if stacks else pd.DataFrame(
-        columns=["school_key", "t", "event", "treated", "cohort", question.outcome])
+        columns=["school_key", "t", "event", "treated", "cohort", "matched", "lesson_hours", question.outcome])
     treated = pd.concat(treated_rows, ignore_index=True) if treated_rows else periods.iloc[0:0]
-    return stacked, treated, excluded
+    return stacked.assign(weight=stack_weights(stacked)), treated, excluded, unmatched
+
+
+def stack_weights(stacked: pd.DataFrame) -> pd.Series:
+    """Wing, Freedman & Hollingsworth (2024): treated rows weigh 1; a comparison school in stack a
+    weighs (N_a^D / N^D) / (N_a^C / N^C), N^D and N^C the treated and comparison schools of the
+    stack (a) and of all stacks, times its matching weight (times chosen over the stack's mean). Unweighted, a cohort with many comparison schools counted more
+    than its treated schools warrant (a −2 effect of one cohort came out −1.16 against −1.38)."""
+    if stacked.empty:
+        return pd.Series(dtype=float)
+    counts = stacked.groupby(["cohort", "treated"])["school_key"].nunique().unstack(fill_value=0)
+    counts = counts.reindex(columns=[0, 1], fill_value=0)
+    share = (counts[1] / counts[1].sum()) / (counts[0] / counts[0].sum())
+    control_weight = stacked["cohort"].map(share).astype(float) * stacked["matched"].astype(float)
+    return control_weight.where(stacked["treated"] == 0, 1.0).to_numpy()
 
 
 def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame):
@@ -201,9 +294,44 @@ def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame):
                                 index=index)
     clusters = pd.DataFrame({"school": pd.factorize(stacked["school_key"])[0]}, index=index)
     model = PanelOLS(pd.Series(stacked[outcome].to_numpy(float), index=index, name=outcome),
-                     regressors.set_axis(index), entity_effects=True, other_effects=month_effect,
-                     drop_absorbed=True, check_rank=False)
+                     regressors.set_axis(index), weights=pd.Series(stacked["weight"].to_numpy(float), index=index),
+                     entity_effects=True, other_effects=month_effect, drop_absorbed=True, check_rank=False)
     return model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True)
+
+
+def usable_starts(panel: MeasurePanel) -> pd.DataFrame:
+    """Per measure (`panel.periods` with a `measure` column): how many schools started it with
+    enough months before (in the matching window) and after the start to enter an estimate, in the
+    scope (`own`) and in the scope's regions (`region`). Matching may still leave some out."""
+    rows = school_months(panel, "absence_rate")[["school_key", "in_scope", "month", "t"]]
+    months = sorted(rows["month"].unique())
+    first = panel.periods.sort_values("start").groupby(["measure", "school_key"], as_index=False).first()
+    first["start_t"] = np.searchsorted(months, first["start"].map(lambda d: f"{d:%Y-%m}").to_numpy(), side="left")
+    joined = first.merge(rows, on="school_key")
+    offset = joined["t"] - joined["start_t"]
+    joined["before"] = offset.between(-PRE_MONTHS, -GUARD_MONTHS - 1)
+    joined["after"] = offset.between(0, POST_MONTHS - 1)
+    counts = joined.groupby(["measure", "school_key"]).agg(before=("before", "sum"), after=("after", "sum"),
+                                                           in_scope=("in_scope", "first"))
+    usable = counts[(counts["before"] >= MIN_PRE_MONTHS) & (counts["after"] >= MIN_POST_MONTHS)].reset_index()
+    out = usable.groupby("measure").agg(own=("in_scope", "sum"), region=("school_key", "nunique"))
+    return out.reindex(list(contract.MEASURES), fill_value=0).astype(int)
+
+
+def default_view(engine: Engine, scope: Scope, regional: bool = True) -> tuple[str, bool]:
+    """The measure and area the page opens on: one that can be estimated (review finding: it
+    opened on "not estimated, 2 schools (3 needed)"). The user's own area for the measure most of
+    its schools started, else (`regional`: users who may look at their regions) the region's."""
+    rows, schools = queries.school_month_panel(engine, scope)
+    counts = usable_starts(MeasurePanel(rows, schools, queries.measure_periods(engine, scope, None)))
+    preferred = "school_coach"  # the programme's own measure wins a tie
+    order = sorted(counts.index, key=lambda m: (m != preferred, list(contract.MEASURES).index(m)))
+    counts = counts.loc[order]
+    if counts["own"].max() >= MIN_GROUP_SCHOOLS or not regional:
+        return str(counts["own"].idxmax()), False
+    if counts["region"].max() >= MIN_GROUP_SCHOOLS:
+        return str(counts["region"].idxmax()), True
+    return preferred, False
 
 
 def analyse(engine: Engine, scope: Scope, question: Question) -> Impact:
@@ -211,54 +339,145 @@ def analyse(engine: Engine, scope: Scope, question: Question) -> Impact:
     return estimate(queries.measure_panel(engine, scope, question.measure, question.grade_band), question)
 
 
+def _guard(stacked: pd.DataFrame) -> pd.Series:
+    return stacked["event"].between(-GUARD_MONTHS, -1)
+
+
 def estimate(panel: MeasurePanel, question: Question) -> Impact:
-    stacked, treated, excluded = stack(panel, question)
+    stacked, treated, excluded, unmatched = stack(panel, question)
     n_treated = stacked.loc[stacked["treated"] == 1, "school_key"].nunique() if not stacked.empty else 0
     n_control = stacked.loc[stacked["treated"] == 0, "school_key"].nunique() if not stacked.empty else 0
     if n_treated < MIN_GROUP_SCHOOLS:
-        raise NotEstimated("impact.too_few_treated", n=n_treated, minimum=MIN_GROUP_SCHOOLS, excluded=excluded)
+        raise NotEstimated("impact.too_few_treated", n=n_treated, minimum=MIN_GROUP_SCHOOLS, excluded=excluded + unmatched)
     if n_control < MIN_GROUP_SCHOOLS:
         raise NotEstimated("impact.too_few_controls", n=n_control, minimum=MIN_GROUP_SCHOOLS)
     outcome = question.outcome
-    after = (stacked["treated"] * (stacked["event"] >= 0)).astype(float)
-    did = _fit(stacked, outcome, pd.DataFrame({"treated_after": after.to_numpy()}))
+    critical = _critical(stacked)
+    # The guard months are neither "before" nor "after": a spike that drew the measure there
+    # would otherwise read as its success.
+    outside = stacked[~_guard(stacked)].reset_index(drop=True)
+    after = (outside["treated"] * (outside["event"] >= 0)).astype(float)
+    did = _fit(outside, outcome, pd.DataFrame({"treated_after": after.to_numpy()}))
     # Intervals from Student's t on clusters − 1 degrees of freedom, not the thousands of residual
     # ones: with a few dozen school clusters the latter covered a placebo's zero in 92 % of runs.
-    half_width = _critical(stacked) * float(did.std_errors["treated_after"])
-    low, high = float(did.params["treated_after"]) - half_width, float(did.params["treated_after"]) + half_width
+    point, error = float(did.params["treated_after"]), float(did.std_errors["treated_after"])
+    low, high = point - critical * error, point + critical * error
+    event_study = _event_study(stacked, outcome, critical)
+    guard_shift, pretrend_p = _pretrend(stacked, outcome)
+    pretrend = _pre_slope(event_study, stacked) if pretrend_p is not None else None
+    balance = _balance(stacked, outcome)
+    breakdown = _breakdown_drift(outside, point, critical * error)
+    warnings = tuple(code for code, fired in (
+        ("pre_trend", pretrend_p is not None and pretrend_p < PARALLEL_P),
+        ("imbalance", bool((balance.loc[balance["variable"].isin(MATCHED_ON), "standardised_difference"].abs()
+                            > BALANCE_LIMIT).any())),
+        ("few_treated", n_treated < FEW_TREATED)) if fired)
+    return Impact(question, point, float(low), float(high), error, int(n_treated), int(n_control), event_study,
+                  pretrend, pretrend_p, _groups(stacked, outcome), _treated_list(panel, treated),
+                  _control_list(panel, stacked), excluded, balance, unmatched, guard_shift, breakdown, warnings)
 
-    events = sorted(e for e in stacked["event"].unique() if e != -1)
-    dummies = pd.DataFrame({f"e{e}": ((stacked["event"] == e) & (stacked["treated"] == 1)).astype(float).to_numpy()
-                            for e in events})
+
+def _event_study(stacked: pd.DataFrame, outcome: str, critical: float) -> pd.DataFrame:
+    """One coefficient per school month from the start, anchored on the lesson-hour weighted
+    average of the ANCHOR_MONTHS months before the guard (the earliest of them is left out of the
+    regression, and every coefficient is re-expressed against the weighted average with its
+    covariance)."""
+    events = sorted(int(e) for e in stacked["event"].unique())
+    anchor = [e for e in events if -GUARD_MONTHS - ANCHOR_MONTHS <= e < -GUARD_MONTHS] or [e for e in events if e < 0][-1:]
+    omitted = anchor[0]
+    shown = [e for e in events if e != omitted]
+    treated = stacked["treated"] == 1
+    dummies = pd.DataFrame({f"e{e}": ((stacked["event"] == e) & treated).astype(float).to_numpy() for e in shown})
     study = _fit(stacked, outcome, dummies)
-    coefficients = study.params.reindex(dummies.columns).to_numpy()
-    half_widths = _critical(stacked) * study.std_errors.reindex(dummies.columns).to_numpy()
-    event_study = pd.DataFrame({"event_month": events, "estimate": coefficients,
-                                "ci_low": coefficients - half_widths, "ci_high": coefficients + half_widths})
-    event_study = pd.concat([event_study, pd.DataFrame([{"event_month": -1, "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}])])
+    names = list(dummies.columns)
+    params = study.params.reindex(names).fillna(0.0).to_numpy()
+    cov = study.cov.reindex(index=names, columns=names).fillna(0.0).to_numpy()
+    hours = stacked[treated].groupby("event")["lesson_hours"].sum().reindex(anchor).fillna(0.0)
+    weights = (hours / hours.sum()).to_numpy() if hours.sum() > 0 else np.full(len(anchor), 1 / len(anchor))
+    # Contrast of each event against the anchor average: full vectors over (omitted, shown...).
+    position = {e: i for i, e in enumerate(shown)}
+    reference = np.zeros(len(shown))
+    for e, w in zip(anchor, weights):
+        if e != omitted:
+            reference[position[e]] += w
+    out = []
+    for e in events:
+        contrast = -reference.copy()
+        if e != omitted:
+            contrast[position[e]] += 1.0
+        value = float(contrast @ params)
+        width = critical * math.sqrt(max(float(contrast @ cov @ contrast), 0.0))
+        out.append({"event_month": e, "estimate": value, "ci_low": value - width, "ci_high": value + width})
+    present = set(stacked.loc[treated, "event"].astype(int))
+    frame = pd.DataFrame(out)
+    frame = frame[frame["event_month"].isin(present)]
     # To 0.01 points: a month's coefficient is a difference of a few schools' exact monthly means.
-    event_study = event_study.dropna().sort_values("event_month", ignore_index=True).round(
-        {"estimate": 2, "ci_low": 2, "ci_high": 2})
-    pretrend, pretrend_p = _pretrend(stacked, outcome)
-    return Impact(question, float(did.params["treated_after"]), float(low), float(high),
-                  float(did.std_errors["treated_after"]), int(n_treated), int(n_control), event_study, pretrend, pretrend_p,
-                  _groups(stacked, outcome), _treated_list(panel, treated), _control_list(panel, stacked), excluded)
+    return frame.sort_values("event_month", ignore_index=True).round({"estimate": 2, "ci_low": 2, "ci_high": 2})
 
 
 def _pretrend(stacked: pd.DataFrame, outcome: str) -> tuple[float | None, float | None]:
-    """Did the treated schools drift apart from their comparison schools before the start? The
-    difference in linear slope over the months before it, with the same fixed effects and
-    clustered errors. One parameter, not one per month: a joint test of twenty monthly
-    coefficients with a few dozen school clusters rejects far too often."""
+    """Did the treated schools drift apart from their comparison schools before the start? One
+    joint test of three departures over the months before it, with the same fixed effects and
+    clustered errors: a difference in slope, in curvature (a bend a straight line misses), and a
+    shift in the guard months (a spike that drew the measure). Returns the guard shift (points)
+    and the joint test's p-value (F on treated clusters − 1); the slope alone is read from the
+    event study (`_pre_slope`). Three parameters, not one per month: a joint test of twenty
+    monthly coefficients with a few dozen school clusters rejects far too often."""
     before = stacked[stacked["event"] < 0].reset_index(drop=True)
-    if before["event"].nunique() < 3:
+    if before["event"].nunique() < 4:
         return None, None
-    slope = pd.DataFrame({"treated_slope": (before["treated"] * before["event"]).astype(float).to_numpy()})
-    fit = _fit(before, outcome, slope)
-    from scipy.stats import t  # with linearmodels: only when an estimate is asked for
+    treated = before["treated"].astype(float)
+    centred = before["event"] - before.loc[before["treated"] == 1, "event"].mean()
+    regressors = pd.DataFrame({"slope": (treated * centred).to_numpy(),
+                               "curvature": (treated * (centred ** 2 - (centred ** 2).mean())).to_numpy(),
+                               "guard": (treated * _guard(before)).to_numpy()})
+    if not (_guard(before) & (before["treated"] == 1)).any() or (~_guard(before)).sum() == 0:
+        regressors = regressors.drop(columns="guard")
+    fit = _fit(before, outcome, regressors)
+    names = list(regressors.columns)
+    params = fit.params.reindex(names).to_numpy()
+    cov = fit.cov.reindex(index=names, columns=names).to_numpy()
+    from scipy.stats import f  # with linearmodels: only when an estimate is asked for
 
-    statistic = float(fit.params["treated_slope"]) / float(fit.std_errors["treated_slope"])
-    return float(fit.params["treated_slope"]), float(2 * t.sf(abs(statistic), _clusters(before) - 1))
+    try:
+        statistic = float(params @ np.linalg.solve(cov, params)) / len(names)
+    except np.linalg.LinAlgError:
+        return None, None
+    # On (treated school clusters − 1): the treated schools carry the departures tested, and with
+    # all clusters' degrees of freedom the test warned in 10 % of random assignments (5 % here).
+    treated_clusters = int(before.loc[before["treated"] == 1, "school_key"].nunique())
+    p_value = float(f.sf(statistic, len(names), max(treated_clusters - 1, 1)))
+    shift = float(fit.params["guard"]) if "guard" in names else None
+    return shift, p_value
+
+
+def _pre_slope(event_study: pd.DataFrame, stacked: pd.DataFrame) -> float | None:
+    """The difference in slope before the start, points a month: a line through the event
+    study's months before the guard, weighted by the treated schools' rows in each (the same
+    line a separate regression would draw through them, without fitting one more model)."""
+    treated = stacked[stacked["treated"] == 1]
+    counts = treated[treated["event"] < -GUARD_MONTHS].groupby("event").size()
+    study = event_study.set_index("event_month")["estimate"].reindex(counts.index).dropna()
+    if len(study) < 3:
+        return None
+    weights = counts.reindex(study.index).to_numpy(float)
+    x = study.index.to_numpy(float)
+    centre = np.average(x, weights=weights)
+    return float(np.sum(weights * (x - centre) * study.to_numpy()) / np.sum(weights * (x - centre) ** 2))
+
+
+def _breakdown_drift(outside: pd.DataFrame, point: float, half_width: float) -> float | None:
+    """How large a drift between the groups (points per school month), going on from before the
+    start, would move the interval's nearer end to zero: a drift δ biases the estimate by δ times
+    the distance between the treated schools' average month after and before the start. None when
+    the interval already includes zero (there is no conclusion to overturn)."""
+    if abs(point) <= half_width:
+        return None
+    treated = outside[outside["treated"] == 1]
+    distance = treated.loc[treated["event"] >= 0, "event"].mean() - treated.loc[treated["event"] < 0, "event"].mean()
+    if not distance or math.isnan(distance):
+        return None
+    return (abs(point) - half_width) / float(distance)
 
 
 def _clusters(stacked: pd.DataFrame) -> int:
@@ -272,6 +491,43 @@ def _critical(stacked: pd.DataFrame) -> float:
     return float(t.ppf(0.975, _clusters(stacked) - 1))
 
 
+def _standardised_difference(per_school: pd.DataFrame) -> tuple[float, float, float]:
+    """Treated and comparison means of `value` (comparison schools weighted by stack) and their
+    difference over the pooled standard deviation of schools."""
+    groups = [per_school[per_school["treated"] == flag] for flag in (1, 0)]
+    means = [float(np.average(g["value"], weights=g["weight"])) if len(g) else math.nan for g in groups]
+    variances = [float(g["value"].var(ddof=1)) for g in groups if len(g) > 1]
+    pooled = math.sqrt(sum(variances) / len(variances)) if variances else 0.0
+    return means[0], means[1], (means[0] - means[1]) / pooled if pooled > 0 else 0.0
+
+
+def _balance(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """The matched groups side by side on what matching used (the level in the matching window,
+    size) and on the guard months' level, which matching left out: treated and comparison means
+    and the standardised mean difference (size compared on its logarithm). Levels to 0.1 and
+    pupils to ten, like every figure of a handful of pseudonymous schools."""
+    keys = ["cohort", "school_key", "treated"]
+
+    def per_school(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+        return rows.groupby(keys).agg(value=(column, "mean"), weight=("weight", "first")).reset_index()
+
+    rows = []
+    for variable, part in (("level_before", stacked[stacked["event"] < -GUARD_MONTHS]), ("level_guard", stacked[_guard(stacked)])):
+        schools = per_school(part, outcome)
+        if schools["treated"].nunique() == 2:
+            treated, comparison, difference = _standardised_difference(schools)
+            rows.append({"variable": variable, "treated": round(treated, disclosure.RATE_DECIMALS),
+                         "comparison": round(comparison, disclosure.RATE_DECIMALS), "standardised_difference": difference})
+    sizes = per_school(stacked, "pupils")
+    _, _, difference = _standardised_difference(sizes.assign(value=np.log(sizes["value"].clip(lower=1))))
+    treated, comparison, _ = _standardised_difference(sizes)
+    shown = disclosure.rounded_pupils(pd.Series([treated, comparison]))
+    rows.append({"variable": "pupils", "treated": float(shown[0]), "comparison": float(shown[1]),
+                 "standardised_difference": difference})
+    out = pd.DataFrame(rows, columns=["variable", "treated", "comparison", "standardised_difference"])
+    return out.round({"standardised_difference": 2})
+
+
 def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Who was compared with whom, in numbers: per group the schools, their types, size and the
     outcome's level before the start."""
@@ -279,7 +535,7 @@ def _groups(stacked: pd.DataFrame, outcome: str) -> pd.DataFrame:
     for flag, group in (("treated", 1), ("comparison", 0)):
         part = stacked[stacked["treated"] == group]
         per_school = part.groupby("school_key").agg(school_type=("school_type", "first"), pupils=("pupils", "mean"))
-        before = part[part["event"] < 0].groupby("school_key")[outcome].mean()
+        before = part[part["event"] < -GUARD_MONTHS].groupby("school_key")[outcome].mean()
         out.append({"group": flag, "schools": len(per_school),
                     "school_types": per_school["school_type"].value_counts().to_dict(),
                     # A mean, to ten: a median of an odd group is one school's size, which a
@@ -327,4 +583,30 @@ def parallel_note(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         return i18n.t("impact.parallel_untested", language)
     key = "impact.parallel_ok" if impact.parallel_before else "impact.parallel_warning"
     return i18n.t(key, language, slope=i18n.points(impact.pretrend, language, 2),
+                  shift=i18n.points(impact.guard_shift or 0.0, language, 2), guard=GUARD_MONTHS,
                   p=i18n.number(impact.pretrend_p, language, 2))
+
+
+def notes(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+    """Every check of the estimate in words, each with its kind ("warning" or "info"): the
+    pre-period test, the groups' balance, too few treated schools, schools left without comparison
+    and the sensitivity statement. The page and the command line print these."""
+    out = [("warning" if "pre_trend" in impact.warnings else "info", parallel_note(impact, language))]
+    if "imbalance" in impact.warnings:
+        level = impact.balance.set_index("variable").loc["level_before"]
+        out.append(("warning", i18n.t("impact.imbalance", language, treated=i18n.number(level["treated"], language, 1),
+                                      comparison=i18n.number(level["comparison"], language, 1),
+                                      difference=i18n.number(level["standardised_difference"], language, 2))))
+    if "few_treated" in impact.warnings:
+        out.append(("warning", i18n.t("impact.few_treated", language, n=impact.n_treated, minimum=FEW_TREATED)))
+    if impact.unmatched:
+        out.append(("info", i18n.t("impact.unmatched", language, n=impact.unmatched,
+                                   caliper=i18n.number(CALIPER, language, 1))))
+    if impact.breakdown_drift is not None:
+        out.append(("info", i18n.t("impact.sensitivity_holds", language,
+                                   drift=i18n.number(impact.breakdown_drift, language, 2),
+                                   slope=i18n.points(impact.pretrend or 0.0, language, 2))))
+    else:
+        out.append(("info", i18n.t("impact.sensitivity_open", language, low=i18n.number(impact.ci_low, language, 1),
+                                   high=i18n.number(impact.ci_high, language, 1))))
+    return out

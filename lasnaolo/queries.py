@@ -757,13 +757,29 @@ def _panel_schools(engine: Engine, scope: Scope) -> tuple[Scope, pd.DataFrame, d
     return context, every, key
 
 
+_PANELS: "OrderedDict[tuple, tuple[pd.DataFrame, pd.DataFrame]]" = OrderedDict()
+_PANELS_KEPT = 8
+
+
 def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """School-month totals (one grade band or all grades) of every school in the regions the scope
     touches, and those schools: `school_key`, `school_name` (None where not visible), `school_type`,
     `in_scope`. Schools outside the scope are a comparison pool: they leave here under pseudonyms,
-    and callers publish only group-level figures of them."""
+    and callers publish only group-level figures of them. Kept per data version, scope and grade
+    band: every impact question (measure, outcome) of a scope reads the same panel, and at national
+    scale reading it is most of a question's time. Callers must not change the frames."""
     if grade_band is not None and grade_band not in contract.GRADE_BANDS:
         raise ValueError(f"unknown grade band {grade_band!r}")
+    key = (str(engine.url), data_version(engine), scope, grade_band)
+    if key not in _PANELS:
+        _PANELS[key] = _school_month_panel(engine, scope, grade_band)
+        while len(_PANELS) > _PANELS_KEPT:
+            _PANELS.popitem(last=False)
+    _PANELS.move_to_end(key)
+    return _PANELS[key]
+
+
+def _school_month_panel(engine: Engine, scope: Scope, grade_band: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     context, every, key = _panel_schools(engine, scope)
     filters = RowFilter(grades=tuple(contract.GRADE_BANDS[grade_band])) if grade_band else EVERYTHING
     rows = absence_totals(engine, context, by=["school_id", "school_type"], filters=filters, raw=True)
@@ -774,20 +790,24 @@ def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = No
             every[["school_key", "school_name", "school_type", "in_scope"]].reset_index(drop=True))
 
 
-def measure_periods(engine: Engine, scope: Scope, measure: str) -> pd.DataFrame:
-    """Every period of one measure at the schools of the regions the scope touches, keyed as in
-    `school_month_panel`: school_key, start, end (None: still in use)."""
-    if measure not in contract.MEASURES:
+def measure_periods(engine: Engine, scope: Scope, measure: str | None) -> pd.DataFrame:
+    """Every period of one measure (None: of every measure, with a `measure` column) at the
+    schools of the regions the scope touches, keyed as in `school_month_panel`: school_key, start,
+    end (None: still in use)."""
+    if measure is not None and measure not in contract.MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     context, _, key = _panel_schools(engine, scope)
     query = (
-        select(MeasureInUse.school_id, MeasureInUse.start, MeasureInUse.end)
-        .where(MeasureInUse.measure == measure, MeasureInUse.school_id.in_(_scoped_schools(context)))
-        .order_by(MeasureInUse.school_id, MeasureInUse.start)
+        select(MeasureInUse.measure, MeasureInUse.school_id, MeasureInUse.start, MeasureInUse.end)
+        .where(MeasureInUse.school_id.in_(_scoped_schools(context)))
+        .order_by(MeasureInUse.measure, MeasureInUse.school_id, MeasureInUse.start)
     )
+    if measure is not None:
+        query = query.where(MeasureInUse.measure == measure)
     with engine.connect() as connection:
-        periods = pd.DataFrame(connection.execute(query).fetchall(), columns=["school_id", "start", "end"])
-    return periods.assign(school_key=periods["school_id"].map(key))[["school_key", "start", "end"]]
+        periods = pd.DataFrame(connection.execute(query).fetchall(), columns=["measure", "school_id", "start", "end"])
+    columns = ["school_key", "start", "end"] if measure is not None else ["measure", "school_key", "start", "end"]
+    return periods.assign(school_key=periods["school_id"].map(key))[columns]
 
 
 def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | None = None) -> MeasurePanel:

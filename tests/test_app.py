@@ -515,6 +515,10 @@ def test_impact_page_estimates_the_coach_effect_and_shows_its_assumptions(app_en
     at.switch_page("pages/impact.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Toimenpiteiden vaikutus poissaoloihin"
+    assert "Arviota ei tehdä" not in visible_text(at)  # it opens on a view that can be estimated
+    assert "Herkkyys:" in visible_text(at) and "Ryhmien vertailtavuus" in visible_text(at)
+    at.selectbox(key="impact_measure").select("school_coach").run()
+    at.radio(key="impact_area").set_value(False).run()
     assert "Arviota ei tehdä" in visible_text(at) and "koko maakunta" in visible_text(at)
     at.selectbox(key="impact_band").select("7-9").run()
     at.radio(key="impact_area").set_value(True).run()

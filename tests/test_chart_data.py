@@ -381,7 +381,8 @@ def sent_charts(at) -> list[tuple[dict, dict[str, set[str]]]]:
 
 def open_page(at, page: str, role: str):
     at.switch_page(f"pages/{page}.py").run()
-    if page == "impact":  # the event study is drawn once an estimate exists: grades 7-9, the whole region
+    if page == "impact":  # the event study is drawn once an estimate exists: coaches, grades 7-9, the whole region
+        at.selectbox(key="impact_measure").select("school_coach").run()
         at.selectbox(key="impact_band").select("7-9").run()
         if role != "admin":
             at.radio(key="impact_area").set_value(True).run()

@@ -150,21 +150,20 @@ def deck(scope: Scope, request):
 
 def impact(scope: Scope, question, whole_region: bool = False):
     """A measure's estimated impact for the scope's schools or, when they are too few, for every
-    school of the scope's regions (then, like all regional context, anonymised). The school-month
-    panel is cached apart from the measure and the outcome, so changing either only estimates again."""
-    if whole_region:
-        scope = queries.regional_scope(current_engine(), scope)
-    url = store.database_url()
-    return _estimated(url, queries.data_version(engine(url)), scope, question)
-
-
-@st.cache_data(max_entries=64, ttl=900, show_spinner=False)
-def _estimated(url: str, version: tuple[int, ...], scope: Scope, question):
+    school of the scope's regions (then, like all regional context, anonymised). The core keeps
+    the school-month panel per data version, so changing the measure or the outcome only
+    estimates again; the same path as the command line's."""
     from lasnaolo import impact as impact_module
 
-    rows, panel_schools = _read(queries.school_month_panel, scope, question.grade_band)
-    periods = _read(queries.measure_periods, scope, question.measure)
-    return impact_module.estimate(queries.MeasurePanel(rows, panel_schools, periods), question)
+    if whole_region:
+        scope = queries.regional_scope(current_engine(), scope)
+    return _read(impact_module.analyse, scope, question)
+
+
+def impact_default(scope: Scope, regional: bool) -> tuple[str, bool]:
+    from lasnaolo import impact as impact_module
+
+    return _read(impact_module.default_view, scope, regional)
 
 
 def self_evaluations(scope: Scope, school_year: str) -> pd.DataFrame:
