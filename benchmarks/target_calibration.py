@@ -1,7 +1,9 @@
-"""Calibration of target statuses: pupils simulated over three school years with known truth
-(tests/target_simulation.py), every school given a target 5 % under its baseline year, and its
+"""Calibration of target statuses: pupils simulated over four school years with known truth
+(tests/target_simulation.py), every unit given a target 5 % under its baseline year, and its
 status read at the end of November, January and March of the target year by `targets.standing`,
-the function behind the targets page. Prints one row per scenario and month.
+the function behind the targets page. Prints one row per scenario and month. Scenarios cover
+the absence rate, the tier 2-3 share and unauthorised absence, schools and municipalities (of
+three schools), a baseline two years back and a month not delivered.
 
     python benchmarks/target_calibration.py [--seeds 20]
 
@@ -22,11 +24,23 @@ import pandas as pd  # noqa: E402
 
 import target_simulation as simulation  # noqa: E402
 
+FLU = {2: 1.4, 3: 1.4}  # October and November
 SCENARIOS = {
     "nothing changes": simulation.Scenario(),
     "15 % lower all year": simulation.Scenario(level=0.85),
     "10 % higher all year": simulation.Scenario(level=1.1),
-    "15 % lower, flu Oct–Nov ×1.4": simulation.Scenario(level=0.85, shocks={2: 1.4, 3: 1.4}),
+    "15 % lower, flu Oct–Nov ×1.4": simulation.Scenario(level=0.85, shocks=FLU),
+    "tier 2–3 share, nothing changes": simulation.Scenario(metric="tier23_share"),
+    "tier 2–3 share, 15 % lower": simulation.Scenario(metric="tier23_share", level=0.85),
+    "tier 2–3 share, 15 % higher": simulation.Scenario(metric="tier23_share", level=1.15),
+    "unauthorised, nothing changes": simulation.Scenario(metric="unauthorised_rate"),
+    "unauthorised, 20 % lower": simulation.Scenario(metric="unauthorised_rate", level=0.8),
+    "baseline two years back, nothing changes": simulation.Scenario(baseline_gap=2),
+    "baseline two years back, 15 % lower": simulation.Scenario(baseline_gap=2, level=0.85),
+    "October not delivered, nothing changes": simulation.Scenario(missing=2),
+    "municipalities, nothing changes": simulation.Scenario(unit="municipality", schools=90),
+    "municipalities, 10 % lower": simulation.Scenario(unit="municipality", schools=90, level=0.9),
+    "municipalities, 15 % lower, flu": simulation.Scenario(unit="municipality", schools=90, level=0.85, shocks=FLU),
 }
 
 
@@ -39,7 +53,7 @@ def table(seeds: int) -> pd.DataFrame:
             on, off = at[at["status"] == "on_track"], at[at["status"] == "off_track"]
             better = at[at["ended_better"]]
             rows.append({
-                "scenario": name, "month": month, "school-years": len(at), "met in truth": f"{at['met'].mean():.0%}",
+                "scenario": name, "month": month, "unit-years": len(at), "met in truth": f"{at['met'].mean():.0%}",
                 "on track": f"{len(on) / len(at):.0%}", "at risk": f"{(at['status'] == 'at_risk').mean():.0%}",
                 "off track": f"{len(off) / len(at):.0%}",
                 "on track that met (≥ 75 %)": f"{on['met'].mean():.0%}" if len(on) else "–",

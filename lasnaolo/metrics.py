@@ -160,6 +160,20 @@ def period_rate(rows: pd.DataFrame, numerator: Sequence[str], policy: Suppressio
     return None if math.isnan(value) else value
 
 
+def period_tier23_share(rows: pd.DataFrame, policy: SuppressionPolicy | None = None) -> float | None:
+    """One unit's tier 2-3 share (percent of pupils, latest month) over its `rows`, exactly as
+    `figures_by` gives it, without the grouping: target simulations and projections ask it per
+    unit and month."""
+    if rows.empty or rows["lesson_hours"].isna().to_numpy().any():
+        return None
+    last = rows[rows["month"] == rows["month"].max()]
+    pupils = last["pupils"].sum(min_count=1)
+    tiers = last[["tier2_pupils", "tier3_pupils"]].sum(min_count=1)
+    if not pupils >= (policy or SuppressionPolicy()).min_pupils or tiers.isna().any():
+        return None
+    return float(tiers.sum() / pupils * 100)
+
+
 def monthly(rows: pd.DataFrame, by: Sequence[str] = (), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
     """Figures per month (and per `by` group): a time series where each month stands alone."""
     return figures_by(rows, [*by, "month"], policy)

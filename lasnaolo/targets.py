@@ -274,8 +274,7 @@ def _value(rows: pd.DataFrame, metric: str) -> float | None:
         return None
     if metric in ("absence_rate", "unauthorised_rate"):
         return metrics.period_rate(rows, _numerator(metric))
-    value = metrics.figures_by(rows, [])[metric].iloc[0]
-    return None if pd.isna(value) else float(value)
+    return metrics.period_tier23_share(rows)
 
 
 def _survey_value(engine: Engine, scope: Scope, unit: Unit, indicator: str, survey_year: int) -> float | None:
@@ -401,11 +400,23 @@ def _numerator(metric: str) -> list[str]:
     return ["unauthorised_hours"] if metric == "unauthorised_rate" else ["illness_hours", "authorised_hours", "unauthorised_hours"]
 
 
-def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> float | None:
+def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str, damping: float = 1.0) -> float | None:
     """The target year's value at its end: the months delivered as they are, and the reference
     year's remaining months at the level the year so far runs against the reference's same months
     (its seasonal pattern). `current`, `reference`: rows of the two years (reference: all its
-    months). A tier share is year-to-date already: the reference's final share, scaled."""
+    months). A tier share is year-to-date already: the reference's final share, scaled.
+    `damping` (from `fit_history`): how much of the year so far's departure from the reference
+    year lasted to the year's end in earlier years; the projection's ratio to the reference year's
+    value is raised to it (1: all of it lasts)."""
+    projected = _carry(current, reference, metric)
+    final = _value(reference, metric)
+    if projected is None or damping == 1.0 or not final or projected <= 0 or str(current["month"].max()).endswith("-06"):
+        return projected
+    return float(final * (projected / final) ** damping)
+
+
+def _carry(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> float | None:
+    """`project` without damping: the year so far's ratio carried whole."""
     if current.empty:
         return None
     latest = contract.month_index(str(current["month"].max()))
@@ -435,10 +446,19 @@ def project(current: pd.DataFrame, reference: pd.DataFrame, metric: str) -> floa
 JUNE = contract.month_index("2000-06")
 
 
-def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) -> np.ndarray:
+def years_back(school_year: str, gap: int) -> str:
+    for _ in range(gap):
+        school_year = contract.previous_school_year(school_year)
+    return school_year
+
+
+def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int, gap: int = 1) -> pd.DataFrame:
     """How far `project` at month `position` missed each unit's final value in earlier years
-    (final / projected − 1), for every unit (`key`) and pair of consecutive years in `rows` whose
-    later year is complete. The same arithmetic as `project`, over all units at once."""
+    for every unit (`key`) and pair of years `gap` apart in `rows` whose later year (`school_year`)
+    is complete (a baseline two years back misses more than last year's): the undamped projection's
+    and the final value's logarithms against the earlier year's final value (`carried`, `ended`),
+    and the unit's pupils in the earlier year (`pupils`, its latest month). The same arithmetic as
+    `project`, over all units at once."""
     work = rows.assign(_position=rows["month"].map(contract.month_index))
     keys = [key, "school_year"]
     if metric in ("absence_rate", "unauthorised_rate"):
@@ -456,7 +476,9 @@ def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) 
         at = shares[shares["_position"] <= position].sort_values("_position").groupby(keys)["share"].last().rename("rate")
         last = shares.sort_values("_position").groupby(keys).agg(final=("share", "last"), _position=("_position", "max"))
         frame = last.join(at).reset_index()
-    frame["previous"] = frame["school_year"].map(contract.previous_school_year)
+    latest = work[work["_position"] == work.groupby(keys)["_position"].transform("max")]
+    frame = frame.join(latest.groupby(keys)["pupils"].sum(), on=keys)
+    frame["previous"] = frame["school_year"].map(lambda year: years_back(year, gap))
     pairs = frame.merge(frame, left_on=[key, "previous"], right_on=[key, "school_year"], suffixes=("", "_before"))
     pairs = pairs[pairs["_position"] == JUNE]
     ratio = pairs["rate"] / pairs["rate_before"]
@@ -466,8 +488,11 @@ def projection_errors(rows: pd.DataFrame, key: str, metric: str, position: int) 
         projected = (pairs["_num"] + ratio * rest_hours) / (pairs["lesson_hours"] + rest_lessons)
     else:
         projected = pairs["final_before"] * ratio
-    errors = (pairs["final"] / projected - 1).to_numpy(dtype=float)
-    return errors[np.isfinite(errors)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        errors = pd.DataFrame({"school_year": pairs["school_year"], "pupils": pairs["pupils_before"],
+                               "carried": np.log(projected / pairs["final_before"]),
+                               "ended": np.log(pairs["final"] / pairs["final_before"])})
+    return errors[np.isfinite(errors[["carried", "ended"]]).all(axis=1)].reset_index(drop=True)
 
 
 MIN_MONTHS_FOR_VOLATILITY = 3  # months of this year needed to read how much its monthly ratios vary
@@ -534,13 +559,13 @@ def month_ratio_spread(current: pd.DataFrame, reference: pd.DataFrame, metric: s
     return Spread(float(metrics.percent(ratio_sd * rest["_hours"].sum(), lessons)), 1 / float(weights @ weights) - 1)
 
 
-def projection_spread(projected: float, relative: float | None, this_year: Spread | None) -> Spread | None:
+def projection_spread(projected: float, relative: Spread | None, this_year: Spread | None) -> Spread | None:
     """How far (points) the projection at this point of the year may miss: the wider of how far it
     missed for units of the same kind across the country in earlier years (`relative`, from
-    `relative_spread`) and `this_year`, the unit's own month-to-month evidence
+    `fit_history`) and `this_year`, the unit's own month-to-month evidence
     (`month_ratio_spread`: a flu autumn in a unit's first year with history). Rounded: only it
     leaves the core."""
-    earlier = None if relative is None else Spread(projected * relative)
+    earlier = None if relative is None else Spread(projected * relative.points, relative.degrees_of_freedom)
     candidates = [value for value in (earlier, this_year) if value is not None]
     if not candidates:
         return None
@@ -548,24 +573,84 @@ def projection_spread(projected: float, relative: float | None, this_year: Sprea
     return replace(wider, points=round(wider.points, 2))
 
 
-def relative_spread(errors: np.ndarray) -> float | None:
-    """A robust spread of earlier projections' relative errors (`projection_errors`), widened by
-    their median: a year every unit missed the same way, a flu winter, is no evidence that the next
-    will not. None with fewer than MIN_BAND_UNITS unit-years to read."""
+SIZE_NEIGHBOURS = 0.3  # share of earlier unit-years, nearest in size, that a unit's own spread is read from
+
+
+@dataclass(frozen=True)
+class HistoryFit:
+    """What earlier years say about projecting from this point of the year: `damping`, how much of
+    a departure from the reference year lasted to the year's end; the years' shared misses
+    (`shared`, a variance, read from `years` values); and each earlier unit-year's miss around its
+    year's typical one (`deviations`, beside its `log_pupils`), from which `relative` reads the
+    spread of units of a given size."""
+
+    damping: float
+    shared: float
+    years: int
+    log_pupils: np.ndarray
+    deviations: np.ndarray
+
+    def relative(self, pupils: float | None = None) -> Spread | None:
+        """How far (relative to it) a damped projection for a unit of `pupils` may miss: a robust
+        spread of the misses of the SIZE_NEIGHBOURS nearest in size (at least MIN_BAND_UNITS; all
+        when `pupils` is unknown), plus the shared part, with Satterthwaite's degrees of freedom.
+        Small units miss more (a tier share of 150 pupils is a count of twenty): one spread for
+        all sizes was too narrow for the small and too wide for the large."""
+        deviations = self.deviations
+        if pupils and pupils > 0 and len(deviations) > MIN_BAND_UNITS:
+            count = max(MIN_BAND_UNITS, int(round(SIZE_NEIGHBOURS * len(deviations))))
+            nearest = np.argsort(np.abs(self.log_pupils - math.log(pupils)), kind="stable")[:count]
+            deviations = deviations[nearest]
+        low, high = np.percentile(deviations, [25, 75])
+        within = (high - low) / 1.349
+        total = within ** 2 + self.shared
+        if total <= 0:
+            return None
+        freedom = None if self.shared == 0 else total ** 2 / (within ** 4 / max(len(deviations) - 1, 1)
+                                                              + self.shared ** 2 / self.years)
+        return Spread(math.sqrt(total), freedom)
+
+
+def fit_history(errors: pd.DataFrame) -> HistoryFit | None:
+    """Damping and spread from earlier years' projections (`projection_errors`).
+
+    Damping: the least-squares slope, through the origin, of the final value's departure on the
+    projection's (logarithms, against the earlier year), clipped to 0..1. Early in the year much of
+    a departure is a passing shock (a tier share in November is read from few school days), and
+    carrying it whole called years off track that ended better (review finding: 24 % of
+    November's off-track tier 2-3 calls).
+
+    Spread of the damped projection's relative errors, in two parts: how units missed around
+    their year's typical miss (kept per unit-year, for `HistoryFit.relative` to read by size), and
+    the typical misses themselves, which every unit of a year shares (a flu winter, weather). The
+    shared part is read from one value per year, so from few: its root mean square over the years
+    (not their median, which opposite years cancel). None with fewer than MIN_BAND_UNITS
+    unit-years."""
     if len(errors) < MIN_BAND_UNITS:
         return None
-    low, high = np.percentile(errors, [25, 75])
-    return math.hypot((high - low) / 1.349, float(np.median(errors)))
+    carried, ended = errors["carried"].to_numpy(), errors["ended"].to_numpy()
+    damping = float(np.clip((carried @ ended) / (carried @ carried), 0, 1)) if (carried @ carried) > 0 else 1.0
+    error = pd.Series(np.exp(ended - damping * carried) - 1, index=errors.index)
+    by_year = error.groupby(errors["school_year"])
+    typical = by_year.median()
+    around = (error - errors["school_year"].map(typical)).to_numpy()
+    low, high = np.percentile(around, [25, 75])
+    within = (high - low) / 1.349
+    # A year's median carries its units' own noise too (variance about π/2 · within² / n).
+    shared = max(0.0, float((typical ** 2).mean() - (math.pi / 2 * within ** 2 / by_year.size()).mean()))
+    pupils = errors["pupils"].to_numpy(dtype=float) if "pupils" in errors else np.full(len(errors), np.nan)
+    return HistoryFit(damping, shared, len(typical), np.log(np.clip(np.nan_to_num(pupils, nan=1.0), 1, None)), around)
 
 
 def standing(current_rows: pd.DataFrame, reference_rows: pd.DataFrame, record: TargetRecord,
-             relative: float | None) -> tuple[str, float | None, Spread | None]:
+             history: HistoryFit | None) -> tuple[str, float | None, Spread | None]:
     """A target's status, projection and its spread from the target year's rows so far and the
     reference year's rows, given the country's relative spread at this point of the year. Where
     both spreads exist, on track and off track need both to agree (review finding: a t spread of
     few degrees of freedom is wider at 95 % yet narrower at 75 % than the country's)."""
     complete = str(current_rows["month"].max()).endswith("-06")
-    projected = project(current_rows, reference_rows, record.metric)
+    projected = project(current_rows, reference_rows, record.metric, history.damping if history else 1.0)
+    relative = history.relative(_pupils(reference_rows)) if history else None
     spread, each = None, [None]
     if not complete and projected is not None:
         this_year = month_ratio_spread(current_rows, reference_rows, record.metric)
@@ -578,20 +663,28 @@ def standing(current_rows: pd.DataFrame, reference_rows: pd.DataFrame, record: T
     return (judged.pop() if len(judged) == 1 else "at_risk"), projected, spread
 
 
-_SPREADS: dict[tuple, float | None] = {}  # per database, data version, unit kind, metric and month
+def _pupils(rows: pd.DataFrame) -> float | None:
+    """A unit's pupils in its latest month."""
+    if rows.empty:
+        return None
+    pupils = rows.loc[rows["month"] == rows["month"].max(), "pupils"].sum()
+    return float(pupils) if pupils > 0 else None
 
 
-def _relative_spread(engine: Engine, key: str, metric: str, position: int) -> float | None:
-    """`relative_spread` of the whole country's units of this kind, read once per data version: the
+_HISTORY: dict[tuple, HistoryFit | None] = {}  # per database, data version, unit kind, metric and month
+
+
+def _history(engine: Engine, key: str, metric: str, position: int, gap: int) -> HistoryFit | None:
+    """`fit_history` of the whole country's units of this kind, read once per data version: the
     meeting table asks it for every target, and it reads the whole country."""
-    cache_key = (engine.url.render_as_string(hide_password=True), queries.data_version(engine), key, metric, position)
-    if cache_key not in _SPREADS:
+    cache_key = (engine.url.render_as_string(hide_password=True), queries.data_version(engine), key, metric, position, gap)
+    if cache_key not in _HISTORY:
         rows = queries.absence_totals(engine, Scope.everything(), by=[key])
-        relative = relative_spread(projection_errors(rows, key, metric, position))
-        if len(_SPREADS) >= 64:
-            _SPREADS.pop(next(iter(_SPREADS)))
-        _SPREADS[cache_key] = relative
-    return _SPREADS[cache_key]
+        fit = fit_history(projection_errors(rows, key, metric, position, gap))
+        if len(_HISTORY) >= 64:
+            _HISTORY.pop(next(iter(_HISTORY)))
+        _HISTORY[cache_key] = fit
+    return _HISTORY[cache_key]
 
 
 def _same_months(current: pd.DataFrame, same: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -638,8 +731,9 @@ def progress(engine: Engine, scope: Scope, record: TargetRecord) -> Progress:
     position = contract.month_index(latest)
     same_rows = reference_rows[reference_rows["month"].map(contract.month_index) <= position]
     key = "school_id" if unit.level == "school" else "municipality_code"
+    gap = contract.parse_school_year(record.school_year) - contract.parse_school_year(reference_year)
     status, projected, spread = standing(current_rows, reference_rows, record,
-                                         _relative_spread(engine, key, record.metric, position))
+                                         _history(engine, key, record.metric, position, gap))
     current = _value(current_rows, record.metric)
     band = None if spread is None else tuple(round(float(np.clip(projected + side * spread.half_width_95(), 0, 100)),
                                                    disclosure.RATE_DECIMALS) for side in (-1, 1))

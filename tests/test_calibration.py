@@ -146,29 +146,48 @@ def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_
 TARGET_MONTHS = ("2024-11", "2025-01")
 
 
-def target_statuses(seeds: int = 5, **scenario) -> pd.DataFrame:
+def target_statuses(seeds: int = 5, months: tuple[str, ...] = TARGET_MONTHS, **scenario) -> pd.DataFrame:
     """Each seed is one draw of the region's shared monthly shocks, which every school's projection
     shares: a promise about many schools is only checked over many seeds."""
-    return pd.concat([target_simulation.statuses(target_simulation.Scenario(seed=seed, **scenario), TARGET_MONTHS)
+    return pd.concat([target_simulation.statuses(target_simulation.Scenario(seed=seed, **scenario), months)
                       for seed in range(seeds)], ignore_index=True)
 
 
 def test_target_statuses_keep_their_promises_where_nothing_changed():
     """On track promises the target is at least 75 % likely, off track that ending better than the
-    baseline is at most 5 % likely; both must still be said where the evidence is there."""
+    baseline is at most 5 % likely. Where nothing changed off track must still be said (the
+    spread is not so wide that it never fires); meeting a 5 % cut by luck is not foreseeable, so
+    on track is rare here and its power is asked of a real improvement below."""
     judged = target_statuses(seeds=10)
     on, off = judged[judged["status"] == "on_track"], judged[judged["status"] == "off_track"]
-    assert len(on) >= 0.05 * len(judged) and len(off) >= 0.02 * len(judged)
-    assert on["met"].mean() >= 0.7
+    assert len(off) >= 0.02 * len(judged)
+    assert len(on) < 10 or on["met"].mean() >= 0.7
     assert off["ended_better"].mean() <= 0.05
 
 
 def test_real_improvement_reads_on_track_and_real_worsening_off_track_by_january():
-    better = target_statuses(level=0.85)
-    worse = target_statuses(level=1.1)
-    assert (better.loc[better["month"] == "2025-01", "status"] == "on_track").mean() >= 0.6
+    better = target_statuses(level=0.85, months=("2025-01", "2025-03"))
+    worse = target_statuses(level=1.1, months=("2025-01", "2025-03"))
+    assert (better.loc[better["month"] == "2025-01", "status"] == "on_track").mean() >= 0.35
+    assert (better.loc[better["month"] == "2025-03", "status"] == "on_track").mean() >= 0.6
     assert (worse.loc[worse["month"] == "2025-01", "status"] == "off_track").mean() >= 0.15
     assert (worse["status"] == "on_track").mean() <= 0.05
+
+
+def test_target_statuses_keep_their_promises_for_tier_shares_unauthorised_absence_older_baselines_and_municipalities():
+    """Pooled over four kinds of target where nothing changed (three seeds each): a tier 2-3 share
+    (year-to-date, read from few school days in November), unauthorised absence (concentrated on
+    few pupils), a baseline two years back, and municipalities of three schools. Before the
+    projection was damped and its spread read by size and year, the tier shares' November
+    off-track calls ended better in 24-27 % of cases. Here 5 % do (at the promise); undamped, 12.5 %
+    do and on-track calls meet the target in 56 %. The bound of 8 % allows for three seeds' noise."""
+    judged = pd.concat([target_statuses(seeds=3, **kind) for kind in (
+        {"metric": "tier23_share"}, {"metric": "unauthorised_rate"}, {"baseline_gap": 2},
+        {"unit": "municipality", "schools": 60})], ignore_index=True)
+    on, off = judged[judged["status"] == "on_track"], judged[judged["status"] == "off_track"]
+    assert len(off) >= 0.02 * len(judged)
+    assert off["ended_better"].mean() <= 0.08
+    assert len(on) < 10 or on["met"].mean() >= 0.7
 
 
 def test_a_flu_autumn_reads_at_risk_not_off_track_for_a_year_that_ends_better():

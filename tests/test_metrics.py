@@ -125,14 +125,15 @@ def test_survey_values_under_the_minimum_respondents_are_withheld():
     assert metrics.survey_value(55.0, 10) == 55.0
 
 
-def test_one_units_period_rate_is_the_figures_rate_including_what_is_withheld():
+def test_one_units_period_rate_and_tier_share_are_the_figures_including_what_is_withheld():
     rng = np.random.default_rng(3)
     for _ in range(40):
         n = int(rng.integers(1, 6))
         rows = pd.DataFrame({"month": [f"2024-{m:02d}" for m in range(8, 8 + n)],
                              "pupils": rng.integers(0, 30, n), "lesson_hours": rng.integers(0, 3000, n) * rng.integers(0, 2, n),
                              "illness_hours": rng.integers(0, 100, n), "authorised_hours": rng.integers(0, 50, n),
-                             "unauthorised_hours": rng.integers(0, 20, n), "tier1_pupils": 0, "tier2_pupils": 0, "tier3_pupils": 0})
+                             "unauthorised_hours": rng.integers(0, 20, n), "tier1_pupils": 0,
+                             "tier2_pupils": rng.integers(0, 5, n), "tier3_pupils": rng.integers(0, 3, n)})
         if rng.random() < 0.2:
             rows = rows.astype({"illness_hours": float})
             rows.loc[rows.index[-1], "illness_hours"] = np.nan  # a withheld month
@@ -141,3 +142,5 @@ def test_one_units_period_rate_is_the_figures_rate_including_what_is_withheld():
                                   ("unauthorised_rate", ["unauthorised_hours"])):
             expected = None if pd.isna(figures[metric]) else pytest.approx(float(figures[metric]))
             assert metrics.period_rate(rows, numerator) == expected
+        share = None if pd.isna(figures["tier23_share"]) else pytest.approx(float(figures["tier23_share"]))
+        assert metrics.period_tier23_share(rows) == share

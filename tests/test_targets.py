@@ -279,11 +279,54 @@ def test_projection_errors_are_those_of_the_same_projection_in_earlier_years():
     ], columns=["school_id", "school_year", "month", "lesson_hours", "illness_hours"]).assign(
         authorised_hours=0, unauthorised_hours=0, pupils=20, tier1_pupils=0, tier2_pupils=0, tier3_pupils=0)
     # At September: 6 % against 5 %, June projected at 3 % × 1.2 = 3.6 %: (60 + 36) / 2000 = 4.8 %;
-    # the year ended at 5.0 %.
+    # the year ended at 5.0 %, and the year before at (50 + 30) / 2000 = 4.0 %.
     errors = targets.projection_errors(rows, "school_id", "absence_rate", contract.month_index("2023-09"))
-    assert errors.tolist() == pytest.approx([5.0 / 4.8 - 1])
+    assert errors["school_year"].tolist() == ["2023-2024"]
+    assert errors["carried"].tolist() == pytest.approx([math.log(4.8 / 4.0)])
+    assert errors["ended"].tolist() == pytest.approx([math.log(5.0 / 4.0)])
     current = rows[(rows["school_year"] == "2023-2024") & (rows["month"] == "2023-09")]
     assert targets.project(current, rows[rows["school_year"] == "2022-2023"], "absence_rate") == pytest.approx(4.8)
+
+
+def test_a_damped_projection_carries_that_power_of_the_ratio_to_the_reference_year():
+    rows = pd.DataFrame([
+        ("a", "2022-2023", "2022-09", 1000, 50), ("a", "2022-2023", "2023-06", 1000, 30),
+        ("a", "2023-2024", "2023-09", 1000, 60),
+    ], columns=["school_id", "school_year", "month", "lesson_hours", "illness_hours"]).assign(
+        authorised_hours=0, unauthorised_hours=0, pupils=20, tier1_pupils=0, tier2_pupils=0, tier3_pupils=0)
+    current, reference = rows[rows["school_year"] == "2023-2024"], rows[rows["school_year"] == "2022-2023"]
+    # Undamped 4.8 % (above); the reference year ended at 4.0 %: half the departure is 4.0 × 1.2^0.5.
+    assert targets.project(current, reference, "absence_rate", damping=0.5) == pytest.approx(4.0 * 1.2 ** 0.5)
+    assert targets.project(current, reference, "absence_rate", damping=0.0) == pytest.approx(4.0)
+
+
+def test_the_history_fit_recovers_a_planted_damping_and_both_parts_of_the_spread():
+    rng = np.random.default_rng(5)
+    years = [f"{y}-{y + 1}" for y in range(2015, 2023)]
+    shared = dict(zip(years, rng.normal(0, 0.10, len(years))))
+    carried = rng.normal(0, 0.2, 400 * len(years))
+    school_years = np.repeat(years, 400)
+    ended = 0.4 * carried + pd.Series(school_years).map(shared).to_numpy() + rng.normal(0, 0.05, len(carried))
+    fit = targets.fit_history(pd.DataFrame({"school_year": school_years, "carried": carried, "ended": ended}))
+    assert fit.damping == pytest.approx(0.4, abs=0.02)
+    # Within a year 0.05; the years' own misses have a root mean square near 0.10 (eight draws).
+    rms = math.sqrt(np.mean([v ** 2 for v in shared.values()]))
+    assert fit.relative().points == pytest.approx(math.hypot(0.05, rms), rel=0.1)
+    # Satterthwaite: from 8 (the shared part alone, one value per year) up, not the 3,200 unit-years.
+    assert 8 <= fit.relative().degrees_of_freedom <= 30
+    assert targets.fit_history(pd.DataFrame({"school_year": years[:2], "carried": [0.1, 0.2], "ended": [0.1, 0.1]})) is None
+
+
+def test_the_history_fit_reads_a_small_units_spread_from_units_of_its_size():
+    """Misses planted with a spread of 0.3 / √(pupils / 100): a unit of 100 pupils should read about
+    0.3, one of 2,500 about 0.06 (the shared part is nil here)."""
+    rng = np.random.default_rng(8)
+    pupils = np.exp(rng.uniform(np.log(50), np.log(5000), 3000))
+    ended = rng.normal(0, 0.3 / np.sqrt(pupils / 100))
+    fit = targets.fit_history(pd.DataFrame({"school_year": rng.choice(["2021-2022", "2022-2023", "2023-2024"], 3000),
+                                            "pupils": pupils, "carried": 0.0, "ended": ended}))
+    small, large = fit.relative(100).points, fit.relative(2500).points
+    assert 0.2 <= small <= 0.4 and 0.04 <= large <= 0.09
 
 
 def test_the_demo_targets_projection_has_a_spread_from_earlier_years_and_a_band_around_it(demo_engine):
@@ -294,8 +337,8 @@ def test_the_demo_targets_projection_has_a_spread_from_earlier_years_and_a_band_
     truncated = rows[rows["month"] <= "2024-12"]
     projected = targets.project(truncated, queries.absence_totals(demo_engine, director, unit=unit, school_years=["2023-2024"]),
                                 "absence_rate")
-    early, late = (targets.projection_spread(projected, targets._relative_spread(demo_engine, "school_id", "absence_rate",
-                                                                             contract.month_index(month)), None).points
+    early, late = (targets.projection_spread(projected, targets._history(demo_engine, "school_id", "absence_rate",
+                                                                     contract.month_index(month), 1).relative(), None).points
                    for month in ("2024-12", "2025-04"))
     assert early is not None and late is not None and 0 < late < early  # projections miss less as the year goes on
     assert round(early, 2) == early  # only the spread, rounded, leaves
