@@ -1101,13 +1101,23 @@ def impact_groups_table(impact, language: str) -> pd.DataFrame:
 
 
 def impact_balance_table(impact, language: str) -> pd.DataFrame:
+    """One row per measure of likeness; its rows hold levels (percent) and pupils (a count), so
+    the groups' values are written here, each by its kind."""
     balance = impact.balance
-    return pd.DataFrame({
+
+    def value(variable: str, number: float) -> str:
+        if pd.isna(number):
+            return "–"
+        return i18n.number(number, language, 0) if variable == "pupils" else i18n.percent(number, language)
+
+    difference = i18n.t("impact.balance.standardised_difference", language)
+    table = pd.DataFrame({
         i18n.t("impact.balance.variable", language): balance["variable"].map(lambda v: i18n.t(f"impact.balance.{v}", language)),
-        i18n.t("impact.group.treated", language): balance["treated"].astype(float),
-        i18n.t("impact.group.comparison", language): balance["comparison"].astype(float),
-        i18n.t("impact.balance.standardised_difference", language): balance["standardised_difference"].astype(float),
+        i18n.t("impact.group.treated", language): [value(v, n) for v, n in zip(balance["variable"], balance["treated"])],
+        i18n.t("impact.group.comparison", language): [value(v, n) for v, n in zip(balance["variable"], balance["comparison"])],
+        difference: balance["standardised_difference"].astype(float),
     })
+    return export.plain_numbers(table, {difference: 2})
 
 
 def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:

@@ -564,7 +564,7 @@ def sentence(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         return i18n.t(key, language, **values)
 
     def number(value: float) -> str:
-        return i18n.number(value, language, 1)
+        return i18n.number(round(value, 1) + 0.0, language, 1)  # + 0.0: no "−0,0"
 
     measure, outcome = t(f"measure.{impact.question.measure}"), t(f"metric.{impact.question.outcome}").lower()
     low, high = impact.ci_low, impact.ci_high
@@ -603,9 +603,14 @@ def notes(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[s
         out.append(("info", i18n.t("impact.unmatched", language, n=impact.unmatched,
                                    caliper=i18n.number(CALIPER, language, 1))))
     if impact.breakdown_drift is not None:
-        out.append(("info", i18n.t("impact.sensitivity_holds", language,
-                                   drift=i18n.number(impact.breakdown_drift, language, 2),
-                                   slope=i18n.points(impact.pretrend or 0.0, language, 2))))
+        # Rambachan & Roth's comparison in one line: would the drift seen before the start, going
+        # on in the same direction as the estimate, overturn the conclusion?
+        fragile = impact.pretrend is None or (impact.pretrend * impact.estimate > 0
+                                              and abs(impact.pretrend) >= impact.breakdown_drift)
+        out.append(("warning" if fragile else "info",
+                    i18n.t("impact.sensitivity_fragile" if fragile else "impact.sensitivity_holds", language,
+                           drift=i18n.number(impact.breakdown_drift, language, 3),
+                           slope=i18n.points(impact.pretrend or 0.0, language, 3))))
     else:
         out.append(("info", i18n.t("impact.sensitivity_open", language, low=i18n.number(impact.ci_low, language, 1),
                                    high=i18n.number(impact.ci_high, language, 1))))

@@ -256,5 +256,15 @@ def test_every_check_is_said_in_words_in_every_language():
     flagged = dataclasses.replace(result, warnings=("pre_trend", "imbalance", "few_treated"), unmatched=2)
     for language in ("fi", "sv", "en"):
         said = impact.notes(flagged, language)
-        assert [kind for kind, _ in said].count("warning") == 3 and len(said) == 5
+        # The pre-period test, imbalance and too few as warnings, the unmatched schools as a note,
+        # then the sensitivity statement (here fragile: the drift before the start would overturn it).
+        assert [kind for kind, _ in said] == ["warning", "warning", "warning", "info", "warning"]
         assert all("{" not in text for _, text in said)
+
+
+def test_the_drift_that_would_overturn_a_conclusion_is_the_margin_over_the_distance_between_before_and_after():
+    """Treated months −10…−1 and 0…9: their averages lie 10 months apart. An estimate of −1.0 with a
+    half-width of 0.4 holds until a drift of (1.0 − 0.4) / 10 = 0.06 points a month."""
+    outside = pd.DataFrame({"treated": 1, "event": list(range(-10, 10))})
+    assert impact._breakdown_drift(outside, -1.0, 0.4) == pytest.approx(0.06)
+    assert impact._breakdown_drift(outside, -0.3, 0.4) is None  # the interval includes zero
