@@ -1095,8 +1095,6 @@ def impact_groups_table(impact, language: str) -> pd.DataFrame:
         i18n.t("impact.group", language): groups["group"].map(lambda g: i18n.t(f"impact.group.{g}", language)),
         i18n.t("impact.schools", language): groups["schools"].astype(int),
         i18n.t("impact.school_types", language): types,
-        i18n.t("impact.mean_pupils", language): groups["mean_pupils"].round(0).astype(int),
-        i18n.t("impact.level_before", language): groups["level_before"].astype(float).round(2),
     })
 
 

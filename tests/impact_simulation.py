@@ -88,7 +88,7 @@ def _assign(design: Design, rng: np.random.Generator, keys: list[str], level: np
     if design.rule == "spike":  # the last term against the year before it
         score = level[:, t - 4:t].mean(axis=1) - level[:, max(t - 16, 0):t - 4].mean(axis=1)
     elif design.rule == "highest":
-        score = level[:, t - 12:t].mean(axis=1)
+        score = level[:, max(t - 12, 0):t].mean(axis=1)
     else:
         raise ValueError(design.rule)
     chosen = np.argsort(-score)[:count]

@@ -268,3 +268,59 @@ def test_the_drift_that_would_overturn_a_conclusion_is_the_margin_over_the_dista
     outside = pd.DataFrame({"treated": 1, "event": list(range(-10, 10))})
     assert impact._breakdown_drift(outside, -1.0, 0.4) == pytest.approx(0.06)
     assert impact._breakdown_drift(outside, -0.3, 0.4) is None  # the interval includes zero
+
+
+def two_cohort_panel(seed: int = 11) -> MeasurePanel:
+    """40 schools over four school years with exact hours and little noise: 8 start in August 2021
+    with +2 points while in use, 6 in January 2023 with no effect. The stacks' windows differ (11
+    months before the first start, 17 after the second)."""
+    rng = np.random.default_rng(seed)
+    months = [f"{y + (m < 8)}-{m:02d}" for y in (2020, 2021, 2022, 2023) for m in (8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6)]
+    schools = [f"S{i:02d}" for i in range(40)]
+    starts = {**{s: "2021-08" for s in schools[:8]}, **{s: "2023-01" for s in schools[8:14]}}
+    effects = {"2021-08": 2.0, "2023-01": 0.0}
+    rows = []
+    for i, school in enumerate(schools):
+        level = 6 + rng.normal(0, 1)
+        for t, month in enumerate(months):
+            rate = level + (1.5 if month[5:] in ("12", "01", "02") else 0) + 0.02 * t + rng.normal(0, 0.15)
+            if school in starts and month >= starts[school]:
+                rate += effects[starts[school]]
+            year = int(month[:4]) - (int(month[5:]) < 8)
+            rows.append({"school_key": school, "school_type": "comprehensive", "in_scope": True,
+                         "school_year": f"{year}-{year + 1}", "month": month, "pupils": 200 + 5 * i,
+                         "lesson_hours": 10_000, "illness_hours": rate * 100, "authorised_hours": 0,
+                         "unauthorised_hours": 0, "tier1_pupils": 0, "tier2_pupils": 0, "tier3_pupils": 0})
+    names = pd.DataFrame({"school_key": schools, "school_name": schools, "school_type": "comprehensive", "in_scope": True})
+    periods = pd.DataFrame({"school_key": list(starts), "start": [date(int(v[:4]), int(v[5:]), 1) for v in starts.values()],
+                            "end": None})
+    return MeasurePanel(pd.DataFrame(rows), names, periods)
+
+
+def test_cohorts_with_different_effects_and_windows_give_the_treated_weighted_average():
+    """+2 for 8 schools and 0 for 6: the average effect over treated schools is 2 × 8 / 14 = 1.14.
+    Pooled without the window weights the later cohort's longer, more balanced window counted more
+    (about 0.9)."""
+    result = impact.estimate(two_cohort_panel(), impact.Question("school_coach"))
+    assert result.n_treated + result.unmatched == 14
+    first = (result.treated["start_month"] == "2021-08").sum()  # the caliper may leave one out
+    assert first >= 7 and result.estimate == pytest.approx(2.0 * first / result.n_treated, abs=0.08)
+
+
+def test_a_school_whose_measure_ended_soon_after_the_start_does_not_enter():
+    panel = two_cohort_panel()
+    ended = panel.periods.assign(end=[date(2021, 9, 30)] * 8 + [None] * 6)  # the first cohort: two months in use
+    result = impact.estimate(MeasurePanel(panel.rows, panel.schools, ended), impact.Question("school_coach"))
+    assert result.n_treated + result.unmatched == 6 and result.excluded == 8
+    counts = impact.usable_starts(MeasurePanel(panel.rows, panel.schools, ended.assign(measure="school_coach")))
+    assert counts.loc["school_coach", "own"] == 6
+
+
+def test_the_sensitivity_statement_is_fragile_only_when_the_drift_before_points_the_estimates_way():
+    result = impact.estimate(synthetic_panel(effect=-1.0), impact.Question("school_coach"))
+    assert result.breakdown_drift is not None
+    same_way = dataclasses.replace(result, pretrend=-2 * result.breakdown_drift)
+    other_way = dataclasses.replace(result, pretrend=2 * result.breakdown_drift)
+    small = dataclasses.replace(result, pretrend=-0.5 * result.breakdown_drift)
+    assert impact.notes(same_way, "en")[-1][0] == "warning" and "fragile" in impact.notes(same_way, "en")[-1][1]
+    assert impact.notes(other_way, "en")[-1][0] == "info" and impact.notes(small, "en")[-1][0] == "info"
