@@ -204,10 +204,18 @@ def _nearest(treated: pd.DataFrame, candidates: pd.DataFrame, k: int) -> tuple[p
     return pd.Series(chosen, dtype=object).value_counts(), unmatched
 
 
+def _between(rows: pd.DataFrame, low: int, high: int) -> pd.DataFrame:
+    """The rows with low <= t < high, of rows sorted by t (a slice, not a scan: the national
+    panel is hundreds of thousands of school-months, cut several times per cohort)."""
+    t = rows["t"].to_numpy()
+    return rows.iloc[int(np.searchsorted(t, low, "left")):int(np.searchsorted(t, high, "left"))]
+
+
 def _before_profile(rows: pd.DataFrame, outcome: str, start: int) -> pd.DataFrame:
     """Per school its level, size and months in the matching window: the PRE_MONTHS before the
-    start less the guard (a spike right before the start is what selection follows)."""
-    before = rows[(rows["t"] < start - GUARD_MONTHS) & (rows["t"] >= start - PRE_MONTHS)]
+    start less the guard (a spike right before the start is what selection follows). `rows`
+    sorted by t."""
+    before = _between(rows, start - PRE_MONTHS, start - GUARD_MONTHS)
     profile = before.groupby("school_key").agg(level=(outcome, "mean"), pupils=("pupils", "mean"),
                                                months=("t", "nunique"), school_type=("school_type", "first"))
     profile["log_size"] = np.log(profile["pupils"].clip(lower=1))
@@ -229,7 +237,7 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
     """The stacked rows (cohort, school_key, t, event, treated, weight, outcome), the treated
     schools, how many schools in scope had the measure but too few months around its start, and
     how many had no comparable school."""
-    rows = school_months(panel, question.outcome)
+    rows = school_months(panel, question.outcome).sort_values("t", kind="stable", ignore_index=True)
     periods = treatment_periods(panel, sorted(rows["month"].unique()))
     ever = set(periods["school_key"])
     last = rows["t"].max() if not rows.empty else -1
@@ -238,7 +246,7 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
     stacks, treated_rows, excluded, unmatched = [], [], 0, 0
     for start, cohort in periods[periods["school_key"].isin(in_scope)].groupby("start"):
         profile = _before_profile(rows[rows["school_key"].isin(cohort["school_key"])], question.outcome, start)
-        after = rows[(rows["t"] >= start) & (rows["t"] < start + POST_MONTHS)]
+        after = _between(rows, start, start + POST_MONTHS)
         post_counts = after.groupby("school_key")["t"].nunique()
         # A treated school's months after the start count only while the measure is in use.
         in_use = after.merge(cohort[["school_key", "end"]], on="school_key")
@@ -256,7 +264,7 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
         matched = [key for key in enough if key not in alone]
         if not matched:
             continue
-        window = rows[(rows["t"] >= start - PRE_MONTHS) & (rows["t"] < start + POST_MONTHS)]
+        window = _between(rows, start - PRE_MONTHS, start + POST_MONTHS)
         window = window[~_mixed_year_to_date(window, start, question.outcome)]
         ends = cohort.set_index("school_key")["end"]
         treated_part = window[window["school_key"].isin(matched)]
