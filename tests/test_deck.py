@@ -48,10 +48,17 @@ def test_pptx_has_a_title_slide_and_one_chart_per_slide_with_caption_and_numbers
     presentation, texts, notes = pptx_texts(deck.to_pptx(region_deck))
     assert len(presentation.slides) == 1 + len(region_deck.slides)
     assert texts[0][0] == "Poissaolot ja hyvinvointi" and "maakunnat: Uusimaa" in texts[0][1]
+    for placeholder in presentation.slides[0].placeholders:  # centred on the 16:9 slide
+        assert placeholder.left + placeholder.width <= presentation.slide_width
+        assert abs(placeholder.left + placeholder.width / 2 - presentation.slide_width / 2) < 914400 * 0.05
     for slide, shapes, page_notes, page in zip(region_deck.slides, texts[1:], notes[1:], list(presentation.slides)[1:]):
         assert shapes[0] == slide.title and slide.caption in shapes and region_deck.note in shapes
         pictures = [s for s in page.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         assert len(pictures) == (1 if slide.chart is not None else 0)
+        for picture in pictures:  # inside the slide, above the caption, its shape kept
+            assert picture.left >= 0 and picture.left + picture.width <= presentation.slide_width, slide.kind
+            assert picture.top >= 0 and picture.top + picture.height <= int(6.0 * 914400), slide.kind
+            assert picture.width / picture.height == pytest.approx(picture.image.size[0] / picture.image.size[1], rel=0.01)
         assert page_notes.startswith(slide.caption)
     headline_notes = notes[1 + deck.SLIDES.index("headline")]
     absence = region_deck.slides[0].table.iloc[0, 1]
