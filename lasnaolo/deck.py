@@ -253,14 +253,26 @@ def _text_box(page, text: str, left, top, width, height, size, bold: bool = Fals
             run.font.size, run.font.bold = size, bold
 
 
+PDF_PAGE = (960.0, 540.0)  # points: 13.333 × 7.5 inches, the PPTX's 16:9 slide
+PDF_MARGIN = 0.04  # of the page, on every side
+
+
 def to_pdf(deck: Deck) -> bytes:
-    """One page per slide, drawn by the same Vega renderer as the charts, pages joined by pypdf."""
-    from pypdf import PdfReader, PdfWriter
+    """One 16:9 page per slide: each drawn by the same Vega renderer as the charts, then scaled to
+    fit the page with its aspect ratio kept and centred (review finding: every page had a size of
+    its own, 867×195 to 1167×567 pt), pages joined by pypdf."""
+    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
     writer = PdfWriter()
-    pages = [_title_page(deck)] + [_pdf_page(deck, slide) for slide in deck.slides]
-    for page in pages:
-        writer.append(PdfReader(io.BytesIO(export.chart_pdf(page, width=None))))
+    width, height = PDF_PAGE
+    for chart in [_title_page(deck)] + [_pdf_page(deck, slide) for slide in deck.slides]:
+        drawn = PdfReader(io.BytesIO(export.chart_pdf(chart, width=None))).pages[0]
+        drawn_width, drawn_height = float(drawn.mediabox.width), float(drawn.mediabox.height)
+        scale = min(width * (1 - 2 * PDF_MARGIN) / drawn_width, height * (1 - 2 * PDF_MARGIN) / drawn_height)
+        page = PageObject.create_blank_page(width=width, height=height)
+        page.merge_transformed_page(drawn, Transformation().scale(scale).translate(
+            (width - drawn_width * scale) / 2, (height - drawn_height * scale) / 2))
+        writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

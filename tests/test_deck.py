@@ -4,6 +4,9 @@ read back, the area never wider than the presenter's scope, and the command line
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 
 import pytest
 from pptx import Presentation
@@ -70,6 +73,8 @@ def test_pptx_has_a_title_slide_and_one_chart_per_slide_with_caption_and_numbers
 def test_pdf_has_one_page_per_slide_and_no_school_name(region_deck, school_names):
     reader = PdfReader(io.BytesIO(deck.to_pdf(region_deck)))
     assert len(reader.pages) == 1 + len(region_deck.slides)
+    # One 16:9 page size for the whole document, as the PPTX's slides.
+    assert {(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages} == {deck.PDF_PAGE}
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Poissaolot ja hyvinvointi" in text and "Kunnat maakunnassa" in text
     assert not [name for name in school_names if name in text]
@@ -117,3 +122,24 @@ def test_cli_writes_the_same_deck(demo_engine, tmp_path, capsys):
     assert cli.main(["deck", "--municipality", "106", "--municipality", "186", "--year", YEAR, "--out", str(two),
                      "--db", url]) == cli.EXIT_REJECTED
     assert not two.exists() and "one municipality" in capsys.readouterr().err
+
+
+def test_libreoffice_opens_the_pptx_with_every_slide_drawn(region_deck, tmp_path):
+    """Where coordinators present from: LibreOffice Impress converts the deck to PDF with one page
+    per slide, every page carrying its slide's text (none blank), all one size."""
+    office = shutil.which("soffice")
+    if office is None:
+        if os.environ.get("LASNAOLO_REQUIRE_OFFICE") == "1":
+            pytest.fail("LibreOffice is required (LASNAOLO_REQUIRE_OFFICE=1) but soffice is not installed")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    source = tmp_path / "deck.pptx"
+    source.write_bytes(deck.to_pptx(region_deck))
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
+    reader = PdfReader(str(tmp_path / "deck.pdf"))
+    assert len(reader.pages) == 1 + len(region_deck.slides)
+    assert len({(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}) == 1
+    for slide, page in zip(region_deck.slides, list(reader.pages)[1:]):
+        assert slide.title in page.extract_text(), slide.kind
+        if slide.chart is not None:
+            assert page.images, slide.kind  # the chart's picture is on the page
