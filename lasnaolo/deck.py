@@ -108,6 +108,9 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
         "wellbeing": _wellbeing, "clusters": _clusters, "targets": _targets,
     }
     slides = [builders[kind](engine, scope, request, overview) for kind in request.slides]
+    # A slide with nothing to show (no targets set, say) is left out: a webinar audience should
+    # not look at an empty frame (review finding).
+    slides = [slide for slide in slides if slide.chart is not None or not slide.table.empty]
     return Deck(i18n.t("deck.title", lang), area_text(scope, lang), request.school_year, note, slides)
 
 
@@ -186,8 +189,9 @@ def _targets(engine, scope, request, overview) -> Slide:
     counts = targets.status_counts(engine, scope, request.school_year)
     if counts.empty:
         return _slide("targets", request, None, pd.DataFrame(), "overview.no_targets")
+    total = int(counts.sum())
     return _slide("targets", request, charts.status_counts_chart(counts, lang), charts.status_counts_table(counts, lang),
-                  n=int(counts.sum()))
+                  "deck.caption.targets_one" if total == 1 else None, n=total)
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
@@ -143,3 +144,14 @@ def test_libreoffice_opens_the_pptx_with_every_slide_drawn(region_deck, tmp_path
         assert slide.title in page.extract_text(), slide.kind
         if slide.chart is not None:
             assert page.images, slide.kind  # the chart's picture is on the page
+
+
+def test_a_slide_with_nothing_to_show_is_left_out_and_one_target_is_said_in_the_singular(demo_engine, monkeypatch):
+    from lasnaolo import targets
+
+    request = deck.DeckRequest("2024-2025", region_codes=frozenset({"01"}), slides=("targets", "headline"))
+    monkeypatch.setattr(targets, "status_counts", lambda *args: pd.Series(dtype=int))
+    assert [s.kind for s in deck.build(demo_engine, Scope.everything(), request).slides] == ["headline"]
+    monkeypatch.setattr(targets, "status_counts", lambda *args: pd.Series({"on_track": 1}))
+    built = deck.build(demo_engine, Scope.everything(), request)
+    assert [s.kind for s in built.slides] == ["targets", "headline"] and built.slides[0].caption == "1 tavoite ja sen tila."

@@ -36,6 +36,12 @@ def presenting(deck: Deck) -> None:
     """One slide at a time with previous / next; the buttons work from the keyboard (Tab, Enter)."""
     st.html(PRESENTING_STYLE)
     total = len(deck.slides)
+    if total == 0:  # every chosen slide had nothing to show, and was left out
+        st.info(t("present.empty"))
+        if st.button(t("present.stop"), key="present_stop"):
+            st.session_state["presenting"] = False
+            st.rerun()
+        return
     position = min(st.session_state.get(POSITION_KEY, 0), total - 1)
     back, where, forward, stop = st.columns([1, 2, 1, 1])
     if back.button(t("present.previous"), disabled=position == 0, key="present_previous"):
