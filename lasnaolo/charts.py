@@ -451,8 +451,14 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
     tiles = reference.region_tiles().merge(reference.regions(), on="region_code")
     name = "name_sv" if language == "sv" else "name_en" if language == "en" else "name_fi"
     values = regions.set_index("region_code")[metric] if not regions.empty else pd.Series(dtype=float)
-    return tiles.assign(name=tiles[name], value=tiles["region_code"].map(values).astype(float),
-                        value_text=lambda f: f["value"].map(lambda v: i18n.percent(v, language)))
+    frame = tiles.assign(name=tiles[name], value=tiles["region_code"].map(values).astype(float),
+                         value_text=lambda f: f["value"].map(lambda v: i18n.percent(v, language)))
+    # Where the scope is only part of a region, its tile says so instead of the region's name.
+    part = set(regions.loc[~regions["whole_region"].astype(bool), "region_code"]) if "whole_region" in regions else set()
+    own = frame["region_code"].isin(part)
+    frame.loc[own, "abbreviation"] = i18n.t("trends.own_area_short", language)
+    frame.loc[own, "name"] = frame.loc[own, "name"].map(lambda n: i18n.t("trends.own_area_in", language, region=n))
+    return frame
 
 
 @_only_what_is_shown

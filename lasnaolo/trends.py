@@ -188,10 +188,15 @@ def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters
 
 def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
                    policy: SuppressionPolicy | None = None) -> pd.DataFrame:
-    """Each region inside the scope for a school year (as delivered so far)."""
+    """Each region inside the scope for a school year (as delivered so far); `whole_region` says
+    whether the figure is the whole region's or only the scope's part of it (a municipality's
+    director: the tile must not read as the region's figure)."""
     rows = queries.absence_totals(engine, scope, school_years=[school_year], by=["region_code"], filters=filters,
                                   policy=policy)
-    return metrics.figures_by(rows, ["region_code"], policy) if not rows.empty else pd.DataFrame()
+    if rows.empty:
+        return pd.DataFrame()
+    whole = scope.municipality_codes is None and scope.school_ids is None
+    return metrics.figures_by(rows, ["region_code"], policy).assign(whole_region=whole)
 
 
 def wellbeing_alongside(engine: Engine, scope: Scope, indicator: str, grade_group: str,

@@ -107,3 +107,18 @@ def test_yearly_chart_table_by_hand(engine):
         "School year": "2024–2025", "illness": (60 + 90 + 150 + 40) / lessons * 100,
         "authorised other": (20 + 30 + 60) / lessons * 100, "unauthorised or unexplained": (4 + 6 + 40) / lessons * 100,
         "Absence rate": 500 / lessons * 100})
+
+
+def test_a_region_tile_of_a_scope_that_is_only_part_of_the_region_says_your_area(demo_engine):
+    """A director of one municipality: the Uusimaa tile shows Hyvinkää's figure, so it must not
+    read "UUS" (review finding: "UUS 3,7 %" where Uusimaa is 8,4 %); the administrator's tile does."""
+    from lasnaolo import charts
+
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    for scope, label in ((director, "Oma alue"), (Scope.everything(), "UUS")):
+        frame = charts.region_tile_frame(trends.region_figures(demo_engine, scope, "2024-2025"), "absence_rate", "fi")
+        shown = frame[frame["value"].notna()]
+        assert shown["abbreviation"].tolist() == [label]
+    whole = trends.region_figures(demo_engine, Scope.everything(), "2024-2025")["absence_rate"].iloc[0]
+    part = trends.region_figures(demo_engine, director, "2024-2025")["absence_rate"].iloc[0]
+    assert part != whole  # the part is not the region
