@@ -163,14 +163,15 @@ def _ordinal_of(months: list[str], month: str, after: bool) -> int:
     return position if after else position - 1
 
 
-def treatment_periods(panel: MeasurePanel, months: list[str]) -> pd.DataFrame:
-    """Per school that ever used the measure: its first start and that period's end, as ordinals
-    of the data's months (`months`, in order)."""
-    first = panel.periods.sort_values("start").groupby("school_key", as_index=False).first()
+def treatment_periods(panel: MeasurePanel, months: list[str], keys: tuple[str, ...] = ("school_key",)) -> pd.DataFrame:
+    """Per school that ever used the measure (per `keys`: also per measure when the periods hold
+    several): its first start and that period's end, as ordinals of the data's months (`months`,
+    in order)."""
+    first = panel.periods.sort_values("start").groupby(list(keys), as_index=False).first()
     start_month = first["start"].map(lambda d: f"{d:%Y-%m}")
     end_month = first["end"].map(lambda d: None if d is None or pd.isna(d) else f"{d:%Y-%m}")
     return pd.DataFrame({
-        "school_key": first["school_key"],
+        **{key: first[key] for key in keys},
         "start_month": start_month,
         "start": [_ordinal_of(months, m, after=True) for m in start_month],
         "end": [len(months) if e is None else _ordinal_of(months, e, after=False) for e in end_month],
@@ -330,14 +331,11 @@ def usable_starts(panel: MeasurePanel) -> pd.DataFrame:
     scope (`own`) and in the scope's regions (`region`). Matching may still leave some out."""
     rows = school_months(panel, "absence_rate")[["school_key", "in_scope", "month", "t"]]
     months = sorted(rows["month"].unique())
-    first = panel.periods.sort_values("start").groupby(["measure", "school_key"], as_index=False).first()
-    first["start_t"] = np.searchsorted(months, first["start"].map(lambda d: f"{d:%Y-%m}").to_numpy(), side="left")
-    ends = first["end"].map(lambda d: None if d is None or pd.isna(d) else f"{d:%Y-%m}")
-    first["end_t"] = [len(months) if e is None else _ordinal_of(months, e, after=False) for e in ends]
+    first = treatment_periods(panel, months, keys=("measure", "school_key"))
     joined = first.merge(rows, on="school_key")
-    offset = joined["t"] - joined["start_t"]
+    offset = joined["t"] - joined["start"]
     joined["before"] = offset.between(-PRE_MONTHS, -GUARD_MONTHS - 1)
-    joined["after"] = offset.between(0, POST_MONTHS - 1) & (joined["t"] <= joined["end_t"])
+    joined["after"] = offset.between(0, POST_MONTHS - 1) & (joined["t"] <= joined["end"])
     counts = joined.groupby(["measure", "school_key"]).agg(before=("before", "sum"), after=("after", "sum"),
                                                            in_scope=("in_scope", "first"))
     usable = counts[(counts["before"] >= MIN_PRE_MONTHS) & (counts["after"] >= MIN_POST_MONTHS)].reset_index()
