@@ -26,6 +26,9 @@ CATEGORY_COLOURS = {"illness": OKABE_ITO["blue"], "authorised": OKABE_ITO["orang
                     "unauthorised": OKABE_ITO["vermillion"]}
 TIER_COLOURS = {1: OKABE_ITO["sky"], 2: OKABE_ITO["orange"], 3: OKABE_ITO["vermillion"]}
 CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
+# Tier labels are long ("Taso 1: kiinnittymisen tukeminen (5–9 %)"): the range goes on a line of
+# its own and nothing is cut (review finding: "Taso 1: kiinnittymisen tu…").
+TIER_AXIS = alt.Axis(labelLimit=0, labelOverlap=False, labelExpr="split(replace(datum.label, ' (', '\\n('), '\\n')")
 
 
 # What the browser receives -------------------------------------------------------------------
@@ -208,7 +211,7 @@ def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "abs
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("month_label:N", sort=order, title=i18n.t("overview.month", language)),
+            x=alt.X("month_label:N", sort=order, title=i18n.t("overview.month", language), axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"{metric}:Q", title=i18n.t(f"metric.{metric}", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("series:N", title=i18n.t("overview.series", language),
@@ -236,7 +239,7 @@ def tier_chart(shares: pd.DataFrame, language: str) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("label:N", sort=labels, title=None, axis=TIER_AXIS),
             x=alt.X("share:Q", title=i18n.t("overview.share", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("label:N", legend=None,
@@ -419,17 +422,21 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
         label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
         interval_text=[f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
                        for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
-        highlight=ranking["own"].map({True: "own", False: "other"}))
+        highlight=ranking["own"].map({True: i18n.t("trends.own_area_short", language),
+                                      False: i18n.t("trends.other_municipalities", language)}))
     order = frame["label"].tolist()
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)))
-    colour = alt.Color("highlight:N", legend=None,
-                       scale=alt.Scale(domain=["own", "other"], range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]]))
+    # The highlight is explained by a legend (review finding: orange and blue dots, no key).
+    domain = [i18n.t("trends.own_area_short", language), i18n.t("trends.other_municipalities", language)]
+    colour = alt.Color("highlight:N", title=None, legend=alt.Legend(orient="top", columnPadding=24),
+                       scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]]))
     tooltip = [alt.Tooltip("label:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language)),
                alt.Tooltip("interval_text:N", title=i18n.t("trends.interval", language))]
-    rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=i18n.t("metric.absence_rate", language),
-                                                         axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-                                                x2="ci_high:Q", color=colour, tooltip=tooltip)
-    dots = base.mark_point(filled=True, size=70).encode(x="absence_rate:Q", color=colour, tooltip=tooltip)
+    rule = base.mark_rule(strokeWidth=2.5).encode(x=alt.X("ci_low:Q", title=i18n.t("metric.absence_rate", language),
+                                                           scale=alt.Scale(zero=False),
+                                                           axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+                                                  x2="ci_high:Q", color=colour, tooltip=tooltip)
+    dots = base.mark_point(filled=True, size=110).encode(x="absence_rate:Q", color=colour, tooltip=tooltip)
     return (rule + dots).properties(height=max(160, 20 * len(frame)))
 
 
@@ -462,9 +469,9 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
 
 
 @_only_what_is_shown
-def region_tile_chart(regions: pd.DataFrame, metric: str, language: str) -> alt.Chart:
-    """The 19 regions as equal squares coloured by the metric (a sequential, colour-blind-safe
-    scale), each with its abbreviation and value written on it."""
+def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: int = 58) -> alt.Chart:
+    """The 19 regions as equal squares of `tile` pixels coloured by the metric (a sequential,
+    colour-blind-safe scale), each with its abbreviation and value written on it."""
     frame = region_tile_frame(regions, metric, language)
     base = alt.Chart(frame).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
     tooltip = [alt.Tooltip("name:N", title=i18n.t("trends.area", language)),
@@ -479,9 +486,10 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str) -> alt.
         tooltip=tooltip)
     # Dark text on light tiles and light text on dark ones keeps the labels readable.
     text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#444444"))
-    labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold").encode(text="abbreviation:N", color=text_colour)
-    values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="value_text:N", color=text_colour)
-    return (background + squares + labels + values).properties(width=6 * 58, height=6 * 58)
+    labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(
+        text="abbreviation:N", color=text_colour)
+    values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
+    return (background + squares + labels + values).properties(width=6 * tile, height=6 * tile)
 
 
 def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:
@@ -642,7 +650,7 @@ def tiers_vs_peers_chart(tiers: pd.DataFrame, language: str) -> alt.Chart:
     return (
         alt.Chart(frame).mark_bar().encode(
             y=alt.Y("tier_label:N", title=None, sort=[i18n.t(f"tier.{t}", language) for t in contract.TIERS],
-                    axis=alt.Axis(labelLimit=320)),
+                    axis=TIER_AXIS),
             yOffset=alt.YOffset("label:N", sort=domain),
             x=alt.X("share:Q", title=i18n.t("overview.share", language), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("label:N", title=None, sort=domain,
@@ -683,7 +691,7 @@ def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     difference_title = i18n.t("compare.points_vs_reference", language, reference=reference_name(profile, language))
     return (
         alt.Chart(frame).mark_bar().encode(
-            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)),
             x=alt.X("difference:Q", title=difference_title),
             color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]])),
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("school_text:N", title=i18n.t("compare.this_school", language)),
@@ -798,7 +806,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
     return (
         alt.Chart(frame).mark_rect().encode(
             x=alt.X("cluster_label:N", title=None, sort=list(labels.values()), axis=alt.Axis(labelAngle=0, orient="top")),
-            y=alt.Y("feature_label:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("feature_label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)),
             color=alt.Color("z:Q", title=title, scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit])),
             tooltip=[alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language)),
                      alt.Tooltip("feature_label:N", title=i18n.t("risk.feature", language)),
@@ -883,7 +891,7 @@ def factors_chart(factors, language: str) -> alt.Chart:
                          text=frame["value"].map(lambda v: i18n.number(v, language, 2)))
     order = [feature_label(f, language) for f in table["feature"]]
     return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=0)),
         yOffset=alt.YOffset("kind:N", sort=list(kinds.values())),
         x=alt.X("value:Q", title=i18n.t("risk.association", language)),
         color=alt.Color("kind:N", title=None, sort=list(kinds.values()),
@@ -1035,33 +1043,52 @@ def status_counts_table(counts: pd.Series, language: str) -> pd.DataFrame:
 
 
 @_only_what_is_shown
-def headline_chart(changes: dict, metrics: list[str], language: str) -> alt.Chart:
-    """The headline figures as large numbers with their change against the same point last year."""
+def headline_chart(changes: dict, metrics: list[str], language: str, scale: float = 1.0) -> alt.Chart:
+    """The headline figures as large numbers with their change against the same point last year;
+    `scale` enlarges the type (a slide)."""
     rows = []
-    for position, metric in enumerate(metrics):
+    for metric in metrics:
         change = changes.get(metric)
         withheld = change is None or change.current is None
         rows.append({
-            "position": position, "label": i18n.t(f"metric.{metric}", language),
+            "label": i18n.t(f"metric.{metric}", language),
             "value": i18n.t("deck.withheld_short", language) if withheld else i18n.percent(change.current, language),
             "delta": "" if withheld or change.difference is None else
             i18n.t("deck.vs_last_year", language, change=i18n.points(change.difference, language)),
         })
-    base = alt.Chart(pd.DataFrame(rows)).encode(x=alt.X("position:O", axis=None))
+    return figures_chart(rows, scale)
+
+
+@_only_what_is_shown
+def figures_chart(rows: list[dict[str, str]], scale: float = 1.0) -> alt.Chart:
+    """A few figures side by side as large numbers: each row's label above, value, and a line
+    below (`delta`)."""
+    base = alt.Chart(pd.DataFrame(rows).assign(position=range(len(rows)))).encode(x=alt.X("position:O", axis=None))
     return alt.layer(
-        base.mark_text(fontSize=18, dy=-55).encode(text="label:N"),
-        base.mark_text(fontSize=44, fontWeight="bold", color=CURRENT_COLOUR).encode(text="value:N"),
-        base.mark_text(fontSize=16, dy=45).encode(text="delta:N"),
-    ).properties(height=220)
+        base.mark_text(fontSize=18 * scale, dy=-55 * scale).encode(text="label:N"),
+        base.mark_text(fontSize=44 * scale, fontWeight="bold", color=CURRENT_COLOUR).encode(text="value:N"),
+        base.mark_text(fontSize=16 * scale, dy=45 * scale).encode(text="delta:N"),
+    ).properties(height=220 * scale).configure_view(strokeWidth=0)  # figures, not a plot: no frame
 
 
-def for_presenting(chart):
-    """Larger type for a projector and for slides: axis, legend and title text grow; marks that
-    set their own size (the headline figures) keep it."""
-    return (chart.configure_axis(labelFontSize=15, titleFontSize=16)
-            .configure_legend(labelFontSize=15, titleFontSize=15)
-            .configure_header(labelFontSize=15, titleFontSize=16)
-            .configure_title(fontSize=18))
+# Slides: type sizes in pixels of a 1920 × 1080 projector, where about 18 px is the smallest text
+# a room reads (review finding: 10 px axis text, labels dropped where rows were too tight).
+SLIDE_TEXT = 22
+SLIDE_TITLE_TEXT = 24
+
+
+def for_slide(chart, width: int | None, height: int | None):
+    """The chart drawn for a slide's chart box (pixels): the whole drawing, axes and legend
+    included, fitted to the box, at projector type sizes; band axes keep every label. Without a
+    box (a map of fixed squares) the chart keeps its own size."""
+    if width is not None and height is not None:
+        chart = chart.properties(width=width, height=height, autosize=alt.AutoSizeParams(type="fit", contains="padding"))
+    return (chart.configure_axis(labelFontSize=SLIDE_TEXT, titleFontSize=SLIDE_TITLE_TEXT, titlePadding=12)
+            .configure_axisBand(labelOverlap=False)
+            .configure_legend(labelFontSize=SLIDE_TEXT, titleFontSize=SLIDE_TITLE_TEXT, symbolSize=200, labelLimit=0,
+                              titleLimit=0)
+            .configure_header(labelFontSize=SLIDE_TEXT, titleFontSize=SLIDE_TITLE_TEXT)
+            .configure_title(fontSize=SLIDE_TITLE_TEXT))
 
 
 @_only_what_is_shown

@@ -10,7 +10,9 @@ municipalities narrow it, and the result is read as an anonymised scope.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import altair as alt
@@ -23,7 +25,32 @@ from lasnaolo.scope import Scope
 SLIDES = ("headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters", "targets")
 PRESENTERS = policy.roles_that("presents")
 SOURCE = "Läsnäolo"
-PDF_WIDTH = 760
+
+
+@dataclass(frozen=True)
+class Box:
+    """A place on the 16:9 slide (13.333 × 7.5 inches), in inches from the top left."""
+    left: float
+    top: float
+    width: float
+    height: float
+
+    @property
+    def pixels(self) -> tuple[int, int]:
+        """Its size on a 1920 × 1080 projector."""
+        return round(self.width * PIXELS_PER_INCH), round(self.height * PIXELS_PER_INCH)
+
+
+# One layout for the PPTX, the PDF and the full-screen view, so all three show the same drawing.
+SLIDE_INCHES = (13.333, 7.5)
+PIXELS_PER_INCH = 1920 / SLIDE_INCHES[0]
+TITLE_BOX = Box(0.5, 0.3, 12.3, 0.9)
+CHART_BOX = Box(0.5, 1.3, 12.3, 4.6)
+CAPTION_BOX = Box(0.5, 6.0, 12.3, 0.8)
+NOTE_BOX = Box(0.5, 6.85, 12.3, 0.5)
+TITLE_POINTS, CAPTION_POINTS, NOTE_POINTS = 32, 16, 11
+HEADLINE_SCALE = 1.7  # the key figures' type on a slide
+REGION_TILE = 100  # pixels: six rows of tiles fill the chart box's height
 
 
 NotAllowed = queries.NotAllowed
@@ -66,6 +93,31 @@ class DeckRequest:
     indicator: str = "belonging"
     grade_group: str = "8-9"
 
+    def to_params(self) -> dict[str, str]:
+        """The deck as a URL's parameters (a reload or a link opens the same deck): the year,
+        the one region or municipality, and the slides where they differ from the catalogue."""
+        out = {"year": self.school_year}
+        if self.region_codes and len(self.region_codes) == 1:
+            out["region"] = next(iter(self.region_codes))
+        if self.municipality_codes and len(self.municipality_codes) == 1:
+            out["municipality"] = next(iter(self.municipality_codes))
+        if self.slides != SLIDES:
+            out["slides"] = ",".join(self.slides)
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], school_years: Sequence[str], language: str) -> "DeckRequest":
+        """Read a URL's parameters against the school years there are: anything unknown or
+        malformed falls back to the default (the newest year, the whole area, every slide), never an
+        error. Codes are only read here; `presentation_scope` keeps the deck inside the user's scope."""
+        year = str(params.get("year", ""))
+        region, municipality = str(params.get("region", "")), str(params.get("municipality", ""))
+        slides = tuple(dict.fromkeys(s for s in str(params.get("slides", "")).split(",") if s in SLIDES)) or SLIDES
+        return cls(year if year in school_years else school_years[-1],
+                   region_codes=frozenset({region}) if region.isdigit() and len(region) == 2 else None,
+                   municipality_codes=frozenset({municipality}) if municipality.isdigit() and len(municipality) == 3 else None,
+                   slides=slides, language=language)
+
 
 @dataclass
 class Slide:
@@ -74,6 +126,7 @@ class Slide:
     caption: str
     chart: alt.Chart | None
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # the numbers: speaker notes, text alternative
+    fills_box: bool = True  # False: the chart keeps its own shape (a map of squares), centred in the box
 
 
 @dataclass
@@ -114,10 +167,11 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     return Deck(i18n.t("deck.title", lang), area_text(scope, lang), request.school_year, note, slides)
 
 
-def _slide(kind: str, request: DeckRequest, chart, table: pd.DataFrame, caption_key: str | None = None, **values) -> Slide:
+def _slide(kind: str, request: DeckRequest, chart, table: pd.DataFrame, caption_key: str | None = None,
+           fills_box: bool = True, **values) -> Slide:
     lang = request.language
     caption = i18n.t(caption_key or f"deck.caption.{kind}", lang, **values)
-    return Slide(kind, i18n.t(f"deck.slide.{kind}", lang), caption, chart, table)
+    return Slide(kind, i18n.t(f"deck.slide.{kind}", lang), caption, chart, table, fills_box)
 
 
 def _headline(engine, scope, request, overview) -> Slide:
@@ -130,7 +184,7 @@ def _headline(engine, scope, request, overview) -> Slide:
         i18n.t("deck.same_point_last_year", lang): [changes[m].previous for m in shown],
         i18n.t("deck.change_points", lang): [changes[m].difference for m in shown],
     })
-    return _slide("headline", request, charts.headline_chart(changes, shown, lang), table,
+    return _slide("headline", request, charts.headline_chart(changes, shown, lang, HEADLINE_SCALE), table,
                   month=i18n.month(overview.report.figures.latest_month, lang) if overview.report.figures.latest_month else "–")
 
 
@@ -151,8 +205,8 @@ def _tiers(engine, scope, request, overview) -> Slide:
 def _regions(engine, scope, request, overview) -> Slide:
     lang = request.language
     regions = trends.region_figures(engine, scope, request.school_year)
-    return _slide("regions", request, charts.region_tile_chart(regions, "absence_rate", lang),
-                  charts.region_tile_table(regions, "absence_rate", lang))
+    return _slide("regions", request, charts.region_tile_chart(regions, "absence_rate", lang, REGION_TILE),
+                  charts.region_tile_table(regions, "absence_rate", lang), fills_box=False)
 
 
 def _ranking(engine, scope, request, overview) -> Slide:
@@ -163,15 +217,32 @@ def _ranking(engine, scope, request, overview) -> Slide:
     return _slide("ranking", request, charts.ranking_chart(ranking, lang), charts.ranking_table(ranking, lang))
 
 
+WELLBEING_MIN_DOTS = 3  # fewer municipalities make no scatter: their figures are shown as numbers
+
+
 def _wellbeing(engine, scope, request, overview) -> Slide:
     lang = request.language
     frame = trends.wellbeing_alongside(engine, scope, request.indicator, request.grade_group)
     indicator = i18n.name_of("indicator", request.indicator, lang)
-    if frame.empty or frame.dropna(subset=["value", "absence_rate"]).empty:
+    shown = frame.dropna(subset=["value", "absence_rate"]) if not frame.empty else frame
+    if shown.empty:
         return _slide("wellbeing", request, None, pd.DataFrame(), "deck.no_survey", indicator=indicator)
-    return _slide("wellbeing", request, charts.wellbeing_chart(frame, request.indicator, lang),
-                  charts.wellbeing_table(frame, request.indicator, lang), indicator=indicator,
-                  grades=request.grade_group.replace("-", "–"))
+    newest = shown[shown["survey_year"] == shown["survey_year"].max()]
+    grades = request.grade_group.replace("-", "–")
+    table = charts.wellbeing_table(frame, request.indicator, lang)
+    if len(newest) < WELLBEING_MIN_DOTS:
+        # A scatter of one or two dots under "by municipality" would promise more than it draws
+        # (review finding): the figures themselves, as numbers.
+        name = "name_sv" if lang == "sv" else "name_fi"
+        rows = [row for _, m in newest.iterrows() for row in (
+            {"label": f"{m[name]}: {indicator}", "value": i18n.percent(m["value"], lang),
+             "delta": i18n.t("deck.respondents", lang, n=i18n.number(m["respondents"], lang, 0))},
+            {"label": f"{m[name]}: {i18n.t('metric.absence_rate', lang)}", "value": i18n.percent(m["absence_rate"], lang),
+             "delta": i18n.school_year(m["school_year"])})]
+        return _slide("wellbeing", request, charts.figures_chart(rows, HEADLINE_SCALE), table, "deck.caption.wellbeing_figures",
+                      indicator=indicator, grades=grades, year=int(newest["survey_year"].iloc[0]))
+    return _slide("wellbeing", request, charts.wellbeing_chart(frame, request.indicator, lang), table,
+                  indicator=indicator, grades=grades, year=int(newest["survey_year"].iloc[0]))
 
 
 def _clusters(engine, scope, request, overview) -> Slide:
@@ -205,6 +276,32 @@ def notes_text(slide: Slide, language: str) -> str:
     return slide.caption + "\n\n" + shown.to_string(index=False)
 
 
+def slide_chart(slide: Slide):
+    """The slide's chart as every export draws it: fitted to the chart box at projector type sizes."""
+    return charts.for_slide(slide.chart, *(CHART_BOX.pixels if slide.fills_box else (None, None)))
+
+
+def slide_png(slide: Slide) -> bytes:
+    return export.chart_png(slide_chart(slide), scale=2, width=None)  # twice the projector's pixels
+
+
+def slide_svg(slide: Slide) -> str:
+    """The slide's drawing for the full-screen view, the same rendering as the PPTX picture, as
+    SVG so the text stays sharp at any screen size: the chart box's size, the drawing centred in
+    it (a map of squares keeps its shape), to be scaled to the screen's width."""
+    width, height = CHART_BOX.pixels
+    svg = export.chart_svg(slide_chart(slide), width=None).decode("utf-8")
+    size = re.match(r'<svg[^>]*? width="([\d.]+)" height="([\d.]+)"', svg)
+    drawn_width, drawn_height = float(size.group(1)), float(size.group(2))
+    scale = min(width / drawn_width, height / drawn_height)
+    left, top = (width - drawn_width * scale) / 2, (height - drawn_height * scale) / 2
+    inner = re.sub(r'^<svg([^>]*?) width="[\d.]+" height="[\d.]+"',
+                   f'<svg\\1 x="{left:.1f}" y="{top:.1f}" width="{drawn_width * scale:.1f}" height="{drawn_height * scale:.1f}"',
+                   svg, count=1)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<rect width="{width}" height="{height}" fill="white"/>{inner}</svg>')
+
+
 def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
     """A clean title slide, then one chart per slide with its caption, the anonymisation note and
     speaker notes holding the numbers (16:9)."""
@@ -212,25 +309,34 @@ def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
     from pptx.util import Inches, Pt
 
     presentation = Presentation()
-    presentation.slide_width, presentation.slide_height = Inches(13.333), Inches(7.5)
+    presentation.slide_width, presentation.slide_height = (Inches(v) for v in SLIDE_INCHES)
     title_slide = presentation.slides.add_slide(presentation.slide_layouts[0])
     # The default template's placeholders sit where a 4:3 slide has its middle: place them on
     # the 16:9 slide (review finding: the title sat off-centre and the note overflowed).
     title, subtitle = title_slide.shapes.title, title_slide.placeholders[1]
-    title.left, title.top, title.width, title.height = Inches(0.8), Inches(1.6), Inches(11.733), Inches(1.5)
-    subtitle.left, subtitle.top, subtitle.width, subtitle.height = Inches(0.8), Inches(3.3), Inches(11.733), Inches(3.4)
+    title.left, title.top, title.width, title.height = Inches(0.8), Inches(1.2), Inches(11.733), Inches(1.5)
+    subtitle.left, subtitle.top, subtitle.width, subtitle.height = Inches(0.8), Inches(2.9), Inches(11.733), Inches(4.0)
     title.text = deck.title
-    subtitle.text = f"{deck.area}\n{i18n.school_year(deck.school_year)}\n\n{deck.note}"
+    subtitle.text_frame.text = f"{deck.area}\n{i18n.school_year(deck.school_year)}"
+    for paragraph in subtitle.text_frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.size = Pt(24)
+    note = subtitle.text_frame.add_paragraph()
+    note.text, note.font.size = deck.note, Pt(14)
+    note.space_before = Pt(24)
     blank = presentation.slide_layouts[6]
+
+    def inches(box: Box):
+        return Inches(box.left), Inches(box.top), Inches(box.width), Inches(box.height)
+
     for slide in deck.slides:
         page = presentation.slides.add_slide(blank)
-        _text_box(page, slide.title, Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9), Pt(32), bold=True)
+        _text_box(page, slide.title, *inches(TITLE_BOX), Pt(TITLE_POINTS), bold=True)
         if slide.chart is not None:
-            png = export.chart_png(charts.for_presenting(slide.chart), scale=2)
-            left, top, width, height = _fit(png, Inches(0.5), Inches(1.3), Inches(12.3), Inches(4.6))
-            page.shapes.add_picture(io.BytesIO(png), left, top, width, height)
-        _text_box(page, slide.caption, Inches(0.5), Inches(6.0), Inches(12.3), Inches(0.8), Pt(16))
-        _text_box(page, deck.note, Inches(0.5), Inches(6.85), Inches(12.3), Inches(0.5), Pt(11))
+            png = slide_png(slide)
+            page.shapes.add_picture(io.BytesIO(png), *_fit(png, *inches(CHART_BOX)))
+        _text_box(page, slide.caption, *inches(CAPTION_BOX), Pt(CAPTION_POINTS))
+        _text_box(page, deck.note, *inches(NOTE_BOX), Pt(NOTE_POINTS))
         page.notes_slide.notes_text_frame.text = notes_text(slide, language)
     out = io.BytesIO()
     presentation.save(out)
@@ -257,48 +363,58 @@ def _text_box(page, text: str, left, top, width, height, size, bold: bool = Fals
             run.font.size, run.font.bold = size, bold
 
 
-PDF_PAGE = (960.0, 540.0)  # points: 13.333 × 7.5 inches, the PPTX's 16:9 slide
-PDF_MARGIN = 0.04  # of the page, on every side
+POINTS_PER_INCH = 72
+PDF_PAGE = (SLIDE_INCHES[0] * POINTS_PER_INCH, SLIDE_INCHES[1] * POINTS_PER_INCH)  # the PPTX's 16:9 slide
 
 
 def to_pdf(deck: Deck) -> bytes:
-    """One 16:9 page per slide: each drawn by the same Vega renderer as the charts, then scaled to
-    fit the page with its aspect ratio kept and centred (review finding: every page had a size of
-    its own, 867×195 to 1167×567 pt), pages joined by pypdf."""
-    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+    """One 16:9 page per slide laid out as the PPTX's: the title, the chart drawn for the chart
+    box, the caption and the note, each drawn by the same Vega renderer as the charts and placed
+    in its box (review finding: every page had a size of its own), pages joined by pypdf."""
+    from pypdf import PageObject, PdfWriter
 
     writer = PdfWriter()
-    width, height = PDF_PAGE
-    for chart in [_title_page(deck)] + [_pdf_page(deck, slide) for slide in deck.slides]:
-        drawn = PdfReader(io.BytesIO(export.chart_pdf(chart, width=None))).pages[0]
-        drawn_width, drawn_height = float(drawn.mediabox.width), float(drawn.mediabox.height)
-        scale = min(width * (1 - 2 * PDF_MARGIN) / drawn_width, height * (1 - 2 * PDF_MARGIN) / drawn_height)
-        page = PageObject.create_blank_page(width=width, height=height)
-        page.merge_transformed_page(drawn, Transformation().scale(scale).translate(
-            (width - drawn_width * scale) / 2, (height - drawn_height * scale) / 2))
+    title_page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
+    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, bold=True), Box(0.8, 1.2, 11.733, 1.5))
+    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24), Box(0.8, 2.9, 11.733, 1.4))
+    _place(title_page, _text_drawing([deck.note], 14), Box(0.8, 4.5, 11.733, 1.5))
+    writer.add_page(title_page)
+    for slide in deck.slides:
+        page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
+        _place(page, _text_drawing([slide.title], TITLE_POINTS, bold=True), TITLE_BOX)
+        if slide.chart is not None:
+            _place(page, export.chart_pdf(slide_chart(slide), width=None), CHART_BOX, centred=True)
+        _place(page, _text_drawing([slide.caption], CAPTION_POINTS), CAPTION_BOX)
+        _place(page, _text_drawing([deck.note], NOTE_POINTS), NOTE_BOX)
         writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def _lines(text: str, width: int = 110) -> list[str]:
-    return [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, width) or [""])]
+def _place(page, drawing: bytes, box: Box, centred: bool = False) -> None:
+    """A one-page PDF drawing placed in a box of the page: scaled down to fit if it must, kept
+    at the top left (text) or centred (a chart)."""
+    from pypdf import PdfReader, Transformation
+
+    drawn = PdfReader(io.BytesIO(drawing)).pages[0]
+    drawn_width, drawn_height = float(drawn.mediabox.width), float(drawn.mediabox.height)
+    width, height = box.width * POINTS_PER_INCH, box.height * POINTS_PER_INCH
+    # Vega draws in pixels of the 1920-wide slide: two pixels to a point on the 960-point page.
+    scale = min(POINTS_PER_INCH / PIXELS_PER_INCH, width / drawn_width, height / drawn_height)
+    left = box.left * POINTS_PER_INCH + ((width - drawn_width * scale) / 2 if centred else 0)
+    top = box.top * POINTS_PER_INCH + ((height - drawn_height * scale) / 2 if centred else 0)
+    page.merge_transformed_page(drawn, Transformation().scale(scale).translate(left, PDF_PAGE[1] - top - drawn_height * scale))
 
 
-def _title_page(deck: Deck) -> alt.Chart:
-    lines = [deck.area, i18n.school_year(deck.school_year), "", *_lines(deck.note)]
-    return charts.only_encoded_fields(alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
-        height=300, width=PDF_WIDTH, title=alt.TitleParams(deck.title, subtitle=lines, fontSize=30, subtitleFontSize=15, anchor="start")))
-
-
-def _pdf_page(deck: Deck, slide: Slide):
-    body = (slide.chart.properties(width=PDF_WIDTH) if slide.chart is not None
-            else alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(height=40, width=PDF_WIDTH))
-    footer = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(text="").properties(
-        height=10, width=PDF_WIDTH, title=alt.TitleParams(_lines(slide.caption), subtitle=_lines(deck.note), fontSize=13,
-                                         fontWeight="normal", subtitleFontSize=10, anchor="start", orient="bottom"))
-    # The slide's chart came from a builder (its data already cut to what it draws); the page's
-    # own parts are cut the same way, so the PDF holds no data it does not draw either.
-    return charts.only_encoded_fields(
-        charts.for_presenting(alt.vconcat(body, footer, title=alt.TitleParams(slide.title, fontSize=24, anchor="start"))))
+def _text_drawing(paragraphs: list[str], points: float, bold: bool = False) -> bytes:
+    """Text as a PDF drawing in the slide's pixels, wrapped to the slide's width."""
+    size = points * PIXELS_PER_INCH / POINTS_PER_INCH
+    per_line = max(20, int(TITLE_BOX.pixels[0] / (0.52 * size)))  # about half an em a character
+    lines = [line for paragraph in paragraphs for text in paragraph.split("\n")
+             for line in (textwrap.wrap(text, per_line) or [""])]
+    chart = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(
+        text=lines, fontSize=size, fontWeight="bold" if bold else "normal", align="left", baseline="top",
+        lineHeight=size * 1.25, font="sans-serif").encode(x=alt.value(0), y=alt.value(0)).properties(
+        width=TITLE_BOX.pixels[0], height=size * 1.25 * len(lines))
+    return export.chart_pdf(chart.configure_view(stroke=None), width=None)

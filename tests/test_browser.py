@@ -58,9 +58,22 @@ def browser():
         chromium.close()
 
 
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+    yield from _tab(browser, request, {"width": 1400, "height": 1000})
+
+
+@pytest.fixture
+def projector(browser, request):
+    """A tab the size of a 1920 × 1080 projector."""
+    yield from _tab(browser, request, PROJECTOR)
+
+
+def _tab(browser, request, viewport):
+    context = browser.new_context(viewport=viewport, locale="fi-FI")
     tab = context.new_page()
     yield tab
     report = getattr(request.node, "report_call", None)
@@ -270,6 +283,69 @@ def test_a_coordinator_downloads_an_anonymised_deck(server, page, tmp_path):
     settle(page)
     page.get_by_text("Dia 2 / ").wait_for(timeout=30_000)
     assert serious_findings(page) == []
+
+
+SLIDE_TEXT_JS = """async () => {
+    // The slide's drawing as served (an SVG picture): its axis and legend text sizes times the
+    // scale the browser draws it at.
+    const img = [...document.querySelectorAll('[data-testid="stImage"] img')].pop();
+    if (!img) return null;
+    const doc = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml');
+    const outer = doc.documentElement, inner = outer.querySelector('svg');
+    const box = img.getBoundingClientRect();
+    const scale = box.width / outer.viewBox.baseVal.width * inner.width.baseVal.value / inner.viewBox.baseVal.width;
+    const sizes = [...inner.querySelectorAll('.role-axis-label text, .role-axis-title text, .role-legend-label text')]
+        .map(t => parseFloat(t.getAttribute('font-size')) * scale);
+    const legend = [...inner.querySelectorAll('.role-legend-label text')].map(t => t.textContent);
+    return {sizes, legend, bottom: box.bottom, right: box.right, labels: inner.querySelectorAll('.role-axis-label text').length};
+}"""
+
+
+def presenting_slide(page, number: int, total: int, title: str) -> dict:
+    page.get_by_text(f"Dia {number} / {total}").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)  # full screen: the slide's title
+    page.locator('[data-testid="stImage"] img').last.wait_for(timeout=30_000)
+    settle(page)
+    return page.evaluate(SLIDE_TEXT_JS)
+
+
+def test_full_screen_at_1920_draws_axis_text_of_18_px_or_more_and_keeps_the_deck_across_stop_restart_and_reload(
+        server, projector):
+    """A coordinator's own deck (three slides, chosen in a link), presented on a 1920 × 1080
+    projector: the chart's axis and legend text is measured as drawn; stopping, presenting again
+    and reloading the browser keep the deck and the slide."""
+    page = projector
+    login(page, server, "koordinaattori")
+    page.goto(f"{server}/present?year=2024-2025&slides=tiers%2Cranking%2Cheadline")
+    settle(page)
+    page.get_by_role("heading", name=PAGE_HEADINGS["present"]).wait_for(timeout=30_000)
+    chosen = page.locator('[data-testid="stMultiSelect"]')
+    deck_of_three = re.compile("Läsnäolomallin tasot.*Kunnat maakunnassa.*Tunnusluvut", re.S)
+    assert deck_of_three.search(chosen.inner_text()) and "Yleiskuva" not in chosen.inner_text()
+    assert "Choose an option" not in page.locator("body").inner_text()
+    page.get_by_role("button", name="Esitä koko näytöllä").click()
+    drawn = presenting_slide(page, 1, 3, "Läsnäolomallin tasot")
+    assert drawn["labels"] >= 6 and min(drawn["sizes"]) >= 18, drawn  # every tier label and the axis ticks
+    assert drawn["bottom"] <= PROJECTOR["height"] and drawn["right"] <= PROJECTOR["width"], drawn  # no scrolling
+    assert page.locator('[data-testid="stSidebar"]').is_hidden()
+    shot(page, "koordinaattori-presenting-1920")
+    page.get_by_role("button", name="Seuraava").click()
+    drawn = presenting_slide(page, 2, 3, "Kunnat maakunnassa")
+    assert min(drawn["sizes"]) >= 18, drawn
+    assert drawn["legend"] == ["Oma alue", "Muut kunnat"]  # the highlight is explained
+    shot(page, "koordinaattori-presenting-1920-ranking")
+    assert "slide=2" in page.url
+    page.reload()  # the browser reloads mid-presentation: same deck, same slide
+    presenting_slide(page, 2, 3, "Kunnat maakunnassa")
+    page.get_by_role("button", name="Lopeta esitys").click()
+    page.get_by_role("heading", name=PAGE_HEADINGS["present"]).wait_for(timeout=30_000)
+    settle(page)
+    assert deck_of_three.search(chosen.inner_text()) and "Choose an option" not in page.locator("body").inner_text()
+    page.get_by_text(re.compile(r"Tuusula, 2024–2025$")).wait_for(timeout=10_000)  # the deck's area and year
+    assert "slide=" not in page.url and "slides=tiers%2Cranking%2Cheadline" in page.url
+    page.get_by_role("button", name="Esitä koko näytöllä").click()  # presenting again: the same three
+    presenting_slide(page, 1, 3, "Läsnäolomallin tasot")
+    no_exception(page)
 
 
 # Failing closed (issue #15: 1, 8)

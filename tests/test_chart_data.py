@@ -272,6 +272,7 @@ def cases(engine):
         "target_progress_chart": (progress, 3.5, 3.0, lang),
         "status_counts_chart": (pd.Series({"on_track": 2, "at_risk": 1, "off_track": 1}), lang),
         "headline_chart": ({c.metric: c for c in overview.report.changes}, ["absence_rate", "tier23_share"], lang),
+        "figures_chart": ([{"label": "Hyvinkää", "value": "3,7 %", "delta": "2024–2025"}],),
         "event_study_chart": (SimpleNamespace(event_study=event_study), lang),
         "evaluation_profile_chart": (evaluation, lang),
     }
@@ -349,9 +350,11 @@ def test_a_rectors_comparison_tables_give_peers_no_hours_or_tier_counts(cases):
     assert len(peers) >= comparison.MIN_PEERS  # each peer: its pseudonym, pupils, rate and z, nothing more
 
 
-def test_deck_slides_and_pdf_pages_carry_only_the_fields_they_draw(engine):
+def test_deck_slides_and_their_exported_drawings_carry_only_the_fields_they_draw(engine):
     built = deck.build(engine, scope_of("koordinaattori"), deck.DeckRequest(YEAR))
-    pages = [deck._title_page(built)] + [deck._pdf_page(built, slide) for slide in built.slides]
+    # What the PPTX, the PDF and the full-screen view draw (the same drawing for the three).
+    pages = [deck.slide_chart(slide) for slide in built.slides if slide.chart is not None]
+    assert pages
     for slide in built.slides:
         if slide.chart is not None:
             assert unreferenced_columns(slide.chart) == {}, slide.kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 
@@ -159,3 +160,52 @@ def test_a_slide_with_nothing_to_show_is_left_out_and_one_target_is_said_in_the_
     monkeypatch.setattr(targets, "status_counts", lambda *args: pd.Series({"on_track": 1}))
     built = deck.build(demo_engine, Scope.everything(), request)
     assert [s.kind for s in built.slides] == ["targets", "headline"] and built.slides[0].caption == "1 tavoite ja sen tila."
+
+
+def test_every_chart_is_drawn_for_the_slides_chart_box_at_projector_type_sizes(region_deck):
+    """The PPTX picture, the PDF drawing and the full-screen SVG are one rendering: the chart box
+    (12.3 × 4.6 inches, 1771 × 662 pixels of a 1920 × 1080 projector; the PNG at twice that),
+    every text at 18 px or more in those pixels."""
+    from pptx.parts.image import Image
+
+    box_width, box_height = deck.CHART_BOX.pixels
+    assert (box_width, box_height) == (1771, 662)
+    for slide in region_deck.slides:
+        if slide.chart is None:
+            continue
+        width, height = Image.from_blob(deck.slide_png(slide)).size
+        if slide.fills_box:
+            assert abs(width - 2 * box_width) <= 4 and abs(height - 2 * box_height) <= 4, (slide.kind, width, height)
+        else:  # the map keeps its squares, inside the box
+            assert width <= 2 * box_width and height <= 2 * box_height and abs(width / height - 1.3) < 0.2, slide.kind
+        svg = deck.slide_svg(slide)
+        assert svg.startswith(f'<svg xmlns="http://www.w3.org/2000/svg" width="{box_width}" height="{box_height}"')
+        scale = 1.0 if slide.fills_box else float(re.search(r'<svg[^>]* class="marks"[^>]* width="([\d.]+)"', svg).group(1)) / float(
+            re.search(r'<svg[^>]* class="marks"[^>]* viewBox="0 0 ([\d.]+)', svg).group(1))
+        sizes = [float(s) * scale for s in re.findall(r'<text[^>]*font-size="([\d.]+)px"', svg)]
+        assert len(sizes) >= 3 and min(sizes) >= 18, (slide.kind, sorted(sizes)[:3])
+
+
+def test_one_municipality_is_shown_as_its_figures_not_as_a_scatter_of_one_dot(demo_engine):
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    built = deck.build(demo_engine, director, deck.DeckRequest(YEAR, slides=("wellbeing",)))
+    [slide] = built.slides
+    spec = slide.chart.to_dict()
+    assert all(layer["mark"]["type"] == "text" for layer in spec["layer"])  # numbers, not dots
+    shown = [row["value"] for row in spec["datasets"][spec["data"]["name"]]]
+    row = slide.table.iloc[-1]
+    assert shown == [f"{row['Kokee kuuluvansa kouluyhteisöön']:.1f}\u00a0%".replace(".", ","),
+                     f"{row['Poissaoloprosentti']:.1f}\u00a0%".replace(".", ",")]
+    assert "jokainen piste" not in slide.caption and "kysely" in slide.caption
+    region = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(YEAR, region_codes=REGION, slides=("wellbeing",)))
+    assert region.slides[0].chart.to_dict()["mark"]["type"] == "circle" and "jokainen piste on kunta" in region.slides[0].caption
+
+
+def test_a_deck_is_read_back_from_its_url_and_a_tampered_url_falls_back_to_defaults():
+    years = ["2023-2024", "2024-2025"]
+    request = deck.DeckRequest("2023-2024", region_codes=frozenset({"01"}), slides=("tiers", "headline"))
+    assert deck.DeckRequest.from_params(request.to_params(), years, "fi") == request
+    assert deck.DeckRequest.from_params({}, years, "sv") == deck.DeckRequest("2024-2025", language="sv")
+    tampered = deck.DeckRequest.from_params({"year": "1999-2000", "region": "01;DROP", "municipality": "9999",
+                                             "slides": "gossip,tiers,tiers"}, years, "fi")
+    assert tampered == deck.DeckRequest("2024-2025", slides=("tiers",))
