@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 
 from lasnaolo import importer, store
 
+DEMO_IMPORTER = "first-run demo"  # the import log's "imported by" for the demo data (shown in words)
+
 
 _demo_data_allowed = True
 
@@ -40,6 +42,6 @@ def ensure_database(engine: Engine, *, with_demo: bool = True) -> bool:
     data = demo.generate("demo")
     with tempfile.TemporaryDirectory() as folder:
         paths = [p for p in data.write(folder) if p.suffix == ".csv"]
-        importer.import_paths(engine, paths, imported_by="first-run demo")
+        importer.import_paths(engine, paths, imported_by=DEMO_IMPORTER)
     return True
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -668,11 +669,13 @@ def tiers_vs_peers_table(tiers: pd.DataFrame, language: str) -> pd.DataFrame:
                          i18n.t("compare.peer_group", language): wide.get("peers")})
 
 
-def reference_name(profile: pd.DataFrame, language: str) -> str:
-    """What a wellbeing profile's reference is, in words ("Whole country", "The 12 schools in the data")."""
+def reference_name(profile: pd.DataFrame, language: str, in_sentence: bool = False) -> str:
+    """What a wellbeing profile's reference is, in words ("Whole country", "The 12 schools in the
+    data"; "the 12 schools in the data" inside a sentence)."""
     basis = profile["reference_basis"].iloc[0] if "reference_basis" in profile and len(profile) else "national"
     units = int(profile["reference_units"].iloc[0]) if "reference_units" in profile and len(profile) else 0
-    return i18n.t(f"reference.{basis}", language, units=units)
+    text = i18n.t(f"reference.{basis}", language, units=units)
+    return text[:1].lower() + text[1:] if in_sentence else text
 
 
 @_only_what_is_shown
@@ -688,7 +691,7 @@ def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
         national_text=shown["national"].map(lambda v: i18n.percent(v, language)),
         difference_text=shown["difference"].map(lambda v: i18n.points(v, language)))
     domain = [verdicts[True], verdicts[False]]
-    difference_title = i18n.t("compare.points_vs_reference", language, reference=reference_name(profile, language))
+    difference_title = i18n.t("compare.points_vs_reference", language, reference=reference_name(profile, language, True))
     return (
         alt.Chart(frame).mark_bar().encode(
             y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)),
@@ -1071,6 +1074,28 @@ def figures_chart(rows: list[dict[str, str]], scale: float = 1.0) -> alt.Chart:
     ).properties(height=220 * scale).configure_view(strokeWidth=0)  # figures, not a plot: no frame
 
 
+# Numbers Vega writes itself (axis ticks, legends) follow the language: a decimal comma and a
+# no-break thousands space in Finnish and Swedish (review finding: "1,000" and "2.00" on Finnish
+# pages), and a true minus sign everywhere.
+NUMBER_LOCALES = {
+    "fi": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0€"], "minus": "\u2212"},
+    "sv": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0€"], "minus": "\u2212"},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""], "minus": "\u2212"},
+}
+
+
+def as_shown(chart, language: str):
+    """The chart as every page and file shows it: Vega's own numbers in the language, legend
+    labels never cut (review finding: "Taso 1: kiinnittymisen tu…"); other config is kept."""
+    chart = chart.copy(deep=False)
+    chart.config = alt.Config() if chart.config is alt.Undefined else chart.config.copy(deep=False)
+    chart.config.locale = alt.Locale(number=NUMBER_LOCALES.get(language, NUMBER_LOCALES[i18n.DEFAULT_LANGUAGE]))
+    legend = alt.LegendConfig() if chart.config.legend is alt.Undefined else chart.config.legend.copy(deep=False)
+    legend.labelLimit = 0
+    chart.config.legend = legend
+    return chart
+
+
 # Slides: type sizes in pixels of a 1920 × 1080 projector, where about 18 px is the smallest text
 # a room reads (review finding: 10 px axis text, labels dropped where rows were too tight).
 SLIDE_TEXT = 22
@@ -1186,20 +1211,25 @@ def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     long = profile.assign(unit=labels).melt(id_vars=["unit"], value_vars=list(contract.RECOMMENDATIONS),
                                             var_name="recommendation", value_name="score")
     long["recommendation"] = long["recommendation"].map(lambda c: i18n.t(f"recommendation.{c}", language))
+    long["recommendation_lines"] = long["recommendation"].map(lambda text: "|".join(textwrap.wrap(text, 22)))
     long["level"] = long["score"].map(lambda s: i18n.t("evaluation.not_assessed", language) if pd.isna(s)
                                       else i18n.t(f"evaluation.level.{int(s)}", language))
     domain = [i18n.t(f"evaluation.level.{n}", language) for n in contract.IMPLEMENTATION_LEVELS]
     domain.append(i18n.t("evaluation.not_assessed", language))
     colours = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["blue"], "#E8E8E8"]
+    # Long recommendation names on lines of their own, every label kept, units in alphabetical order
+    # (review finding: 2 of 7 column labels drawn, cut; every other unit dropped).
     base = alt.Chart(long).encode(
-        x=alt.X("recommendation:N", title=None, sort=None, axis=alt.Axis(labelAngle=-30, labelLimit=260)),
-        y=alt.Y("unit:N", title=None, sort=labels, axis=alt.Axis(labelLimit=360)))
+        x=alt.X("recommendation_lines:N", title=None, sort=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=0, labelOverlap=False, orient="top", labelExpr="split(datum.label, '|')")),
+        y=alt.Y("unit:N", title=None, sort=sorted(labels), axis=alt.Axis(labelLimit=0, labelOverlap=False)))
     cells = base.mark_rect().encode(
         color=alt.Color("level:N", title=i18n.t("evaluation.score", language), scale=alt.Scale(domain=domain, range=colours)),
         tooltip=[alt.Tooltip("unit:N", title=i18n.t("evaluation.unit_name", language)),
                  alt.Tooltip("recommendation:N", title=i18n.t("evaluation.recommendation", language)),
                  alt.Tooltip("level:N", title=i18n.t("evaluation.score", language))])
-    text = base.mark_text().encode(text=alt.Text("score:Q", format=".0f"))
+    # Scores only where there is one: an empty cell is grey, never the word "null".
+    text = base.transform_filter("isValid(datum.score)").mark_text().encode(text=alt.Text("score:Q", format=".0f"))
     return (cells + text).properties(height=max(120, 26 * len(profile)))
 
 

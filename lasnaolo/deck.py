@@ -127,6 +127,7 @@ class Slide:
     chart: alt.Chart | None
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # the numbers: speaker notes, text alternative
     fills_box: bool = True  # False: the chart keeps its own shape (a map of squares), centred in the box
+    language: str = i18n.DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -142,10 +143,11 @@ def area_text(scope: Scope, language: str) -> str:
     """The area a deck covers, in words: its municipalities, else its regions, else all data."""
     if scope.municipality_codes:
         names = ", ".join(sorted(reference.municipality_name(m, language) for m in scope.municipality_codes))
-        return i18n.t("scope.municipalities", language, names=names)
+        return i18n.t("scope.municipalities", language, names=names, n=len(scope.municipality_codes))
     if scope.region_codes:
         regions = reference.regions().set_index("region_code")["name_sv" if language == "sv" else "name_fi"]
-        return i18n.t("scope.regions", language, names=", ".join(str(regions[r]) for r in sorted(scope.region_codes)))
+        return i18n.t("scope.regions", language, names=", ".join(str(regions[r]) for r in sorted(scope.region_codes)),
+                      n=len(scope.region_codes))
     return i18n.t("scope.everything", language)
 
 
@@ -171,7 +173,7 @@ def _slide(kind: str, request: DeckRequest, chart, table: pd.DataFrame, caption_
            fills_box: bool = True, **values) -> Slide:
     lang = request.language
     caption = i18n.t(caption_key or f"deck.caption.{kind}", lang, **values)
-    return Slide(kind, i18n.t(f"deck.slide.{kind}", lang), caption, chart, table, fills_box)
+    return Slide(kind, i18n.t(f"deck.slide.{kind}", lang), caption, chart, table, fills_box, lang)
 
 
 def _headline(engine, scope, request, overview) -> Slide:
@@ -262,7 +264,7 @@ def _targets(engine, scope, request, overview) -> Slide:
         return _slide("targets", request, None, pd.DataFrame(), "overview.no_targets")
     total = int(counts.sum())
     return _slide("targets", request, charts.status_counts_chart(counts, lang), charts.status_counts_table(counts, lang),
-                  "deck.caption.targets_one" if total == 1 else None, n=total)
+                  n=total)
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -278,7 +280,8 @@ def notes_text(slide: Slide, language: str) -> str:
 
 def slide_chart(slide: Slide):
     """The slide's chart as every export draws it: fitted to the chart box at projector type sizes."""
-    return charts.for_slide(slide.chart, *(CHART_BOX.pixels if slide.fills_box else (None, None)))
+    return charts.as_shown(charts.for_slide(slide.chart, *(CHART_BOX.pixels if slide.fills_box else (None, None))),
+                              slide.language)
 
 
 def slide_png(slide: Slide) -> bytes:

@@ -20,15 +20,33 @@ LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; in the catalogue that hid a
+    translation (review finding: 'Group' where 'Cluster' was written), so a repeat is an error."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ValueError(f"catalogue.yaml line {key_node.start_mark.line + 1}: key {key!r} appears twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
     with resources.files("lasnaolo.locales").joinpath("catalogue.yaml").open("r", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
 
 
 def t(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
     """The text of `key` in `language`, with {placeholders} filled. A missing key raises KeyError:
-    the tests find every key the code uses, so this never reaches a user."""
+    the tests find every key the code uses, so this never reaches a user. Where a count (`n` or
+    `count`) is 1 and the key has a singular form (`key.one`), that form is used."""
+    count = values.get("n", values.get("count"))
+    if count == 1 and f"{key}.one" in catalogue():
+        key = f"{key}.one"
     text = catalogue()[key][language if language in LANGUAGES else DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
 
@@ -41,7 +59,9 @@ def number(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int 
     """12.345 -> '12,3' (fi, sv) or '12.3' (en); thousands with a no-break space (fi, sv) or comma (en)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = f"{value:,.{decimals}f}"
+    if round(value, decimals) == 0:
+        value = 0.0  # -0.04 is written 0,0, not −0,0
+    text = f"{value:,.{decimals}f}".replace("-", "\u2212")  # a true minus sign, as in print
     if language == "en":
         return text
     return text.replace(",", "\u00a0").replace(".", ",")
@@ -70,8 +90,9 @@ def points(value: float | None, language: str = DEFAULT_LANGUAGE, decimals: int 
     """A signed change in percentage points: '+1,2' / '−0,4' (a true minus sign)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    sign = "+" if value > 0 else "\u2212" if value < 0 else "±"
-    return sign + number(abs(value), language, decimals)
+    shown = round(value, decimals)  # the sign of what is written: +0,04 reads ±0,0, not +0,0
+    sign = "+" if shown > 0 else "\u2212" if shown < 0 else "±"
+    return sign + number(abs(shown), language, decimals)
 
 
 def day(value: date, language: str = DEFAULT_LANGUAGE) -> str:

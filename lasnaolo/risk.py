@@ -255,7 +255,7 @@ class Clusters:
 def survey_reference_text(result: Clusters, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """What the survey features are read against, per grade group, in words."""
     return i18n.t("risk.survey_reference", language, reference="; ".join(
-        i18n.t("risk.reference_of_grades", language, grades=group,
+        i18n.t("risk.reference_of_grades", language, grades=group.replace("-", "–"),
                reference=_lower_first(i18n.t(f"reference.{basis}", language, units=units)))
         for group, (basis, units) in sorted(result.survey_reference.items())))
 

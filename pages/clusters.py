@@ -39,8 +39,10 @@ if result.distinct:
     st.caption(t("risk.distinct", **shuffled))
 else:
     st.info(t("risk.not_distinct", **shuffled))
-if result.imputed or result.not_clustered:
-    st.caption(t("risk.missing_note", imputed=sum(result.imputed.values()), excluded=len(result.not_clustered)))
+missing = [t("risk.imputed_note", imputed=sum(result.imputed.values())) if result.imputed else "",
+           t("risk.excluded_note", excluded=len(result.not_clustered)) if result.not_clustered else ""]
+if any(missing):
+    st.caption(" ".join(note for note in missing if note))
 with st.expander(t("risk.silhouettes")):
     widgets.table_with_downloads(charts.silhouette_table(result, ctx.language), "silhouettes")
 

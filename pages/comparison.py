@@ -25,7 +25,8 @@ with st.expander(t("compare.peer_group")):
     criteria = PeerCriteria(
         same_type=st.checkbox(t("compare.same_type"), value=True),
         same_language=st.checkbox(t("compare.same_language"), value=True),
-        size_factor=st.slider(t("compare.size_factor"), 1.5, 5.0, 2.0, 0.5),
+        size_factor=st.select_slider(t("compare.size_factor"), [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0], value=2.0,
+                                     format_func=lambda f: i18n.number(f, ctx.language, 1)),
     )
 if ctx.account.role != "rector":  # for those who lead several schools: where to look first
     st.subheader(t("attention.heading"))
@@ -77,7 +78,7 @@ if not profile.empty:
     first = profile.iloc[0]
     st.subheader(t("compare.wellbeing", year=first["survey_year"], grades=first["grade_group"].replace("-", "–")))
     st.caption(t("compare.wellbeing_caption", n=SuppressionPolicy().min_respondents,
-                 reference=charts.reference_name(profile, ctx.language)))
+                 reference=charts.reference_name(profile, ctx.language, in_sentence=True)))
     widgets.chart_with_table(charts.wellbeing_profile_chart(profile, ctx.language),
                              charts.wellbeing_profile_table(profile, ctx.language), "wellbeing-profile")
 

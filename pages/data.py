@@ -4,7 +4,7 @@ stored data for download."""
 
 import streamlit as st
 
-from lasnaolo import contract, export, i18n, queries
+from lasnaolo import bootstrap, contract, export, i18n, queries
 from lasnaolo.ui import page, upload
 from lasnaolo.ui.session import t
 
@@ -24,8 +24,11 @@ st.download_button(t("data.download_current"), lambda: export.stored_data_zip(ct
 st.subheader(t("data.log"))
 log = queries.import_log(ctx.engine, ctx.scope)
 log["imported_at"] = log["imported_at"].map(lambda moment: i18n.timestamp(moment, ctx.language))
+log["file_kind"] = log["file_kind"].map(lambda kind: t(f"data.kind.{kind}") if kind in contract.FILE_SPECS else kind)
+log["imported_by"] = log["imported_by"].replace({bootstrap.DEMO_IMPORTER: t("data.by_demo")})
 st.dataframe(log.rename(columns={"imported_at": t("data.col.when"), "imported_by": t("data.col.by"),
                                  "file_name": t("data.col.file"), "file_kind": t("data.col.kind"),
                                  "rows_in_file": t("data.col.rows"), "rows_inserted": t("data.col.new"),
-                                 "rows_replaced": t("data.col.replaced"), "rows_unchanged": t("data.col.unchanged")}),
+                                 "rows_replaced": t("data.col.replaced"), "rows_unchanged": t("data.col.unchanged"),
+                                 "sha256": t("data.col.checksum")}),
              hide_index=True, width="stretch")

@@ -42,7 +42,8 @@ st.info(t("impact.cannot_say"))
 
 st.subheader(t("impact.event_study"))
 st.caption(t("impact.event_caption", guard=impact_module.GUARD_MONTHS,
-             first=-impact_module.GUARD_MONTHS - impact_module.ANCHOR_MONTHS, last=-impact_module.GUARD_MONTHS - 1))
+             first=i18n.number(-impact_module.GUARD_MONTHS - impact_module.ANCHOR_MONTHS, ctx.language, 0),
+             last=i18n.number(-impact_module.GUARD_MONTHS - 1, ctx.language, 0)))
 widgets.chart_with_table(charts.event_study_chart(result, ctx.language),
                          charts.event_study_table(result, ctx.language), "event-study")
 

@@ -57,7 +57,7 @@ if editor:
 
 if table.empty:
     st.stop()
-st.subheader(t("targets.one"))
+st.subheader(t("targets.single_heading"))
 row_of = {int(r.id): r for r in table.itertuples()}
 chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
                       format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")

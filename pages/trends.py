@@ -78,7 +78,8 @@ if boundaries and not shown.municipalities.empty:
 
 if not shown.wellbeing.empty:
     st.subheader(t("trends.wellbeing", indicator=t(f"indicator.{view.indicator}"), grades=view.grade_group.replace("-", "–")))
-    st.caption(t("trends.wellbeing_caption", n=SuppressionPolicy().min_respondents,
-                 withheld=int(shown.wellbeing["value"].isna().sum())))
+    withheld = int(shown.wellbeing["value"].isna().sum())
+    st.caption(t("trends.wellbeing_caption", n=SuppressionPolicy().min_respondents)
+               + (" " + t("trends.wellbeing_withheld", count=withheld) if withheld else ""))
     widgets.chart_with_table(charts.wellbeing_chart(shown.wellbeing, view.indicator, ctx.language),
                              charts.wellbeing_table(shown.wellbeing, view.indicator, ctx.language), "wellbeing")

@@ -44,7 +44,7 @@ def test_every_slide_of_the_catalogue_is_built_from_anonymised_figures(region_de
     # Every slide, less the targets slide where the region has no targets that year (left out).
     no_targets = targets.status_counts(demo_engine, Scope.everything(), YEAR).empty
     assert [s.kind for s in region_deck.slides] == [k for k in deck.SLIDES if not (k == "targets" and no_targets)]
-    assert region_deck.area == "maakunnat: Uusimaa"
+    assert region_deck.area == "Uusimaa"
     assert "Anonymisoitu" in region_deck.note and "30.6.2025" in region_deck.note
     with_charts = [s.kind for s in region_deck.slides if s.chart is not None]
     assert set(with_charts) >= {"headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters"}
@@ -56,7 +56,7 @@ def test_every_slide_of_the_catalogue_is_built_from_anonymised_figures(region_de
 def test_pptx_has_a_title_slide_and_one_chart_per_slide_with_caption_and_numbers(region_deck, school_names):
     presentation, texts, notes = pptx_texts(deck.to_pptx(region_deck))
     assert len(presentation.slides) == 1 + len(region_deck.slides)
-    assert texts[0][0] == "Poissaolot ja hyvinvointi" and "maakunnat: Uusimaa" in texts[0][1]
+    assert texts[0][0] == "Poissaolot ja hyvinvointi" and "Uusimaa" in texts[0][1]
     for placeholder in presentation.slides[0].placeholders:  # centred on the 16:9 slide
         assert placeholder.left + placeholder.width <= presentation.slide_width
         assert abs(placeholder.left + placeholder.width / 2 - presentation.slide_width / 2) < 914400 * 0.05

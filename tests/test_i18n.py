@@ -102,3 +102,21 @@ def test_t_fills_placeholders_and_falls_back_to_finnish_for_unknown_languages():
     assert i18n.t("page.overview", "de") == "Yleiskuva"
     with pytest.raises(KeyError):
         i18n.t("no.such.key")
+
+
+def test_a_count_of_one_takes_the_singular_form_where_the_catalogue_has_one():
+    assert i18n.t("evaluation.saved", "fi", n=1) == "Tallennettu: 1 muuttunut arvio."
+    assert i18n.t("evaluation.saved", "fi", n=2) == "Tallennettu: 2 muuttunutta arviota."
+    assert i18n.t("data.more_problems", "en", count=1) == "…and 1 more problem"
+    assert i18n.t("scope.municipalities", "sv", names="Hyvinge", n=1) == "Hyvinge"
+    assert i18n.t("scope.municipalities", "fi", names="Hyvinkää, Kerava", n=2) == "kunnat Hyvinkää, Kerava"
+    # Every singular form belongs to a key that exists, in all three languages.
+    for key in (k for k in i18n.catalogue() if k.endswith(".one")):
+        assert key.removesuffix(".one") in i18n.catalogue(), key
+
+
+def test_a_key_written_twice_in_the_catalogue_is_refused_with_its_line():
+    import yaml
+
+    with pytest.raises(ValueError, match="line 2: key 'a' appears twice"):
+        yaml.load("a: {fi: x}\na: {fi: y}\n", Loader=i18n._UniqueKeyLoader)

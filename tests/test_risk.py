@@ -242,7 +242,7 @@ def test_data_without_structure_give_no_distinct_profiles_and_the_clusters_go_un
     results = [risk.cluster(structureless_features(seed), YEAR) for seed in range(20)]
     assert sum(not r.distinct for r in results) >= 18  # at least 90 % of seeds
     undistinct = next(r for r in results if not r.distinct)
-    assert [undistinct.name(c, "en") for c in undistinct.profiles.index] == [f"Group {c}" for c in undistinct.profiles.index]
+    assert [undistinct.name(c, "en") for c in undistinct.profiles.index] == [f"Cluster {c}" for c in undistinct.profiles.index]
 
 
 def test_the_planted_demo_profiles_beat_chance(demo_analysis):

@@ -49,7 +49,8 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
                                    index=list(contract.INDICATORS).index(asked.indicator),
                                    format_func=lambda c: i18n.t(f"indicator.{c}", lang), key="trend_indicator")
         grade_group = middle.selectbox(t("trends.grade_group"), contract.SURVEY_GRADE_GROUPS,
-                                       index=contract.SURVEY_GRADE_GROUPS.index(asked.grade_group), key="trend_grade_group")
+                                       index=contract.SURVEY_GRADE_GROUPS.index(asked.grade_group), key="trend_grade_group",
+                                       format_func=lambda group: group.replace("-", "–"))
         st.caption(t("trends.link"))
     view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric,
                      indicator, grade_group)

@@ -205,11 +205,12 @@ def scope_text(account: Account) -> str:
     parts = []
     if account.municipalities:
         names = ", ".join(reference.municipality_name(m, "sv" if lang == "sv" else "fi") for m in account.municipalities)
-        parts.append(t("scope.municipalities", names=md(names)))
+        parts.append(t("scope.municipalities", names=md(names), n=len(account.municipalities)))
     if account.regions:
         regions = reference.regions().set_index("region_code")
         column = "name_sv" if lang == "sv" else "name_fi"
-        parts.append(t("scope.regions", names=md(", ".join(str(regions.at[r, column]) for r in account.regions))))
+        parts.append(t("scope.regions", names=md(", ".join(str(regions.at[r, column]) for r in account.regions)),
+                       n=len(account.regions)))
     text = "; ".join(parts)
     return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text
 
@@ -226,6 +227,15 @@ def sidebar(account: Account) -> None:
     st.sidebar.markdown(t("app.signed_in_as", name=md(account.name), role=t(f"role.{account.role}")))
     st.sidebar.caption(t("app.scope", scope=scope_text(account)))
     st.sidebar.button(t("login.logout"), key=SIGN_OUT_KEY)
+
+
+# Streamlit writes input hints ("Press Enter to submit form", "Press Enter to apply") in English
+# whatever the language and lets no app set them; the inputs work the same without the hint.
+STREAMLIT_ENGLISH_HINTS = '<style>[data-testid="InputInstructions"] {display: none;}</style>'
+
+
+def hide_streamlit_english_hints() -> None:
+    st.html(STREAMLIT_ENGLISH_HINTS)
 
 
 def demo_banner(config: AuthConfig) -> None:
