@@ -1211,7 +1211,7 @@ def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     long = profile.assign(unit=labels).melt(id_vars=["unit"], value_vars=list(contract.RECOMMENDATIONS),
                                             var_name="recommendation", value_name="score")
     long["recommendation"] = long["recommendation"].map(lambda c: i18n.t(f"recommendation.{c}", language))
-    long["recommendation_lines"] = long["recommendation"].map(lambda text: "|".join(textwrap.wrap(text, 22)))
+    long["recommendation_lines"] = long["recommendation"].map(lambda text: "|".join(textwrap.wrap(text, 16, break_long_words=False)))
     long["level"] = long["score"].map(lambda s: i18n.t("evaluation.not_assessed", language) if pd.isna(s)
                                       else i18n.t(f"evaluation.level.{int(s)}", language))
     domain = [i18n.t(f"evaluation.level.{n}", language) for n in contract.IMPLEMENTATION_LEVELS]
@@ -1221,7 +1221,7 @@ def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
     # (review finding: 2 of 7 column labels drawn, cut; every other unit dropped).
     base = alt.Chart(long).encode(
         x=alt.X("recommendation_lines:N", title=None, sort=None,
-                axis=alt.Axis(labelAngle=0, labelLimit=0, labelOverlap=False, orient="top", labelExpr="split(datum.label, '|')")),
+                axis=alt.Axis(labelAngle=0, labelLimit=0, labelOverlap=False, labelExpr="split(datum.label, '|')")),
         y=alt.Y("unit:N", title=None, sort=sorted(labels), axis=alt.Axis(labelLimit=0, labelOverlap=False)))
     cells = base.mark_rect().encode(
         color=alt.Color("level:N", title=i18n.t("evaluation.score", language), scale=alt.Scale(domain=domain, range=colours)),
@@ -1230,7 +1230,7 @@ def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
                  alt.Tooltip("level:N", title=i18n.t("evaluation.score", language))])
     # Scores only where there is one: an empty cell is grey, never the word "null".
     text = base.transform_filter("isValid(datum.score)").mark_text().encode(text=alt.Text("score:Q", format=".0f"))
-    return (cells + text).properties(height=max(120, 26 * len(profile)))
+    return (cells + text).properties(height=max(120, 26 * len(profile)), width=alt.Step(115))  # a column per wrapped label
 
 
 def evaluation_notes_table(assessed: pd.DataFrame, names: dict[str, str], language: str) -> pd.DataFrame:

@@ -66,12 +66,13 @@ if ctx.scope.role != "rector":
                         key="evaluation_area", format_func=lambda m: t("evaluation.all_municipalities") if m is None
                         else t("evaluation.municipality_and_schools", name=reference.municipality_name(m, ctx.language)))
     profile = data.evaluation_profile(ctx.scope, year, area)
-    if profile["mean_score"].isna().all():
-        st.info(t("evaluation.no_profile"))
-    latest = profile["latest_month"].dropna()
-    st.caption(t("evaluation.profile_caption", month=i18n.month(latest.iloc[0], ctx.language) if not latest.empty else "–"))
     table = charts.evaluation_profile_table(profile, ctx.language)
-    widgets.chart_with_table(charts.evaluation_profile_chart(profile, ctx.language), table, f"implementation-profile-{year}")
+    if profile["mean_score"].isna().all():  # an all-grey frame says nothing: the sentence does
+        st.info(t("evaluation.no_profile"))
+    else:
+        latest = profile["latest_month"].dropna()
+        st.caption(t("evaluation.profile_caption", month=i18n.month(latest.iloc[0], ctx.language) if not latest.empty else "–"))
+        widgets.chart_with_table(charts.evaluation_profile_chart(profile, ctx.language), table, f"implementation-profile-{year}")
     notes = charts.evaluation_notes_table(data.self_evaluations(ctx.scope, year), names, ctx.language)
     st.download_button(t("evaluation.download"), lambda: export.workbook_xlsx(
         {t("evaluation.sheet.profile"): table, t("evaluation.sheet.notes"): notes}),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lasnaolo import accounts, settings
+from lasnaolo import accounts, i18n, settings
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
 from helpers import streamlit_server
 
@@ -67,6 +67,13 @@ def page(browser, request):
 
 
 @pytest.fixture
+def tall_page(browser, request):
+    """A tab tall enough that a whole page is in one screenshot (Streamlit scrolls its main
+    area inside the window, so a full-page screenshot of a short window would cut it)."""
+    yield from _tab(browser, request, {"width": 1400, "height": 4000})
+
+
+@pytest.fixture
 def projector(browser, request):
     """A tab the size of a 1920 × 1080 projector."""
     yield from _tab(browser, request, PROJECTOR)
@@ -85,6 +92,8 @@ def _tab(browser, request, viewport):
 def settle(page) -> None:
     """Wait until the script run has finished (Streamlit shows a status widget while running)."""
     page.wait_for_load_state("networkidle")
+    # The app's own state: the status widget shows only once a run has taken a while.
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
     page.wait_for_timeout(300)
 
@@ -346,6 +355,41 @@ def test_full_screen_at_1920_draws_axis_text_of_18_px_or_more_and_keeps_the_deck
     page.get_by_role("button", name="Esitä koko näytöllä").click()  # presenting again: the same three
     presenting_slide(page, 1, 3, "Läsnäolomallin tasot")
     no_exception(page)
+
+
+# Words: what a native reader must never meet on a page (issue 18). Python's and Vega's empty
+# values, and a label inside a label ("Yleiskuva: kunnat: Hyvinkää").
+SLIPS = re.compile(r"\b(?:null|None|nan|NaN)\b|:\s[^:.!?\n]{1,60}:\s")
+
+
+def choose_language(page, language: str) -> None:
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=i18n.LANGUAGE_NAMES[language]).click()
+    settle(page)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("username", list(ROLE_OF))
+def test_every_page_of_every_role_reads_without_null_none_nan_or_doubled_colons_in_each_language(
+        server, tall_page, username, language):
+    """Every page a role may open, in the language chosen in the sidebar, photographed whole
+    for a person to read (test-artifacts/<user>-<page>-<language>.png)."""
+    page = tall_page
+    login(page, server, username)
+    if language != i18n.DEFAULT_LANGUAGE:
+        choose_language(page, language)
+    for name in accounts.pages_for(ROLE_OF[username]):
+        # Through the sidebar, as a user goes: a typed URL would start a new session in Finnish.
+        links = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]')
+        if links.count():
+            links.first.click()
+        page.get_by_role("heading", name=re.compile("^" + re.escape(i18n.t(f"page.{name}", language)))).or_(
+            page.locator("h1")).first.wait_for(timeout=30_000)
+        settle(page)
+        no_exception(page)
+        shot(page, f"{username}-{name}-{language}")
+        text = page.locator('[data-testid="stSidebar"]').inner_text() + "\n" + page.locator('[data-testid="stMain"]').inner_text()
+        assert [m.group(0) for m in SLIPS.finditer(text)] == [], f"{name} ({language})"
 
 
 # Failing closed (issue #15: 1, 8)
