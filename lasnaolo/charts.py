@@ -1180,7 +1180,8 @@ def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
     """Treated or comparison schools by name where the user may see it, else by pseudonym."""
     out = {i18n.t("impact.school", language): schools["school_name"].fillna(schools["school_key"])}
     if "start_month" in schools:
-        out[i18n.t("impact.start_month", language)] = schools["start_month"]
+        out[i18n.t("impact.start_month", language)] = schools["start_month"].map(
+            lambda m: i18n.month(m, language) if isinstance(m, str) else m)
     return pd.DataFrame(out)
 
 

@@ -26,4 +26,4 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt
 # in LibreOffice: a missing server, browser or office suite fails instead of skipping.
 export LASNAOLO_REQUIRE_POSTGRES=1 LASNAOLO_REQUIRE_BROWSER=1 LASNAOLO_REQUIRE_OFFICE=1
 # pytest exits 5 when it collected no test, so an empty run cannot pass.
-exec python3 -m pytest "$@"
+exec python3 -m pytest -n "${LASNAOLO_TEST_WORKERS:-2}" "$@"
