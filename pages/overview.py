@@ -19,7 +19,9 @@ year = st.selectbox(t("overview.school_year"), years, format_func=i18n.school_ye
 view = data.overview(ctx.scope, year)
 if view.data_up_to:
     st.caption(t("overview.data_up_to", date=i18n.day(view.data_up_to, ctx.language), year=i18n.school_year(year)))
-st.caption(t("overview.change_method"))
+# The earliest year has no year before it: say so instead of promising a comparison.
+has_previous = any(change.previous is not None for change in view.report.changes)
+st.caption(t("overview.change_method") if has_previous else t("overview.no_previous_year"))
 
 widgets.headline(view.report.changes, ["absence_rate", "tier23_share", "unauthorised_rate"])
 
@@ -45,7 +47,7 @@ if view.report.figures.latest_month and not missing.empty:
         t("overview.latest_month"): missing["latest_month"].map(lambda m: i18n.month(m, ctx.language) if m else "–"),
     }, hide_index=True)
 elif view.report.figures.latest_month:
-    st.success(t("overview.all_present"))
+    st.success(t("overview.all_present", n=len(data.schools(ctx.scope))))
 
 st.subheader(t("overview.targets"))
 goals = data.target_overview(ctx.scope, year)

@@ -137,6 +137,16 @@ def test_scope_decides_what_the_overview_counts(app_env):
     assert director.metric[0].value != admin.metric[0].value
 
 
+def test_the_earliest_year_says_there_is_no_year_to_compare_with_and_a_rector_hears_of_one_school(app_env):
+    director = login("johtaja")
+    assert "Aineistossa ei ole edellistä lukuvuotta" not in visible_text(director)  # the newest year has one
+    year = next(box for box in director.selectbox if box.label == "Lukuvuosi")
+    year.select_index(year.options.index("2020–2021")).run()  # the earliest school year
+    assert "Aineistossa ei ole edellistä lukuvuotta, joten muutosta edellisvuoteen ei voi laskea." in visible_text(director)
+    rector = login("rehtori")
+    assert [s.value for s in rector.success] == ["Koulun tiedot ovat mukana viimeisimmältä kuukaudelta."]
+
+
 def test_a_coordinator_sees_no_school_name(app_env):
     at = login("koordinaattori")
     text = visible_text(at)

@@ -29,7 +29,8 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
     lang = language()
     asked = TrendView.from_params(st.query_params.to_dict())
     areas = _areas(schools)
-    with st.expander(t("trends.filters"), expanded=False):
+    # Open when a link or a reload brought choices: what narrows the page is then in sight.
+    with st.expander(t("trends.filters"), expanded=asked != TrendView()):
         left, middle, right = st.columns(3)
         years = left.multiselect(t("trends.school_years"), school_years, default=[y for y in asked.school_years if y in school_years],
                                  format_func=i18n.school_year, placeholder=t("trends.all"), key="trend_years")
