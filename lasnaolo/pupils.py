@@ -1,0 +1,263 @@
+"""Pupil-level absence turned into the contract's absences.csv, the same way for everyone.
+
+A student-information system (Wilma / Primus and the like) records absence markings, not how
+many lessons a pupil could have attended, so the denominator is computed here:
+
+* **School days** come from the school calendar: weekdays inside a term, less holidays, plus any
+  extra school day (a Saturday school day). One calendar serves every school unless a school has
+  rows of its own.
+* **Scheduled lesson hours** of a pupil on a school day are the weekly lesson hours of the
+  pupil's grade divided by five: by default the national minimum in force that day (the decree on
+  the weekly amount of basic education, `MINIMUM_WEEKLY_HOURS`), or the school's own timetable
+  where one is given. Only days inside the pupil's enrolment count.
+* **Tiers** are the attendance model's, per pupil: the pupil's absent hours so far this school
+  year divided by their scheduled hours so far, at each month's end (`contract.TierThresholds`).
+
+Everything is computed in memory from frames whose columns already carry the canonical names
+below (`lasnaolo.pupil_import` reads files and applies a mapping). Pupil identifiers are used
+only to group a pupil's rows: they are never returned, and problems name the row, never the pupil.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from lasnaolo import contract
+
+CATEGORIES = ("illness", "authorised", "unauthorised")
+ALL_SCHOOLS = "*"  # a calendar row that holds for every school without rows of its own
+
+
+@dataclass(frozen=True)
+class Decree:
+    """The minimum weekly lesson hours per grade in force from `since` (perusopetusasetus 3 §)."""
+
+    since: date
+    hours: Mapping[int, float]
+    source: str
+
+
+# Perusopetusasetus (852/1998) 3 § 1 mom. as amended: "keskimäärin vähintään ... tuntia työviikossa".
+DECREES = (
+    Decree(date(2012, 8, 1), {1: 19, 2: 19, 3: 22, 4: 24, 5: 25, 6: 25, 7: 29, 8: 29, 9: 30}, "VNA 423/2012"),
+    Decree(date(2020, 1, 1), {1: 20, 2: 20, 3: 22, 4: 24, 5: 25, 6: 25, 7: 29, 8: 29, 9: 30}, "VNA 794/2018"),
+    Decree(date(2024, 8, 1), {1: 20, 2: 20, 3: 22, 4: 24, 5: 25, 6: 25, 7: 30, 8: 29, 9: 30}, "VNA 112/2023"),
+)
+
+
+def minimum_weekly_hours(grade: int, day: date) -> float:
+    """The national minimum weekly lesson hours of a grade on a day (the decree then in force)."""
+    in_force = [d for d in DECREES if d.since <= day]
+    if not in_force:
+        raise ValueError(f"no decree on lesson hours covers {day.isoformat()}")
+    return float(in_force[-1].hours[grade])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A located problem of the pupil-level input: the file's row (1 = the header) and column,
+    never a pupil's identifier. `code` names the reason in the catalogue (`pupil_problem.<code>`)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    code: str
+    detail: str = ""
+
+
+class PupilDataError(ValueError):
+    """The input cannot be aggregated; `problems` says where and why. Nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the pupil-level input")
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+
+def school_days(calendar: pd.DataFrame, school_year: str, school_id: str) -> list[date]:
+    """The school's school days of a school year. `calendar` has school_year, kind ('term',
+    'holiday' or 'school_day'), start, end (dates) and optionally school_id ('*' or empty: every
+    school without rows of its own)."""
+    rows = calendar[calendar["school_year"] == school_year]
+    ids = rows["school_id"].fillna(ALL_SCHOOLS).replace("", ALL_SCHOOLS) if "school_id" in rows else pd.Series(
+        ALL_SCHOOLS, index=rows.index)
+    rows = rows[ids == (school_id if (ids == school_id).any() else ALL_SCHOOLS)]
+    days: set[date] = set()
+    for kind in ("term", "holiday", "school_day"):  # terms first, then holidays out, extra days in
+        for start, end in rows.loc[rows["kind"] == kind, ["start", "end"]].itertuples(index=False):
+            span = {start + timedelta(n) for n in range((end - start).days + 1)}
+            if kind == "term":
+                days |= {d for d in span if d.weekday() < 5}
+            elif kind == "holiday":
+                days -= span
+            else:
+                days |= span
+    return sorted(days)
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+MAX_HOURS_A_DAY = 10  # more marked absence in one day than any timetable holds is a data error
+
+
+def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str) -> list[Problem]:
+    """Everything that would make the aggregates wrong, located by file and row (`file` and `row`
+    columns of the frames): a grade outside 1-9, an enrolment that ends before it starts, a pupil
+    enrolled twice at once (two grades or schools on the same day), a marking of a pupil the roster
+    does not hold, on a day that is not a school day of the pupil's school or outside the pupil's
+    enrolment, and hours that are not a positive amount a day can hold."""
+    problems: list[Problem] = []
+    first, last = _year_bounds(school_year)
+    starts = roster["start"].where(roster["start"].notna(), first) if "start" in roster else pd.Series(first, index=roster.index)
+    ends = roster["end"].where(roster["end"].notna(), last) if "end" in roster else pd.Series(last, index=roster.index)
+    for index in roster.index:
+        where = (roster.at[index, "file"], int(roster.at[index, "row"]))
+        if roster.at[index, "grade"] not in range(1, 10):
+            problems.append(Problem(*where, "grade", "bad_grade"))
+        if starts[index] > ends[index]:
+            problems.append(Problem(*where, "end", "ends_before_start"))
+    for _, rows in roster.assign(start_=starts, end_=ends).groupby("pupil"):
+        ordered = rows.sort_values("start_")
+        overlapping = ordered["start_"].iloc[1:].to_numpy() <= ordered["end_"].iloc[:-1].to_numpy()
+        for index in ordered.index[1:][overlapping]:
+            problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "start", "enrolled_twice"))
+
+    enrolled = roster.assign(start_=starts, end_=ends).groupby("pupil")
+    days_of: dict[str, set[date]] = {}
+    marked_per_day = marks.groupby(["pupil", "date"])["hours"].transform("sum")
+    for index, (pupil, day, hours) in zip(marks.index, marks[["pupil", "date", "hours"]].itertuples(index=False)):
+        where = (marks.at[index, "file"], int(marks.at[index, "row"]))
+        if not hours > 0 or marked_per_day[index] > MAX_HOURS_A_DAY:
+            problems.append(Problem(*where, "hours", "impossible_hours", f"≤ {MAX_HOURS_A_DAY}"))
+            continue
+        if pupil not in enrolled.groups:
+            problems.append(Problem(*where, "pupil", "pupil_not_in_roster"))
+            continue
+        enrolments = enrolled.get_group(pupil)
+        inside = enrolments[(enrolments["start_"] <= day) & (enrolments["end_"] >= day)]
+        if inside.empty:
+            problems.append(Problem(*where, "date", "outside_enrolment"))
+            continue
+        school_id = inside["school_id"].iloc[0]
+        if school_id not in days_of:
+            days_of[school_id] = set(school_days(calendar, school_year, school_id))
+        if day not in days_of[school_id]:
+            problems.append(Problem(*where, "date", "not_a_school_day"))
+    return problems
+
+
+# --- the aggregation ----------------------------------------------------------------------------
+
+
+def _daily_hours(grade: int, days: list[date], school_id: str, timetable: pd.DataFrame | None) -> np.ndarray:
+    """Scheduled lesson hours of a pupil of `grade` on each day: the timetable's weekly hours for
+    the school and grade where given, else the national minimum that day; a fifth of a week each."""
+    if timetable is not None and not timetable.empty:
+        own = timetable[(timetable["school_id"] == school_id) & (timetable["grade"] == grade)]
+        if not own.empty:
+            return np.full(len(days), float(own["weekly_hours"].iloc[0]) / 5)
+    return np.array([minimum_weekly_hours(grade, d) / 5 for d in days])
+
+
+def aggregate(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str,
+              timetable: pd.DataFrame | None = None,
+              thresholds: contract.TierThresholds = contract.TierThresholds()) -> pd.DataFrame:
+    """The contract's absences rows (school × month × grade) of one school year.
+
+    `roster`: one row per pupil and enrolment: pupil, school_id, grade, and optionally start / end
+    (dates; empty = the whole school year). A pupil who changes grade or school has one row per
+    enrolment. `marks`: pupil, date, hours, category (illness / authorised / unauthorised).
+    `calendar` and `timetable` (school_id, grade, weekly_hours) as in `school_days` and
+    `_daily_hours`. Pupils with no marking count with zero absence: the roster is the denominator.
+
+    A pupil counts in a month's row where enrolled at the month's end (`pupils`, tiers); their
+    scheduled and absent hours count in the row of the enrolment they fell in."""
+    months = contract.months_of_school_year(school_year)
+    first, last = _year_bounds(school_year)
+    enrolments = roster.assign(
+        start=roster["start"].where(roster["start"].notna(), first) if "start" in roster else first,
+        end=roster["end"].where(roster["end"].notna(), last) if "end" in roster else last,
+    ).reset_index(drop=True)
+    marks = marks.assign(month=[d.strftime("%Y-%m") for d in marks["date"]])
+
+    # Per enrolment and month: scheduled hours, and whether the pupil is enrolled at month end.
+    day_cache: dict[str, list[date]] = {}
+    scheduled = np.zeros((len(enrolments), len(months)))
+    at_month_end = np.zeros((len(enrolments), len(months)), dtype=bool)
+    month_of = {m: i for i, m in enumerate(months)}
+    for row, (school_id, grade, start, end) in enumerate(
+            enrolments[["school_id", "grade", "start", "end"]].itertuples(index=False)):
+        days = day_cache.setdefault(school_id, school_days(calendar, school_year, school_id))
+        inside = [d for d in days if start <= d <= end]
+        if inside:
+            hours = _daily_hours(int(grade), inside, school_id, timetable)
+            for day, amount in zip(inside, hours):
+                scheduled[row, month_of[day.strftime("%Y-%m")]] += amount
+        for i, month in enumerate(months):
+            month_end = _month_end(month, days)
+            at_month_end[row, i] = month_end is not None and start <= month_end <= end
+
+    # Absent hours per enrolment, month and category: each marking goes to the enrolment it fell in.
+    absent = np.zeros((len(enrolments), len(months), len(CATEGORIES)))
+    by_pupil = enrolments.groupby("pupil").indices
+    for pupil, day, hours, category, month in marks[["pupil", "date", "hours", "category", "month"]].itertuples(index=False):
+        for row in by_pupil.get(pupil, ()):
+            if enrolments.at[row, "start"] <= day <= enrolments.at[row, "end"] and month in month_of:
+                absent[row, month_of[month], CATEGORIES.index(category)] += hours
+                break
+
+    # Year-to-date shares per pupil (over all of the pupil's enrolments) at each month end.
+    pupil_codes = enrolments["pupil"].map({p: i for i, p in enumerate(by_pupil)}).to_numpy()
+    pupil_scheduled = np.zeros((len(by_pupil), len(months)))
+    pupil_absent = np.zeros((len(by_pupil), len(months)))
+    np.add.at(pupil_scheduled, pupil_codes, scheduled)
+    np.add.at(pupil_absent, pupil_codes, absent.sum(axis=2))
+    cumulative_scheduled = pupil_scheduled.cumsum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(cumulative_scheduled > 0, pupil_absent.cumsum(axis=1) / cumulative_scheduled * 100, 0.0)
+    tier = np.vectorize(thresholds.tier_of)(share)
+
+    rows = []
+    keys = enrolments[["school_id", "grade"]].astype({"grade": int})
+    for (school_id, grade), members in keys.groupby(["school_id", "grade"]).groups.items():
+        members = np.asarray(members)
+        for i, month in enumerate(months):
+            counted = members[at_month_end[members, i]]
+            hours = scheduled[members, i].sum()
+            if len(counted) == 0 and hours == 0:
+                continue
+            pupil_share = share[pupil_codes[counted], i]
+            pupil_tier = tier[pupil_codes[counted], i]
+            rows.append({
+                "school_id": school_id, "school_year": school_year, "month": month, "grade": int(grade),
+                "pupils": int(len(counted)), "lesson_hours": _whole(hours),
+                **{f"{c}_hours": _whole(absent[members, i, k].sum()) for k, c in enumerate(CATEGORIES)},
+                **{f"tier{t}_pupils": int((pupil_tier == t).sum()) for t in contract.TIERS},
+                contract.SQUARES_COLUMN: round(float((pupil_share ** 2).sum()), 4),
+            })
+    columns = [c.name for c in contract.ABSENCES.columns]
+    return pd.DataFrame(rows, columns=columns).sort_values(["school_id", "month", "grade"], ignore_index=True)
+
+
+def _whole(hours: float) -> int:
+    """Lesson hours as the contract counts them: whole hours (a day's fifth of a week rounds here,
+    once per cell, not per pupil and day)."""
+    return int(round(hours))
+
+
+def _year_bounds(school_year: str) -> tuple[date, date]:
+    autumn = contract.parse_school_year(school_year)
+    return date(autumn, 8, 1), date(autumn + 1, 7, 31)
+
+
+def _month_end(month: str, days: list[date]) -> date | None:
+    """The month's last school day (a pupil enrolled then counts in the month's row)."""
+    inside = [d for d in days if d.strftime("%Y-%m") == month]
+    return inside[-1] if inside else None
