@@ -40,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="let rows replace stored rows with the same key")
     p.add_argument("--max-problems", type=int, default=contract.Settings().max_reported_problems)
 
+    p = commands.add_parser("aggregate", help="turn pupil-level absence exports into the contract's absences.csv "
+                                              "(pupil rows are read into memory only, never written)")
+    p.add_argument("exports", nargs="+", help="the roster and the absence markings as exported (CSV)")
+    p.add_argument("--calendar", required=True, help="school calendar CSV: school_year, kind (term / holiday / "
+                                                     "school_day), start, end, optional school_id")
+    p.add_argument("--timetable", help="optional CSV: school_id, grade, weekly_hours (default: the national minimum)")
+    p.add_argument("--mapping", default="wilma", help="a preset (wilma) or a mapping YAML file")
+    p.add_argument("--out", required=True, help="folder to write absences.csv into")
+    p.add_argument("--max-problems", type=int, default=contract.Settings().max_reported_problems)
+
     p = commands.add_parser("report", help="key figures of a school, municipality or region")
     unit = p.add_mutually_exclusive_group(required=True)
     unit.add_argument("--school")
@@ -113,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    return {"demo": _demo, "template": _template, "import": _import, "report": _report, "compare": _compare, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "aggregate": _aggregate, "report": _report, "compare": _compare, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
             "user": _user}[args.command](args)
 
 
@@ -132,6 +142,36 @@ def _template(args) -> int:
     for kind, spec in contract.FILE_SPECS.items():
         (out / spec.file_name).write_bytes(contract.template(kind))
     print(f"wrote {', '.join(s.file_name for s in contract.FILE_SPECS.values())} to {out}")
+    return 0
+
+
+def _aggregate(args) -> int:
+    from lasnaolo import pupil_import, pupils
+
+    def read(path: str) -> tuple[str, bytes]:
+        return Path(path).name, Path(path).read_bytes()
+
+    try:
+        exports = dict(read(p) for p in args.exports)
+        rows = pupil_import.aggregate_exports(exports, read(args.calendar), pupil_import.load_mapping(args.mapping),
+                                              read(args.timetable) if args.timetable else None)
+    except OSError as error:
+        print(f"refused: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_REJECTED
+    except pupils.PupilDataError as error:
+        shown = error.problems[: args.max_problems]
+        print("\n".join(str(p) for p in shown), file=sys.stderr)
+        if len(error.problems) > len(shown):
+            print(f"... and {len(error.problems) - len(shown)} more problems", file=sys.stderr)
+        print(f"refused: {len(error.problems)} problem(s); nothing written", file=sys.stderr)
+        return EXIT_REJECTED
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / contract.ABSENCES.file_name
+    rows.to_csv(target, index=False)
+    print(f"wrote {len(rows)} rows ({rows['school_id'].nunique()} schools, "
+          f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}; import it with "
+          f"python -m lasnaolo import {target}")
     return 0
 
 

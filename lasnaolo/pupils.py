@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lasnaolo import contract
+from lasnaolo.importer import Problem
 
 CATEGORIES = ("illness", "authorised", "unauthorised")
 ALL_SCHOOLS = "*"  # a calendar row that holds for every school without rows of its own
@@ -56,18 +57,6 @@ def minimum_weekly_hours(grade: int, day: date) -> float:
     if not in_force:
         raise ValueError(f"no decree on lesson hours covers {day.isoformat()}")
     return float(in_force[-1].hours[grade])
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A located problem of the pupil-level input: the file's row (1 = the header) and column,
-    never a pupil's identifier. `code` names the reason in the catalogue (`pupil_problem.<code>`)."""
-
-    file: str
-    row: int | None
-    column: str | None
-    code: str
-    detail: str = ""
 
 
 class PupilDataError(ValueError):
@@ -120,14 +109,14 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
     for index in roster.index:
         where = (roster.at[index, "file"], int(roster.at[index, "row"]))
         if roster.at[index, "grade"] not in range(1, 10):
-            problems.append(Problem(*where, "grade", "bad_grade"))
+            problems.append(Problem(*where, "grade", str(roster.at[index, "grade"]), "grade_range"))
         if starts[index] > ends[index]:
-            problems.append(Problem(*where, "end", "ends_before_start"))
+            problems.append(Problem(*where, "end", str(ends[index]), "end_before_start"))
     for _, rows in roster.assign(start_=starts, end_=ends).groupby("pupil"):
         ordered = rows.sort_values("start_")
         overlapping = ordered["start_"].iloc[1:].to_numpy() <= ordered["end_"].iloc[:-1].to_numpy()
         for index in ordered.index[1:][overlapping]:
-            problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "start", "enrolled_twice"))
+            problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "start", None, "enrolled_twice"))
 
     enrolled = roster.assign(start_=starts, end_=ends).groupby("pupil")
     days_of: dict[str, set[date]] = {}
@@ -135,21 +124,21 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
     for index, (pupil, day, hours) in zip(marks.index, marks[["pupil", "date", "hours"]].itertuples(index=False)):
         where = (marks.at[index, "file"], int(marks.at[index, "row"]))
         if not hours > 0 or marked_per_day[index] > MAX_HOURS_A_DAY:
-            problems.append(Problem(*where, "hours", "impossible_hours", f"≤ {MAX_HOURS_A_DAY}"))
+            problems.append(Problem(*where, "hours", str(hours), "impossible_hours", (("most", MAX_HOURS_A_DAY),)))
             continue
         if pupil not in enrolled.groups:
-            problems.append(Problem(*where, "pupil", "pupil_not_in_roster"))
+            problems.append(Problem(*where, "pupil", None, "pupil_not_in_roster"))  # never the pupil
             continue
         enrolments = enrolled.get_group(pupil)
         inside = enrolments[(enrolments["start_"] <= day) & (enrolments["end_"] >= day)]
         if inside.empty:
-            problems.append(Problem(*where, "date", "outside_enrolment"))
+            problems.append(Problem(*where, "date", day.isoformat(), "outside_enrolment"))
             continue
         school_id = inside["school_id"].iloc[0]
         if school_id not in days_of:
             days_of[school_id] = set(school_days(calendar, school_year, school_id))
         if day not in days_of[school_id]:
-            problems.append(Problem(*where, "date", "not_a_school_day"))
+            problems.append(Problem(*where, "date", day.isoformat(), "not_a_school_day"))
     return problems
 
 

@@ -149,8 +149,8 @@ def test_each_impossible_input_is_located_by_file_row_and_column_and_never_names
     # A day's marks that add up to more than a day holds are all pointed at.
     same_day = marks[(marks["pupil"] == "oppilas-004") & (marks["date"] == date(2024, 9, 4)) & (marks["row"] < 900)]
     assert found == {*(("poissaolot.csv", int(r), "hours", "impossible_hours") for r in same_day["row"]),
-        ("oppilaat.csv", 90, "grade", "bad_grade"),
-        ("oppilaat.csv", 91, "end", "ends_before_start"),
+        ("oppilaat.csv", 90, "grade", "grade_range"),
+        ("oppilaat.csv", 91, "end", "end_before_start"),
         ("oppilaat.csv", 92, "start", "enrolled_twice"),
         ("poissaolot.csv", 900, "date", "not_a_school_day"),
         ("poissaolot.csv", 901, "pupil", "pupil_not_in_roster"),
@@ -158,4 +158,101 @@ def test_each_impossible_input_is_located_by_file_row_and_column_and_never_names
         ("poissaolot.csv", 903, "hours", "impossible_hours"),
         ("poissaolot.csv", 904, "date", "outside_enrolment"),
     }
-    assert not [p for p in pupils.problems_in(roster, marks, CALENDAR, YEAR) if "oppilas" in repr(p)]
+    shown = [str(p) + p.reason_in("fi") + p.reason_in("sv") for p in pupils.problems_in(roster, marks, CALENDAR, YEAR)]
+    assert shown and not [text for text in shown if "oppilas-" in text]
+
+
+# --- files as exported ------------------------------------------------------------------------
+
+from lasnaolo import pupil_import  # noqa: E402
+
+REASON_TEXTS = {"fi": {"illness": "Luvallinen sairauspoissaolo", "authorised": "Koulun hyväksymä poissaolo",
+                       "unauthorised": "Selvittämätön poissaolo"},
+                "sv": {"illness": "Sjukfrånvaro", "authorised": "Tillåten frånvaro", "unauthorised": "Outredd frånvaro"}}
+
+
+def exported(roster: pd.DataFrame, marks: pd.DataFrame, language: str) -> dict[str, bytes]:
+    """The synthetic pupils as a student-information system exports them: Finnish headers, `;`,
+    Windows-1252, decimal comma and D.M.YYYY dates; or Swedish headers, `,`, UTF-8 with BOM, ISO dates."""
+    finnish = language == "fi"
+
+    def day(d):
+        return "" if not isinstance(d, date) else (f"{d.day}.{d.month}.{d.year}" if finnish else d.isoformat())
+
+    roster_out = pd.DataFrame({("Oppilas" if finnish else "Elev"): roster["pupil"],
+                               ("Koulun tunnus" if finnish else "Skolkod"): roster["school_id"],
+                               ("Luokka-aste" if finnish else "Årskurs"): roster["grade"],
+                               ("Alkaen" if finnish else "Från"): roster["start"].map(day),
+                               ("Päättyen" if finnish else "Till"): roster["end"].map(day)})
+    marks_out = pd.DataFrame({("Oppilas" if finnish else "Elev"): marks["pupil"],
+                              ("Päivämäärä" if finnish else "Datum"): marks["date"].map(day),
+                              ("Tunnit" if finnish else "Timmar"): marks["hours"].map(
+                                  lambda h: f"{h:.1f}".replace(".", ",") if finnish else f"{h:.1f}"),
+                              ("Poissaolon syy" if finnish else "Orsak"): marks["category"].map(REASON_TEXTS[language])})
+    encoding, sep = ("cp1252", ";") if finnish else ("utf-8-sig", ",")
+    return {f"oppilaat-{language}.csv": roster_out.to_csv(index=False, sep=sep).encode(encoding),
+            f"poissaolot-{language}.csv": marks_out.to_csv(index=False, sep=sep).encode(encoding)}
+
+
+def calendar_file() -> tuple[str, bytes]:
+    frame = CALENDAR.assign(kind=CALENDAR["kind"].map({"term": "lukukausi", "holiday": "loma", "school_day": "koulupäivä"}),
+                            start=CALENDAR["start"].map(lambda d: f"{d.day}.{d.month}.{d.year}"),
+                            end=CALENDAR["end"].map(lambda d: f"{d.day}.{d.month}.{d.year}"))
+    return "kalenteri.csv", frame.rename(columns={"school_year": "Lukuvuosi", "kind": "Tyyppi", "start": "Alkaa",
+                                                  "end": "Päättyy"}).to_csv(index=False, sep=";").encode("utf-8")
+
+
+def test_finnish_and_swedish_exports_give_the_same_aggregates_as_the_frames():
+    roster, marks = synthetic()
+    expected = pupils.aggregate(roster, marks, CALENDAR, YEAR)
+    mapping = pupil_import.load_mapping("wilma")
+    for language in ("fi", "sv"):
+        rows = pupil_import.aggregate_exports(exported(roster, marks, language), calendar_file(), mapping)
+        pd.testing.assert_frame_equal(rows, expected)
+
+
+def test_an_unknown_reason_text_is_listed_once_with_its_first_row_and_nothing_is_aggregated():
+    roster, marks = synthetic(size=20)
+    marks.loc[marks.index[3], "category"] = "illness"
+    files = exported(roster, marks, "fi")
+    text = files["poissaolot-fi.csv"].decode("cp1252").replace("Luvallinen sairauspoissaolo", "Terveydenhoitajalla", 2)
+    files["poissaolot-fi.csv"] = text.encode("cp1252")
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports(files, calendar_file(), pupil_import.load_mapping("wilma"))
+    [problem] = refused.value.problems
+    first = next(n for n, line in enumerate(text.splitlines(), start=1) if "Terveydenhoitajalla" in line)
+    assert (problem.file, problem.row, problem.column, problem.value, problem.code) == (
+        "poissaolot-fi.csv", first, "Poissaolon syy", "Terveydenhoitajalla", "unknown_reason")
+    assert "wilma" in problem.reason_in("fi") and "oppilas-" not in str(problem)
+
+
+def test_the_command_line_writes_absences_csv_that_imports_cleanly_or_refuses_with_nothing_written(tmp_path, capsys):
+    from lasnaolo import cli, importer, store
+
+    roster, marks = synthetic()
+    for name, data in exported(roster, marks, "fi").items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "kalenteri.csv").write_bytes(calendar_file()[1])
+    out = tmp_path / "out"
+    assert cli.main(["aggregate", str(tmp_path / "oppilaat-fi.csv"), str(tmp_path / "poissaolot-fi.csv"),
+                     "--calendar", str(tmp_path / "kalenteri.csv"), "--out", str(out)]) == 0
+    written = pd.read_csv(out / "absences.csv", dtype={"school_id": str})
+    pd.testing.assert_frame_equal(written, pupils.aggregate(roster, marks, CALENDAR, YEAR), check_dtype=False)
+    # The aggregates go through the one importer (the schools first).
+    schools = tmp_path / "schools.csv"
+    schools.write_text("school_id,school_name,municipality_code,school_type,language\n"
+                       "00001,Koulu A,106,comprehensive,fi\n00002,Koulu B,106,comprehensive,fi\n", encoding="utf-8")
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    store.init_database(engine)
+    summary = importer.import_paths(engine, [schools, out / "absences.csv"])  # raises on any problem
+    assert [(f.kind, f.inserted) for f in summary.files] == [("schools", 2), ("absences", len(written))]
+    # A marking on the autumn holiday: refused, located, nothing written, no pupil named.
+    text = (tmp_path / "poissaolot-fi.csv").read_bytes().decode("cp1252") + "oppilas-005;15.10.2024;2,0;Luvaton poissaolo\n"
+    (tmp_path / "poissaolot-fi.csv").write_bytes(text.encode("cp1252"))
+    (out / "absences.csv").unlink()
+    capsys.readouterr()
+    assert cli.main(["aggregate", str(tmp_path / "oppilaat-fi.csv"), str(tmp_path / "poissaolot-fi.csv"),
+                     "--calendar", str(tmp_path / "kalenteri.csv"), "--out", str(out)]) == cli.EXIT_REJECTED
+    error = capsys.readouterr().err
+    assert f"poissaolot-fi.csv, row {len(text.splitlines())}, column date" in error and "not a school day" in error
+    assert "oppilas-" not in error and not (out / "absences.csv").exists()

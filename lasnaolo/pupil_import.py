@@ -1,0 +1,226 @@
+"""Reading pupil-level exports as they come (issue 19): a roster and absence markings in a
+student-information system's own headers, `;` or `,`, UTF-8 / BOM / Windows-1252, decimal comma
+and Finnish dates, turned by a mapping into the frames `lasnaolo.pupils` aggregates; the school
+calendar and an optional timetable. Rows are read into memory only: nothing is written, and a
+problem names the file, row and column, never a pupil.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from lasnaolo import contract, importer, pupils
+from lasnaolo.importer import Problem, ProblemList
+
+REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason")}
+CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
+                    "start": ("start", "alkaa", "alkupäivä", "börjar"), "end": ("end", "päättyy", "loppupäivä", "slutar"),
+                    "school_id": ("school_id", "koulu", "skola")}
+CALENDAR_KINDS = {"term": "term", "lukukausi": "term", "termin": "term",
+                  "holiday": "holiday", "loma": "holiday", "lov": "holiday",
+                  "school_day": "school_day", "koulupäivä": "school_day", "skoldag": "school_day"}
+TIMETABLE_COLUMNS = {"school_id": ("school_id", "koulu", "skola"), "grade": ("grade", "luokka-aste", "vuosiluokka", "årskurs"),
+                     "weekly_hours": ("weekly_hours", "viikkotunnit", "veckotimmar")}
+
+
+@dataclass(frozen=True)
+class ExportMapping:
+    """Which headers name which column, and which reason texts are which category."""
+
+    name: str
+    columns: Mapping[str, Mapping[str, tuple[str, ...]]]  # 'roster' / 'marks' -> column -> headers
+    reasons: Mapping[str, str]  # reason text, case-folded -> category
+
+    @classmethod
+    def from_yaml(cls, text: str, name: str) -> "ExportMapping":
+        spec = yaml.safe_load(text)
+        columns = {part: {column: tuple(_fold(h) for h in headers) for column, headers in spec[part].items()}
+                   for part in ("roster", "marks")}
+        reasons = {}
+        for category, texts in spec["reasons"].items():
+            if category not in pupils.CATEGORIES:
+                raise ValueError(f"{name}: {category!r} is not a category ({', '.join(pupils.CATEGORIES)})")
+            reasons.update({_fold(t): category for t in texts})
+        return cls(str(spec.get("name", name)), columns, reasons)
+
+
+PRESETS = ("wilma",)
+
+
+def load_mapping(name_or_path: str) -> ExportMapping:
+    """A preset by name (`PRESETS`) or a mapping file (YAML) by path."""
+    if name_or_path in PRESETS:
+        text = resources.files("lasnaolo.templates").joinpath(f"mapping-{name_or_path}.yaml").read_text(encoding="utf-8")
+        return ExportMapping.from_yaml(text, name_or_path)
+    return ExportMapping.from_yaml(Path(name_or_path).read_text(encoding="utf-8"), name_or_path)
+
+
+def _fold(text: object) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
+    """The file's cells as text, headers as written; rows keep their place in the file."""
+    text = importer.decode(name, data, problems)
+    if text is None:
+        return None
+    header = text.split("\n", 1)[0]
+    delimiter = importer.detect_delimiter(header)
+    if delimiter is None:
+        problems.add(Problem(name, 1, None, None, "no_delimiter"))
+        return None
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    return frame.assign(file=name, row=range(importer.HEADER_LINE + 1, len(frame) + importer.HEADER_LINE + 1))
+
+
+def _columns(frame: pd.DataFrame, wanted: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Canonical column -> the file's header, for the headers the file has."""
+    by_fold = {_fold(h): h for h in frame.columns if h not in ("file", "row")}
+    return {column: by_fold[h] for column, headers in wanted.items() for h in headers if h in by_fold}
+
+
+def parse_date(text: str) -> date | None:
+    """'2024-09-02', '2.9.2024' or '02.09.2024'."""
+    text = text.strip()
+    for layout in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _typed(frame: pd.DataFrame, found: dict[str, str], problems: ProblemList) -> pd.DataFrame:
+    """Dates, hours and grades from their text; a cell that is none is a located problem."""
+    out = pd.DataFrame({"file": frame["file"], "row": frame["row"]})
+    for column, header in found.items():
+        cells = frame[header].str.strip()
+        if column in ("date", "start", "end"):
+            values = cells.map(lambda v: parse_date(v) if v else None)
+            bad = cells.ne("") & values.isna() if column != "date" else values.isna()
+            code = "not_date"
+        elif column == "hours":
+            values = pd.to_numeric(cells.str.replace(",", ".", regex=False).str.replace("\u00a0", "", regex=False), errors="coerce")
+            bad, code = values.isna(), "not_number"
+        elif column == "grade":
+            values = pd.to_numeric(cells, errors="coerce")
+            bad, code = values.isna() | (values % 1 != 0), "not_integer"
+            values = values.fillna(0).astype(int)
+        else:
+            values = cells
+            bad, code = cells.eq(""), "missing_value"
+        for row in frame.loc[bad, "row"]:
+            # The pupil's identifier is never repeated in a problem; other cells are.
+            value = None if column == "pupil" else str(frame.loc[frame["row"] == row, header].iloc[0])
+            problems.add(Problem(frame["file"].iloc[0], int(row), header, value, code))
+        out[column] = values
+    return out
+
+
+def read_export(name: str, data: bytes, mapping: ExportMapping, problems: ProblemList) -> tuple[str, pd.DataFrame] | None:
+    """('roster' | 'marks', its rows in the canonical columns) from one exported file."""
+    frame = _table(name, data, problems)
+    if frame is None:
+        return None
+    for kind in ("marks", "roster"):
+        found = _columns(frame, mapping.columns[kind])
+        if all(column in found for column in REQUIRED[kind]):
+            typed = _typed(frame, found, problems)
+            if kind == "marks":
+                folded = frame[found["reason"]].map(_fold)
+                typed["category"] = folded.map(mapping.reasons)
+                for text in sorted(set(frame.loc[typed["category"].isna(), found["reason"]])):
+                    first = int(frame.loc[frame[found["reason"]] == text, "row"].iloc[0])
+                    problems.add(Problem(name, first, found["reason"], text, "unknown_reason",
+                                         (("mapping", mapping.name),)))
+            return kind, typed
+    missing = [c for c in REQUIRED["roster"] if c not in _columns(frame, mapping.columns["roster"])]
+    problems.add(Problem(name, 1, ", ".join(missing), None, "not_an_export", (("mapping", mapping.name),)))
+    return None
+
+
+def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
+    frame = _table(name, data, problems)
+    if frame is None:
+        return None
+    found = _columns(frame, CALENDAR_COLUMNS)
+    missing = [c for c in ("school_year", "kind", "start", "end") if c not in found]
+    if missing:
+        problems.add(Problem(name, 1, ", ".join(missing), None, "missing_column", (("file_name", name),)))
+        return None
+    out = pd.DataFrame({"file": frame["file"], "row": frame["row"],
+                        "school_year": frame[found["school_year"]].str.strip(),
+                        "kind": frame[found["kind"]].map(lambda k: CALENDAR_KINDS.get(_fold(k))),
+                        "school_id": frame[found["school_id"]].str.strip() if "school_id" in found else pupils.ALL_SCHOOLS})
+    for column in ("start", "end"):
+        out[column] = frame[found[column]].map(parse_date)
+        for row in out.loc[out[column].isna(), "row"]:
+            problems.add(Problem(name, int(row), found[column], None, "not_date"))
+    for row in out.loc[out["kind"].isna(), "row"]:
+        problems.add(Problem(name, int(row), found["kind"], None, "not_choice",
+                             (("choices", ", ".join(sorted(set(CALENDAR_KINDS)))),)))
+    for row in out.loc[out["school_year"].map(contract.parse_school_year).isna(), "row"]:
+        problems.add(Problem(name, int(row), found["school_year"], None, "not_school_year"))
+    return out
+
+
+def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
+    frame = _table(name, data, problems)
+    if frame is None:
+        return None
+    found = _columns(frame, TIMETABLE_COLUMNS)
+    if len(found) < 3:
+        problems.add(Problem(name, 1, None, None, "missing_column", (("file_name", name),)))
+        return None
+    hours = pd.to_numeric(frame[found["weekly_hours"]].str.replace(",", ".", regex=False), errors="coerce")
+    grades = pd.to_numeric(frame[found["grade"]], errors="coerce")
+    for row in frame.loc[hours.isna() | (hours <= 0) | (hours > 50), "row"]:
+        problems.add(Problem(name, int(row), found["weekly_hours"], None, "not_number"))
+    for row in frame.loc[~grades.isin(range(1, 10)), "row"]:
+        problems.add(Problem(name, int(row), found["grade"], None, "grade_range"))
+    return pd.DataFrame({"school_id": frame[found["school_id"]].str.strip(), "grade": grades, "weekly_hours": hours})
+
+
+def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes], mapping: ExportMapping,
+                      timetable: tuple[str, bytes] | None = None) -> pd.DataFrame:
+    """The contract's absences rows of every school year the calendar covers, from the exported
+    files (name -> bytes: rosters and markings, in any order). Raises `pupils.PupilDataError`
+    holding every problem found, before anything is aggregated."""
+    problems = ProblemList()
+    parts: dict[str, list[pd.DataFrame]] = {"roster": [], "marks": []}
+    for name, data in exports.items():
+        read = read_export(name, data, mapping, problems)
+        if read is not None:
+            parts[read[0]].append(read[1])
+    days = read_calendar(*calendar, problems)
+    hours = read_timetable(*timetable, problems) if timetable is not None else None
+    for kind in ("roster", "marks"):
+        if not parts[kind] and not problems:
+            problems.add(Problem(", ".join(exports) or "-", None, None, None, f"no_{kind}"))
+    if problems:
+        raise pupils.PupilDataError(problems.items)
+    roster, marks = (pd.concat(parts[k], ignore_index=True) for k in ("roster", "marks"))
+    years = sorted(set(days["school_year"]))
+    found: list[Problem] = []
+    outputs = []
+    for year in years:
+        first, last = date(contract.parse_school_year(year), 8, 1), date(contract.parse_school_year(year) + 1, 7, 31)
+        in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
+        enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
+            if "start" in roster and "end" in roster else roster
+        found += pupils.problems_in(enrolled, in_year, days, year)
+        outputs.append((year, enrolled, in_year))
+    outside = marks[~marks["date"].map(lambda d: any(
+        date(contract.parse_school_year(y), 8, 1) <= d <= date(contract.parse_school_year(y) + 1, 7, 31) for y in years))]
+    found += [Problem(f, int(r), "date", d.isoformat(), "not_a_school_day") for f, r, d in outside[["file", "row", "date"]].itertuples(index=False)]
+    if found:
+        raise pupils.PupilDataError(found)
+    return pd.concat([pupils.aggregate(r, m, days, y, hours) for y, r, m in outputs], ignore_index=True)
