@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="write the seeded demo or national data set as CSV files")
     p.add_argument("--scale", choices=demo.SCALES, default="demo")
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--pupil-level", action="store_true",
+                   help="instead: a synthetic pupil-level export (fictional pupils), calendar and timetable to try "
+                        "'aggregate' with")
     p.add_argument("--out", required=True, help="folder to write into")
 
     p = commands.add_parser("template", help="write an example file of each kind (the data contract's templates)")
@@ -128,6 +131,14 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
+    if args.pupil_level:
+        from lasnaolo import pupil_demo
+
+        export = pupil_demo.generate(seed=args.seed)
+        paths = export.write(args.out)
+        print(f"wrote a pupil-level export of {export.roster['pupil'].nunique()} fictional pupils and "
+              f"{len(export.marks)} absence markings to {args.out}: " + ", ".join(p.name for p in paths))
+        return 0
     data = demo.generate(args.scale, args.seed)
     paths = data.write(args.out)
     print(f"wrote {len(data.schools)} schools, {len(data.absences)} absence rows, "

@@ -256,3 +256,33 @@ def test_the_command_line_writes_absences_csv_that_imports_cleanly_or_refuses_wi
     error = capsys.readouterr().err
     assert f"poissaolot-fi.csv, row {len(text.splitlines())}, column date" in error and "not a school day" in error
     assert "oppilas-" not in error and not (out / "absences.csv").exists()
+
+
+def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_report_figures(tmp_path, capsys):
+    """The synthetic pupil-level export (`demo --pupil-level`), aggregated by the command line and
+    imported, gives the overview the figures computed straight from its pupils."""
+    from lasnaolo import cli, importer, metrics, pupil_demo, queries, reports, store
+    from lasnaolo.scope import Scope
+
+    assert cli.main(["demo", "--pupil-level", "--out", str(tmp_path / "export")]) == 0
+    export = pupil_demo.generate()
+    files = [str(tmp_path / "export" / n) for n in ("oppilaat.csv", "poissaolot.csv")]
+    assert cli.main(["aggregate", *files, "--calendar", str(tmp_path / "export" / "kalenteri.csv"),
+                     "--timetable", str(tmp_path / "export" / "tuntijako.csv"), "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "schools.csv").write_text("school_id,school_name,municipality_code,school_type,language\n"
+                                          "00001,Alakoulu,106,primary,fi\n00002,Yläkoulu,106,lower_secondary,fi\n",
+                                          encoding="utf-8")
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "out" / "absences.csv"])
+    report = reports.overview(engine, Scope.everything(), "2024-2025").report.figures
+    # Straight from the pupils: absent hours over scheduled hours, the scheduled hours from the
+    # decree for grades 1-6 and the timetable's 30 a week for grades 7-9.
+    days = pupils.school_days(export.calendar, "2024-2025", "00001")
+    scheduled = 0.0
+    for _, pupil in export.roster.iterrows():
+        inside = [d for d in days if (pupil["start"] is None or d >= pupil["start"]) and (pupil["end"] is None or d <= pupil["end"])]
+        weekly = 30.0 if pupil["grade"] >= 7 else pupils.minimum_weekly_hours(int(pupil["grade"]), days[0])
+        scheduled += len(inside) * weekly / 5
+    assert report.absence_rate == pytest.approx(export.marks["hours"].sum() / scheduled * 100, abs=0.01)
+    assert 3 < report.absence_rate < 15 and "demo-" not in capsys.readouterr().out
