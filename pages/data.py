@@ -11,6 +11,7 @@ from lasnaolo.ui.session import t
 ctx = page.start("data")
 st.title(t("data.heading"))
 
+upload.pupil_level_conversion()
 upload.upload_flow(ctx.engine, ctx.account.username)
 
 st.subheader(t("data.templates"))

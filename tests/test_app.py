@@ -200,6 +200,11 @@ def empty_db(monkeypatch, tmp_path):
     scope.configure_pseudonym_key(None)
 
 
+def main_uploader(at: AppTest):
+    """The data page's upload of contract files (the pupil-level conversion has uploaders too)."""
+    return next(u for u in at.get("file_uploader") if str(u.label).startswith("Tuo CSV-tiedostot"))
+
+
 def admin_on_data_page() -> AppTest:
     at = login("admin")
     at.switch_page("pages/data.py").run()
@@ -209,7 +214,7 @@ def admin_on_data_page() -> AppTest:
 
 def test_upload_checks_previews_and_imports_only_on_confirmation(empty_db):
     at = admin_on_data_page()
-    at.get("file_uploader")[0].set_value([(name, content, "text/csv") for name, content in files()]).run()
+    main_uploader(at).set_value([(name, content, "text/csv") for name, content in files()]).run()
     [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
     check.click().run()
     assert "Tiedostot ovat kunnossa" in visible_text(at)
@@ -229,7 +234,7 @@ def test_a_bad_upload_is_explained_in_the_users_language_and_nothing_is_written(
     at = admin_on_data_page()
     bad = ABSENCES.replace(",20,1680,", ",-20,1680,")
     before = snapshot(empty_db)
-    at.get("file_uploader")[0].set_value([("schools.csv", SCHOOLS.encode(), "text/csv"),
+    main_uploader(at).set_value([("schools.csv", SCHOOLS.encode(), "text/csv"),
                                           ("absences.csv", bad.encode(), "text/csv")]).run()
     [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
     check.click().run()
@@ -660,3 +665,36 @@ def test_five_failures_in_one_session_lock_the_username_in_another_session(produ
         "Liian monta epäonnistunutta kirjautumisyritystä. Yritä uudelleen 15 minuutin kuluttua."]
     assert not second.metric and second.text_input
 
+
+
+def test_pupil_level_exports_are_converted_on_the_data_page_and_imported_through_the_one_flow(empty_db, tmp_path):
+    from lasnaolo import pupil_demo
+
+    paths = {p.name: p.read_bytes() for p in pupil_demo.generate().write(tmp_path)}
+    at = admin_on_data_page()
+    uploaders = {str(u.label): u for u in at.get("file_uploader")}
+    uploaders["Oppilasluettelo ja poissaolomerkinnät (CSV)"].set_value(
+        [(n, paths[n], "text/csv") for n in ("oppilaat.csv", "poissaolot.csv")])
+    uploaders["Koulun työpäiväkalenteri (CSV)"].set_value(("kalenteri.csv", paths["kalenteri.csv"], "text/csv"))
+    at.run()
+    [convert] = [b for b in at.button if b.label == "Muunna"]
+    convert.click().run()
+    assert not at.exception and any("Muunnettu:" in s.value and "2024-2025" in s.value for s in at.success)
+    assert "demo-" not in visible_text(at)  # no pupil on the page
+    main_uploader(at).set_value([("schools.csv", b"school_id,school_name,municipality_code,school_type,language\n"
+                                  b"00001,Alakoulu,106,primary,fi\n00002,Ylakoulu,106,lower_secondary,fi\n", "text/csv")]).run()
+    [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
+    check.click().run()
+    [preview] = [d.value for d in at.dataframe if "Uusia" in d.value and "Aika" not in d.value]
+    assert preview.set_index("Tiedosto")["Uusia"].to_dict() == {"schools.csv": 2, "absences.csv": 90}  # 9 grades × 10 months
+    assert preview["Tyyppi"].tolist() == ["Koulut", "Poissaolot"]
+    assert snapshot(empty_db)["absence"] == []  # converted and checked, not written
+    # An export with a reason the mapping does not know: located, nothing converted.
+    broken = paths["poissaolot.csv"].decode("cp1252").replace("Selvittämätön poissaolo", "Myöhästyminen", 1).encode("cp1252")
+    uploaders = {str(u.label): u for u in at.get("file_uploader")}
+    uploaders["Oppilasluettelo ja poissaolomerkinnät (CSV)"].set_value(
+        [("oppilaat.csv", paths["oppilaat.csv"], "text/csv"), ("poissaolot.csv", broken, "text/csv")]).run()
+    [convert] = [b for b in at.button if b.label == "Muunna"]
+    convert.click().run()
+    assert "1 ongelma – mitään ei tallennettu" in visible_text(at) and "Myöhästyminen" in visible_text(at)
+    assert "demo-" not in visible_text(at)

@@ -4,13 +4,13 @@ the user's language, located, shown without its control characters, and nothing 
 from __future__ import annotations
 
 from helpers import SCHOOLS, snapshot
-from test_app import admin_on_data_page, empty_db, visible_text  # noqa: F401 (fixture)
+from test_app import admin_on_data_page, empty_db, main_uploader, visible_text  # noqa: F401 (fixture)
 
 SCHOOLS_HEADER = SCHOOLS.splitlines()[0]
 
 
 def check(at, uploads):
-    at.get("file_uploader")[0].set_value([(name, content, "text/csv") for name, content in uploads]).run()
+    main_uploader(at).set_value([(name, content, "text/csv") for name, content in uploads]).run()
     [button] = [b for b in at.button if b.label == "Tarkista tiedostot"]
     button.click().run()
     assert not at.exception

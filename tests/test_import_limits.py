@@ -188,7 +188,7 @@ def test_problems_table_of_the_upload_page_shows_no_raw_control_characters(engin
     content = SCHOOLS_HEADER + "00123,\u202eKoulu,091,primary,fi\n"
     with pytest.raises(importer.ImportRejected) as caught:
         importer.import_files(engine, [("schools.csv", content.encode())], dry_run=True)
-    table = upload.problems_table(caught.value)
+    table = upload.problems_table(caught.value.problems.items)
     assert not any(importer._INVISIBLE.search(str(v)) for v in table.to_numpy().ravel() if isinstance(v, str))
     assert isinstance(table, pd.DataFrame) and len(table) == 1
 

@@ -16,15 +16,15 @@ MAX_PROBLEM_ROWS = 1000
 STATE_KEY = "upload_check"
 
 
-def problems_table(rejected: importer.ImportRejected) -> pd.DataFrame:
+def problems_table(problems: list[importer.Problem]) -> pd.DataFrame:
     lang = language()
-    rows = [(p.file, p.row, p.column, p.value, p.reason_in(lang)) for p in rejected.problems.items[:MAX_PROBLEM_ROWS]]
+    rows = [(p.file, p.row, p.column, p.value, p.reason_in(lang)) for p in problems[:MAX_PROBLEM_ROWS]]
     columns = [t(f"data.col.{c}") for c in ("file", "row", "column", "value", "reason")]
     return pd.DataFrame(rows, columns=columns).astype({columns[1]: "Int64"})
 
 
 def summary_table(summary: importer.ImportSummary) -> pd.DataFrame:
-    rows = [(f.file_name, f.kind, f.rows_in_file, f.inserted, f.replaced, f.unchanged) for f in summary.files]
+    rows = [(f.file_name, t(f"data.kind.{f.kind}"), f.rows_in_file, f.inserted, f.replaced, f.unchanged) for f in summary.files]
     return pd.DataFrame(rows, columns=[t(f"data.col.{c}") for c in ("file", "kind", "rows", "new", "replaced", "unchanged")])
 
 
@@ -35,10 +35,52 @@ def _fingerprint(files: list[tuple[str, bytes]], replace: bool) -> str:
     return digest.hexdigest()
 
 
+CONVERTED_KEY = "pupil_level_converted"
+
+
+def pupil_level_conversion() -> None:
+    """Pupil-level exports turned into absences.csv in memory (issue 19). Only the aggregates are
+    kept (in this session, for the upload flow below); the pupil rows go when the run ends."""
+    from lasnaolo import pupil_import, pupils
+
+    with st.expander(t("data.pupil_level"), expanded=CONVERTED_KEY in st.session_state):
+        st.caption(t("data.pupil_level_help"))
+        exports = st.file_uploader(t("data.pupil_exports"), type=["csv", "txt"], accept_multiple_files=True,
+                                   key="pupil_exports")
+        calendar = st.file_uploader(t("data.pupil_calendar"), type=["csv", "txt"], key="pupil_calendar")
+        timetable = st.file_uploader(t("data.pupil_timetable"), type=["csv", "txt"], key="pupil_timetable")
+        mapping_file = st.file_uploader(t("data.pupil_mapping"), type=["yaml", "yml"], key="pupil_mapping")
+        if not (exports and calendar) or not st.button(t("data.pupil_convert")):
+            return
+        try:
+            mapping = (pupil_import.ExportMapping.from_yaml(mapping_file.getvalue().decode("utf-8"), mapping_file.name)
+                       if mapping_file else pupil_import.load_mapping("wilma"))
+            rows = pupil_import.aggregate_exports({u.name: u.getvalue() for u in exports}, (calendar.name, calendar.getvalue()),
+                                                  mapping, (timetable.name, timetable.getvalue()) if timetable else None)
+        except pupils.PupilDataError as refused:
+            st.session_state.pop(CONVERTED_KEY, None)
+            st.error(t("data.rejected", count=len(refused.problems)))
+            st.dataframe(problems_table(refused.problems), hide_index=True, width="stretch")
+            return
+        except (ValueError, KeyError, UnicodeDecodeError) as error:  # a mapping file that is not one
+            st.session_state.pop(CONVERTED_KEY, None)
+            st.error(t("data.pupil_bad_mapping", reason=md(str(error))))
+            return
+        st.session_state[CONVERTED_KEY] = rows.to_csv(index=False).encode("utf-8")
+        st.success(t("data.pupil_converted", rows=len(rows), schools=rows["school_id"].nunique(),
+                     years=", ".join(sorted(rows["school_year"].unique()))))
+        preview = rows.groupby(["school_id", "school_year"], as_index=False).agg(
+            months=("month", "nunique"), pupils=("pupils", "max"), lesson_hours=("lesson_hours", "sum"))
+        st.dataframe(preview, hide_index=True, width="stretch")
+
+
 def upload_flow(engine, username: str) -> None:
     uploads = st.file_uploader(t("data.upload"), type=["csv", "txt"], accept_multiple_files=True)
     replace = st.checkbox(t("data.replace"))
     files = [(u.name, u.getvalue()) for u in uploads or []]
+    if CONVERTED_KEY in st.session_state:  # the pupil-level conversion's aggregates, imported like an upload
+        files.append(("absences.csv", st.session_state[CONVERTED_KEY]))
+        st.caption(t("data.pupil_included"))
     if not files:
         return
     fingerprint = _fingerprint(files, replace)
@@ -55,7 +97,7 @@ def upload_flow(engine, username: str) -> None:
     outcome = checked[1]
     if isinstance(outcome, importer.ImportRejected):
         st.error(t("data.rejected", count=outcome.problems.total))
-        st.dataframe(problems_table(outcome), hide_index=True, width="stretch")
+        st.dataframe(problems_table(outcome.problems.items), hide_index=True, width="stretch")
         if outcome.problems.total > MAX_PROBLEM_ROWS:
             st.caption(t("data.more_problems", count=outcome.problems.total - MAX_PROBLEM_ROWS))
         return
