@@ -146,5 +146,5 @@ def test_screen_tables_write_percentages_with_a_sign_and_plain_numbers_without()
     table = export_module.plain_numbers(pd.DataFrame({"Poissaolo": [8.26], "z": [-2.4], "Pisteet": [3.0]}),
                                         {"z": 1, "Pisteet": 0})
     shown = export_module.display_frame(table, "fi").iloc[0].tolist()
-    assert shown == ["8,3\u00a0%", "-2,4", "3"]
-    assert export_module.display_frame(table, "en").iloc[0, 1] == "-2.4"
+    assert shown == ["8,3\u00a0%", "\u22122,4", "3"]  # a true minus sign, as in print
+    assert export_module.display_frame(table, "en").iloc[0, 1] == "\u22122.4"

@@ -91,7 +91,7 @@ def show_slide(slide: Slide, deck: Deck, name: str, large: bool = False) -> None
     if slide.chart is None:
         st.info(t("present.empty_slide"))
     elif large:
-        st.image(decks.slide_svg(slide), width="stretch")
+        st.image(decks.slide_svg(slide), width="stretch", alt=f"{slide.title}. {slide.caption}")
         with st.expander(t("overview.table_caption")):
             widgets.table_with_downloads(slide.table, name)
     else:
