@@ -698,3 +698,19 @@ def test_pupil_level_exports_are_converted_on_the_data_page_and_imported_through
     convert.click().run()
     assert "1 ongelma – mitään ei tallennettu" in visible_text(at) and "Myöhästyminen" in visible_text(at)
     assert "demo-" not in visible_text(at)
+
+
+def test_a_presentation_link_naming_an_area_outside_the_scope_shows_no_slide_and_the_form_falls_back(app_env):
+    director = login("johtaja")  # Hyvinkää only
+    director.query_params.update({"year": "2024-2025", "municipality": "091", "slide": "1"})  # Helsinki, presenting
+    director.switch_page("pages/present.py").run()
+    assert not director.exception
+    assert [e.value for e in director.error] == ["Linkin alue ei kuulu näkyvyyteesi, joten esitystä ei tehdä."]
+    assert "Tunnusluvut" not in visible_text(director) and not director.get("vega_lite_chart")  # no slide
+    assert "Helsinki" not in visible_text(director)
+    director = login("johtaja")
+    director.query_params.update({"year": "2024-2025", "municipality": "091", "slides": "ranking,headline"})
+    director.switch_page("pages/present.py").run()  # the form: Helsinki is no choice, the whole area is shown
+    assert not director.exception and not director.error
+    assert "Hyvinkää, 2024–2025" in visible_text(director) and director.query_params.get("municipality") is None
+    assert director.query_params["slides"] == "ranking,headline"
