@@ -163,8 +163,13 @@ def _aggregate(args) -> int:
         return Path(path).name, Path(path).read_bytes()
 
     try:
+        mapping = pupil_import.load_mapping(args.mapping)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # not a mapping file
+        print(f"refused: the mapping {args.mapping} cannot be used: {error}", file=sys.stderr)
+        return EXIT_REJECTED
+    try:
         exports = dict(read(p) for p in args.exports)
-        rows = pupil_import.aggregate_exports(exports, read(args.calendar), pupil_import.load_mapping(args.mapping),
+        rows = pupil_import.aggregate_exports(exports, read(args.calendar), mapping,
                                               read(args.timetable) if args.timetable else None)
     except OSError as error:
         print(f"refused: {error.filename}: {error.strerror}", file=sys.stderr)

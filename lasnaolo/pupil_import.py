@@ -7,6 +7,7 @@ problem names the file, row and column, never a pupil.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from lasnaolo import contract, importer, pupils
 from lasnaolo.importer import Problem, ProblemList
 
+SHOWN_REASON_PUPILS = 3  # an unknown reason text is shown only when this many pupils have it
 REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason")}
 CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
                     "start": ("start", "alkaa", "alkupäivä", "börjar"), "end": ("end", "päättyy", "loppupäivä", "slutar"),
@@ -77,7 +80,29 @@ def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None
     if delimiter is None:
         problems.add(Problem(name, 1, None, None, "no_delimiter"))
         return None
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    # A row with more or fewer fields than the header (an unquoted "Sukunimi, Etunimi" in a comma
+    # file) is located, never shifted or repeated: the row may hold a name.
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    before = problems.total
+    try:
+        width = None
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif record and len(record) != width:
+                problems.add(Problem(name, reader.line_num, None, None, "ragged_row",
+                                     (("fields", len(record)), ("width", width), ("delimiter", delimiter))))
+    except csv.Error:
+        problems.add(Problem(name, reader.line_num, None, None, "unreadable_csv"))
+    if problems.total > before:
+        return None
+    try:
+        # index_col=False: the first column is data, never an index.
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, index_col=False,
+                            on_bad_lines="error")
+    except (pd.errors.ParserError, ValueError):  # the parser's message may quote a cell: not shown
+        problems.add(Problem(name, None, None, None, "unreadable_csv"))
+        return None
     return frame.assign(file=name, row=range(importer.HEADER_LINE + 1, len(frame) + importer.HEADER_LINE + 1))
 
 
@@ -118,9 +143,8 @@ def _typed(frame: pd.DataFrame, found: dict[str, str], problems: ProblemList) ->
             values = cells
             bad, code = cells.eq(""), "missing_value"
         for row in frame.loc[bad, "row"]:
-            # The pupil's identifier is never repeated in a problem; other cells are.
-            value = None if column == "pupil" else str(frame.loc[frame["row"] == row, header].iloc[0])
-            problems.add(Problem(frame["file"].iloc[0], int(row), header, value, code))
+            # No cell is repeated in a problem: in a malformed export any column may hold a name.
+            problems.add(Problem(frame["file"].iloc[0], int(row), header, None, code))
         out[column] = values
     return out
 
@@ -137,10 +161,17 @@ def read_export(name: str, data: bytes, mapping: ExportMapping, problems: Proble
             if kind == "marks":
                 folded = frame[found["reason"]].map(_fold)
                 typed["category"] = folded.map(mapping.reasons)
-                for text in sorted(set(frame.loc[typed["category"].isna(), found["reason"]])):
-                    first = int(frame.loc[frame[found["reason"]] == text, "row"].iloc[0])
-                    problems.add(Problem(name, first, found["reason"], text, "unknown_reason",
-                                         (("mapping", mapping.name),)))
+                unknown = frame.loc[typed["category"].isna()]
+                for text, rows in unknown.groupby(found["reason"]):
+                    first = int(rows["row"].iloc[0])
+                    # A reason text many pupils share is a category and is listed; a rare one may be
+                    # free text (a name) and is pointed at without being shown.
+                    if rows[found["pupil"]].nunique() >= SHOWN_REASON_PUPILS:
+                        problems.add(Problem(name, first, found["reason"], str(text), "unknown_reason",
+                                             (("mapping", mapping.name),)))
+                    else:
+                        problems.add(Problem(name, first, found["reason"], None, "unknown_reason_rare",
+                                             (("mapping", mapping.name), ("pupils", SHOWN_REASON_PUPILS))))
             return kind, typed
     missing = [c for c in REQUIRED["roster"] if c not in _columns(frame, mapping.columns["roster"])]
     problems.add(Problem(name, 1, ", ".join(missing), None, "not_an_export", (("mapping", mapping.name),)))
@@ -169,6 +200,8 @@ def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame
                              (("choices", ", ".join(sorted(set(CALENDAR_KINDS)))),)))
     for row in out.loc[out["school_year"].map(contract.parse_school_year).isna(), "row"]:
         problems.add(Problem(name, int(row), found["school_year"], None, "not_school_year"))
+    for problem in pupils.calendar_problems(out.dropna(subset=["start", "end"])):
+        problems.add(problem)
     return out
 
 
@@ -186,7 +219,11 @@ def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFram
         problems.add(Problem(name, int(row), found["weekly_hours"], None, "not_number"))
     for row in frame.loc[~grades.isin(range(1, 10)), "row"]:
         problems.add(Problem(name, int(row), found["grade"], None, "grade_range"))
-    return pd.DataFrame({"school_id": frame[found["school_id"]].str.strip(), "grade": grades, "weekly_hours": hours})
+    out = pd.DataFrame({"school_id": frame[found["school_id"]].str.strip(), "grade": grades, "weekly_hours": hours,
+                        "file": name, "row": frame["row"]})
+    for row in out.loc[out.duplicated(["school_id", "grade"]), "row"]:
+        problems.add(Problem(name, int(row), found["grade"], None, "duplicate_key", (("key", "school_id, grade"),)))
+    return out
 
 
 def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes], mapping: ExportMapping,
@@ -208,19 +245,33 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
     if problems:
         raise pupils.PupilDataError(problems.items)
     roster, marks = (pd.concat(parts[k], ignore_index=True) for k in ("roster", "marks"))
-    years = sorted(set(days["school_year"]))
+    if hours is not None:  # a timetable row for a school the roster does not have is a typo
+        for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
+            problems.add(Problem(timetable[0], int(row), "school_id", None, "unknown_school"))
+    # The school years are those the markings fall in (a calendar may cover more years than the
+    # export: a roster without dates must not count in those). Without any marking, the calendar's
+    # one school year.
+    marked_years = sorted({contract.school_year_of_month(d.strftime("%Y-%m")) for d in marks["date"]} - {None})
+    calendar_years = sorted(set(days["school_year"]))
+    years = marked_years or (calendar_years if len(calendar_years) == 1 else [])
+    if not years:
+        problems.add(Problem(", ".join(exports), None, None, None, "no_marks"))
+    for year in sorted(set(marked_years) - set(calendar_years)):
+        problems.add(Problem(calendar[0], None, None, None, "no_calendar_for_year", (("school_year", year),)))
+    if problems:
+        raise pupils.PupilDataError(problems.items)
     found: list[Problem] = []
     outputs = []
     for year in years:
-        first, last = date(contract.parse_school_year(year), 8, 1), date(contract.parse_school_year(year) + 1, 7, 31)
+        autumn = contract.parse_school_year(year)
+        first, last = date(autumn, 8, 1), date(autumn + 1, 7, 31)
         in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
         enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
             if "start" in roster and "end" in roster else roster
         found += pupils.problems_in(enrolled, in_year, days, year)
         outputs.append((year, enrolled, in_year))
-    outside = marks[~marks["date"].map(lambda d: any(
-        date(contract.parse_school_year(y), 8, 1) <= d <= date(contract.parse_school_year(y) + 1, 7, 31) for y in years))]
-    found += [Problem(f, int(r), "date", d.isoformat(), "not_a_school_day") for f, r, d in outside[["file", "row", "date"]].itertuples(index=False)]
+    july = marks.loc[np.array([d.month == 7 for d in marks["date"]], dtype=bool)]  # between school years
+    found += [Problem(f, int(r), "date", None, "not_a_school_day") for f, r in july[["file", "row"]].itertuples(index=False)]
     if found:
         raise pupils.PupilDataError(found)
     return pd.concat([pupils.aggregate(r, m, days, y, hours) for y, r, m in outputs], ignore_index=True)

@@ -70,25 +70,56 @@ class PupilDataError(ValueError):
 # --- the calendar -------------------------------------------------------------------------------
 
 
+def public_holidays(school_year: str) -> set[date]:
+    """Finland's public holidays that can fall on a school day (never school days): Independence
+    Day, Epiphany, Good Friday, Easter Monday, May Day and Ascension Day."""
+    from dateutil.easter import easter
+
+    autumn = contract.parse_school_year(school_year)
+    easter_sunday = easter(autumn + 1)
+    return {date(autumn, 12, 6), date(autumn + 1, 1, 6), easter_sunday - timedelta(2), easter_sunday + timedelta(1),
+            date(autumn + 1, 5, 1), easter_sunday + timedelta(39)}
+
+
 def school_days(calendar: pd.DataFrame, school_year: str, school_id: str) -> list[date]:
     """The school's school days of a school year. `calendar` has school_year, kind ('term',
     'holiday' or 'school_day'), start, end (dates) and optionally school_id ('*' or empty: every
-    school without rows of its own)."""
+    school). A school's own rows add to the shared ones (its own holiday week, an extra Saturday):
+    weekdays of every term, less public holidays and every holiday, plus every extra school day."""
     rows = calendar[calendar["school_year"] == school_year]
     ids = rows["school_id"].fillna(ALL_SCHOOLS).replace("", ALL_SCHOOLS) if "school_id" in rows else pd.Series(
         ALL_SCHOOLS, index=rows.index)
-    rows = rows[ids == (school_id if (ids == school_id).any() else ALL_SCHOOLS)]
+    rows = rows[ids.isin([ALL_SCHOOLS, school_id])]
     days: set[date] = set()
     for kind in ("term", "holiday", "school_day"):  # terms first, then holidays out, extra days in
         for start, end in rows.loc[rows["kind"] == kind, ["start", "end"]].itertuples(index=False):
             span = {start + timedelta(n) for n in range((end - start).days + 1)}
             if kind == "term":
                 days |= {d for d in span if d.weekday() < 5}
+                days -= public_holidays(school_year)
             elif kind == "holiday":
                 days -= span
             else:
                 days |= span
     return sorted(days)
+
+
+def calendar_problems(calendar: pd.DataFrame) -> list[Problem]:
+    """A calendar row outside its school year's teaching months (August to June): a row copied
+    from another year would silently drop or add days."""
+    problems = []
+    for index, (year, start, end) in zip(calendar.index, calendar[["school_year", "start", "end"]].itertuples(index=False)):
+        autumn = contract.parse_school_year(str(year))
+        if autumn is None or start is None or end is None:
+            continue
+        for column, day in (("start", start), ("end", end)):
+            if not date(autumn, 8, 1) <= day <= date(autumn + 1, 6, 30):
+                problems.append(Problem(calendar.at[index, "file"], int(calendar.at[index, "row"]), column, None,
+                                        "calendar_outside_year", (("school_year", year),)))
+        if start > end:
+            problems.append(Problem(calendar.at[index, "file"], int(calendar.at[index, "row"]), "end", None,
+                                    "end_before_start"))
+    return problems
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -109,12 +140,14 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
     for index in roster.index:
         where = (roster.at[index, "file"], int(roster.at[index, "row"]))
         if roster.at[index, "grade"] not in range(1, 10):
-            problems.append(Problem(*where, "grade", str(roster.at[index, "grade"]), "grade_range"))
+            problems.append(Problem(*where, "grade", None, "grade_range"))
         if starts[index] > ends[index]:
-            problems.append(Problem(*where, "end", str(ends[index]), "end_before_start"))
+            problems.append(Problem(*where, "end", None, "end_before_start"))
     for _, rows in roster.assign(start_=starts, end_=ends).groupby("pupil"):
         ordered = rows.sort_values("start_")
-        overlapping = ordered["start_"].iloc[1:].to_numpy() <= ordered["end_"].iloc[:-1].to_numpy()
+        # Against the latest end so far: an enrolment nested inside an earlier one overlaps too.
+        latest_end = ordered["end_"].cummax().shift(1)
+        overlapping = (ordered["start_"] <= latest_end).to_numpy()[1:]
         for index in ordered.index[1:][overlapping]:
             problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "start", None, "enrolled_twice"))
 
@@ -124,7 +157,7 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
     for index, (pupil, day, hours) in zip(marks.index, marks[["pupil", "date", "hours"]].itertuples(index=False)):
         where = (marks.at[index, "file"], int(marks.at[index, "row"]))
         if not hours > 0 or marked_per_day[index] > MAX_HOURS_A_DAY:
-            problems.append(Problem(*where, "hours", str(hours), "impossible_hours", (("most", MAX_HOURS_A_DAY),)))
+            problems.append(Problem(*where, "hours", None, "impossible_hours", (("most", MAX_HOURS_A_DAY),)))
             continue
         if pupil not in enrolled.groups:
             problems.append(Problem(*where, "pupil", None, "pupil_not_in_roster"))  # never the pupil
@@ -132,13 +165,13 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
         enrolments = enrolled.get_group(pupil)
         inside = enrolments[(enrolments["start_"] <= day) & (enrolments["end_"] >= day)]
         if inside.empty:
-            problems.append(Problem(*where, "date", day.isoformat(), "outside_enrolment"))
+            problems.append(Problem(*where, "date", None, "outside_enrolment"))
             continue
         school_id = inside["school_id"].iloc[0]
         if school_id not in days_of:
             days_of[school_id] = set(school_days(calendar, school_year, school_id))
         if day not in days_of[school_id]:
-            problems.append(Problem(*where, "date", day.isoformat(), "not_a_school_day"))
+            problems.append(Problem(*where, "date", None, "not_a_school_day"))
     return problems
 
 
@@ -238,7 +271,7 @@ def aggregate(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame,
 def _whole(hours: float) -> int:
     """Lesson hours as the contract counts them: whole hours (a day's fifth of a week rounds here,
     once per cell, not per pupil and day)."""
-    return int(round(hours))
+    return int(np.floor(hours + 0.5))  # half up: 0,5 hours is an hour, as people count
 
 
 def _year_bounds(school_year: str) -> tuple[date, date]:

@@ -114,7 +114,10 @@ def test_school_days_are_weekdays_of_terms_less_holidays_plus_extra_days():
                                             columns=["kind", "start", "end", "school_year"])])
     own = own.assign(school_id=["*"] * len(CALENDAR) + ["00002"])
     assert date(2024, 8, 8) in pupils.school_days(own, YEAR, "00001")
-    assert pupils.school_days(own, YEAR, "00002") == []  # a school with rows of its own uses only them
+    # A school's own rows add to the shared calendar (its own two days off), never replace it.
+    assert pupils.school_days(own, YEAR, "00002") == [d for d in days if d not in (date(2024, 8, 8), date(2024, 8, 9))]
+    # Weekday public holidays are never school days, whatever the calendar says.
+    assert not {date(2024, 12, 6), date(2025, 4, 18), date(2025, 4, 21), date(2025, 5, 1), date(2025, 5, 29)} & set(days)
 
 
 def test_the_decree_in_force_gives_the_minimum_weekly_hours():
@@ -211,19 +214,23 @@ def test_finnish_and_swedish_exports_give_the_same_aggregates_as_the_frames():
         pd.testing.assert_frame_equal(rows, expected)
 
 
-def test_an_unknown_reason_text_is_listed_once_with_its_first_row_and_nothing_is_aggregated():
+def test_an_unknown_reason_text_is_listed_once_with_its_first_row_a_rare_one_is_not_shown_and_nothing_is_aggregated():
     roster, marks = synthetic(size=20)
-    marks.loc[marks.index[3], "category"] = "illness"
     files = exported(roster, marks, "fi")
-    text = files["poissaolot-fi.csv"].decode("cp1252").replace("Luvallinen sairauspoissaolo", "Terveydenhoitajalla", 2)
-    files["poissaolot-fi.csv"] = text.encode("cp1252")
+    lines = files["poissaolot-fi.csv"].decode("cp1252").splitlines()
+    # Every illness marking renamed (a category many pupils share), and one marking carrying a
+    # name in its reason (free text: it must not be shown).
+    lines = [line.replace("Luvallinen sairauspoissaolo", "Terveydenhoitajalla") for line in lines]
+    lines[5] = lines[5].rsplit(";", 1)[0] + ";Virtanen Matti soitti"
+    files["poissaolot-fi.csv"] = ("\n".join(lines) + "\n").encode("cp1252")
     with pytest.raises(pupils.PupilDataError) as refused:
         pupil_import.aggregate_exports(files, calendar_file(), pupil_import.load_mapping("wilma"))
-    [problem] = refused.value.problems
-    first = next(n for n, line in enumerate(text.splitlines(), start=1) if "Terveydenhoitajalla" in line)
-    assert (problem.file, problem.row, problem.column, problem.value, problem.code) == (
-        "poissaolot-fi.csv", first, "Poissaolon syy", "Terveydenhoitajalla", "unknown_reason")
-    assert "wilma" in problem.reason_in("fi") and "oppilas-" not in str(problem)
+    found = {(p.file, p.row, p.column, p.value, p.code) for p in refused.value.problems}
+    first = next(n for n, line in enumerate(lines, start=1) if "Terveydenhoitajalla" in line)
+    assert found == {("poissaolot-fi.csv", first, "Poissaolon syy", "Terveydenhoitajalla", "unknown_reason"),
+                     ("poissaolot-fi.csv", 6, "Poissaolon syy", None, "unknown_reason_rare")}
+    shown = " ".join(str(p) + p.reason_in("fi") for p in refused.value.problems)
+    assert "wilma" in shown and "oppilas-" not in shown and "Virtanen" not in shown
 
 
 def test_the_command_line_writes_absences_csv_that_imports_cleanly_or_refuses_with_nothing_written(tmp_path, capsys):
@@ -286,3 +293,49 @@ def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_repo
         scheduled += len(inside) * weekly / 5
     assert report.absence_rate == pytest.approx(export.marks["hours"].sum() / scheduled * 100, abs=0.01)
     assert 3 < report.absence_rate < 15 and "demo-" not in capsys.readouterr().out
+
+
+def calendar_bytes(frame: pd.DataFrame) -> tuple[str, bytes]:
+    text = frame.assign(start=frame["start"].map(lambda d: f"{d.day}.{d.month}.{d.year}"),
+                        end=frame["end"].map(lambda d: f"{d.day}.{d.month}.{d.year}"))
+    return "kalenteri.csv", text[["school_year", "kind", "start", "end"]].to_csv(index=False, sep=";").encode("utf-8")
+
+
+def test_a_calendar_of_two_years_adds_no_year_the_markings_do_not_cover_and_a_july_row_is_located():
+    roster, marks = synthetic(size=20)
+    files = exported(roster, marks, "fi")
+    earlier = CALENDAR.assign(school_year="2023-2024", start=CALENDAR["start"].map(lambda d: d.replace(year=d.year - 1)),
+                              end=CALENDAR["end"].map(lambda d: d.replace(year=d.year - 1)))
+    rows = pupil_import.aggregate_exports(files, calendar_bytes(pd.concat([earlier, CALENDAR])), pupil_import.load_mapping("wilma"))
+    assert set(rows["school_year"]) == {YEAR}  # no invented year of perfect attendance
+    july = pd.concat([CALENDAR, pd.DataFrame([("school_day", date(2025, 7, 5), date(2025, 7, 5), YEAR)],
+                                             columns=["kind", "start", "end", "school_year"])])
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports(files, calendar_bytes(july), pupil_import.load_mapping("wilma"))
+    assert {(p.row, p.column, p.code) for p in refused.value.problems} == {(len(july) + 1, "start", "calendar_outside_year"),
+                                                                           (len(july) + 1, "end", "calendar_outside_year")}
+
+
+def test_broken_files_are_located_without_a_traceback_or_a_cell_and_an_empty_markings_file_means_no_absence():
+    roster, marks = synthetic(size=10)
+    files = exported(roster, marks, "fi")
+    mapping = pupil_import.load_mapping("wilma")
+    header, *rows = files["poissaolot-fi.csv"].decode("cp1252").splitlines()
+    for broken in (rows[0] + ";extra;Virtanen", '"Virtanen Matti;2.9.2024;2,0;Luvaton poissaolo'):
+        bad = dict(files, **{"poissaolot-fi.csv": "\n".join([header, broken, *rows[1:]]).encode("cp1252")})
+        with pytest.raises(pupils.PupilDataError) as refused:
+            pupil_import.aggregate_exports(bad, calendar_file(), mapping)
+        assert [(p.file, p.code) for p in refused.value.problems] in (
+            [("poissaolot-fi.csv", "ragged_row")], [("poissaolot-fi.csv", "unreadable_csv")])
+        assert "Virtanen" not in " ".join(str(p) for p in refused.value.problems)
+    # Columns swapped by hand: the name lands in the date column and is not repeated.
+    swapped = "\n".join([header, "2.9.2024;Virtanen Matti;2,0;Luvaton poissaolo"]).encode("cp1252")
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports(dict(files, **{"poissaolot-fi.csv": swapped}), calendar_file(), mapping)
+    assert ("poissaolot-fi.csv", 2, "Päivämäärä", None, "not_date") in {
+        (p.file, p.row, p.column, p.value, p.code) for p in refused.value.problems}
+    assert "Virtanen" not in " ".join(str(p) for p in refused.value.problems)
+    # A school with no absence at all: a markings file with its header only.
+    empty = dict(files, **{"poissaolot-fi.csv": (header + "\n").encode("cp1252")})
+    rows = pupil_import.aggregate_exports(empty, calendar_file(), mapping)
+    assert rows[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() == 0 and rows["pupils"].max() > 0

@@ -55,16 +55,17 @@ def pupil_level_conversion() -> None:
         try:
             mapping = (pupil_import.ExportMapping.from_yaml(mapping_file.getvalue().decode("utf-8"), mapping_file.name)
                        if mapping_file else pupil_import.load_mapping("wilma"))
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:  # not a mapping
+            st.session_state.pop(CONVERTED_KEY, None)
+            st.error(t("data.pupil_bad_mapping", reason=md(str(error))))
+            return
+        try:
             rows = pupil_import.aggregate_exports({u.name: u.getvalue() for u in exports}, (calendar.name, calendar.getvalue()),
                                                   mapping, (timetable.name, timetable.getvalue()) if timetable else None)
         except pupils.PupilDataError as refused:
             st.session_state.pop(CONVERTED_KEY, None)
             st.error(t("data.rejected", count=len(refused.problems)))
             st.dataframe(problems_table(refused.problems), hide_index=True, width="stretch")
-            return
-        except (ValueError, KeyError, UnicodeDecodeError) as error:  # a mapping file that is not one
-            st.session_state.pop(CONVERTED_KEY, None)
-            st.error(t("data.pupil_bad_mapping", reason=md(str(error))))
             return
         st.session_state[CONVERTED_KEY] = rows.to_csv(index=False).encode("utf-8")
         st.success(t("data.pupil_converted", rows=len(rows), schools=rows["school_id"].nunique(),
