@@ -429,7 +429,9 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)))
     # The highlight is explained by a legend (review finding: orange and blue dots, no key).
     domain = [i18n.t("trends.own_area_short", language), i18n.t("trends.other_municipalities", language)]
-    colour = alt.Color("highlight:N", title=None, legend=alt.Legend(orient="top", columnPadding=24),
+    # Without any municipality of the user's own (all data, a region) there is nothing to highlight.
+    colour = alt.Color("highlight:N", title=None,
+                       legend=alt.Legend(orient="top", columnPadding=24) if ranking["own"].any() else None,
                        scale=alt.Scale(domain=domain, range=[OKABE_ITO["vermillion"], OKABE_ITO["blue"]]))
     tooltip = [alt.Tooltip("label:N", title=""), alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language)),
                alt.Tooltip("interval_text:N", title=i18n.t("trends.interval", language))]

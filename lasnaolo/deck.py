@@ -140,7 +140,13 @@ class Deck:
 
 
 def area_text(scope: Scope, language: str) -> str:
-    """The area a deck covers, in words: its municipalities, else its regions, else all data."""
+    """The area a deck covers, in words, as a deck's line starts: its municipalities, else its
+    regions, else all data ("Kunnat Hyvinkää, Kerava", "Kaikki aineisto")."""
+    text = _area_words(scope, language)
+    return text[:1].upper() + text[1:]
+
+
+def _area_words(scope: Scope, language: str) -> str:
     if scope.municipality_codes:
         names = ", ".join(sorted(reference.municipality_name(m, language) for m in scope.municipality_codes))
         return i18n.t("scope.municipalities", language, names=names, n=len(scope.municipality_codes))
@@ -155,7 +161,10 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     """The deck's slides with their charts and numbers (see the module notes)."""
     scope = presentation_scope(user, request.region_codes, request.municipality_codes)
     lang = request.language
-    overview = reports.overview(engine, scope, request.school_year)
+    try:
+        overview = reports.overview(engine, scope, request.school_year)
+    except reports.UnknownUnit as error:  # a region of the scope without data (a link, a typo)
+        raise NotAllowed(f"the chosen area has no data you may see: {error}") from error
     up_to = i18n.day(overview.data_up_to, lang) if overview.data_up_to else "–"
     note = i18n.t("deck.note", lang, source=SOURCE, date=up_to, n=contract.SuppressionPolicy().min_pupils)
     builders = {
@@ -337,7 +346,9 @@ def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
         _text_box(page, slide.title, *inches(TITLE_BOX), Pt(TITLE_POINTS), bold=True)
         if slide.chart is not None:
             png = slide_png(slide)
-            page.shapes.add_picture(io.BytesIO(png), *_fit(png, *inches(CHART_BOX)))
+            picture = page.shapes.add_picture(io.BytesIO(png), *_fit(png, *inches(CHART_BOX)))
+            # The picture's text alternative (PowerPoint's alt text), not the file name "image.png".
+            picture._element.nvPicPr.cNvPr.set("descr", f"{slide.title}. {slide.caption}")
         _text_box(page, slide.caption, *inches(CAPTION_BOX), Pt(CAPTION_POINTS))
         _text_box(page, deck.note, *inches(NOTE_BOX), Pt(NOTE_POINTS))
         page.notes_slide.notes_text_frame.text = notes_text(slide, language)

@@ -195,7 +195,10 @@ def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowF
                                   policy=policy)
     if rows.empty:
         return pd.DataFrame()
-    whole = scope.municipality_codes is None and scope.school_ids is None
+    # A deck narrowed to one municipality reads the region cells of its presenter's whole
+    # publication (`published_as`): whether a tile is the whole region is that publication's.
+    read = scope.published_as or scope
+    whole = read.municipality_codes is None and read.school_ids is None
     return metrics.figures_by(rows, ["region_code"], policy).assign(whole_region=whole)
 
 

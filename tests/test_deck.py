@@ -44,7 +44,7 @@ def test_every_slide_of_the_catalogue_is_built_from_anonymised_figures(region_de
     # Every slide, less the targets slide where the region has no targets that year (left out).
     no_targets = targets.status_counts(demo_engine, Scope.everything(), YEAR).empty
     assert [s.kind for s in region_deck.slides] == [k for k in deck.SLIDES if not (k == "targets" and no_targets)]
-    assert region_deck.area == "Uusimaa"
+    assert region_deck.area == "Uusimaa"  # one region: its name alone
     assert "Anonymisoitu" in region_deck.note and "30.6.2025" in region_deck.note
     with_charts = [s.kind for s in region_deck.slides if s.chart is not None]
     assert set(with_charts) >= {"headline", "seasonal", "tiers", "regions", "ranking", "wellbeing", "clusters"}
@@ -209,3 +209,22 @@ def test_a_deck_is_read_back_from_its_url_and_a_tampered_url_falls_back_to_defau
     tampered = deck.DeckRequest.from_params({"year": "1999-2000", "region": "01;DROP", "municipality": "9999",
                                              "slides": "gossip,tiers,tiers"}, years, "fi")
     assert tampered == deck.DeckRequest("2024-2025", slides=("tiers",))
+
+
+def test_the_region_tile_of_a_narrowed_deck_is_labelled_by_what_it_counts_and_pictures_carry_alt_text(demo_engine, tmp_path, capsys):
+    # An administrator's deck of one municipality reads the region cell of the whole publication:
+    # that tile is the region's figure and says so; a director's own deck tile is the director's area.
+    admin = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(YEAR, municipality_codes=frozenset({"106"}),
+                                                                         slides=("regions",)))
+    director = deck.build(demo_engine, Scope("director", municipality_codes=frozenset({"106"})),
+                          deck.DeckRequest(YEAR, slides=("regions",)))
+    tiles = {who: built.slides[0].table.iloc[:, 0].tolist() for who, built in (("admin", admin), ("director", director))}
+    assert tiles["admin"] == ["Uusimaa"] and tiles["director"] == ["Uusimaa: vain oma alueesi, ei koko maakunta"]
+    presentation = Presentation(io.BytesIO(deck.to_pptx(admin)))
+    [picture] = [s for s in presentation.slides[1].shapes if s.shape_type == 13]
+    assert picture._element.nvPicPr.cNvPr.get("descr") == f"{admin.slides[0].title}. {admin.slides[0].caption}"
+    # A region without data is refused like one outside the scope: exit 2, nothing written.
+    url = demo_engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "empty.pptx"
+    assert cli.main(["deck", "--region", "19", "--year", YEAR, "--out", str(out), "--db", url]) == cli.EXIT_REJECTED
+    assert not out.exists() and "no data" in capsys.readouterr().err
