@@ -178,15 +178,26 @@ def read_export(name: str, data: bytes, mapping: ExportMapping, problems: Proble
     return None
 
 
-def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
+def _file_with(name: str, data: bytes, columns: Mapping[str, Sequence[str]], required: Sequence[str],
+               problems: ProblemList) -> tuple[pd.DataFrame, dict[str, str]] | None:
+    """A calendar's or timetable's cells and which header is which column; None (located) when a
+    required column is missing."""
     frame = _table(name, data, problems)
     if frame is None:
         return None
-    found = _columns(frame, CALENDAR_COLUMNS)
-    missing = [c for c in ("school_year", "kind", "start", "end") if c not in found]
+    found = _columns(frame, columns)
+    missing = [c for c in required if c not in found]
     if missing:
         problems.add(Problem(name, 1, ", ".join(missing), None, "missing_column", (("file_name", name),)))
         return None
+    return frame, found
+
+
+def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
+    read = _file_with(name, data, CALENDAR_COLUMNS, ("school_year", "kind", "start", "end"), problems)
+    if read is None:
+        return None
+    frame, found = read
     out = pd.DataFrame({"file": frame["file"], "row": frame["row"],
                         "school_year": frame[found["school_year"]].str.strip(),
                         "kind": frame[found["kind"]].map(lambda k: CALENDAR_KINDS.get(_fold(k))),
@@ -206,13 +217,10 @@ def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame
 
 
 def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None:
-    frame = _table(name, data, problems)
-    if frame is None:
+    read = _file_with(name, data, TIMETABLE_COLUMNS, tuple(TIMETABLE_COLUMNS), problems)
+    if read is None:
         return None
-    found = _columns(frame, TIMETABLE_COLUMNS)
-    if len(found) < 3:
-        problems.add(Problem(name, 1, None, None, "missing_column", (("file_name", name),)))
-        return None
+    frame, found = read
     hours = pd.to_numeric(frame[found["weekly_hours"]].str.replace(",", ".", regex=False), errors="coerce")
     grades = pd.to_numeric(frame[found["grade"]], errors="coerce")
     for row in frame.loc[hours.isna() | (hours <= 0) | (hours > 50), "row"]:
