@@ -23,7 +23,8 @@ from lasnaolo import contract, importer, pupils
 from lasnaolo.importer import Problem, ProblemList
 
 SHOWN_REASON_PUPILS = 3  # an unknown reason text is shown only when this many pupils have it
-REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason")}
+REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason"),
+            "marks_wide": ("pupil", "period")}
 CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
                     "start": ("start", "alkaa", "alkupäivä", "börjar"), "end": ("end", "päättyy", "loppupäivä", "slutar"),
                     "school_id": ("school_id", "koulu", "skola")}
@@ -46,7 +47,7 @@ class ExportMapping:
     def from_yaml(cls, text: str, name: str) -> "ExportMapping":
         spec = yaml.safe_load(text)
         columns = {part: {column: tuple(_fold(h) for h in headers) for column, headers in spec[part].items()}
-                   for part in ("roster", "marks")}
+                   for part in ("roster", "marks", "marks_wide") if part in spec}
         reasons = {}
         for category, texts in spec["reasons"].items():
             if category not in pupils.CATEGORIES:
@@ -149,11 +150,48 @@ def _typed(frame: pd.DataFrame, found: dict[str, str], problems: ProblemList) ->
     return out
 
 
+def parse_period(text: str) -> str | None:
+    """A month as exports write it: '2024-09', '9/2024', '09/2024' or '9.2024' -> '2024-09'."""
+    text = text.strip()
+    for layout in ("%Y-%m", "%m/%Y", "%m.%Y"):
+        try:
+            return datetime.strptime(text, layout).strftime("%Y-%m")
+        except ValueError:
+            continue
+    return None
+
+
+def _wide_marks(frame: pd.DataFrame, found: dict[str, str], reason_headers: list[str], mapping: ExportMapping,
+                problems: ProblemList) -> pd.DataFrame:
+    """One row per pupil and month with a column of hours per reason, as markings of whole
+    months (`month`; the day is found from the calendar and the roster when aggregating)."""
+    name = frame["file"].iloc[0] if len(frame) else "-"
+    months = frame[found["period"]].map(parse_period)
+    for row in frame.loc[months.isna(), "row"]:
+        problems.add(Problem(name, int(row), found["period"], None, "not_month"))
+    parts = []
+    for header in reason_headers:
+        hours = pd.to_numeric(frame[header].str.strip().replace("", "0").str.replace(",", ".", regex=False)
+                              .str.replace("\u00a0", "", regex=False), errors="coerce")
+        for row in frame.loc[hours.isna() | (hours < 0), "row"]:
+            problems.add(Problem(name, int(row), header, None, "not_number"))
+        kept = hours.fillna(0) > 0
+        parts.append(pd.DataFrame({"file": frame["file"], "row": frame["row"], "pupil": frame[found["pupil"]].str.strip(),
+                                   "date": None, "month": months, "hours": hours,
+                                   "reason": header, "category": mapping.reasons[_fold(header)]})[kept & months.notna()])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def read_export(name: str, data: bytes, mapping: ExportMapping, problems: ProblemList) -> tuple[str, pd.DataFrame] | None:
     """('roster' | 'marks', its rows in the canonical columns) from one exported file."""
     frame = _table(name, data, problems)
     if frame is None:
         return None
+    if "marks_wide" in mapping.columns:
+        found = _columns(frame, mapping.columns["marks_wide"])
+        reason_headers = [h for h in frame.columns if h not in ("file", "row") and _fold(h) in mapping.reasons]
+        if all(column in found for column in REQUIRED["marks_wide"]) and reason_headers:
+            return "marks", _wide_marks(frame, found, reason_headers, mapping, problems)
     for kind in ("marks", "roster"):
         found = _columns(frame, mapping.columns[kind])
         if all(column in found for column in REQUIRED[kind]):
@@ -234,6 +272,32 @@ def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFram
     return out
 
 
+def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.DataFrame,
+                        problems: ProblemList) -> pd.DataFrame:
+    """A month's hours of a pupil go on the last school day of the month the pupil was enrolled
+    (their school's calendar), and `days` holds how many school days they cover (the check of
+    impossible hours allows a day's worth for each)."""
+    totals = marks["month"].notna() & marks["date"].isna()
+    marks = marks.assign(days=1)
+    enrolments = roster.groupby("pupil")
+    for index in marks.index[totals]:
+        pupil, month = marks.at[index, "pupil"], marks.at[index, "month"]
+        year = contract.school_year_of_month(month)
+        enrolled_days = []
+        if pupil in enrolments.groups and year is not None:
+            for school_id, start, end in enrolments.get_group(pupil)[["school_id", "start", "end"]].itertuples(index=False):
+                enrolled_days += [d for d in pupils.school_days(calendar, year, school_id) if d.strftime("%Y-%m") == month
+                                  and (start is None or pd.isna(start) or d >= start) and (end is None or pd.isna(end) or d <= end)]
+        if not enrolled_days:
+            code = "pupil_not_in_roster" if pupil not in enrolments.groups else "outside_enrolment"
+            problems.add(Problem(marks.at[index, "file"], int(marks.at[index, "row"]), "pupil" if code == "pupil_not_in_roster"
+                                 else str(marks.at[index, "reason"]), None, code))
+            continue
+        marks.at[index, "date"] = max(enrolled_days)
+        marks.at[index, "days"] = len(enrolled_days)
+    return marks
+
+
 def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes], mapping: ExportMapping,
                       timetable: tuple[str, bytes] | None = None) -> pd.DataFrame:
     """The contract's absences rows of every school year the calendar covers, from the exported
@@ -253,13 +317,15 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
     if problems:
         raise pupils.PupilDataError(problems.items)
     roster, marks = (pd.concat(parts[k], ignore_index=True) for k in ("roster", "marks"))
+    if "month" in marks:  # whole months from a wide export: on the month's last school day enrolled
+        marks = _place_month_totals(marks, roster, days, problems)
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
         for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
             problems.add(Problem(timetable[0], int(row), "school_id", None, "unknown_school"))
     # The school years are those the markings fall in (a calendar may cover more years than the
     # export: a roster without dates must not count in those). Without any marking, the calendar's
     # one school year.
-    marked_years = sorted({contract.school_year_of_month(d.strftime("%Y-%m")) for d in marks["date"]} - {None})
+    marked_years = sorted({contract.school_year_of_month(d.strftime("%Y-%m")) for d in marks["date"].dropna()} - {None})
     calendar_years = sorted(set(days["school_year"]))
     years = marked_years or (calendar_years if len(calendar_years) == 1 else [])
     if not years:

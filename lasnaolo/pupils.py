@@ -153,10 +153,14 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
 
     enrolled = roster.assign(start_=starts, end_=ends).groupby("pupil")
     days_of: dict[str, set[date]] = {}
+    # A marking covers one day, or a month's school days (a wide export's month total, `days`):
+    # a day's worth of hours is allowed for each day covered.
+    covered = marks["days"] if "days" in marks else pd.Series(1, index=marks.index)
     marked_per_day = marks.groupby(["pupil", "date"])["hours"].transform("sum")
+    allowed_per_day = covered.groupby([marks["pupil"], marks["date"]]).transform("sum") * MAX_HOURS_A_DAY
     for index, (pupil, day, hours) in zip(marks.index, marks[["pupil", "date", "hours"]].itertuples(index=False)):
         where = (marks.at[index, "file"], int(marks.at[index, "row"]))
-        if not hours > 0 or marked_per_day[index] > MAX_HOURS_A_DAY:
+        if not hours > 0 or marked_per_day[index] > allowed_per_day[index]:
             problems.append(Problem(*where, "hours", None, "impossible_hours", (("most", MAX_HOURS_A_DAY),)))
             continue
         if pupil not in enrolled.groups:

@@ -339,3 +339,32 @@ def test_broken_files_are_located_without_a_traceback_or_a_cell_and_an_empty_mar
     empty = dict(files, **{"poissaolot-fi.csv": (header + "\n").encode("cp1252")})
     rows = pupil_import.aggregate_exports(empty, calendar_file(), mapping)
     assert rows[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() == 0 and rows["pupils"].max() > 0
+
+
+def test_a_wide_export_of_month_totals_gives_the_same_aggregates_as_the_markings_day_by_day():
+    """One row per pupil and month, a column of hours per reason text: each month's hours go on the
+    pupil's last school day of the month, so the month-end tiers are those of the daily markings.
+    (A pupil who changes school within a month cannot be split by a month total: their month
+    goes to the later school; such pupils are left out of this comparison.)"""
+    roster, marks = synthetic()
+    movers = set(roster.loc[roster["pupil"].duplicated(), "pupil"])
+    roster, marks = roster[~roster["pupil"].isin(movers)], marks[~marks["pupil"].isin(movers)]
+    files = exported(roster, marks, "fi")
+    monthly = (marks.assign(period=[f"{d.month}/{d.year}" for d in marks["date"]],
+                            reason=marks["category"].map(REASON_TEXTS["fi"]))
+               .pivot_table(index=["pupil", "period"], columns="reason", values="hours", aggfunc="sum", fill_value=0)
+               .reset_index().rename(columns={"pupil": "Oppilas", "period": "Kuukausi"}))
+    monthly.columns.name = None
+    wide = monthly.to_csv(index=False, sep=";", decimal=",").encode("cp1252")
+    rows = pupil_import.aggregate_exports({"oppilaat-fi.csv": files["oppilaat-fi.csv"], "kuukausittain.csv": wide},
+                                          calendar_file(), pupil_import.load_mapping("wilma"))
+    pd.testing.assert_frame_equal(rows, pupils.aggregate(roster, marks, CALENDAR, YEAR))
+    # A month total for a month the pupil was not enrolled: located at its row and reason column.
+    late = roster.loc[roster["start"].notna()].iloc[0]  # arrived in October
+    extra = monthly.iloc[:0].copy()
+    extra.loc[0] = [late["pupil"], "9/2024", *([0] * (len(monthly.columns) - 3)), 4]
+    broken = pd.concat([monthly, extra]).to_csv(index=False, sep=";", decimal=",").encode("cp1252")
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports({"oppilaat-fi.csv": files["oppilaat-fi.csv"], "kuukausittain.csv": broken},
+                                       calendar_file(), pupil_import.load_mapping("wilma"))
+    assert [(p.row, p.column, p.code) for p in refused.value.problems] == [(len(monthly) + 2, monthly.columns[-1], "outside_enrolment")]
