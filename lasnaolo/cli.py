@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timetable", help="optional CSV: school_id, grade, weekly_hours (default: the national minimum)")
     p.add_argument("--mapping", default="wilma", help="a preset (wilma) or a mapping YAML file")
     p.add_argument("--out", required=True, help="folder to write absences.csv into")
+    p.add_argument("--import", dest="import_now", action="store_true",
+                   help="also import absences.csv into the database through the one importer")
+    p.add_argument("--db", help="SQLAlchemy URL for --import (default: LASNAOLO_DB_URL or data/lasnaolo.db)")
+    p.add_argument("--replace", action="store_true", help="with --import: let rows replace stored rows")
     p.add_argument("--max-problems", type=int, default=contract.Settings().max_reported_problems)
 
     p = commands.add_parser("report", help="key figures of a school, municipality or region")
@@ -186,9 +190,12 @@ def _aggregate(args) -> int:
     target = out / contract.ABSENCES.file_name
     rows.to_csv(target, index=False)
     print(f"wrote {len(rows)} rows ({rows['school_id'].nunique()} schools, "
-          f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}; import it with "
-          f"python -m lasnaolo import {target}")
-    return 0
+          f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}")
+    if not args.import_now:
+        print(f"import it with: python -m lasnaolo import {target}")
+        return 0
+    args.paths = [str(target)]
+    return _import(args)  # the one importer: validated against the stored schools, all or nothing
 
 
 def _import(args) -> int:

@@ -279,9 +279,16 @@ def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_repo
     (tmp_path / "schools.csv").write_text("school_id,school_name,municipality_code,school_type,language\n"
                                           "00001,Alakoulu,106,primary,fi\n00002,Yläkoulu,106,lower_secondary,fi\n",
                                           encoding="utf-8")
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    engine = store.make_engine(url)
     store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "out" / "absences.csv"])
+    importer.import_paths(engine, [tmp_path / "schools.csv"])
+    # One command from the export to imported figures.
+    assert cli.main(["aggregate", *files, "--calendar", str(tmp_path / "export" / "kalenteri.csv"),
+                     "--timetable", str(tmp_path / "export" / "tuntijako.csv"), "--out", str(tmp_path / "out"),
+                     "--import", "--db", url]) == 0
+    printed = capsys.readouterr().out
+    assert "imported absences.csv (absences): 90 rows, 90 new" in printed and "demo-" not in printed
     report = reports.overview(engine, Scope.everything(), "2024-2025").report.figures
     # Straight from the pupils: absent hours over scheduled hours, the scheduled hours from the
     # decree for grades 1-6 and the timetable's 30 a week for grades 7-9.

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import importer
+from lasnaolo import i18n, importer
 from lasnaolo.text import md
 from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
@@ -68,8 +68,9 @@ def pupil_level_conversion() -> None:
             st.dataframe(problems_table(refused.problems), hide_index=True, width="stretch")
             return
         st.session_state[CONVERTED_KEY] = rows.to_csv(index=False).encode("utf-8")
-        st.success(t("data.pupil_converted", rows=len(rows), schools=rows["school_id"].nunique(),
-                     years=", ".join(sorted(rows["school_year"].unique()))))
+        schools = rows["school_id"].nunique()
+        st.success(t("data.pupil_converted", rows=len(rows), schools=schools, n=schools,
+                     years=", ".join(i18n.school_year(y) for y in sorted(rows["school_year"].unique()))))
         preview = rows.groupby(["school_id", "school_year"], as_index=False).agg(
             months=("month", "nunique"), pupils=("pupils", "max"), lesson_hours=("lesson_hours", "sum"))
         st.dataframe(preview, hide_index=True, width="stretch")
