@@ -22,7 +22,7 @@ import yaml
 from lasnaolo import contract, importer, pupils
 from lasnaolo.importer import Problem, ProblemList
 
-SHOWN_REASON_PUPILS = 3  # an unknown reason text is shown only when this many pupils have it
+SHOWN_REASON_PUPILS = 10  # an unknown reason text is shown only when this many pupils have it (not a family)
 REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason"),
             "marks_wide": ("pupil", "period")}
 CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
@@ -45,9 +45,21 @@ class ExportMapping:
 
     @classmethod
     def from_yaml(cls, text: str, name: str) -> "ExportMapping":
-        spec = yaml.safe_load(text)
+        """The mapping in a YAML text; a ValueError that names what is wrong, never quoting the
+        text (a pupil file given by mistake must not be printed)."""
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            line = getattr(getattr(error, "problem_mark", None), "line", None)
+            raise ValueError(f"{name}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")) from None
+        if not isinstance(spec, dict) or not all(isinstance(spec.get(part), dict) for part in ("roster", "marks", "reasons")):
+            raise ValueError(f"{name}: a mapping needs the sections roster, marks and reasons")
+        for part in ("roster", "marks", "marks_wide", "reasons"):
+            for key, listed in (spec.get(part) or {}).items():
+                if not isinstance(listed, list):
+                    raise ValueError(f"{name}: {part}.{key} must be a list")
         columns = {part: {column: tuple(_fold(h) for h in headers) for column, headers in spec[part].items()}
-                   for part in ("roster", "marks", "marks_wide") if part in spec}
+                   for part in ("roster", "marks", "marks_wide") if isinstance(spec.get(part), dict)}
         reasons = {}
         for category, texts in spec["reasons"].items():
             if category not in pupils.CATEGORIES:
@@ -167,6 +179,10 @@ def _wide_marks(frame: pd.DataFrame, found: dict[str, str], reason_headers: list
     months (`month`; the day is found from the calendar and the roster when aggregating)."""
     name = frame["file"].iloc[0] if len(frame) else "-"
     months = frame[found["period"]].map(parse_period)
+    # Every other column must be a reason the mapping knows: hours under an unknown one would be lost.
+    known = {found["pupil"], found["period"], "file", "row", *reason_headers}
+    for header in (h for h in frame.columns if h not in known):
+        problems.add(Problem(name, importer.HEADER_LINE, header, str(header), "unknown_reason", (("mapping", mapping.name),)))
     for row in frame.loc[months.isna(), "row"]:
         problems.add(Problem(name, int(row), found["period"], None, "not_month"))
     parts = []
@@ -285,7 +301,9 @@ def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.
         year = contract.school_year_of_month(month)
         enrolled_days = []
         if pupil in enrolments.groups and year is not None:
-            for school_id, start, end in enrolments.get_group(pupil)[["school_id", "start", "end"]].itertuples(index=False):
+            rows = enrolments.get_group(pupil)
+            for school_id, start, end in zip(rows["school_id"], rows["start"] if "start" in rows else [None] * len(rows),
+                                             rows["end"] if "end" in rows else [None] * len(rows)):
                 enrolled_days += [d for d in pupils.school_days(calendar, year, school_id) if d.strftime("%Y-%m") == month
                                   and (start is None or pd.isna(start) or d >= start) and (end is None or pd.isna(end) or d <= end)]
         if not enrolled_days:
@@ -317,6 +335,8 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
     if problems:
         raise pupils.PupilDataError(problems.items)
     roster, marks = (pd.concat(parts[k], ignore_index=True) for k in ("roster", "marks"))
+    if roster.empty:  # a header without pupils: no denominator
+        raise pupils.PupilDataError([Problem(", ".join(exports), None, None, None, "no_roster")])
     if "month" in marks:  # whole months from a wide export: on the month's last school day enrolled
         marks = _place_month_totals(marks, roster, days, problems)
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
@@ -342,7 +362,7 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
         in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
         enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
             if "start" in roster and "end" in roster else roster
-        found += pupils.problems_in(enrolled, in_year, days, year)
+        found += pupils.problems_in(enrolled, in_year, days, year, hours)
         outputs.append((year, enrolled, in_year))
     july = marks.loc[np.array([d.month == 7 for d in marks["date"]], dtype=bool)]  # between school years
     found += [Problem(f, int(r), "date", None, "not_a_school_day") for f, r in july[["file", "row"]].itertuples(index=False)]

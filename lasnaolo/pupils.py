@@ -127,7 +127,8 @@ def calendar_problems(calendar: pd.DataFrame) -> list[Problem]:
 MAX_HOURS_A_DAY = 10  # more marked absence in one day than any timetable holds is a data error
 
 
-def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str) -> list[Problem]:
+def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str,
+                timetable: pd.DataFrame | None = None) -> list[Problem]:
     """Everything that would make the aggregates wrong, located by file and row (`file` and `row`
     columns of the frames): a grade outside 1-9, an enrolment that ends before it starts, a pupil
     enrolled twice at once (two grades or schools on the same day), a marking of a pupil the roster
@@ -176,6 +177,30 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
             days_of[school_id] = set(school_days(calendar, school_year, school_id))
         if day not in days_of[school_id]:
             problems.append(Problem(*where, "date", None, "not_a_school_day"))
+    if not problems:
+        problems += _beyond_schedule(roster.assign(start=starts, end=ends), marks, calendar, school_year, timetable)
+    return problems
+
+
+def _beyond_schedule(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str,
+                     timetable: pd.DataFrame | None) -> list[Problem]:
+    """A pupil marked absent for more hours in a month than scheduled for them: the output would
+    read over 100 % (and the importer refuses it). Usually the school's timetable exceeds the
+    national minimum: give the timetable. Located at the month's first marking of the pupil."""
+    if marks.empty:
+        return []
+    scheduled: dict[tuple[str, str], float] = {}
+    for pupil, school_id, grade, start, end in roster[["pupil", "school_id", "grade", "start", "end"]].itertuples(index=False):
+        inside = [d for d in school_days(calendar, school_year, school_id) if start <= d <= end]
+        for day, amount in zip(inside, _daily_hours(int(grade), inside, school_id, timetable) if inside else []):
+            key = (pupil, day.strftime("%Y-%m"))
+            scheduled[key] = scheduled.get(key, 0.0) + amount
+    problems = []
+    months = marks.assign(month=[d.strftime("%Y-%m") for d in marks["date"]])
+    for (pupil, month), rows in months.groupby(["pupil", "month"]):
+        if rows["hours"].sum() > scheduled.get((pupil, month), 0.0) + 1e-9:
+            first = rows.sort_values(["file", "row"]).iloc[0]
+            problems.append(Problem(first["file"], int(first["row"]), "hours", None, "hours_beyond_schedule"))
     return problems
 
 
@@ -264,7 +289,7 @@ def aggregate(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame,
             rows.append({
                 "school_id": school_id, "school_year": school_year, "month": month, "grade": int(grade),
                 "pupils": int(len(counted)), "lesson_hours": _whole(hours),
-                **{f"{c}_hours": _whole(absent[members, i, k].sum()) for k, c in enumerate(CATEGORIES)},
+                **dict(zip((f"{c}_hours" for c in CATEGORIES), _apportioned(absent[members, i, :].sum(axis=0)))),
                 **{f"tier{t}_pupils": int((pupil_tier == t).sum()) for t in contract.TIERS},
                 contract.SQUARES_COLUMN: round(float((pupil_share ** 2).sum()), 4),
             })
@@ -276,6 +301,16 @@ def _whole(hours: float) -> int:
     """Lesson hours as the contract counts them: whole hours (a day's fifth of a week rounds here,
     once per cell, not per pupil and day)."""
     return int(np.floor(hours + 0.5))  # half up: 0,5 hours is an hour, as people count
+
+
+def _apportioned(hours: np.ndarray) -> list[int]:
+    """Whole hours per category adding up to the rounded total (largest remainders): rounding each
+    on its own could make 2,5 + 1,5 into 3 + 2, more than the 4,4 lesson hours they came from."""
+    total = _whole(float(hours.sum()))
+    whole = np.floor(hours).astype(int)
+    for k in np.argsort(-(hours - whole), kind="stable")[: max(total - int(whole.sum()), 0)]:
+        whole[k] += 1
+    return [int(v) for v in whole]
 
 
 def _year_bounds(school_year: str) -> tuple[date, date]:

@@ -375,3 +375,37 @@ def test_a_wide_export_of_month_totals_gives_the_same_aggregates_as_the_markings
         pupil_import.aggregate_exports({"oppilaat-fi.csv": files["oppilaat-fi.csv"], "kuukausittain.csv": broken},
                                        calendar_file(), pupil_import.load_mapping("wilma"))
     assert [(p.row, p.column, p.code) for p in refused.value.problems] == [(len(monthly) + 2, monthly.columns[-1], "outside_enrolment")]
+
+
+def test_second_review_findings_are_refused_or_located_without_a_traceback_or_a_name():
+    mapping = pupil_import.load_mapping("wilma")
+    roster = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Meikäläinen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+    week = pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"]).assign(school_year=YEAR)
+    # A wide export with a roster without dates works; an unknown reason column is located, not dropped.
+    wide = "Oppilas;Kuukausi;Luvallinen sairauspoissaolo;Luvaton poissaolo\nMatti Meikäläinen;9/2024;4;\nMaija Virtanen;9/2024;;2\n"
+    rows = pupil_import.aggregate_exports({"r.csv": roster, "w.csv": wide.encode("utf-8")}, calendar_bytes(week), mapping)
+    assert rows[["lesson_hours", "illness_hours", "unauthorised_hours", "tier1_pupils", "tier2_pupils"]].iloc[0].tolist() == [44, 4, 2, 1, 1]
+    with pytest.raises(pupils.PupilDataError) as refused:
+        unknown = ("Oppilas;Kuukausi;Luvallinen sairauspoissaolo;Luvaton poissaolo;Muu poissaolo\n"
+                   "Matti Meikäläinen;9/2024;4;;10\nMaija Virtanen;9/2024;;2;10\n")
+        pupil_import.aggregate_exports({"r.csv": roster, "w.csv": unknown.encode("utf-8")}, calendar_bytes(week), mapping)
+    assert [(p.column, p.code) for p in refused.value.problems] == [("Muu poissaolo", "unknown_reason")]
+    # More absence in a month than scheduled (grade 3: 4,4 hours a day): located, nothing written.
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\n" + "".join(f"Matti Meikäläinen;{d}.9.2024;5;Luvallinen sairauspoissaolo\n" for d in range(2, 7))
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports({"r.csv": roster, "m.csv": marks.encode("utf-8")}, calendar_bytes(week), mapping)
+    assert [(p.row, p.column, p.code) for p in refused.value.problems] == [(2, "hours", "hours_beyond_schedule")]
+    # 2,5 + 1,5 hours of 4,4: whole hours that still fit the lesson hours.
+    one_day = pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 2))], columns=["kind", "start", "end"]).assign(school_year=YEAR)
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Meikäläinen;2.9.2024;2,5;Luvallinen sairauspoissaolo\nMatti Meikäläinen;2.9.2024;1,5;Luvaton poissaolo\n"
+    rows = pupil_import.aggregate_exports({"r.csv": roster, "m.csv": marks.encode("utf-8")}, calendar_bytes(one_day), mapping)
+    assert rows[["lesson_hours", "illness_hours", "unauthorised_hours"]].iloc[0].tolist() == [9, 3, 1]
+    # A broken mapping, or a pupil file given as one: refused without quoting it.
+    for text in ("roster: [oppilas\n  pupil: : :", "Maija Virtanen: 00001;3\n", "roster: {pupil: oppilas}\nmarks: {}\nreasons: {}\n"):
+        with pytest.raises(ValueError) as broken:
+            pupil_import.ExportMapping.from_yaml(text, "m.yaml")
+        assert "Virtanen" not in str(broken.value) and "m.yaml" in str(broken.value)
+    # Header-only roster and markings: refused, no traceback.
+    with pytest.raises(pupils.PupilDataError):
+        pupil_import.aggregate_exports({"r.csv": b"Oppilas;Koulun tunnus;Luokka-aste\n", "m.csv": b"Oppilas;Paivamaara;Tunnit;Syy\n"},
+                                       calendar_bytes(week), mapping)

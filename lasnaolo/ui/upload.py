@@ -71,9 +71,17 @@ def pupil_level_conversion() -> None:
         schools = rows["school_id"].nunique()
         st.success(t("data.pupil_converted", rows=len(rows), schools=schools, n=schools,
                      years=", ".join(i18n.school_year(y) for y in sorted(rows["school_year"].unique()))))
-        preview = rows.groupby(["school_id", "school_year"], as_index=False).agg(
-            months=("month", "nunique"), pupils=("pupils", "max"), lesson_hours=("lesson_hours", "sum"))
-        st.dataframe(preview, hide_index=True, width="stretch")
+        # Per school and year: its months, its pupils (the largest month's, over all grades) and
+        # its absence rate, from the aggregates alone.
+        monthly = rows.groupby(["school_id", "school_year", "month"], as_index=False).sum(numeric_only=True)
+        preview = monthly.groupby(["school_id", "school_year"], as_index=False).agg(
+            months=("month", "nunique"), pupils=("pupils", "max"), lesson_hours=("lesson_hours", "sum"),
+            absent=("illness_hours", "sum"), authorised=("authorised_hours", "sum"), unauthorised=("unauthorised_hours", "sum"))
+        rate = (preview["absent"] + preview["authorised"] + preview["unauthorised"]) / preview["lesson_hours"] * 100
+        st.dataframe(pd.DataFrame({
+            t("data.col.school"): preview["school_id"], t("overview.school_year"): preview["school_year"].map(i18n.school_year),
+            t("data.col.months"): preview["months"], t("metric.pupils"): preview["pupils"],
+            t("metric.absence_rate"): rate.map(lambda v: i18n.percent(v, language()))}), hide_index=True, width="stretch")
 
 
 def upload_flow(engine, username: str) -> None:
