@@ -23,7 +23,8 @@ from lasnaolo import contract, importer, pupils
 from lasnaolo.importer import Problem, ProblemList
 
 SHOWN_REASON_PUPILS = 10  # an unknown reason text is shown only when this many pupils have it (not a family)
-REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "hours", "reason"),
+# Markings without an hours column are one lesson each (an export of one row per missed lesson).
+REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "reason"),
             "marks_wide": ("pupil", "period")}
 CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
                     "start": ("start", "alkaa", "alkupäivä", "börjar"), "end": ("end", "päättyy", "loppupäivä", "slutar"),
@@ -212,6 +213,8 @@ def read_export(name: str, data: bytes, mapping: ExportMapping, problems: Proble
         found = _columns(frame, mapping.columns[kind])
         if all(column in found for column in REQUIRED[kind]):
             typed = _typed(frame, found, problems)
+            if kind == "marks" and "hours" not in found:
+                typed["hours"] = 1.0
             if kind == "marks":
                 folded = frame[found["reason"]].map(_fold)
                 typed["category"] = folded.map(mapping.reasons)

@@ -72,12 +72,14 @@ class PupilDataError(ValueError):
 
 def public_holidays(school_year: str) -> set[date]:
     """Finland's public holidays that can fall on a school day (never school days): Independence
-    Day, Epiphany, Good Friday, Easter Monday, May Day and Ascension Day."""
+    Day, Christmas Eve to Boxing Day, New Year's Day, Epiphany, Good Friday, Easter Monday, May Day
+    and Ascension Day."""
     from dateutil.easter import easter
 
     autumn = contract.parse_school_year(school_year)
     easter_sunday = easter(autumn + 1)
-    return {date(autumn, 12, 6), date(autumn + 1, 1, 6), easter_sunday - timedelta(2), easter_sunday + timedelta(1),
+    return {date(autumn, 12, 6), date(autumn, 12, 24), date(autumn, 12, 25), date(autumn, 12, 26),
+            date(autumn + 1, 1, 1), date(autumn + 1, 1, 6), easter_sunday - timedelta(2), easter_sunday + timedelta(1),
             date(autumn + 1, 5, 1), easter_sunday + timedelta(39)}
 
 
@@ -151,6 +153,16 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
         overlapping = (ordered["start_"] <= latest_end).to_numpy()[1:]
         for index in ordered.index[1:][overlapping]:
             problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "start", None, "enrolled_twice"))
+        # Two grades within one month: a month's row of each would count the pupil's month in part.
+        grades_by_month: dict[str, set[int]] = {}
+        flagged = set(ordered.index[1:][overlapping])  # already said: enrolled twice at once
+        for index, (grade, start, end) in zip(ordered.index, ordered[["grade", "start_", "end_"]].itertuples(index=False)):
+            months = {f"{y}-{m:02d}" for y, m in pd.period_range(start, end, freq="M").map(lambda p: (p.year, p.month))}
+            if index not in flagged and any(grades_by_month.get(month, {grade}) != {grade} for month in months):
+                problems.append(Problem(roster.at[index, "file"], int(roster.at[index, "row"]), "grade", None,
+                                        "two_grades_in_month"))
+            for month in months:
+                grades_by_month.setdefault(month, set()).add(grade)
 
     enrolled = roster.assign(start_=starts, end_=ends).groupby("pupil")
     days_of: dict[str, set[date]] = {}

@@ -409,3 +409,20 @@ def test_second_review_findings_are_refused_or_located_without_a_traceback_or_a_
     with pytest.raises(pupils.PupilDataError):
         pupil_import.aggregate_exports({"r.csv": b"Oppilas;Koulun tunnus;Luokka-aste\n", "m.csv": b"Oppilas;Paivamaara;Tunnit;Syy\n"},
                                        calendar_bytes(week), mapping)
+
+
+def test_two_grades_in_one_month_are_located_and_one_row_per_missed_lesson_counts_an_hour_each():
+    mapping = pupil_import.load_mapping("wilma")
+    week = pd.DataFrame([("term", date(2024, 9, 2), date(2024, 10, 11))], columns=["kind", "start", "end"]).assign(school_year=YEAR)
+    moved = ("Oppilas;Koulun tunnus;Luokka-aste;Alkaen;Päättyen\nA;00001;3;;4.9.2024\nA;00001;4;5.9.2024;\n"
+             "B;00001;3;;30.9.2024\nB;00001;4;1.10.2024;\n").encode("utf-8")
+    lessons = "Oppilas;Päivämäärä;Syy\nA;9.9.2024;Luvaton poissaolo\nB;9.9.2024;Luvaton poissaolo\nB;9.9.2024;Luvaton poissaolo\n"
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports({"r.csv": moved, "m.csv": lessons.encode("utf-8")}, calendar_bytes(week), mapping)
+    assert [(p.row, p.column, p.code) for p in refused.value.problems] == [(3, "grade", "two_grades_in_month")]
+    # B changed grade at a month's turn: fine; each row of the markings is one lesson.
+    at_turn = ("Oppilas;Koulun tunnus;Luokka-aste;Alkaen;Päättyen\nB;00001;3;;30.9.2024\nB;00001;4;1.10.2024;\n").encode("utf-8")
+    only_b = "\n".join(line for line in lessons.splitlines() if not line.startswith("A;")) + "\n"
+    rows = pupil_import.aggregate_exports({"r.csv": at_turn, "m.csv": only_b.encode("utf-8")}, calendar_bytes(week), mapping)
+    assert rows["unauthorised_hours"].sum() == 2 and set(rows["grade"]) == {3, 4}
+    assert date(2024, 12, 24) not in pupils.school_days(CALENDAR, YEAR, "00001")  # a term up to Christmas Eve
