@@ -48,6 +48,8 @@ TITLE_BOX = Box(0.5, 0.3, 12.3, 0.9)
 CHART_BOX = Box(0.5, 1.3, 12.3, 4.6)
 CAPTION_BOX = Box(0.5, 6.0, 12.3, 0.8)
 NOTE_BOX = Box(0.5, 6.85, 12.3, 0.5)
+COVER_TITLE_BOX = Box(0.8, 1.2, 11.733, 1.5)  # the title slide: the deck's title, then area, year and note
+COVER_TEXT_BOX = Box(0.8, 2.9, 11.733, 4.0)
 TITLE_POINTS, CAPTION_POINTS, NOTE_POINTS = 32, 16, 11
 HEADLINE_SCALE = 1.7  # the key figures' type on a slide
 REGION_TILE = 100  # pixels: six rows of tiles fill the chart box's height
@@ -326,8 +328,11 @@ def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
     # The default template's placeholders sit where a 4:3 slide has its middle: place them on
     # the 16:9 slide (review finding: the title sat off-centre and the note overflowed).
     title, subtitle = title_slide.shapes.title, title_slide.placeholders[1]
-    title.left, title.top, title.width, title.height = Inches(0.8), Inches(1.2), Inches(11.733), Inches(1.5)
-    subtitle.left, subtitle.top, subtitle.width, subtitle.height = Inches(0.8), Inches(2.9), Inches(11.733), Inches(4.0)
+    def inches(box: Box):
+        return Inches(box.left), Inches(box.top), Inches(box.width), Inches(box.height)
+
+    title.left, title.top, title.width, title.height = inches(COVER_TITLE_BOX)
+    subtitle.left, subtitle.top, subtitle.width, subtitle.height = inches(COVER_TEXT_BOX)
     title.text = deck.title
     subtitle.text_frame.text = f"{deck.area}\n{i18n.school_year(deck.school_year)}"
     for paragraph in subtitle.text_frame.paragraphs:
@@ -337,10 +342,6 @@ def to_pptx(deck: Deck, language: str = i18n.DEFAULT_LANGUAGE) -> bytes:
     note.text, note.font.size = deck.note, Pt(14)
     note.space_before = Pt(24)
     blank = presentation.slide_layouts[6]
-
-    def inches(box: Box):
-        return Inches(box.left), Inches(box.top), Inches(box.width), Inches(box.height)
-
     for slide in deck.slides:
         page = presentation.slides.add_slide(blank)
         _text_box(page, slide.title, *inches(TITLE_BOX), Pt(TITLE_POINTS), bold=True)
@@ -389,17 +390,19 @@ def to_pdf(deck: Deck) -> bytes:
 
     writer = PdfWriter()
     title_page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
-    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, bold=True), Box(0.8, 1.2, 11.733, 1.5))
-    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24), Box(0.8, 2.9, 11.733, 1.4))
-    _place(title_page, _text_drawing([deck.note], 14), Box(0.8, 4.5, 11.733, 1.5))
+    area_box = replace(COVER_TEXT_BOX, height=1.4)
+    note_box = replace(COVER_TEXT_BOX, top=COVER_TEXT_BOX.top + 1.6, height=COVER_TEXT_BOX.height - 1.6)
+    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, COVER_TITLE_BOX, bold=True), COVER_TITLE_BOX)
+    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24, area_box), area_box)
+    _place(title_page, _text_drawing([deck.note], 14, note_box), note_box)
     writer.add_page(title_page)
     for slide in deck.slides:
         page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
-        _place(page, _text_drawing([slide.title], TITLE_POINTS, bold=True), TITLE_BOX)
+        _place(page, _text_drawing([slide.title], TITLE_POINTS, TITLE_BOX, bold=True), TITLE_BOX)
         if slide.chart is not None:
             _place(page, export.chart_pdf(slide_chart(slide), width=None), CHART_BOX, centred=True)
-        _place(page, _text_drawing([slide.caption], CAPTION_POINTS), CAPTION_BOX)
-        _place(page, _text_drawing([deck.note], NOTE_POINTS), NOTE_BOX)
+        _place(page, _text_drawing([slide.caption], CAPTION_POINTS, CAPTION_BOX), CAPTION_BOX)
+        _place(page, _text_drawing([deck.note], NOTE_POINTS, NOTE_BOX), NOTE_BOX)
         writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
@@ -421,14 +424,15 @@ def _place(page, drawing: bytes, box: Box, centred: bool = False) -> None:
     page.merge_transformed_page(drawn, Transformation().scale(scale).translate(left, PDF_PAGE[1] - top - drawn_height * scale))
 
 
-def _text_drawing(paragraphs: list[str], points: float, bold: bool = False) -> bytes:
-    """Text as a PDF drawing in the slide's pixels, wrapped to the slide's width."""
+def _text_drawing(paragraphs: list[str], points: float, box: Box, bold: bool = False) -> bytes:
+    """Text as a PDF drawing in the slide's pixels, wrapped to its box's width."""
     size = points * PIXELS_PER_INCH / POINTS_PER_INCH
-    per_line = max(20, int(TITLE_BOX.pixels[0] / (0.52 * size)))  # about half an em a character
+    width = box.pixels[0]
+    per_line = max(20, int(width / (0.52 * size)))  # about half an em a character
     lines = [line for paragraph in paragraphs for text in paragraph.split("\n")
              for line in (textwrap.wrap(text, per_line) or [""])]
     chart = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(
         text=lines, fontSize=size, fontWeight="bold" if bold else "normal", align="left", baseline="top",
         lineHeight=size * 1.25, font="sans-serif").encode(x=alt.value(0), y=alt.value(0)).properties(
-        width=TITLE_BOX.pixels[0], height=size * 1.25 * len(lines))
+        width=width, height=size * 1.25 * len(lines))
     return export.chart_pdf(chart.configure_view(stroke=None), width=None)

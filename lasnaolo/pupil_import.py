@@ -15,7 +15,6 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -299,15 +298,17 @@ def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.
     totals = marks["month"].notna() & marks["date"].isna()
     marks = marks.assign(days=1)
     enrolments = roster.groupby("pupil")
+    calendars: dict[str, pupils.SchoolCalendar] = {}
     for index in marks.index[totals]:
         pupil, month = marks.at[index, "pupil"], marks.at[index, "month"]
         year = contract.school_year_of_month(month)
         enrolled_days = []
         if pupil in enrolments.groups and year is not None:
+            school_calendar = calendars.setdefault(year, pupils.SchoolCalendar(calendar, year))
             rows = enrolments.get_group(pupil)
             for school_id, start, end in zip(rows["school_id"], rows["start"] if "start" in rows else [None] * len(rows),
                                              rows["end"] if "end" in rows else [None] * len(rows)):
-                enrolled_days += [d for d in pupils.school_days(calendar, year, school_id) if d.strftime("%Y-%m") == month
+                enrolled_days += [d for d in school_calendar.days(school_id) if d.strftime("%Y-%m") == month
                                   and (start is None or pd.isna(start) or d >= start) and (end is None or pd.isna(end) or d <= end)]
         if not enrolled_days:
             code = "pupil_not_in_roster" if pupil not in enrolments.groups else "outside_enrolment"
@@ -321,7 +322,7 @@ def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.
 
 def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes], mapping: ExportMapping,
                       timetable: tuple[str, bytes] | None = None) -> pd.DataFrame:
-    """The contract's absences rows of every school year the calendar covers, from the exported
+    """The contract's absences rows of the school years the markings fall in, from the exported
     files (name -> bytes: rosters and markings, in any order). Raises `pupils.PupilDataError`
     holding every problem found, before anything is aggregated."""
     problems = ProblemList()
@@ -360,15 +361,16 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
     found: list[Problem] = []
     outputs = []
     for year in years:
-        autumn = contract.parse_school_year(year)
-        first, last = date(autumn, 8, 1), date(autumn + 1, 7, 31)
+        first, last = pupils.year_bounds(year)
         in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
         enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
             if "start" in roster and "end" in roster else roster
         found += pupils.problems_in(enrolled, in_year, days, year, hours)
         outputs.append((year, enrolled, in_year))
-    july = marks.loc[np.array([d.month == 7 for d in marks["date"]], dtype=bool)]  # between school years
-    found += [Problem(f, int(r), "date", None, "not_a_school_day") for f, r in july[["file", "row"]].itertuples(index=False)]
+    # A July marking outside every year converted (the checks above saw the others): never a school day.
+    checked = pd.concat([m for _, _, m in outputs]).index if outputs else pd.Index([])
+    stray = marks.loc[~marks.index.isin(checked)]
+    found += [Problem(f, int(r), "date", None, "not_a_school_day") for f, r in stray[["file", "row"]].itertuples(index=False)]
     if found:
         raise pupils.PupilDataError(found)
     return pd.concat([pupils.aggregate(r, m, days, y, hours) for y, r, m in outputs], ignore_index=True)

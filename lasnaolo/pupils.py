@@ -106,6 +106,36 @@ def school_days(calendar: pd.DataFrame, school_year: str, school_id: str) -> lis
     return sorted(days)
 
 
+class SchoolCalendar:
+    """One school year's school days per school, each school's computed once (checks and the
+    aggregation ask for them per pupil and month)."""
+
+    def __init__(self, calendar: pd.DataFrame, school_year: str):
+        self.calendar, self.school_year = calendar, school_year
+        self._days: dict[str, list[date]] = {}
+        self._month_ends: dict[str, dict[str, date]] = {}
+
+    def days(self, school_id: str) -> list[date]:
+        if school_id not in self._days:
+            self._days[school_id] = school_days(self.calendar, self.school_year, school_id)
+        return self._days[school_id]
+
+    def month_end(self, school_id: str, month: str) -> date | None:
+        """The month's last school day (a pupil enrolled then counts in the month's row)."""
+        if school_id not in self._month_ends:
+            self._month_ends[school_id] = {d.strftime("%Y-%m"): d for d in self.days(school_id)}  # sorted: last wins
+        return self._month_ends[school_id].get(month)
+
+    def scheduled_by_month(self, school_id: str, grade: int, start: date, end: date,
+                           timetable: pd.DataFrame | None) -> dict[str, float]:
+        """A pupil's scheduled lesson hours per month while enrolled from `start` to `end`."""
+        inside = [d for d in self.days(school_id) if start <= d <= end]
+        out: dict[str, float] = {}
+        for day, amount in zip(inside, _daily_hours(int(grade), inside, school_id, timetable) if inside else []):
+            out[day.strftime("%Y-%m")] = out.get(day.strftime("%Y-%m"), 0.0) + amount
+        return out
+
+
 def calendar_problems(calendar: pd.DataFrame) -> list[Problem]:
     """A calendar row outside its school year's teaching months (August to June): a row copied
     from another year would silently drop or add days."""
@@ -137,7 +167,7 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
     does not hold, on a day that is not a school day of the pupil's school or outside the pupil's
     enrolment, and hours that are not a positive amount a day can hold."""
     problems: list[Problem] = []
-    first, last = _year_bounds(school_year)
+    first, last = year_bounds(school_year)
     starts = roster["start"].where(roster["start"].notna(), first) if "start" in roster else pd.Series(first, index=roster.index)
     ends = roster["end"].where(roster["end"].notna(), last) if "end" in roster else pd.Series(last, index=roster.index)
     for index in roster.index:
@@ -165,6 +195,7 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
                 grades_by_month.setdefault(month, set()).add(grade)
 
     enrolled = roster.assign(start_=starts, end_=ends).groupby("pupil")
+    school_calendar = SchoolCalendar(calendar, school_year)
     days_of: dict[str, set[date]] = {}
     # A marking covers one day, or a month's school days (a wide export's month total, `days`):
     # a day's worth of hours is allowed for each day covered.
@@ -186,15 +217,15 @@ def problems_in(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFram
             continue
         school_id = inside["school_id"].iloc[0]
         if school_id not in days_of:
-            days_of[school_id] = set(school_days(calendar, school_year, school_id))
+            days_of[school_id] = set(school_calendar.days(school_id))
         if day not in days_of[school_id]:
             problems.append(Problem(*where, "date", None, "not_a_school_day"))
     if not problems:
-        problems += _beyond_schedule(roster.assign(start=starts, end=ends), marks, calendar, school_year, timetable)
+        problems += _beyond_schedule(roster.assign(start=starts, end=ends), marks, school_calendar, timetable)
     return problems
 
 
-def _beyond_schedule(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame, school_year: str,
+def _beyond_schedule(roster: pd.DataFrame, marks: pd.DataFrame, school_calendar: SchoolCalendar,
                      timetable: pd.DataFrame | None) -> list[Problem]:
     """A pupil marked absent for more hours in a month than scheduled for them: the output would
     read over 100 % (and the importer refuses it). Usually the school's timetable exceeds the
@@ -203,10 +234,8 @@ def _beyond_schedule(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.Dat
         return []
     scheduled: dict[tuple[str, str], float] = {}
     for pupil, school_id, grade, start, end in roster[["pupil", "school_id", "grade", "start", "end"]].itertuples(index=False):
-        inside = [d for d in school_days(calendar, school_year, school_id) if start <= d <= end]
-        for day, amount in zip(inside, _daily_hours(int(grade), inside, school_id, timetable) if inside else []):
-            key = (pupil, day.strftime("%Y-%m"))
-            scheduled[key] = scheduled.get(key, 0.0) + amount
+        for month, amount in school_calendar.scheduled_by_month(school_id, grade, start, end, timetable).items():
+            scheduled[(pupil, month)] = scheduled.get((pupil, month), 0.0) + amount
     problems = []
     months = marks.assign(month=[d.strftime("%Y-%m") for d in marks["date"]])
     for (pupil, month), rows in months.groupby(["pupil", "month"]):
@@ -243,7 +272,7 @@ def aggregate(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame,
     A pupil counts in a month's row where enrolled at the month's end (`pupils`, tiers); their
     scheduled and absent hours count in the row of the enrolment they fell in."""
     months = contract.months_of_school_year(school_year)
-    first, last = _year_bounds(school_year)
+    first, last = year_bounds(school_year)
     enrolments = roster.assign(
         start=roster["start"].where(roster["start"].notna(), first) if "start" in roster else first,
         end=roster["end"].where(roster["end"].notna(), last) if "end" in roster else last,
@@ -251,20 +280,16 @@ def aggregate(roster: pd.DataFrame, marks: pd.DataFrame, calendar: pd.DataFrame,
     marks = marks.assign(month=[d.strftime("%Y-%m") for d in marks["date"]])
 
     # Per enrolment and month: scheduled hours, and whether the pupil is enrolled at month end.
-    day_cache: dict[str, list[date]] = {}
+    school_calendar = SchoolCalendar(calendar, school_year)
     scheduled = np.zeros((len(enrolments), len(months)))
     at_month_end = np.zeros((len(enrolments), len(months)), dtype=bool)
     month_of = {m: i for i, m in enumerate(months)}
     for row, (school_id, grade, start, end) in enumerate(
             enrolments[["school_id", "grade", "start", "end"]].itertuples(index=False)):
-        days = day_cache.setdefault(school_id, school_days(calendar, school_year, school_id))
-        inside = [d for d in days if start <= d <= end]
-        if inside:
-            hours = _daily_hours(int(grade), inside, school_id, timetable)
-            for day, amount in zip(inside, hours):
-                scheduled[row, month_of[day.strftime("%Y-%m")]] += amount
+        for month, amount in school_calendar.scheduled_by_month(school_id, grade, start, end, timetable).items():
+            scheduled[row, month_of[month]] += amount
         for i, month in enumerate(months):
-            month_end = _month_end(month, days)
+            month_end = school_calendar.month_end(school_id, month)
             at_month_end[row, i] = month_end is not None and start <= month_end <= end
 
     # Absent hours per enrolment, month and category: each marking goes to the enrolment it fell in.
@@ -325,12 +350,7 @@ def _apportioned(hours: np.ndarray) -> list[int]:
     return [int(v) for v in whole]
 
 
-def _year_bounds(school_year: str) -> tuple[date, date]:
+def year_bounds(school_year: str) -> tuple[date, date]:
+    """1 August to 31 July: the days a school year's enrolments and markings may fall on."""
     autumn = contract.parse_school_year(school_year)
     return date(autumn, 8, 1), date(autumn + 1, 7, 31)
-
-
-def _month_end(month: str, days: list[date]) -> date | None:
-    """The month's last school day (a pupil enrolled then counts in the month's row)."""
-    inside = [d for d in days if d.strftime("%Y-%m") == month]
-    return inside[-1] if inside else None

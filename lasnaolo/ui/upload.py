@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import i18n, importer
+from lasnaolo import charts, i18n, importer, metrics
 from lasnaolo.text import md
 from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
@@ -71,17 +71,16 @@ def pupil_level_conversion() -> None:
         schools = rows["school_id"].nunique()
         st.success(t("data.pupil_converted", rows=len(rows), schools=schools, n=schools,
                      years=", ".join(i18n.school_year(y) for y in sorted(rows["school_year"].unique()))))
-        # Per school and year: its months, its pupils (the largest month's, over all grades) and
-        # its absence rate, from the aggregates alone.
-        monthly = rows.groupby(["school_id", "school_year", "month"], as_index=False).sum(numeric_only=True)
-        preview = monthly.groupby(["school_id", "school_year"], as_index=False).agg(
-            months=("month", "nunique"), pupils=("pupils", "max"), lesson_hours=("lesson_hours", "sum"),
-            absent=("illness_hours", "sum"), authorised=("authorised_hours", "sum"), unauthorised=("unauthorised_hours", "sum"))
-        rate = (preview["absent"] + preview["authorised"] + preview["unauthorised"]) / preview["lesson_hours"] * 100
+        # Per school and year, read by the one metrics core as every page reads the figures.
+        preview = metrics.figures_by(rows, ["school_id", "school_year"])
         st.dataframe(pd.DataFrame({
             t("data.col.school"): preview["school_id"], t("overview.school_year"): preview["school_year"].map(i18n.school_year),
-            t("data.col.months"): preview["months"], t("metric.pupils"): preview["pupils"],
-            t("metric.absence_rate"): rate.map(lambda v: i18n.percent(v, language()))}), hide_index=True, width="stretch")
+            t("data.col.months"): [f"{i18n.month(a, language())}–{i18n.month(b, language())}"
+                                   for a, b in zip(preview["first_month"], preview["latest_month"])],
+            t("metric.pupils"): charts.pupils_column(preview["pupils"]),
+            t("metric.absence_rate"): preview["absence_rate"].map(lambda v: i18n.percent(v, language())),
+            t("metric.tier23_share"): preview["tier23_share"].map(lambda v: i18n.percent(v, language()))}),
+            hide_index=True, width="stretch")
 
 
 def upload_flow(engine, username: str) -> None:
