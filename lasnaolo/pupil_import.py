@@ -25,13 +25,15 @@ SHOWN_REASON_PUPILS = 10  # an unknown reason text is shown only when this many 
 # Markings without an hours column are one lesson each (an export of one row per missed lesson).
 REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "reason"),
             "marks_wide": ("pupil", "period")}
+# A school's column may be headed as in the roster (the preset's names) in the calendar and timetable too.
+SCHOOL_HEADERS = ("school_id", "school", "koulu", "koulun tunnus", "koulukoodi", "skola", "skolkod")
 CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kind": ("kind", "tyyppi", "typ"),
                     "start": ("start", "alkaa", "alkupäivä", "börjar"), "end": ("end", "päättyy", "loppupäivä", "slutar"),
-                    "school_id": ("school_id", "koulu", "skola")}
+                    "school_id": SCHOOL_HEADERS}
 CALENDAR_KINDS = {"term": "term", "lukukausi": "term", "termin": "term",
                   "holiday": "holiday", "loma": "holiday", "lov": "holiday",
                   "school_day": "school_day", "koulupäivä": "school_day", "skoldag": "school_day"}
-TIMETABLE_COLUMNS = {"school_id": ("school_id", "koulu", "skola"), "grade": ("grade", "luokka-aste", "vuosiluokka", "årskurs"),
+TIMETABLE_COLUMNS = {"school_id": SCHOOL_HEADERS, "grade": ("grade", "luokka-aste", "vuosiluokka", "årskurs"),
                      "weekly_hours": ("weekly_hours", "viikkotunnit", "veckotimmar")}
 
 
@@ -97,14 +99,18 @@ def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None
     # file) is located, never shifted or repeated: the row may hold a name.
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     before = problems.total
+    record_lines = []  # the file's line where each data row starts: blank lines are skipped, not counted
     try:
-        width = None
+        width, start = None, 1
         for record in reader:
             if width is None:
                 width = len(record)
-            elif record and len(record) != width:
-                problems.add(Problem(name, reader.line_num, None, None, "ragged_row",
-                                     (("fields", len(record)), ("width", width), ("delimiter", delimiter))))
+            elif record:
+                record_lines.append(start)
+                if len(record) != width:
+                    problems.add(Problem(name, start, None, None, "ragged_row",
+                                         (("fields", len(record)), ("width", width), ("delimiter", delimiter))))
+            start = reader.line_num + 1
     except csv.Error:
         problems.add(Problem(name, reader.line_num, None, None, "unreadable_csv"))
     if problems.total > before:
@@ -116,7 +122,10 @@ def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None
     except (pd.errors.ParserError, ValueError):  # the parser's message may quote a cell: not shown
         problems.add(Problem(name, None, None, None, "unreadable_csv"))
         return None
-    return frame.assign(file=name, row=range(importer.HEADER_LINE + 1, len(frame) + importer.HEADER_LINE + 1))
+    if len(record_lines) != len(frame):  # the two readers disagree on what a row is: say so, never misplace
+        problems.add(Problem(name, None, None, None, "unreadable_csv"))
+        return None
+    return frame.assign(file=name, row=record_lines)
 
 
 def _columns(frame: pd.DataFrame, wanted: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -302,16 +311,19 @@ def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.
     for index in marks.index[totals]:
         pupil, month = marks.at[index, "pupil"], marks.at[index, "month"]
         year = contract.school_year_of_month(month)
-        enrolled_days = []
-        if pupil in enrolments.groups and year is not None:
+        enrolled_days, month_days = [], []
+        if pupil in enrolments.groups and year is not None and year in set(calendar["school_year"]):
             school_calendar = calendars.setdefault(year, pupils.SchoolCalendar(calendar, year))
             rows = enrolments.get_group(pupil)
             for school_id, start, end in zip(rows["school_id"], rows["start"] if "start" in rows else [None] * len(rows),
                                              rows["end"] if "end" in rows else [None] * len(rows)):
-                enrolled_days += [d for d in school_calendar.days(school_id) if d.strftime("%Y-%m") == month
-                                  and (start is None or pd.isna(start) or d >= start) and (end is None or pd.isna(end) or d <= end)]
+                in_month = [d for d in school_calendar.days(school_id) if d.strftime("%Y-%m") == month]
+                month_days += in_month
+                enrolled_days += [d for d in in_month
+                                  if (start is None or pd.isna(start) or d >= start) and (end is None or pd.isna(end) or d <= end)]
         if not enrolled_days:
-            code = "pupil_not_in_roster" if pupil not in enrolments.groups else "outside_enrolment"
+            code = ("pupil_not_in_roster" if pupil not in enrolments.groups
+                    else "outside_enrolment" if month_days else "month_without_school_days")
             problems.add(Problem(marks.at[index, "file"], int(marks.at[index, "row"]), "pupil" if code == "pupil_not_in_roster"
                                  else str(marks.at[index, "reason"]), None, code))
             continue
@@ -345,7 +357,7 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
         marks = _place_month_totals(marks, roster, days, problems)
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
         for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
-            problems.add(Problem(timetable[0], int(row), "school_id", None, "unknown_school"))
+            problems.add(Problem(timetable[0], int(row), "school_id", None, "school_not_in_roster"))
     # The school years are those the markings fall in (a calendar may cover more years than the
     # export: a roster without dates must not count in those). Without any marking, the calendar's
     # one school year.

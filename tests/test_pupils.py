@@ -348,6 +348,20 @@ def test_broken_files_are_located_without_a_traceback_or_a_cell_and_an_empty_mar
     assert rows[["illness_hours", "authorised_hours", "unauthorised_hours"]].sum().sum() == 0 and rows["pupils"].max() > 0
 
 
+def test_rows_after_blank_lines_and_a_quoted_line_break_are_located_by_their_line_in_the_file():
+    roster, marks = synthetic(size=10)
+    files = exported(roster, marks, "fi")
+    header, *rows = files["poissaolot-fi.csv"].decode("cp1252").splitlines()
+    pupil = rows[0].split(";")[0]
+    # line 2: a good row; lines 3-4 blank; line 5: a reason text broken over two lines; line 7: a bad date
+    text = "\n".join([header, rows[0], "", "", f'{pupil};2.9.2024;1,0;"Luvaton\npoissaolo"', f"{pupil};31.2.2024;1,0;Luvaton poissaolo"])
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports(dict(files, **{"poissaolot-fi.csv": text.encode("cp1252")}), calendar_file(),
+                                       pupil_import.load_mapping("wilma"))
+    assert ("poissaolot-fi.csv", 7, "Päivämäärä", "not_date") in {(p.file, p.row, p.column, p.code) for p in refused.value.problems}
+    assert all(p.row in (5, 7) for p in refused.value.problems if p.file == "poissaolot-fi.csv"), refused.value.problems
+
+
 def test_a_wide_export_of_month_totals_gives_the_same_aggregates_as_the_markings_day_by_day():
     """One row per pupil and month, a column of hours per reason text: each month's hours go on the
     pupil's last school day of the month, so the month-end tiers are those of the daily markings.
@@ -405,6 +419,14 @@ def test_second_review_findings_are_refused_or_located_without_a_traceback_or_a_
         with pytest.raises(ValueError) as broken:
             pupil_import.ExportMapping.from_yaml(text, "m.yaml")
         assert "Virtanen" not in str(broken.value) and "m.yaml" in str(broken.value)
+    # A month total for a month without school days (July), and a timetable row for a school the
+    # roster does not have: each located with its own reason.
+    july = "Oppilas;Kuukausi;Luvaton poissaolo\nMatti Meikäläinen;9/2024;1\nMaija Virtanen;7/2025;2\n"
+    timetable = ("tuntijako.csv", "Koulun tunnus;Luokka-aste;Viikkotunnit\n00001;3;23\n00010;3;23\n".encode("utf-8"))
+    with pytest.raises(pupils.PupilDataError) as refused:
+        pupil_import.aggregate_exports({"r.csv": roster, "w.csv": july.encode("utf-8")}, calendar_bytes(week), mapping, timetable)
+    assert {(p.file, p.row, p.code) for p in refused.value.problems} == {
+        ("w.csv", 3, "month_without_school_days"), ("tuntijako.csv", 3, "school_not_in_roster")}
     # Header-only roster and markings: refused, no traceback.
     with pytest.raises(pupils.PupilDataError):
         pupil_import.aggregate_exports({"r.csv": b"Oppilas;Koulun tunnus;Luokka-aste\n", "m.csv": b"Oppilas;Paivamaara;Tunnit;Syy\n"},
