@@ -418,7 +418,7 @@ def group_trend_table(by_group: pd.DataFrame, group: str, labels: dict[str, str]
 @_only_what_is_shown
 def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
     """Municipalities as dots with 95 % intervals, highest first; the user's own highlighted."""
-    name = "name_sv" if language == "sv" else "name_fi"
+    name = reference.name_column(language)
     frame = ranking.assign(
         label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
         interval_text=[f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
@@ -444,7 +444,7 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
 
 
 def ranking_table(ranking: pd.DataFrame, language: str) -> pd.DataFrame:
-    name = "name_sv" if language == "sv" else "name_fi"
+    name = reference.name_column(language)
     interval = i18n.t("trends.interval", language)
     return pd.DataFrame({
         i18n.t("trends.municipality", language): ranking[name],
@@ -459,9 +459,9 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
     """Every region's tile with the metric where the scope has data (other tiles stay empty, so
     the country's shape is always there)."""
     tiles = reference.region_tiles().merge(reference.regions(), on="region_code")
-    name = "name_sv" if language == "sv" else "name_en" if language == "en" else "name_fi"
     values = regions.set_index("region_code")[metric] if not regions.empty else pd.Series(dtype=float)
-    frame = tiles.assign(name=tiles[name], value=tiles["region_code"].map(values).astype(float),
+    frame = tiles.assign(name=tiles[reference.name_column(language, english=True)],
+                         abbreviation=tiles[f"abbreviation_{language if language in ('sv', 'en') else 'fi'}"], value=tiles["region_code"].map(values).astype(float),
                          value_text=lambda f: f["value"].map(lambda v: i18n.percent(v, language)))
     # Where the scope is only part of a region, its tile says so instead of the region's name.
     part = set(regions.loc[~regions["whole_region"].astype(bool), "region_code"]) if "whole_region" in regions else set()
@@ -533,12 +533,21 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
     return (lines + reference_line + dots).properties(height=340)
 
 
+def school_names(frame: pd.DataFrame, language: str) -> list[object]:
+    """The frame's `school_name`s as a list shows them (with the municipality where the named
+    schools are of several); None where the name is not shown."""
+    if "school_name" not in frame:
+        return [None] * len(frame)
+    codes = frame["municipality_code"] if "municipality_code" in frame else [None] * len(frame)
+    return reference.school_labels(frame["school_name"].tolist(), list(codes), language)
+
+
 def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
     units = funnel.units.sort_values("absence_rate", ascending=False)
     return pd.DataFrame({
         i18n.t("overview.school", language): [
             i18n.t("compare.this_school", language) if key == school_key else name if isinstance(name, str) else key
-            for key, name in zip(units["school_key"], units.get("school_name", pd.Series(index=units.index, dtype=object)))],
+            for key, name in zip(units["school_key"], school_names(units, language))],
         i18n.t("metric.pupils", language): pupils_or_class(units, language),
         i18n.t("metric.absence_rate", language): units["absence_rate"],
         "z": units["z"].astype(float).round(2),
@@ -559,7 +568,7 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
         return f"{i18n.points(value, language)} {unit} ({i18n.t(f'attention.change.{verdict}', language)})"
 
     return pd.DataFrame({
-        i18n.t("overview.school", language): order["school_name"].to_numpy(),
+        i18n.t("overview.school", language): school_names(order, language),
         i18n.t("metric.absence_rate", language): order["school_rate"].astype(float).to_numpy(),
         i18n.t("compare.peer_group", language): order["peer_rate"].astype(float).to_numpy(),
         i18n.t("attention.verdict", language): [
@@ -720,7 +729,7 @@ def wellbeing_profile_table(profile: pd.DataFrame, language: str) -> pd.DataFram
 def choropleth_chart(boundaries: dict, ranking: pd.DataFrame, language: str) -> alt.Chart:
     """Municipalities on their official boundaries, coloured by absence rate; those without a
     figure in scope (or withheld) stay grey."""
-    name = "name_sv" if language == "sv" else "name_fi"
+    name = reference.name_column(language)
     values = ranking.assign(label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)))
     lookup = alt.LookupData(values[["municipality_code", "absence_rate", "label", "rate_text"]], "municipality_code",
                             ["absence_rate", "label", "rate_text"])
@@ -741,7 +750,7 @@ def choropleth_chart(boundaries: dict, ranking: pd.DataFrame, language: str) -> 
 
 def outliers_table(outliers: pd.DataFrame, language: str) -> pd.DataFrame:
     return pd.DataFrame({
-        i18n.t("overview.school", language): outliers["school_name"],
+        i18n.t("overview.school", language): school_names(outliers, language),
         i18n.t("metric.absence_rate", language): outliers["absence_rate"].astype(float),
         i18n.t("compare.peer_group", language): outliers["peer_rate"].astype(float),
         i18n.t("metric.pupils", language): pupils_column(outliers["pupils"]),
@@ -757,7 +766,7 @@ def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> a
     """The newest survey: each municipality's indicator value against its absence rate in the
     school year the survey closed; dot size shows respondents. Withheld results are left out."""
     newest = wellbeing[wellbeing["survey_year"] == wellbeing["survey_year"].max()].dropna(subset=["value", "absence_rate"])
-    name = "name_sv" if language == "sv" else "name_fi"
+    name = reference.name_column(language)
     frame = newest.assign(label=newest[name], value_text=newest["value"].map(lambda v: i18n.percent(v, language)),
                           rate_text=newest["absence_rate"].map(lambda v: i18n.percent(v, language)),
                           respondents_text=newest["respondents"].map(lambda v: i18n.number(v, language, 0)))
@@ -776,7 +785,7 @@ def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> a
 
 
 def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> pd.DataFrame:
-    name = "name_sv" if language == "sv" else "name_fi"
+    name = reference.name_column(language)
     return pd.DataFrame({
         i18n.t("trends.municipality", language): wellbeing[name],
         i18n.t("trends.survey_year", language): wellbeing["survey_year"].astype(str),
@@ -843,7 +852,7 @@ def cluster_scatter_chart(result, language: str) -> alt.Chart:
     """The schools on the first two principal components, coloured by cluster."""
     labels = _cluster_labels(result, language)
     schools = result.schools
-    names = schools["school_name"].where(schools["school_name"].notna(), schools.index.to_series())
+    names = pd.Series(school_names(schools, language), index=schools.index).fillna(schools.index.to_series())
     own = i18n.t("risk.own_school", language)
     frame = pd.DataFrame({"pc1": schools["pc1"], "pc2": schools["pc2"], "school": names.to_numpy(),
                           "cluster_label": schools["cluster"].map(labels),
@@ -868,7 +877,7 @@ def cluster_scatter_chart(result, language: str) -> alt.Chart:
 def cluster_members_table(result, language: str) -> pd.DataFrame:
     """The schools of each cluster with their plain figures (names only where the scope shows them)."""
     schools = result.schools.sort_values(["in_scope", "cluster", "absence_rate"], ascending=[False, True, False])
-    names = schools["school_name"].where(schools["school_name"].notna(), schools.index.to_series())
+    names = pd.Series(school_names(schools, language), index=schools.index).fillna(schools.index.to_series())
     own = schools["in_scope"].map({True: i18n.t("risk.own_school", language), False: ""})
     return pd.DataFrame({
         i18n.t("risk.cluster", language): schools["cluster"].astype("Int64").to_numpy(),
@@ -937,10 +946,18 @@ def metric_label(metric: str, language: str) -> str:
     return i18n.t(f"metric.{metric}", language)
 
 
+def target_units(overview: pd.DataFrame, language: str) -> list[str]:
+    """Each target's unit as lists name it: a municipality by its name in the UI language, a
+    school by its name (with its municipality where the targets are of several)."""
+    schools = overview["unit_level"] == "school"
+    labels = iter(school_names(overview[schools].rename(columns={"unit_name": "school_name"}), language))
+    return [next(labels) if level == "school" else reference.municipality_name(code, language)
+            for level, code in zip(overview["unit_level"], overview["unit_code"])]
+
+
 def targets_table(overview: pd.DataFrame, language: str) -> pd.DataFrame:
     """The steering group's meeting table: one row per target with its status."""
-    units = [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality" else name
-             for level, code, name in zip(overview["unit_level"], overview["unit_code"], overview["unit_name"])]
+    units = target_units(overview, language)
     return pd.DataFrame({
         i18n.t("targets.unit", language): units,
         i18n.t("targets.metric", language): overview["metric"].map(lambda m: metric_label(m, language)),
@@ -1180,7 +1197,8 @@ def impact_balance_table(impact, language: str) -> pd.DataFrame:
 
 def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
     """Treated or comparison schools by name where the user may see it, else by pseudonym."""
-    out = {i18n.t("impact.school", language): schools["school_name"].fillna(schools["school_key"])}
+    out = {i18n.t("impact.school", language): pd.Series(school_names(schools, language), index=schools.index)
+           .fillna(schools["school_key"])}
     if "start_month" in schools:
         out[i18n.t("impact.start_month", language)] = schools["start_month"].map(
             lambda m: i18n.month(m, language) if isinstance(m, str) else m)
@@ -1188,7 +1206,7 @@ def impact_schools_table(schools: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 def _unit_names(frame: pd.DataFrame, language: str) -> list[str]:
-    return [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality" else name
+    return [reference.municipality_name(code, language) if level == "municipality" else name
             for level, code, name in zip(frame["unit_level"], frame["unit_code"], frame["unit_name"])]
 
 
@@ -1238,7 +1256,7 @@ def evaluation_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
 
 def evaluation_notes_table(assessed: pd.DataFrame, names: dict[str, str], language: str) -> pd.DataFrame:
     """Assessments with their notes (the current ones, or a unit's history)."""
-    units = [reference.municipality_name(code, "sv" if language == "sv" else "fi") if level == "municipality"
+    units = [reference.municipality_name(code, language) if level == "municipality"
              else names.get(code, code) for level, code in zip(assessed["unit_level"], assessed["unit_code"])]
     return pd.DataFrame({
         i18n.t("evaluation.unit_name", language): units,

@@ -161,8 +161,9 @@ def _school_figures(rows: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFra
     attributes = rows.drop_duplicates("school_key").set_index("school_key")[
         ["in_scope", "region_code", "school_type", "language"]]
     schools = schools.join(attributes, on="school_key")
-    names = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")["school_name"]
-    schools["school_name"] = schools["school_key"].map(names)
+    named = rows.dropna(subset=["school_name"]).drop_duplicates("school_key").set_index("school_key")
+    schools["school_name"] = schools["school_key"].map(named["school_name"])
+    schools["municipality_code"] = schools["school_key"].map(named["municipality_code"])
     return schools.dropna(subset=["absence_rate"]).reset_index(drop=True)
 
 
@@ -198,7 +199,7 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     out = verdicts[verdicts["flagged_fdr"] & (verdicts["z"] < 0)].copy()
     out = out.rename(columns={"school_rate": "absence_rate", "n_peers": "peers"})
     out["beyond_998"] = out["verdict_998"] == "lower"
-    columns = ["school_id", "school_name", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"]
+    columns = ["school_id", "school_name", "municipality_code", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"]
     out = out[columns]
     measures = queries.measures_in_use(engine, scope, school_year)
     listed = measures.groupby("school_id")["measure"].agg(lambda m: sorted(set(m)))
@@ -206,7 +207,7 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     return out.sort_values("z", ignore_index=True)
 
 
-VERDICT_COLUMNS = ["school_id", "school_name", "latest_month", "pupils", "school_rate", "peer_rate", "n_peers",
+VERDICT_COLUMNS = ["school_id", "school_name", "municipality_code", "latest_month", "pupils", "school_rate", "peer_rate", "n_peers",
                    "lower_95", "upper_95", "lower_998", "upper_998", "z", "verdict", "verdict_998", "flagged_fdr",
                    "change_points", "change_low", "change_high", "change_verdict", "region_change", "tier23_share",
                    "suppressed"]
@@ -236,7 +237,8 @@ def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit |
     found = [_region_verdicts(now[now["region_code"] == code], before[before["region_code"] == code],
                               set(in_region["school_id"]), criteria, policy)
              for code, in_region in own.groupby("region_code")]
-    out = pd.concat(found, ignore_index=True).merge(own[["school_id", "school_name"]], on="school_id", how="left")
+    out = pd.concat(found, ignore_index=True).merge(own[["school_id", "school_name", "municipality_code"]], on="school_id",
+                                                    how="left")
     out["flagged_fdr"] = stats.false_discovery(stats.two_sided_p(out["z"])) & out["z"].notna()
     if scope.role != "admin":
         # Pooled over schools the user may not see one by one: to 0.1, as everywhere.

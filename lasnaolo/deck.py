@@ -153,8 +153,7 @@ def _area_words(scope: Scope, language: str) -> str:
         names = ", ".join(sorted(reference.municipality_name(m, language) for m in scope.municipality_codes))
         return i18n.t("scope.municipalities", language, names=names, n=len(scope.municipality_codes))
     if scope.region_codes:
-        regions = reference.regions().set_index("region_code")["name_sv" if language == "sv" else "name_fi"]
-        return i18n.t("scope.regions", language, names=", ".join(str(regions[r]) for r in sorted(scope.region_codes)),
+        return i18n.t("scope.regions", language, names=", ".join(reference.region_name(r, language) for r in sorted(scope.region_codes)),
                       n=len(scope.region_codes))
     return i18n.t("scope.everything", language)
 
@@ -246,7 +245,7 @@ def _wellbeing(engine, scope, request, overview) -> Slide:
     if len(newest) < WELLBEING_MIN_DOTS:
         # A scatter of one or two dots under "by municipality" would promise more than it draws
         # (review finding): the figures themselves, as numbers.
-        name = "name_sv" if lang == "sv" else "name_fi"
+        name = reference.name_column(lang)
         rows = [row for _, m in newest.iterrows() for row in (
             {"label": f"{m[name]}: {indicator}", "value": i18n.percent(m["value"], lang),
              "delta": i18n.t("deck.respondents", lang, n=i18n.number(m["respondents"], lang, 0))},

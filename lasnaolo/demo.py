@@ -209,9 +209,9 @@ def _schools(scale: str, rng: np.random.Generator) -> pd.DataFrame:
     counts = _allocate(population**0.85, total)
     ids = rng.permutation(np.arange(1000, 1000 + total * 20))[:total]
     rows = []
-    used_names: set[str] = set()
     position = 0
     for muni, pop, n in zip(munis.itertuples(), population, counts):
+        used_names: set[str] = set()  # unique within the municipality; lists of several add the place
         bilingual = muni.name_fi != muni.name_sv
         p_swedish = 1.0 if muni.region_code == "21" else 0.6 if muni.region_code == "15" else 0.2 if bilingual else 0.0
         types = ["comprehensive"] if n == 1 else list(rng.choice(
@@ -227,7 +227,7 @@ def _schools(scale: str, rng: np.random.Generator) -> pd.DataFrame:
             rows.append(
                 {
                     "school_id": f"{ids[position]:05d}",
-                    "school_name": _school_name(language, school_type, muni.name_fi if language == "fi" else muni.name_sv, used_names, rng),
+                    "school_name": _school_name(language, school_type, used_names, rng),
                     "municipality_code": muni.municipality_code,
                     "school_type": school_type,
                     "language": language,
@@ -239,10 +239,10 @@ def _schools(scale: str, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _school_name(language: str, school_type: str, place: str, used: set[str], rng: np.random.Generator) -> str:
+def _school_name(language: str, school_type: str, used: set[str], rng: np.random.Generator) -> str:
     first, second = (_FI_FIRST, _FI_SECOND) if language == "fi" else (_SV_FIRST, _SV_SECOND)
     for attempt in range(200):
-        name = f"{rng.choice(first)}{rng.choice(second)} {_TYPE_WORD[language][school_type]}, {place}"
+        name = f"{rng.choice(first)}{rng.choice(second)} {_TYPE_WORD[language][school_type]}"
         if attempt > 100:
             name += f" {attempt - 99}"
         if name not in used:

@@ -565,15 +565,18 @@ def _groups(stacked: pd.DataFrame) -> pd.DataFrame:
 
 
 def _treated_list(panel: MeasurePanel, treated: pd.DataFrame) -> pd.DataFrame:
-    names = panel.schools.set_index("school_key")["school_name"]
-    return (treated.assign(school_name=treated["school_key"].map(names))[["school_key", "school_name", "start_month"]]
+    named = panel.schools.set_index("school_key")
+    return (treated.assign(school_name=treated["school_key"].map(named["school_name"]),
+                           municipality_code=treated["school_key"].map(named["municipality_code"]))
+            [["school_key", "school_name", "municipality_code", "start_month"]]
             .sort_values(["start_month", "school_key"], ignore_index=True))
 
 
 def _control_list(panel: MeasurePanel, stacked: pd.DataFrame) -> pd.DataFrame:
     keys = sorted(stacked.loc[stacked["treated"] == 0, "school_key"].unique())
-    names = panel.schools.set_index("school_key")["school_name"]
-    return pd.DataFrame({"school_key": keys, "school_name": [names.get(k) for k in keys]})
+    named = panel.schools.set_index("school_key")
+    return pd.DataFrame({"school_key": keys, "school_name": [named["school_name"].get(k) for k in keys],
+                         "municipality_code": [named["municipality_code"].get(k) for k in keys]})
 
 
 def sentence(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> str:

@@ -590,7 +590,7 @@ def regional_peers(
     """Monthly totals of every school in the given regions (with `region_code`), read in one query.
     Schools outside the scope appear under a pseudonym (`school_key`) without name or municipality,
     small ones withheld; the scope's own schools, and those of municipalities that let rectors see
-    names, keep code and `school_name`. Callers pass only regions the scope touches."""
+    names, keep code, `school_name` and `municipality_code`. Callers pass only regions the scope touches."""
     inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
     everyone = Scope("admin", region_codes=region_codes)
     rows = absence_totals(engine, everyone, school_years=[school_year],
@@ -601,9 +601,10 @@ def regional_peers(
     rows["school_key"] = rows["school_id"].where(named, rows["school_id"].map(keys))
     names = schools(engine, everyone).set_index("school_id")["school_name"]
     rows["school_name"] = rows["school_id"].map(names).where(named)
+    rows["municipality_code"] = rows["municipality_code"].where(named)  # a named school's place labels it
     outside = ~rows["in_scope"]
     rows = disclosure.withhold_small(rows, outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils))
-    return rows.drop(columns=["school_id", "municipality_code"])
+    return rows.drop(columns=["school_id"])
 
 
 def measures_in_use(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
@@ -753,7 +754,8 @@ def _panel_schools(engine: Engine, scope: Scope) -> tuple[Scope, pd.DataFrame, d
         every.loc[every["municipality_code"].isin(scope.named_municipality_codes), "school_id"])
     key = {s: (s if s in named else pseudonym(s, IMPACT)) for s in every["school_id"]}
     every = every.assign(school_key=every["school_id"].map(key), in_scope=every["school_id"].isin(in_scope_ids),
-                         school_name=every["school_name"].where(every["school_id"].isin(named)))
+                         school_name=every["school_name"].where(every["school_id"].isin(named)),
+                         municipality_code=every["municipality_code"].where(every["school_id"].isin(named)))
     return context, every, key
 
 
@@ -763,7 +765,8 @@ _PANELS_KEPT = 8
 
 def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """School-month totals (one grade band or all grades) of every school in the regions the scope
-    touches, and those schools: `school_key`, `school_name` (None where not visible), `school_type`,
+    touches, and those schools: `school_key`, `school_name` and `municipality_code` (None where
+    not visible), `school_type`,
     `in_scope`. Schools outside the scope are a comparison pool: they leave here under pseudonyms,
     and callers publish only group-level figures of them. Kept per data version, scope and grade
     band: every impact question (measure, outcome) of a scope reads the same panel, and at national
@@ -787,7 +790,7 @@ def _school_month_panel(engine: Engine, scope: Scope, grade_band: str | None) ->
     in_scope = set(every.loc[every["in_scope"], "school_id"])
     rows = rows.assign(school_key=rows["school_id"].map(key), in_scope=rows["school_id"].isin(in_scope))
     return (rows.drop(columns="school_id"),
-            every[["school_key", "school_name", "school_type", "in_scope"]].reset_index(drop=True))
+            every[["school_key", "school_name", "municipality_code", "school_type", "in_scope"]].reset_index(drop=True))
 
 
 def measure_periods(engine: Engine, scope: Scope, measure: str | None) -> pd.DataFrame:

@@ -6,6 +6,7 @@ Codes and names follow the official 2023 division; Åland has no wellbeing servi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -55,20 +56,37 @@ def _municipality_names(column: str) -> dict[str, str]:
     return dict(zip(municipalities()["municipality_code"], municipalities()[column]))
 
 
+def name_column(language: str, english: bool = False) -> str:
+    """The column of a reference table's name in the UI language: Swedish in Swedish, else
+    Finnish (municipalities have no English names; regions do, asked with `english`)."""
+    return "name_sv" if language == "sv" else "name_en" if english and language == "en" else "name_fi"
+
+
 def municipality_name(code: str, language: str = "fi") -> str:
     """The Finnish (or, in Swedish, the Swedish) name; KeyError for an unknown code."""
-    return _municipality_names("name_sv" if language == "sv" else "name_fi")[code]
+    return _municipality_names(name_column(language))[code]
+
+
+def school_labels(names: Sequence[object], municipality_codes: Sequence[object], language: str) -> list[object]:
+    """Schools as a list names them: the name alone where the named schools are of one
+    municipality, else "name, municipality" with the municipality in the UI language (names
+    repeat across municipalities). A missing name stays missing (the caller shows the key)."""
+    named_codes = {c for n, c in zip(names, municipality_codes) if isinstance(n, str) and isinstance(c, str)}
+    if len(named_codes) <= 1:
+        return list(names)
+    return [f"{n}, {municipality_name(c, language)}" if isinstance(n, str) and isinstance(c, str) else n
+            for n, c in zip(names, municipality_codes)]
 
 
 def region_name(code: str, language: str = "fi") -> str:
     """The region's name in the language (fi, sv or en); KeyError for an unknown code."""
-    column = {"sv": "name_sv", "en": "name_en"}.get(language, "name_fi")
-    return regions().set_index("region_code").at[code, column]
+    return regions().set_index("region_code").at[code, name_column(language, english=True)]
 
 
 @lru_cache(maxsize=1)
 def region_tiles() -> pd.DataFrame:
     """The project's own equal-area tile layout of the 19 regions: one square each, placed to
-    keep neighbours next to each other (north at the top), with a short abbreviation."""
+    keep neighbours next to each other (north at the top), with a short abbreviation in each
+    language (`abbreviation_fi`, `_sv`, `_en`)."""
     frame = _read("region_tiles.csv")
     return frame.astype({"col": int, "row": int})

@@ -757,17 +757,19 @@ def _year_to_date(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
 def overview_table(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
     """One row per target with its status: the steering group's meeting table."""
     rows = []
-    names = queries.schools(engine, scope).set_index("school_id")["school_name"]
+    directory = queries.schools(engine, scope).set_index("school_id")
+    names, places = directory["school_name"], directory["municipality_code"]
     for record in list_targets(engine, scope, school_year):
         state = progress(engine, scope, record)
         rows.append({
             "id": record.id, "version": record.version, "unit_level": record.unit_level, "unit_code": record.unit_code,
             "unit_name": names.get(record.unit_code, record.unit_code), "metric": record.metric,
+            "municipality_code": places.get(record.unit_code, record.unit_code if record.unit_level == "municipality" else None),
             "baseline": record.baseline_value, "target": record.target_value, "current": state.current,
             "projected": state.projected, "status": state.status, "latest_month": state.latest_month,
             "measures": record.measures, "responsible": record.responsible, "note": record.note,
         })
-    return pd.DataFrame(rows, columns=["id", "version", "unit_level", "unit_code", "unit_name", "metric", "baseline",
+    return pd.DataFrame(rows, columns=["id", "version", "unit_level", "unit_code", "unit_name", "municipality_code", "metric", "baseline",
                                        "target", "current", "projected", "status", "latest_month", "measures",
                                        "responsible", "note"])
 

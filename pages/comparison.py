@@ -18,7 +18,7 @@ years = data.school_years(ctx.scope)
 if schools.empty or not years:
     st.info(t("overview.no_data"))
     st.stop()
-names = dict(zip(schools["school_id"], schools["school_name"]))
+names = widgets.school_choices(schools)
 left, middle = st.columns(2)
 year = middle.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="compare_year")
 with st.expander(t("compare.peer_group")):

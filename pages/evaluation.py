@@ -18,7 +18,7 @@ schools = data.schools(ctx.scope)
 if not years or schools.empty:
     st.info(t("overview.no_data"))
     st.stop()
-names = dict(zip(schools["school_id"], schools["school_name"]))
+names = widgets.school_choices(schools)
 left, right = st.columns(2)
 with left:
     year = st.selectbox(t("overview.school_year"), years, format_func=i18n.school_year, key="evaluation_year")

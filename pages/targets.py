@@ -59,8 +59,9 @@ if table.empty:
     st.stop()
 st.subheader(t("targets.single_heading"))
 row_of = {int(r.id): r for r in table.itertuples()}
+unit_of = dict(zip(table["id"].astype(int), charts.target_units(table, ctx.language)))
 chosen = st.selectbox(t("targets.choose"), list(row_of), key="target_choice",
-                      format_func=lambda i: f"{row_of[i].unit_name}: {charts.metric_label(row_of[i].metric, ctx.language)}")
+                      format_func=lambda i: f"{unit_of[i]}: {charts.metric_label(row_of[i].metric, ctx.language)}")
 record = data.target(ctx.scope, chosen)
 state = data.target_progress(ctx.scope, record)
 targets_ui.describe_progress(record, state)

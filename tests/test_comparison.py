@@ -29,7 +29,10 @@ def test_a_rector_sees_own_school_and_only_pseudonyms_of_others(demo_engine, hyv
     assert school in keys and (keys - {school}).isdisjoint(everyone)  # no other school's code
     assert result.schools.set_index("school_key").loc[school, "in_scope"]
     named = result.schools.dropna(subset=["school_name"])
-    assert named["school_key"].tolist() == [school] and "municipality_code" not in result.schools.columns
+    assert named["school_key"].tolist() == [school]
+    # Only the named school carries its municipality (it labels the name); the others carry none.
+    placed = result.schools.dropna(subset=["municipality_code"])
+    assert placed["school_key"].tolist() == [school] and placed["municipality_code"].tolist() == ["106"]
     with pytest.raises(queries.NotAllowed):  # nor can a rector start from another school
         other = next(iter(everyone - {school}))
         comparison.compare(demo_engine, rector, other, "2024-2025")
@@ -232,3 +235,19 @@ def test_the_attention_list_and_the_comparison_page_agree_for_a_director(demo_en
         assert (row.n_peers, row.peer_rate) == (len(page.peers.members), page.peer_rate)
         side = "higher" if page.verdict.endswith("higher") else "lower" if page.verdict.endswith("lower") else "within"
         assert row.verdict == side
+
+
+def test_an_attention_list_of_two_municipalities_names_each_school_with_its_municipality_in_the_ui_language(demo_engine):
+    from lasnaolo import charts
+
+    two = Scope("director", municipality_codes=frozenset({"106", "091"}))  # a joint education authority
+    verdicts = comparison.school_verdicts(demo_engine, two, "2024-2025")
+    directory = queries.schools(demo_engine, two).set_index("school_id")
+    for language, places in (("fi", {"106": "Hyvinkää", "091": "Helsinki"}), ("sv", {"106": "Hyvinge", "091": "Helsingfors"})):
+        shown = charts.attention_table(verdicts, language).iloc[:, 0].tolist()
+        expected = [f"{directory.at[s, 'school_name']}, {places[directory.at[s, 'municipality_code']]}" for s in verdicts["school_id"]]
+        assert shown == expected
+    # One municipality's list names the schools alone.
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    alone = comparison.school_verdicts(demo_engine, director, "2024-2025")
+    assert charts.attention_table(alone, "sv").iloc[:, 0].tolist() == alone["school_name"].tolist()

@@ -43,10 +43,16 @@ def test_reference_tables_are_complete():
     assert (others == 1).all()
 
 
-def test_region_tiles_cover_every_region_once_and_follow_the_map():
+def test_region_tiles_cover_every_region_once_with_a_unique_abbreviation_per_language_and_follow_the_map():
     tiles = reference.region_tiles()
     assert sorted(tiles["region_code"]) == sorted(reference.regions()["region_code"])
-    assert not tiles.duplicated(["col", "row"]).any() and tiles["abbreviation"].is_unique
+    assert not tiles.duplicated(["col", "row"]).any()
+    for language in ("fi", "sv", "en"):
+        assert tiles[f"abbreviation_{language}"].is_unique and tiles[f"abbreviation_{language}"].str.len().between(2, 3).all()
+    # Each abbreviation opens with the name's first letter in its language (NYL for Nyland).
+    named = tiles.merge(reference.regions(), on="region_code")
+    for language in ("fi", "sv"):
+        assert (named[f"abbreviation_{language}"].str[0] == named[f"name_{language}"].str.upper().str[0]).sum() >= 15
     official = SHARED / "data" / "geo" / "municipalities-2023.csv"
     if not official.exists():
         pytest.skip(f"{official} not present")
@@ -55,3 +61,13 @@ def test_region_tiles_cover_every_region_once_and_follow_the_map():
     # North at the top and east to the right: rows follow latitude, columns longitude.
     assert placed["row"].corr(-placed["lat"], method="spearman") > 0.85
     assert placed["col"].corr(placed["lon"], method="spearman") > 0.7
+
+
+def test_a_list_of_schools_adds_the_municipality_in_the_ui_language_only_when_it_holds_several():
+    one = reference.school_labels(["Koulu A", "Skola B"], ["106", "106"], "sv")
+    assert one == ["Koulu A", "Skola B"]
+    several = reference.school_labels(["Koulu A", "Skola B", None], ["106", "091", None], "sv")
+    assert several == ["Koulu A, Hyvinge", "Skola B, Helsingfors", None]
+    assert reference.school_labels(["Skola B", "Koulu A"], ["091", "106"], "fi") == ["Skola B, Helsinki", "Koulu A, Hyvinkää"]
+    # A hidden school's municipality never counts: its name is not shown.
+    assert reference.school_labels(["Koulu A", None], ["106", "091"], "fi") == ["Koulu A", None]

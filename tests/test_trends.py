@@ -115,8 +115,9 @@ def test_a_region_tile_of_a_scope_that_is_only_part_of_the_region_says_your_area
     from lasnaolo import charts
 
     director = Scope("director", municipality_codes=frozenset({"106"}))
-    for scope, label in ((director, "Oma alue"), (Scope.everything(), "UUS")):
-        frame = charts.region_tile_frame(trends.region_figures(demo_engine, scope, "2024-2025"), "absence_rate", "fi")
+    for scope, language, label in ((director, "fi", "Oma alue"), (Scope.everything(), "fi", "UUS"),
+                                   (Scope.everything(), "sv", "NYL")):
+        frame = charts.region_tile_frame(trends.region_figures(demo_engine, scope, "2024-2025"), "absence_rate", language)
         shown = frame[frame["value"].notna()]
         assert shown["abbreviation"].tolist() == [label]
     whole = trends.region_figures(demo_engine, Scope.everything(), "2024-2025")["absence_rate"].iloc[0]

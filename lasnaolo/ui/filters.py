@@ -13,9 +13,8 @@ from lasnaolo.ui.session import language, t
 def _areas(schools: pd.DataFrame) -> dict[str, str]:
     """'' (whole scope), then the scope's regions and municipalities, with their names."""
     lang = language()
-    column = "name_sv" if lang == "sv" else "name_fi"
-    regions = reference.regions().set_index("region_code")[column]
-    municipalities = reference.municipalities().set_index("municipality_code")[column]
+    regions = reference.regions().set_index("region_code")[reference.name_column(lang, english=True)]
+    municipalities = reference.municipalities().set_index("municipality_code")[reference.name_column(lang)]
     options = {"": t("trends.whole_scope")}
     for code in sorted(schools["region_code"].unique()):
         options[f"r:{code}"] = str(regions.get(code, code))

@@ -204,12 +204,10 @@ def scope_text(account: Account) -> str:
         return t("scope.school", name=md(name))  # data: shown literally in the title and sidebar
     parts = []
     if account.municipalities:
-        names = ", ".join(reference.municipality_name(m, "sv" if lang == "sv" else "fi") for m in account.municipalities)
+        names = ", ".join(reference.municipality_name(m, lang) for m in account.municipalities)
         parts.append(t("scope.municipalities", names=md(names), n=len(account.municipalities)))
     if account.regions:
-        regions = reference.regions().set_index("region_code")
-        column = "name_sv" if lang == "sv" else "name_fi"
-        parts.append(t("scope.regions", names=md(", ".join(str(regions.at[r, column]) for r in account.regions)),
+        parts.append(t("scope.regions", names=md(", ".join(reference.region_name(r, lang) for r in account.regions)),
                        n=len(account.regions)))
     text = "; ".join(parts)
     return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text

@@ -39,7 +39,7 @@ def deck_form(ctx: PageContext, years: list[str], asked: DeckRequest) -> DeckReq
     st.session_state.setdefault("present_year", asked.school_year)
     st.session_state.setdefault("present_municipalities", next(iter(asked.municipality_codes)) if asked.municipality_codes else "")
     st.session_state.setdefault("present_slides", list(asked.slides))
-    region_names = reference.regions().set_index("region_code")["name_sv" if ctx.language == "sv" else "name_fi"]
+    region_names = reference.regions().set_index("region_code")[reference.name_column(ctx.language, english=True)]
     left, right = st.columns(2)
     region = left.selectbox(t("present.region"), ["", *regions], key="present_region",
                             format_func=lambda r: region_names[r] if r else t("present.all_regions"))

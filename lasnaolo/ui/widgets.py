@@ -88,11 +88,18 @@ def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str) -> 
     _table_downloads(table, name)
 
 
+def school_choices(schools: pd.DataFrame) -> dict[str, str]:
+    """School code -> the school as lists show it (with its municipality where the schools are of
+    several, in the UI language)."""
+    return dict(zip(schools["school_id"], reference.school_labels(schools["school_name"].tolist(),
+                                                                  schools["municipality_code"].tolist(), language())))
+
+
 def unit_selectbox(schools: pd.DataFrame, label: str, key: str, municipalities: bool = True) -> Unit:
     """A municipality of the schools (unless `municipalities` is False) or one of the schools."""
     lang = language()
     codes = sorted(set(schools["municipality_code"])) if municipalities else []
     units = [Unit("municipality", m) for m in codes] + [Unit("school", s) for s in schools["school_id"]]
-    labels = {**{f"school:{s}": n for s, n in zip(schools["school_id"], schools["school_name"])},
+    labels = {**{f"school:{s}": n for s, n in school_choices(schools).items()},
               **{f"municipality:{m}": t("targets.municipality_unit", name=reference.municipality_name(m, lang)) for m in codes}}
     return st.selectbox(label, units, format_func=lambda u: labels[str(u)], key=key)
