@@ -164,17 +164,20 @@ def _aggregate(args) -> int:
     from lasnaolo import pupil_import, pupils
 
     def read(path: str) -> tuple[str, bytes]:
-        return Path(path).name, Path(path).read_bytes()
+        return path, Path(path).read_bytes()  # named as given: two folders' "oppilaat.csv" stay apart
 
     try:
         mapping = pupil_import.load_mapping(args.mapping)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # not a mapping file
         print(f"refused: the mapping {args.mapping} cannot be used: {error}", file=sys.stderr)
         return EXIT_REJECTED
+    engine = store.make_engine(args.db) if args.import_now else None
+    if engine is not None:
+        store.init_database(engine)
     try:
-        exports = dict(read(p) for p in args.exports)
-        rows = pupil_import.aggregate_exports(exports, read(args.calendar), mapping,
-                                              read(args.timetable) if args.timetable else None)
+        known = set(queries.schools(engine, Scope.everything())["school_id"]) if engine is not None else None
+        rows = pupil_import.aggregate_exports([read(p) for p in args.exports], read(args.calendar), mapping,
+                                              read(args.timetable) if args.timetable else None, known_schools=known)
     except OSError as error:
         print(f"refused: {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_REJECTED
@@ -185,30 +188,48 @@ def _aggregate(args) -> int:
             print(f"... and {len(error.problems) - len(shown)} more problems", file=sys.stderr)
         print(f"refused: {len(error.problems)} problem(s); nothing written", file=sys.stderr)
         return EXIT_REJECTED
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / contract.ABSENCES.file_name
-    rows.to_csv(target, index=False)
+    target = Path(args.out) / contract.ABSENCES.file_name
+    data = rows.to_csv(index=False).encode("utf-8")
+    if engine is not None:  # the one importer, all or nothing, before anything is written
+        code = _import_files(engine, [(contract.ABSENCES.file_name, data)], args)
+        if code != 0:
+            print(f"nothing written to {args.out}", file=sys.stderr)
+            return code
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as error:
+        print(f"refused: {args.out}: {error.strerror}" + (" (the figures were imported)" if engine is not None else ""),
+              file=sys.stderr)
+        return EXIT_REJECTED
     print(f"wrote {len(rows)} rows ({rows['school_id'].nunique()} schools, "
           f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}")
-    if not args.import_now:
+    if engine is None:
         print(f"import it with: python -m lasnaolo import {target}")
-        return 0
-    args.paths = [str(target)]
-    return _import(args)  # the one importer: validated against the stored schools, all or nothing
+    return 0
 
 
-def _import(args) -> int:
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
     try:
-        summary = importer.import_paths(engine, args.paths, replace=args.replace)
+        summary = importer.import_files(engine, files, replace=args.replace)
     except importer.ImportRejected as rejected:
         print(f"rejected: {rejected.problems.total} problem(s); nothing was imported", file=sys.stderr)
         print(rejected.problems.render(args.max_problems), file=sys.stderr)
         return EXIT_REJECTED
     print(summary.one_line())
     return 0
+
+
+def _import(args) -> int:
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    try:
+        files = importer.read_paths(args.paths)
+    except importer.ImportRejected as rejected:
+        print(f"rejected: {rejected.problems.total} problem(s); nothing was imported", file=sys.stderr)
+        print(rejected.problems.render(args.max_problems), file=sys.stderr)
+        return EXIT_REJECTED
+    return _import_files(engine, files, args)
 
 
 def _report(args) -> int:

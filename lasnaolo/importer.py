@@ -839,7 +839,8 @@ def import_files(
     return ImportSummary(files=tuple(results))
 
 
-def import_paths(engine: Engine, paths: Sequence[str | Path], **options) -> ImportSummary:
+def read_paths(paths: Sequence[str | Path]) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each path; ImportRejected naming every path that is not a file."""
     files = []
     problems = ProblemList()
     for path in map(Path, paths):
@@ -849,4 +850,8 @@ def import_paths(engine: Engine, paths: Sequence[str | Path], **options) -> Impo
         files.append((path.name, path.read_bytes()))
     if problems:
         raise ImportRejected(problems)
-    return import_files(engine, files, **options)
+    return files
+
+
+def import_paths(engine: Engine, paths: Sequence[str | Path], **options) -> ImportSummary:
+    return import_files(engine, read_paths(paths), **options)

@@ -1,7 +1,8 @@
 """A synthetic pupil-level export (fictional pupils), in the shapes a student-information system
 exports: a roster, absence markings with Finnish reason texts, the school calendar and a
-timetable. `python -m lasnaolo demo --pupil-level --out DIR` writes it, so a new user can try the
-whole path (aggregate, then import) and the tests have a fixture."""
+timetable. `python -m lasnaolo demo --pupil-level --out DIR` writes it with the two schools'
+`schools.csv`, so a new user can try the whole path (import the schools, aggregate, import) and
+the tests have a fixture."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lasnaolo import pupils
+from lasnaolo import contract, pupils
 
 REASON_TEXTS = {"illness": "Luvallinen sairauspoissaolo", "authorised": "Koulun hyväksymä poissaolo",
                 "unauthorised": "Selvittämätön poissaolo"}
 REASON_SHARES = (0.6, 0.3, 0.1)
-SCHOOLS = (("00001", (1, 2, 3, 4, 5, 6)), ("00002", (7, 8, 9)))  # the demo's first two school ids
+SCHOOLS = (("00001", (1, 2, 3, 4, 5, 6)), ("00002", (7, 8, 9)))  # fictional codes no demo school has
+# The two schools in the contract's schools.csv, to be imported before their figures.
+SCHOOL_DIRECTORY = pd.DataFrame({"school_id": ["00001", "00002"], "school_name": ["Esimerkkikoulu", "Esimerkin yläkoulu"],
+                                 "municipality_code": ["106", "106"], "school_type": ["primary", "lower_secondary"],
+                                 "language": ["fi", "fi"]})
 
 
 def calendar(autumn: int) -> pd.DataFrame:
@@ -70,7 +75,10 @@ class PupilExport:
             path = folder / name
             path.write_bytes(frame.to_csv(index=False, sep=";", decimal=",").encode("cp1252"))
             paths.append(path)
-        return paths
+        # Not part of the export: the schools in the contract's shape, for the importer.
+        schools = folder / contract.SCHOOLS.file_name
+        schools.write_bytes(SCHOOL_DIRECTORY.to_csv(index=False).encode("utf-8"))
+        return [*paths, schools]
 
 
 def generate(autumn: int = 2024, pupils_per_grade: int = 24, seed: int = 2025) -> PupilExport:

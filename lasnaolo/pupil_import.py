@@ -8,8 +8,9 @@ problem names the file, row and column, never a pupil.
 from __future__ import annotations
 
 import csv
+import re
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -33,6 +34,12 @@ CALENDAR_COLUMNS = {"school_year": ("school_year", "lukuvuosi", "läsår"), "kin
 CALENDAR_KINDS = {"term": "term", "lukukausi": "term", "termin": "term",
                   "holiday": "holiday", "loma": "holiday", "lov": "holiday",
                   "school_day": "school_day", "koulupäivä": "school_day", "skoldag": "school_day"}
+# A grade's weekly lesson hours in a timetable: the decrees' minima are 19-30; a school may add a
+# few. Outside this a cell is a typo (2 for 22) that would read every pupil far absent.
+WEEKLY_HOURS_RANGE = (15, 40)
+# An official school code (Opetushallinnon oppilaitosnumero): five digits. Anything else in the
+# roster's school column is a typo or another column (a name) and is never passed on.
+SCHOOL_CODE = re.compile(r"\d{5}")
 TIMETABLE_COLUMNS = {"school_id": SCHOOL_HEADERS, "grade": ("grade", "luokka-aste", "vuosiluokka", "årskurs"),
                      "weekly_hours": ("weekly_hours", "viikkotunnit", "veckotimmar")}
 
@@ -60,13 +67,18 @@ class ExportMapping:
             for key, listed in (spec.get(part) or {}).items():
                 if not isinstance(listed, list):
                     raise ValueError(f"{name}: {part}.{key} must be a list")
+                if not all(isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in listed):
+                    raise ValueError(f"{name}: {part}.{key} must list texts only")
         columns = {part: {column: tuple(_fold(h) for h in headers) for column, headers in spec[part].items()}
                    for part in ("roster", "marks", "marks_wide") if isinstance(spec.get(part), dict)}
-        reasons = {}
+        reasons: dict[str, str] = {}
         for category, texts in spec["reasons"].items():
             if category not in pupils.CATEGORIES:
                 raise ValueError(f"{name}: {category!r} is not a category ({', '.join(pupils.CATEGORIES)})")
-            reasons.update({_fold(t): category for t in texts})
+            for text in map(_fold, texts):
+                if reasons.get(text, category) != category:  # the last one would win silently
+                    raise ValueError(f"{name}: a reason text is listed under both {reasons[text]} and {category}")
+                reasons[text] = category
         return cls(str(spec.get("name", name)), columns, reasons)
 
 
@@ -90,6 +102,8 @@ def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None
     text = importer.decode(name, data, problems)
     if text is None:
         return None
+    if "\n" not in text:  # old Mac line ends (CR only)
+        text = text.replace("\r", "\n")
     header = text.split("\n", 1)[0]
     delimiter = importer.detect_delimiter(header)
     if delimiter is None:
@@ -125,7 +139,9 @@ def _table(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame | None
     if len(record_lines) != len(frame):  # the two readers disagree on what a row is: say so, never misplace
         problems.add(Problem(name, None, None, None, "unreadable_csv"))
         return None
-    return frame.assign(file=name, row=record_lines)
+    # A trailing delimiter (as spreadsheets save) makes an empty, unnamed last column: dropped.
+    unnamed = [h for h in frame.columns if str(h).startswith("Unnamed: ") and frame[h].str.strip().eq("").all()]
+    return frame.drop(columns=unnamed).assign(file=name, row=record_lines)
 
 
 def _columns(frame: pd.DataFrame, wanted: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -135,8 +151,8 @@ def _columns(frame: pd.DataFrame, wanted: Mapping[str, Sequence[str]]) -> dict[s
 
 
 def parse_date(text: str) -> date | None:
-    """'2024-09-02', '2.9.2024' or '02.09.2024'."""
-    text = text.strip()
+    """'2024-09-02', '2.9.2024' or '02.09.2024', with or without a time after it ('2.9.2024 8:15')."""
+    text = text.strip().split(" ")[0].split("T")[0]
     for layout in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
             return datetime.strptime(text, layout).date()
@@ -194,6 +210,10 @@ def _wide_marks(frame: pd.DataFrame, found: dict[str, str], reason_headers: list
         problems.add(Problem(name, importer.HEADER_LINE, header, str(header), "unknown_reason", (("mapping", mapping.name),)))
     for row in frame.loc[months.isna(), "row"]:
         problems.add(Problem(name, int(row), found["period"], None, "not_month"))
+    # One row per pupil and month: a repeated one would count its hours twice.
+    repeated = months.notna() & pd.Series(list(zip(frame[found["pupil"]].str.strip(), months)), index=frame.index).duplicated()
+    for row in frame.loc[repeated, "row"]:
+        problems.add(Problem(name, int(row), found["period"], None, "duplicate_key", (("key", "pupil, month"),)))
     parts = []
     for header in reason_headers:
         hours = pd.to_numeric(frame[header].str.strip().replace("", "0").str.replace(",", ".", regex=False)
@@ -266,7 +286,9 @@ def read_calendar(name: str, data: bytes, problems: ProblemList) -> pd.DataFrame
     out = pd.DataFrame({"file": frame["file"], "row": frame["row"],
                         "school_year": frame[found["school_year"]].str.strip(),
                         "kind": frame[found["kind"]].map(lambda k: CALENDAR_KINDS.get(_fold(k))),
-                        "school_id": frame[found["school_id"]].str.strip() if "school_id" in found else pupils.ALL_SCHOOLS})
+                        # An empty school cell is a row for every school, as is a calendar without the column.
+                        "school_id": frame[found["school_id"]].str.strip().replace("", pupils.ALL_SCHOOLS)
+                        if "school_id" in found else pupils.ALL_SCHOOLS})
     for column in ("start", "end"):
         out[column] = frame[found[column]].map(parse_date)
         for row in out.loc[out[column].isna(), "row"]:
@@ -288,8 +310,11 @@ def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFram
     frame, found = read
     hours = pd.to_numeric(frame[found["weekly_hours"]].str.replace(",", ".", regex=False), errors="coerce")
     grades = pd.to_numeric(frame[found["grade"]], errors="coerce")
-    for row in frame.loc[hours.isna() | (hours <= 0) | (hours > 50), "row"]:
+    for row in frame.loc[hours.isna(), "row"]:
         problems.add(Problem(name, int(row), found["weekly_hours"], None, "not_number"))
+    for row in frame.loc[hours.notna() & ~hours.between(*WEEKLY_HOURS_RANGE), "row"]:
+        problems.add(Problem(name, int(row), found["weekly_hours"], None, "weekly_hours_range",
+                             (("low", WEEKLY_HOURS_RANGE[0]), ("high", WEEKLY_HOURS_RANGE[1]))))
     for row in frame.loc[~grades.isin(range(1, 10)), "row"]:
         problems.add(Problem(name, int(row), found["grade"], None, "grade_range"))
     out = pd.DataFrame({"school_id": frame[found["school_id"]].str.strip(), "grade": grades, "weekly_hours": hours,
@@ -297,6 +322,41 @@ def read_timetable(name: str, data: bytes, problems: ProblemList) -> pd.DataFram
     for row in out.loc[out.duplicated(["school_id", "grade"]), "row"]:
         problems.add(Problem(name, int(row), found["grade"], None, "duplicate_key", (("key", "school_id, grade"),)))
     return out
+
+
+def _check_schools(roster: pd.DataFrame, known_schools: Collection[str] | None, problems: ProblemList) -> None:
+    """The roster's school column holds school codes: five digits, among the database's schools
+    when those are known, and more than one pupil a school. A value that is none of these is
+    located and never shown: it may be a pupil's name or identifier (swapped columns)."""
+    for file, row in roster.loc[~roster["school_id"].map(lambda s: bool(SCHOOL_CODE.fullmatch(s))), ["file", "row"]].itertuples(index=False):
+        problems.add(Problem(file, int(row), "school_id", None, "not_school_code"))
+    if known_schools is not None:
+        known = set(known_schools)
+        unknown = roster["school_id"].map(lambda s: bool(SCHOOL_CODE.fullmatch(s)) and s not in known)
+        for file, row in roster.loc[unknown, ["file", "row"]].itertuples(index=False):
+            problems.add(Problem(file, int(row), "school_id", None, "school_not_known"))
+    pupils_per_school = roster.groupby("school_id")["pupil"].nunique()
+    if len(pupils_per_school) >= 4 and pupils_per_school.median() < 2:  # one pupil a "school": pupil identifiers
+        problems.add(Problem(str(roster["file"].iloc[0]), importer.HEADER_LINE, "school_id", None, "school_column_holds_pupils"))
+
+
+def _check_years(roster: pd.DataFrame, years: Sequence[str], timetable: pd.DataFrame | None, problems: ProblemList) -> None:
+    """Converting more than one school year needs the roster's dates (an undated pupil would keep
+    one grade in every year), and a year before the first decree in the table needs the timetable
+    for every school and grade."""
+    if len(years) > 1:
+        undated = roster["start"].isna() & roster["end"].isna() if {"start", "end"} <= set(roster) else pd.Series(True, index=roster.index)
+        for file, rows in roster.loc[undated].groupby("file"):
+            problems.add(Problem(str(file), int(rows["row"].min()), "start", None, "dates_needed_for_years",
+                                 (("years", ", ".join(years)), ("count", len(rows)))))
+    earliest = pupils.DECREES[0].since
+    covered = set(zip(timetable["school_id"], timetable["grade"])) if timetable is not None else set()
+    for year in years:
+        if pupils.year_bounds(year)[0] < earliest:
+            missing = {(s, int(g)) for s, g in zip(roster["school_id"], roster["grade"])} - covered
+            if missing:
+                problems.add(Problem(str(roster["file"].iloc[0]), None, None, None, "no_minimum_hours",
+                                     (("school_year", year), ("since", f"{earliest.day}.{earliest.month}.{earliest.year}"))))
 
 
 def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.DataFrame,
@@ -332,12 +392,23 @@ def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.
     return marks
 
 
-def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes], mapping: ExportMapping,
-                      timetable: tuple[str, bytes] | None = None) -> pd.DataFrame:
+def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]], calendar: tuple[str, bytes],
+                      mapping: ExportMapping, timetable: tuple[str, bytes] | None = None,
+                      known_schools: Collection[str] | None = None) -> pd.DataFrame:
     """The contract's absences rows of the school years the markings fall in, from the exported
-    files (name -> bytes: rosters and markings, in any order). Raises `pupils.PupilDataError`
-    holding every problem found, before anything is aggregated."""
+    files (name -> bytes, or (name, bytes) pairs: rosters and markings, in any order). With
+    `known_schools` (the database's), a roster school outside them is located. Raises
+    `pupils.PupilDataError` holding every problem found, before anything is aggregated."""
     problems = ProblemList()
+    files = list(exports.items()) if isinstance(exports, Mapping) else list(exports)
+    names = [name for name, _ in files]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        # Two files of one name (two schools' "oppilaat.csv"): their problems could not be told
+        # apart, and a dictionary of them would silently keep one.
+        problems.add(Problem(name, None, None, None, "same_file_name"))
+    if problems:
+        raise pupils.PupilDataError(problems.items)
+    exports = dict(files)
     parts: dict[str, list[pd.DataFrame]] = {"roster": [], "marks": []}
     for name, data in exports.items():
         read = read_export(name, data, mapping, problems)
@@ -353,11 +424,18 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
     roster, marks = (pd.concat(parts[k], ignore_index=True) for k in ("roster", "marks"))
     if roster.empty:  # a header without pupils: no denominator
         raise pupils.PupilDataError([Problem(", ".join(exports), None, None, None, "no_roster")])
+    _check_schools(roster, known_schools, problems)
+    if problems:
+        raise pupils.PupilDataError(problems.items)
     if "month" in marks:  # whole months from a wide export: on the month's last school day enrolled
         marks = _place_month_totals(marks, roster, days, problems)
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
         for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
             problems.add(Problem(timetable[0], int(row), "school_id", None, "school_not_in_roster"))
+    if days is not None:  # so is a calendar row of a school (a holiday of "S1X" would be dropped)
+        own = days[days["school_id"] != pupils.ALL_SCHOOLS]
+        for row in own.loc[~own["school_id"].isin(set(roster["school_id"])), "row"]:
+            problems.add(Problem(calendar[0], int(row), "school_id", None, "school_not_in_roster"))
     # The school years are those the markings fall in (a calendar may cover more years than the
     # export: a roster without dates must not count in those). Without any marking, the calendar's
     # one school year.
@@ -368,6 +446,7 @@ def aggregate_exports(exports: Mapping[str, bytes], calendar: tuple[str, bytes],
         problems.add(Problem(", ".join(exports), None, None, None, "no_marks"))
     for year in sorted(set(marked_years) - set(calendar_years)):
         problems.add(Problem(calendar[0], None, None, None, "no_calendar_for_year", (("school_year", year),)))
+    _check_years(roster, years, hours, problems)
     if problems:
         raise pupils.PupilDataError(problems.items)
     found: list[Problem] = []

@@ -268,7 +268,7 @@ def test_the_command_line_writes_absences_csv_that_imports_cleanly_or_refuses_wi
 def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_report_figures(tmp_path, capsys):
     """The synthetic pupil-level export (`demo --pupil-level`), aggregated by the command line and
     imported, gives the overview the figures computed straight from its pupils."""
-    from lasnaolo import cli, importer, metrics, pupil_demo, queries, reports, store
+    from lasnaolo import cli, metrics, pupil_demo, queries, reports, store
     from lasnaolo.scope import Scope
 
     assert cli.main(["demo", "--pupil-level", "--out", str(tmp_path / "export")]) == 0
@@ -276,13 +276,16 @@ def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_repo
     files = [str(tmp_path / "export" / n) for n in ("oppilaat.csv", "poissaolot.csv")]
     assert cli.main(["aggregate", *files, "--calendar", str(tmp_path / "export" / "kalenteri.csv"),
                      "--timetable", str(tmp_path / "export" / "tuntijako.csv"), "--out", str(tmp_path / "out")]) == 0
-    (tmp_path / "schools.csv").write_text("school_id,school_name,municipality_code,school_type,language\n"
-                                          "00001,Alakoulu,106,primary,fi\n00002,Yläkoulu,106,lower_secondary,fi\n",
-                                          encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'l.db'}"
     engine = store.make_engine(url)
-    store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv"])
+    # Before its schools are imported, the figures are refused at the school and nothing is written.
+    capsys.readouterr()
+    assert cli.main(["aggregate", *files, "--calendar", str(tmp_path / "export" / "kalenteri.csv"),
+                     "--timetable", str(tmp_path / "export" / "tuntijako.csv"), "--out", str(tmp_path / "first"),
+                     "--import", "--db", url]) == cli.EXIT_REJECTED
+    assert "not in the database" in capsys.readouterr().err and not (tmp_path / "first").exists()
+    # The reference export comes with its schools in the contract's shape: the README's path.
+    assert cli.main(["import", str(tmp_path / "export" / "schools.csv"), "--db", url]) == 0
     # One command from the export to imported figures.
     assert cli.main(["aggregate", *files, "--calendar", str(tmp_path / "export" / "kalenteri.csv"),
                      "--timetable", str(tmp_path / "export" / "tuntijako.csv"), "--out", str(tmp_path / "out"),
@@ -448,3 +451,81 @@ def test_two_grades_in_one_month_are_located_and_one_row_per_missed_lesson_count
     rows = pupil_import.aggregate_exports({"r.csv": at_turn, "m.csv": only_b.encode("utf-8")}, calendar_bytes(week), mapping)
     assert rows["unauthorised_hours"].sum() == 2 and set(rows["grade"]) == {3, 4}
     assert date(2024, 12, 24) not in pupils.school_days(CALENDAR, YEAR, "00001")  # a term up to Christmas Eve
+
+
+def test_a_share_of_exactly_five_ten_or_twenty_percent_takes_the_tier_the_model_gives_it():
+    """Grade 3 (22 hours a week, 4,4 a day) from Tuesday 27.8.2024 to Monday 30.9.2024: 25 school
+    days, 110 hours. 5,5 hours is 5 % (tier 1), 11 hours 10 % (tier 2), 22 hours 20 % (tier 2:
+    tier 3 is over 20 %). Summed day fractions are not exact in binary (third review finding)."""
+    term = pd.DataFrame([("term", date(2024, 8, 27), date(2024, 9, 30))], columns=["kind", "start", "end"]).assign(school_year=YEAR)
+    roster = "Oppilas;Koulun tunnus;Luokka-aste\nT05;00001;3\nT10;00001;3\nT20;00001;3\n"
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\n" + "".join(
+        f"{pupil};{day}.9.2024;{hours};Luvaton poissaolo\n" for pupil, total in (("T05", 5.5), ("T10", 11), ("T20", 22))
+        for day, hours in zip((2, 3, 4, 5, 6, 9), [str(total / 5).replace(".", ",")] * 5))
+    rows = pupil_import.aggregate_exports({"r.csv": roster.encode("utf-8"), "m.csv": marks.encode("utf-8")},
+                                          calendar_bytes(term), pupil_import.load_mapping("wilma"))
+    september = rows[rows["month"] == "2024-09"].iloc[0]
+    assert (september["pupils"], september["lesson_hours"]) == (3, 277)  # 21 September days × 4,4 h × 3 pupils
+    assert [september[f"tier{t}_pupils"] for t in (1, 2, 3)] == [1, 2, 0]
+
+
+def test_third_review_findings_are_refused_or_located_without_a_traceback_or_a_name(tmp_path, capsys):
+    from lasnaolo import cli
+
+    mapping = pupil_import.load_mapping("wilma")
+    week = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"])
+                          .assign(school_year=YEAR))
+
+    def refused(*args, **kwargs) -> set[tuple]:
+        with pytest.raises(pupils.PupilDataError) as error:
+            pupil_import.aggregate_exports(*args, **kwargs)
+        assert "Virtanen" not in " ".join(str(p) for p in error.value.problems)
+        return {(p.file, p.row, p.code) for p in error.value.problems}
+
+    roster = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;2.9.2024 8:15;2;Luvaton poissaolo\n".encode("utf-8")  # a time too
+    assert pupil_import.aggregate_exports({"r.csv": roster, "m.csv": marks}, week, mapping)["unauthorised_hours"].sum() == 2
+    # Two files of one name (two folders' exports): refused, never one silently kept.
+    assert refused([("oppilaat.csv", roster), ("oppilaat.csv", roster), ("m.csv", marks)], week, mapping) == {
+        ("oppilaat.csv", None, "same_file_name")}
+    # A name in the school column, and pupil identifiers there (columns swapped): located, not shown.
+    named = "Oppilas;Koulun tunnus;Luokka-aste\n00001;Virtanen Matti;3\n"
+    assert refused({"r.csv": named.encode("utf-8"), "m.csv": marks}, week, mapping) >= {("r.csv", 2, "not_school_code")}
+    swapped = "Oppilas;Koulun tunnus;Luokka-aste\n" + "".join(f"00001;{10000 + i};3\n" for i in range(6))
+    assert ("r.csv", 1, "school_column_holds_pupils") in refused({"r.csv": swapped.encode("utf-8"), "m.csv": marks}, week, mapping)
+    # A school the database does not have, when the database is known.
+    assert refused({"r.csv": roster, "m.csv": marks}, week, mapping, known_schools={"00002"}) == {
+        ("r.csv", 2, "school_not_known"), ("r.csv", 3, "school_not_known")}
+    # A wide export with a pupil's month twice, a trailing ';' and CR-only line ends.
+    wide = "Oppilas;Kuukausi;Luvaton poissaolo;\rMatti Virtanen;9/2024;2;\rMatti Virtanen;9/2024;2;\r"
+    assert refused({"r.csv": roster, "w.csv": wide.encode("utf-8")}, week, mapping) == {("w.csv", 3, "duplicate_key")}
+    once = "Oppilas;Kuukausi;Luvaton poissaolo;\rMatti Virtanen;9/2024;2;\r"
+    assert pupil_import.aggregate_exports({"r.csv": roster, "w.csv": once.encode("utf-8")}, week, mapping)["unauthorised_hours"].sum() == 2
+    # A calendar row and a timetable row of a school the roster lacks; a timetable of 2 hours a week.
+    typo = f"Lukuvuosi;Tyyppi;Alkaa;Päättyy;Koulu\n{YEAR};lukukausi;2.9.2024;6.9.2024;\n{YEAR};loma;3.9.2024;3.9.2024;00010\n"
+    assert refused({"r.csv": roster, "m.csv": marks}, ("k.csv", typo.encode("utf-8")), mapping) == {("k.csv", 3, "school_not_in_roster")}
+    timetable = ("t.csv", "Koulu;Luokka-aste;Viikkotunnit\n00001;3;2\n".encode("utf-8"))
+    assert refused({"r.csv": roster, "m.csv": marks}, week, mapping, timetable) == {("t.csv", 2, "weekly_hours_range")}
+    # Two school years from a roster without dates; a year before the first decree without a timetable.
+    two_years = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6)), ("term", date(2025, 9, 1), date(2025, 9, 5))],
+                                            columns=["kind", "start", "end"]).assign(school_year=[YEAR, "2025-2026"]))
+    both = marks + "Maija Virtanen;2.9.2025;1;Luvaton poissaolo\n".encode("utf-8")
+    assert refused({"r.csv": roster, "m.csv": both}, two_years, mapping) == {("r.csv", 2, "dates_needed_for_years")}
+    old = calendar_bytes(pd.DataFrame([("term", date(2011, 9, 5), date(2011, 9, 9))], columns=["kind", "start", "end"])
+                         .assign(school_year="2011-2012"))
+    old_marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;5.9.2011;2;Luvaton poissaolo\n".encode("utf-8")
+    assert refused({"r.csv": roster, "m.csv": old_marks}, old, mapping) == {("r.csv", None, "no_minimum_hours")}
+    given = ("t.csv", "Koulu;Luokka-aste;Viikkotunnit\n00001;3;22\n".encode("utf-8"))
+    assert pupil_import.aggregate_exports({"r.csv": roster, "m.csv": old_marks}, old, mapping, given)["lesson_hours"].sum() == 44
+    # A reason text under two categories: the mapping is refused (the last one would win silently).
+    with pytest.raises(ValueError, match="both illness and unauthorised"):
+        pupil_import.ExportMapping.from_yaml("roster: {pupil: [a]}\nmarks: {pupil: [a]}\n"
+                                             "reasons: {illness: [Sairas], unauthorised: [sairas]}\n", "m.yaml")
+    # The command line: an --out that is a file is refused without a traceback.
+    for name, data in (("r.csv", roster), ("m.csv", marks), ("k.csv", week[1])):
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "taken").write_text("")
+    capsys.readouterr()
+    assert cli.main(["aggregate", str(tmp_path / "r.csv"), str(tmp_path / "m.csv"), "--calendar", str(tmp_path / "k.csv"),
+                     "--out", str(tmp_path / "taken")]) == cli.EXIT_REJECTED
+    assert "refused" in capsys.readouterr().err

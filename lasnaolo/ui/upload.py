@@ -60,7 +60,8 @@ def pupil_level_conversion() -> None:
             st.error(t("data.pupil_bad_mapping", reason=md(str(error))))
             return
         try:
-            rows = pupil_import.aggregate_exports({u.name: u.getvalue() for u in exports}, (calendar.name, calendar.getvalue()),
+            # Pairs, not a dictionary: two uploads of one name are refused, not silently one.
+            rows = pupil_import.aggregate_exports([(u.name, u.getvalue()) for u in exports], (calendar.name, calendar.getvalue()),
                                                   mapping, (timetable.name, timetable.getvalue()) if timetable else None)
         except pupils.PupilDataError as refused:
             st.session_state.pop(CONVERTED_KEY, None)
