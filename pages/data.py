@@ -27,7 +27,7 @@ log = queries.import_log(ctx.engine, ctx.scope)
 log["imported_at"] = log["imported_at"].map(lambda moment: i18n.timestamp(moment, ctx.language))
 log["file_kind"] = log["file_kind"].map(lambda kind: t(f"data.kind.{kind}") if kind in contract.FILE_SPECS else kind)
 log["imported_by"] = log["imported_by"].replace({bootstrap.DEMO_IMPORTER: t("data.by_demo")})
-st.dataframe(log.rename(columns={"imported_at": t("data.col.when"), "imported_by": t("data.col.by"),
+st.dataframe(export.display_frame(log, ctx.language).rename(columns={"imported_at": t("data.col.when"), "imported_by": t("data.col.by"),
                                  "file_name": t("data.col.file"), "file_kind": t("data.col.kind"),
                                  "rows_in_file": t("data.col.rows"), "rows_inserted": t("data.col.new"),
                                  "rows_replaced": t("data.col.replaced"), "rows_unchanged": t("data.col.unchanged"),

@@ -680,7 +680,7 @@ def test_pupil_level_exports_are_converted_on_the_data_page_and_imported_through
     [convert] = [b for b in at.button if b.label == "Muunna"]
     convert.click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Muunnettu: 90 riviä, 2 koulua, lukuvuodet 2024–2025. Tarkista ja tuo alla."]
+    assert [s.value for s in at.success] == ["Muunnettu: 90 riviä, 2 koulua (2024–2025). Tarkista ja tuo alla."]
     assert "demo-" not in visible_text(at)  # no pupil on the page
     main_uploader(at).set_value([("schools.csv", b"school_id,school_name,municipality_code,school_type,language\n"
                                   b"00001,Alakoulu,106,primary,fi\n00002,Ylakoulu,106,lower_secondary,fi\n", "text/csv")]).run()
