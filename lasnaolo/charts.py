@@ -467,7 +467,11 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
     part = set(regions.loc[~regions["whole_region"].astype(bool), "region_code"]) if "whole_region" in regions else set()
     own = frame["region_code"].isin(part)
     frame.loc[own, "abbreviation"] = i18n.t("trends.own_area_short", language)
-    frame.loc[own, "name"] = frame.loc[own, "name"].map(lambda n: i18n.t("trends.own_area_in", language, region=n))
+    counts = regions.set_index("region_code")["part_municipalities"] if "part_municipalities" in regions else pd.Series(dtype=float)
+    frame.loc[own, "name"] = [
+        i18n.t("trends.own_area_of", language, region=n, n=int(counts[code])) if code in counts.index and pd.notna(counts[code])
+        else i18n.t("trends.own_area_in", language, region=n)
+        for n, code in zip(frame.loc[own, "name"], frame.loc[own, "region_code"])]
     return frame
 
 

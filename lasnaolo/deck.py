@@ -194,7 +194,8 @@ def _headline(engine, scope, request, overview) -> Slide:
         "": [i18n.t(f"metric.{m}", lang) for m in shown],
         i18n.school_year(request.school_year): [changes[m].current for m in shown],
         i18n.t("deck.same_point_last_year", lang): [changes[m].previous for m in shown],
-        i18n.t("deck.change_points", lang): [changes[m].difference for m in shown],
+        # Signed points, as the header says: display_frame would write a float as a percentage.
+        i18n.t("deck.change_points", lang): [i18n.points(changes[m].difference, lang) for m in shown],
     })
     return _slide("headline", request, charts.headline_chart(changes, shown, lang, HEADLINE_SCALE), table,
                   month=i18n.month(overview.report.figures.latest_month, lang) if overview.report.figures.latest_month else "–")
@@ -235,6 +236,8 @@ WELLBEING_MIN_DOTS = 3  # fewer municipalities make no scatter: their figures ar
 def _wellbeing(engine, scope, request, overview) -> Slide:
     lang = request.language
     frame = trends.wellbeing_alongside(engine, scope, request.indicator, request.grade_group)
+    if not frame.empty:  # the newest survey of the deck's year or before: a 2022-2023 deck shows the 2023 survey
+        frame = frame[frame["school_year"] <= request.school_year]
     indicator = i18n.name_of("indicator", request.indicator, lang)
     shown = frame.dropna(subset=["value", "absence_rate"]) if not frame.empty else frame
     if shown.empty:

@@ -199,7 +199,14 @@ def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowF
     # publication (`published_as`): whether a tile is the whole region is that publication's.
     read = scope.published_as or scope
     whole = read.municipality_codes is None and read.school_ids is None
-    return metrics.figures_by(rows, ["region_code"], policy).assign(whole_region=whole)
+    figures = metrics.figures_by(rows, ["region_code"], policy).assign(whole_region=whole)
+    # How many municipalities a part-region tile counts: a deck narrowed to one municipality
+    # still shows its presenter's part, which must not read as that one municipality.
+    if read.municipality_codes is not None and read.school_ids is None:
+        of_region = reference.municipalities().set_index("municipality_code")["region_code"]
+        figures["part_municipalities"] = figures["region_code"].map(
+            lambda code: sum(of_region.get(m) == code for m in read.municipality_codes))
+    return figures
 
 
 def wellbeing_alongside(engine: Engine, scope: Scope, indicator: str, grade_group: str,

@@ -72,6 +72,10 @@ def test_pptx_has_a_title_slide_and_one_chart_per_slide_with_caption_and_numbers
     headline_notes = notes[1 + deck.SLIDES.index("headline")]
     absence = region_deck.slides[0].table.iloc[0, 1]
     assert f"{absence:.1f}".replace(".", ",") in headline_notes  # the numbers, written the Finnish way
+    # The change column in signed points as its header says, never as a percentage.
+    change = region_deck.slides[0].table.iloc[0, 3]
+    assert change[0] in "+\u2212±" and change[1:].replace(",", "").isdigit() and "%" not in change
+    assert change in headline_notes.splitlines()[-3]
     everything = " ".join(" ".join(t) for t in texts) + " ".join(notes)
     assert not [name for name in school_names if name in everything]
 
@@ -219,7 +223,17 @@ def test_the_region_tile_of_a_narrowed_deck_is_labelled_by_what_it_counts_and_pi
     director = deck.build(demo_engine, Scope("director", municipality_codes=frozenset({"106"})),
                           deck.DeckRequest(YEAR, slides=("regions",)))
     tiles = {who: built.slides[0].table.iloc[:, 0].tolist() for who, built in (("admin", admin), ("director", director))}
-    assert tiles["admin"] == ["Uusimaa"] and tiles["director"] == ["Uusimaa: vain oma alueesi, ei koko maakunta"]
+    assert tiles["admin"] == ["Uusimaa"] and tiles["director"] == ["Uusimaa: vain oma alueesi (1 kunta), ei koko maakunta"]
+    # A coordinator's deck narrowed to one municipality shows the coordinator's part of the
+    # region (the publication it reads), and says how many municipalities that part holds.
+    from lasnaolo import accounts, reference
+    coordinator = Scope("coordinator", municipality_codes=frozenset(accounts.SKY_PILOT_MUNICIPALITIES))
+    region_of = reference.municipalities().set_index("municipality_code")["region_code"]
+    in_uusimaa = sorted(m for m in coordinator.municipality_codes if region_of[m] == "01")
+    assert len(in_uusimaa) > 1
+    narrowed = deck.build(demo_engine, coordinator, deck.DeckRequest(YEAR, municipality_codes=frozenset(in_uusimaa[:1]),
+                                                                     slides=("regions",)))
+    assert narrowed.slides[0].table.iloc[:, 0].tolist() == [f"Uusimaa: vain oma alueesi ({len(in_uusimaa)} kuntaa), ei koko maakunta"]
     presentation = Presentation(io.BytesIO(deck.to_pptx(admin)))
     [picture] = [s for s in presentation.slides[1].shapes if s.shape_type == 13]
     assert picture._element.nvPicPr.cNvPr.get("descr") == f"{admin.slides[0].title}. {admin.slides[0].caption}"
@@ -228,3 +242,17 @@ def test_the_region_tile_of_a_narrowed_deck_is_labelled_by_what_it_counts_and_pi
     out = tmp_path / "empty.pptx"
     assert cli.main(["deck", "--region", "19", "--year", YEAR, "--out", str(out), "--db", url]) == cli.EXIT_REJECTED
     assert not out.exists() and "no data" in capsys.readouterr().err
+
+
+def test_the_wellbeing_slide_shows_the_newest_survey_of_the_decks_year_not_a_later_one(demo_engine):
+    from lasnaolo import trends
+
+    surveys = trends.wellbeing_alongside(demo_engine, Scope.everything(), deck.DeckRequest(YEAR).indicator,
+                                         deck.DeckRequest(YEAR).grade_group)
+    years = sorted(surveys["survey_year"].unique())
+    assert len(years) >= 2
+    earlier = surveys.loc[surveys["survey_year"] == years[-2], "school_year"].iloc[0]
+    built = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(earlier, region_codes=REGION, slides=("wellbeing",)))
+    assert f"kysely {years[-2]}" in built.slides[0].caption
+    latest = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(YEAR, region_codes=REGION, slides=("wellbeing",)))
+    assert f"kysely {years[-1]}" in latest.slides[0].caption
