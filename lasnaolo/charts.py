@@ -538,8 +538,8 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
 
 
 def school_names(frame: pd.DataFrame, language: str) -> list[object]:
-    """The frame's `school_name`s as a list shows them (with the municipality where the named
-    schools are of several); None where the name is not shown."""
+    """The frame's `school_name`s as a list shows them (`reference.school_labels`); None where the
+    name is not shown."""
     if "school_name" not in frame:
         return [None] * len(frame)
     codes = frame["municipality_code"] if "municipality_code" in frame else [None] * len(frame)
@@ -561,15 +561,10 @@ def funnel_table(funnel, school_key: str, language: str) -> pd.DataFrame:
 def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
     """The scope's schools, those furthest above their peers first: rate, the peers' rate, the
     verdict, the change against the same months last year with its verdict, tiers 2-3 and the
-    latest month delivered, in the order given. Verdicts and changes are written out (a change
-    in points with its unit, no arrow)."""
+    latest month delivered, in the order given. Verdicts are written out; the change in signed
+    points (its unit in the header) and its reading against the region's change in a column of
+    its own, so the table fits a page's width."""
     order = verdicts
-    unit = i18n.t("unit.points", language)
-
-    def change(value, verdict):
-        if pd.isna(value):
-            return "–"
-        return f"{i18n.points(value, language)} {unit} ({i18n.t(f'attention.change.{verdict}', language)})"
 
     return pd.DataFrame({
         i18n.t("overview.school", language): school_names(order, language),
@@ -578,7 +573,10 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("attention.verdict", language): [
             i18n.t(f"attention.verdict.{v}", language) if isinstance(v, str) else i18n.t("attention.not_compared", language)
             for v in order["verdict"]],
-        i18n.t("attention.change", language): [change(v, c) for v, c in zip(order["change_points"], order["change_verdict"])],
+        i18n.t("attention.change", language): [i18n.points(v, language) for v in order["change_points"]],
+        i18n.t("attention.change_against_region", language): [
+            i18n.t(f"attention.change.{c}", language) if isinstance(c, str) and pd.notna(v) else "–"
+            for v, c in zip(order["change_points"], order["change_verdict"])],
         i18n.t("metric.tier23_share", language): order["tier23_share"].astype(float).to_numpy(),
         i18n.t("attention.latest_month", language): [i18n.month(m, language) if isinstance(m, str) else "–"
                                                      for m in order["latest_month"]],

@@ -564,8 +564,14 @@ def _groups(stacked: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _names(panel: MeasurePanel) -> pd.DataFrame:
+    """Each school's name and municipality by key (None where not visible, or where a panel
+    built without them, as the simulations build theirs, has none)."""
+    return panel.schools.set_index("school_key").reindex(columns=["school_name", "municipality_code"])
+
+
 def _treated_list(panel: MeasurePanel, treated: pd.DataFrame) -> pd.DataFrame:
-    named = panel.schools.set_index("school_key")
+    named = _names(panel)
     return (treated.assign(school_name=treated["school_key"].map(named["school_name"]),
                            municipality_code=treated["school_key"].map(named["municipality_code"]))
             [["school_key", "school_name", "municipality_code", "start_month"]]
@@ -574,7 +580,7 @@ def _treated_list(panel: MeasurePanel, treated: pd.DataFrame) -> pd.DataFrame:
 
 def _control_list(panel: MeasurePanel, stacked: pd.DataFrame) -> pd.DataFrame:
     keys = sorted(stacked.loc[stacked["treated"] == 0, "school_key"].unique())
-    named = panel.schools.set_index("school_key")
+    named = _names(panel)
     return pd.DataFrame({"school_key": keys, "school_name": [named["school_name"].get(k) for k in keys],
                          "municipality_code": [named["municipality_code"].get(k) for k in keys]})
 

@@ -68,11 +68,12 @@ def municipality_name(code: str, language: str = "fi") -> str:
 
 
 def school_labels(names: Sequence[object], municipality_codes: Sequence[object], language: str) -> list[object]:
-    """Schools as a list names them: the name alone where the named schools are of one
+    """Schools as a list names them: the name alone where several named schools are all of one
     municipality, else "name, municipality" with the municipality in the UI language (names
-    repeat across municipalities). A missing name stays missing (the caller shows the key)."""
-    named_codes = {c for n, c in zip(names, municipality_codes) if isinstance(n, str) and isinstance(c, str)}
-    if len(named_codes) <= 1:
+    repeat across municipalities; a list of one school says nothing of where it is). A missing
+    name stays missing (the caller shows the key)."""
+    named = [(n, c) for n, c in zip(names, municipality_codes) if isinstance(n, str) and isinstance(c, str)]
+    if len({c for _, c in named}) == 1 and len(named) > 1:
         return list(names)
     return [f"{n}, {municipality_name(c, language)}" if isinstance(n, str) and isinstance(c, str) else n
             for n, c in zip(names, municipality_codes)]

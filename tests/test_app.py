@@ -343,10 +343,12 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username != "rehtori":
         attention = at.dataframe[0].value
         assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
-        assert attention["Vertailuryhmään"].isin(["Enemmän poissaoloja kuin sattuma selittää", "Ei näyttöä erosta",
-                                                  "Vähemmän poissaoloja kuin sattuma selittää",
-                                                  "Ei verrattu: kuukausi puuttuu"]).all()
-        assert attention["Muutos viime vuodesta"].str.contains("%-yks.").any()
+        assert attention["Vertailuryhmään"].isin(["Enemmän kuin sattuma selittää", "Ei näyttöä erosta",
+                                                  "Vähemmän kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
+        # The change in signed points (the unit in the header), its reading in a column of its own.
+        changes = attention["Muutos viime vuodesta (%-yks.)"]
+        assert changes.str.fullmatch(r"[+\u2212±]\d+,\d|–").all() and (changes != "–").any()
+        assert attention["Muutos maakuntaan"].isin(["suurempi", "pienempi", "samaa luokkaa", "–"]).all()
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")

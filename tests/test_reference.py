@@ -69,5 +69,6 @@ def test_a_list_of_schools_adds_the_municipality_in_the_ui_language_only_when_it
     several = reference.school_labels(["Koulu A", "Skola B", None], ["106", "091", None], "sv")
     assert several == ["Koulu A, Hyvinge", "Skola B, Helsingfors", None]
     assert reference.school_labels(["Skola B", "Koulu A"], ["091", "106"], "fi") == ["Skola B, Helsinki", "Koulu A, Hyvinkää"]
-    # A hidden school's municipality never counts: its name is not shown.
-    assert reference.school_labels(["Koulu A", None], ["106", "091"], "fi") == ["Koulu A", None]
+    # A hidden school's municipality never counts (its name is not shown); one school alone says where it is.
+    assert reference.school_labels(["Koulu A", "Koulu B", None], ["106", "106", "091"], "fi") == ["Koulu A", "Koulu B", None]
+    assert reference.school_labels(["Koulu A", None], ["106", "091"], "sv") == ["Koulu A, Hyvinge", None]
