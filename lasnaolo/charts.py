@@ -862,8 +862,9 @@ def cluster_scatter_chart(result, language: str) -> alt.Chart:
     first, second = result.explained_variance
     return (
         alt.Chart(frame).mark_circle(size=70, opacity=0.8).encode(
-            x=alt.X("pc1:Q", title=i18n.t("risk.component", language, n=1, share=i18n.percent(first * 100, language, 0))),
-            y=alt.Y("pc2:Q", title=i18n.t("risk.component", language, n=2, share=i18n.percent(second * 100, language, 0))),
+            # The share on a line of its own: the vertical title was cut at the chart's height.
+            x=alt.X("pc1:Q", title=_component_title(1, first, language)),
+            y=alt.Y("pc2:Q", title=_component_title(2, second, language)),
             color=alt.Color("cluster_label:N", title=i18n.t("risk.cluster", language),
                             scale=alt.Scale(domain=list(labels.values()), range=CLUSTER_COLOURS[:len(labels)]),
                             legend=alt.Legend(orient="bottom", columns=1, labelLimit=900)),
@@ -874,6 +875,11 @@ def cluster_scatter_chart(result, language: str) -> alt.Chart:
                      alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language))])
         .properties(height=380)
     )
+
+
+def _component_title(n: int, share: float, language: str) -> list[str]:
+    return [i18n.t("risk.component", language, n=n),
+            i18n.t("risk.component_share", language, share=i18n.percent(share * 100, language, 0))]
 
 
 def cluster_members_table(result, language: str) -> pd.DataFrame:

@@ -50,7 +50,7 @@ st.subheader(t("risk.profiles"))
 st.caption(t("risk.profiles_caption"))
 widgets.chart_with_table(charts.cluster_profile_chart(result, ctx.language),
                          charts.cluster_profile_table(result, ctx.language), "cluster-profiles")
-widgets.table_with_downloads(charts.cluster_sizes_table(result, ctx.language), "cluster-sizes")
+widgets.table_with_downloads(charts.cluster_sizes_table(result, ctx.language), "cluster-sizes", wrap=True)
 
 st.subheader(t("risk.map"))
 st.caption(t("risk.map_caption"))

@@ -90,7 +90,7 @@ def visible_text(at: AppTest) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [e.value.to_string() for e in [*at.dataframe, *at.table]]
     parts += [str(e.label) for e in at.get("file_uploader")]
     return "\n".join(parts)
 

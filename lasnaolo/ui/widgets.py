@@ -56,10 +56,15 @@ def chart_downloads(chart: alt.Chart, name: str) -> None:
                         mime="image/svg+xml", key=f"svg_{name}")
 
 
-def table_with_downloads(table: pd.DataFrame, name: str) -> None:
-    """A table written the language's way, with its numbers as CSV and XLSX."""
+def table_with_downloads(table: pd.DataFrame, name: str, wrap: bool = False) -> None:
+    """A table written the language's way, with its numbers as CSV and XLSX. `wrap`: a short table
+    whose cells hold sentences, drawn as a static table whose text wraps (a data grid cuts it)."""
     lang = language()
-    st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch")
+    shown = export.display_frame(table, lang)
+    if wrap:
+        st.table(shown.set_index(shown.columns[0]))
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch")
     _table_downloads(table, name)
 
 
