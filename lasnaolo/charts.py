@@ -566,7 +566,7 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
     its own, so the table fits a page's width."""
     order = verdicts
 
-    return pd.DataFrame({
+    table = pd.DataFrame({
         i18n.t("overview.school", language): school_names(order, language),
         i18n.t("metric.absence_rate", language): order["school_rate"].astype(float).to_numpy(),
         i18n.t("compare.peer_group", language): order["peer_rate"].astype(float).to_numpy(),
@@ -578,9 +578,11 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
             i18n.t(f"attention.change.{c}", language) if isinstance(c, str) and pd.notna(v) else "–"
             for v, c in zip(order["change_points"], order["change_verdict"])],
         i18n.t("metric.tier23_share", language): order["tier23_share"].astype(float).to_numpy(),
-        i18n.t("attention.latest_month", language): [i18n.month(m, language) if isinstance(m, str) else "–"
-                                                     for m in order["latest_month"]],
     })
+    if order["latest_month"].nunique(dropna=False) > 1:  # else the page's caption names the one month
+        table[i18n.t("attention.latest_month", language)] = [i18n.month(m, language) if isinstance(m, str) else "–"
+                                                             for m in order["latest_month"]]
+    return table
 
 
 def _series_labels(language: str) -> dict[str, str]:

@@ -39,6 +39,8 @@ if ctx.account.role != "rector":  # for those who lead several schools: where to
     verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria, area))
     widgets.table_choosing(charts.attention_table(verdicts, ctx.language), list(verdicts["school_id"]), "attention",
                            chooses="compare_school")
+    if verdicts["latest_month"].nunique(dropna=False) == 1 and isinstance(verdicts["latest_month"].iloc[0], str):
+        st.caption(t("attention.through", month=i18n.month(verdicts["latest_month"].iloc[0], ctx.language)))
 school = left.selectbox(t("compare.school"), list(names), format_func=names.get, key="compare_school")  # a rector has one
 
 try:

@@ -346,7 +346,7 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
         assert attention["Vertailuryhmään"].isin(["Enemmän kuin sattuma selittää", "Ei näyttöä erosta",
                                                   "Vähemmän kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
         # The change in signed points (the unit in the header), its reading in a column of its own.
-        changes = attention["Muutos viime vuodesta (%-yks.)"]
+        changes = attention["Muutos (%-yks.)"]
         assert changes.str.fullmatch(r"[+\u2212±]\d+,\d|–").all() and (changes != "–").any()
         assert attention["Muutos maakuntaan"].isin(["suurempi", "pienempi", "samaa luokkaa", "–"]).all()
 

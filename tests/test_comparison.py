@@ -251,3 +251,13 @@ def test_an_attention_list_of_two_municipalities_names_each_school_with_its_muni
     director = Scope("director", municipality_codes=frozenset({"106"}))
     alone = comparison.school_verdicts(demo_engine, director, "2024-2025")
     assert charts.attention_table(alone, "sv").iloc[:, 0].tolist() == alone["school_name"].tolist()
+
+
+def test_the_attention_list_shows_the_latest_month_only_where_schools_differ_in_it(demo_engine):
+    from lasnaolo import charts
+
+    verdicts = comparison.school_verdicts(demo_engine, Scope("director", municipality_codes=frozenset({"106"})), "2024-2025")
+    assert verdicts["latest_month"].nunique() == 1
+    assert "Viimeisin kuukausi" not in charts.attention_table(verdicts, "fi").columns
+    late = verdicts.assign(latest_month=["2025-04"] + list(verdicts["latest_month"].iloc[1:]))
+    assert charts.attention_table(late, "fi")["Viimeisin kuukausi"].tolist()[:2] == ["4/2025", "5/2025"]
