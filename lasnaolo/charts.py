@@ -31,6 +31,10 @@ CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
 # its own and nothing is cut (review finding: "Taso 1: kiinnittymisen tu…").
 TIER_AXIS = alt.Axis(labelLimit=0, labelOverlap=False, labelExpr="split(replace(datum.label, ' (', '\\n('), '\\n')")
 
+# A dashed series' legend entry drawn as a short line in its dash (a dashed circle read as a blot).
+LINE_LEGEND = alt.Legend(symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=500)
+
+
 
 # What the browser receives -------------------------------------------------------------------
 #
@@ -216,7 +220,7 @@ def seasonal_rate_chart(monthly: pd.DataFrame, language: str, metric: str = "abs
             y=alt.Y(f"{metric}:Q", title=i18n.t(f"metric.{metric}", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
             color=alt.Color("series:N", title=i18n.t("overview.series", language),
-                            scale=alt.Scale(domain=series, range=colours)),
+                            scale=alt.Scale(domain=series, range=colours), legend=LINE_LEGEND),
             # Dashes as well as colours, so the years differ without colour vision too.
             strokeDash=alt.StrokeDash("series:N", title=i18n.t("overview.series", language),
                                       scale=alt.Scale(domain=series, range=[[1, 0] if c == CURRENT_COLOUR else [5, 3] for c in colours])),
@@ -480,6 +484,10 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
     """The 19 regions as equal squares of `tile` pixels coloured by the metric (a sequential,
     colour-blind-safe scale), each with its abbreviation and value written on it."""
     frame = region_tile_frame(regions, metric, language)
+    # A grey tile has no figure: it stays blank (the caption says why), not "–"; one coloured
+    # tile needs no colour scale (its figure is written on it).
+    frame["value_text"] = frame["value_text"].where(frame["value"].notna(), "")
+    scale_legend = alt.Legend(labelExpr=percent_axis_labels(language)) if frame["value"].notna().sum() > 1 else None
     base = alt.Chart(frame).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
     tooltip = [alt.Tooltip("name:N", title=i18n.t("trends.area", language)),
                alt.Tooltip("value_text:N", title=i18n.t(f"metric.{metric}", language))]
@@ -488,8 +496,7 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
     background = base.mark_rect(stroke="white", strokeWidth=3, color="#E6E6E6").encode(tooltip=tooltip)
     squares = base.transform_filter("isValid(datum.value)").mark_rect(stroke="white", strokeWidth=3).encode(
         color=alt.Color("value:Q", title=i18n.t(f"metric.{metric}", language),
-                        scale=alt.Scale(scheme="viridis", reverse=True),
-                        legend=alt.Legend(labelExpr=percent_axis_labels(language))),
+                        scale=alt.Scale(scheme="viridis", reverse=True), legend=scale_legend),
         tooltip=tooltip)
     # Dark text on light tiles and light text on dark ones keeps the labels readable.
     text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#444444"))
@@ -608,7 +615,8 @@ def school_vs_peers_chart(monthly: pd.DataFrame, language: str) -> alt.Chart:
                     title=i18n.t("overview.month", language)),
             y=alt.Y("absence_rate:Q", title=i18n.t("metric.absence_rate", language),
                     axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=[SERIES_COLOURS[s] for s in series])),
+            color=alt.Color("label:N", title=None, scale=alt.Scale(domain=domain, range=[SERIES_COLOURS[s] for s in series]),
+                            legend=LINE_LEGEND),
             strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=domain, range=[SERIES_DASHES[s] for s in series])),
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("month_label:N", title=i18n.t("overview.month", language)),
                      alt.Tooltip("rate_text:N", title=i18n.t("metric.absence_rate", language))])
