@@ -19,7 +19,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import pandas as pd  # noqa: E402
 
-import pupil_simulation as simulation  # noqa: E402
+from support import pupil_simulation as simulation  # noqa: E402
 from lasnaolo import comparison, importer, store  # noqa: E402
 from lasnaolo.scope import Scope  # noqa: E402
 

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the product, and tests/support
 
 # page -> (widget kind, key or position, unused, the option index or values chosen) for the one filter changed
 FILTERS = {
@@ -136,7 +136,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure_pages(args.repeat)))
         return
-    from lasnaolo.pgserver import ThrowawayPostgres, postgres_bin_dir
+    from support.pgserver import ThrowawayPostgres, postgres_bin_dir
 
     server = ThrowawayPostgres(postgres_bin_dir()) if "postgresql" in args.databases else None
     rows = []

@@ -1,5 +1,5 @@
 """Calibration of target statuses: pupils simulated over four school years with known truth
-(tests/target_simulation.py), every unit given a target 5 % under its baseline year, and its
+(tests/support/target_simulation.py), every unit given a target 5 % under its baseline year, and its
 status read at the end of November, January and March of the target year by `targets.standing`,
 the function behind the targets page. Prints one row per scenario and month. Scenarios cover
 the absence rate, the tier 2-3 share and unauthorised absence, schools and municipalities (of
@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import pandas as pd  # noqa: E402
 
-import target_simulation as simulation  # noqa: E402
+from support import target_simulation as simulation  # noqa: E402
 
 FLU = {2: 1.4, 3: 1.4}  # October and November
 SCENARIOS = {

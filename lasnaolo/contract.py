@@ -229,7 +229,6 @@ FILE_SPECS: dict[str, FileSpec] = {s.kind: s for s in (SCHOOLS, ABSENCES, WELLBE
 # Import order: a file may refer only to what an earlier kind (or the database) holds.
 IMPORT_ORDER = ("schools", "absences", "wellbeing", "measures")
 
-ABSENCE_COUNT_COLUMNS = tuple(c.name for c in ABSENCES.columns if c.kind == "int" and c.name != "grade")
 HOUR_COLUMNS = ("lesson_hours", "illness_hours", "authorised_hours", "unauthorised_hours")
 TIER_COLUMNS = ("tier1_pupils", "tier2_pupils", "tier3_pupils")
 SQUARES_COLUMN = "pupil_share_squares"  # optional: the pupils' squared year-to-date percents, summed

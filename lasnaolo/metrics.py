@@ -304,7 +304,3 @@ def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy |
     """A survey result, or None when fewer than the minimum respondents answered."""
     policy = policy or SuppressionPolicy()
     return None if respondents < policy.min_respondents else float(value_pct)
-
-
-def grade_band_of(grades: pd.Series) -> pd.Series:
-    return grades.map(contract.grade_band)

@@ -391,17 +391,6 @@ def unit_exists(engine: Engine, scope: Scope, unit: Unit) -> bool:
         return bool(connection.execute(query).scalar_one())
 
 
-def latest_school_year(engine: Engine, scope: Scope) -> str | None:
-    query = (
-        select(func.max(Absence.school_year))
-        .join(School, School.school_id == Absence.school_id)
-        .join(Municipality, Municipality.municipality_code == School.municipality_code)
-        .where(scope.school_condition())
-    )
-    with engine.connect() as connection:
-        return connection.execute(query).scalar_one()
-
-
 def schools(engine: Engine, scope: Scope) -> pd.DataFrame:
     query = (
         select(School.school_id, School.school_name, School.municipality_code, School.school_type,

@@ -62,16 +62,6 @@ def rate_interval(rate_pct: float, pupils: float, variance: float, z: float = Z9
     return float(expit(centre - z * se)), float(expit(centre + z * se))
 
 
-def wilson_interval(count: float, total: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion, in percent; (nan, nan) when total is 0."""
-    if not total:
-        return math.nan, math.nan
-    p = count / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (centre - half) * 100, (centre + half) * 100
-
-
 def logit(rate_pct):
     p = np.clip(np.asarray(rate_pct, dtype=float) / 100, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lasnaolo import demo, store
-from lasnaolo.pgserver import ThrowawayPostgres, postgres_bin_dir
+from support.pgserver import ThrowawayPostgres, postgres_bin_dir
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REQUIRE_POSTGRES = os.environ.get("LASNAOLO_REQUIRE_POSTGRES") == "1"

@@ -18,7 +18,7 @@ from lasnaolo import accounts, deck, importer, queries, scope, settings, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
-from helpers import ABSENCES, SCHOOLS, files, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, snapshot
 
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}

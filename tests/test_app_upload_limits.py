@@ -3,7 +3,7 @@ the user's language, located, shown without its control characters, and nothing 
 
 from __future__ import annotations
 
-from helpers import SCHOOLS, snapshot
+from support.helpers import SCHOOLS, snapshot
 from test_app import admin_on_data_page, empty_db, main_uploader, visible_text  # noqa: F401 (fixture)
 
 SCHOOLS_HEADER = SCHOOLS.splitlines()[0]

@@ -13,7 +13,7 @@ import pytest
 
 from lasnaolo import accounts, i18n, settings
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
-from helpers import streamlit_server
+from support.helpers import streamlit_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def server(tmp_path_factory):
     fresh file in the test's folder, the app fills with demo data on first run."""
     folder = tmp_path_factory.mktemp("server")
     env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
-    with streamlit_server([str(ROOT / "tests" / "demo_server.py"), str(folder / "lasnaolo.db"), "app.py"], cwd=ROOT,
+    with streamlit_server([str(ROOT / "tests" / "support" / "demo_server.py"), str(folder / "lasnaolo.db"), "app.py"], cwd=ROOT,
                           env=env, log_path=folder / "server.log") as base:
         SERVER_DB[base] = f"sqlite:///{folder / 'lasnaolo.db'}"
         yield base

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from lasnaolo import accounts, importer, store
-from helpers import streamlit_server
+from support.helpers import streamlit_server
 
 from test_browser import ROOT, browser, no_exception, page, settle, shot  # noqa: F401 (fixtures)
 

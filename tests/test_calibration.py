@@ -1,5 +1,5 @@
 """Calibration of the chance model with known truth: pupil-level absence simulated and aggregated
-to the contract exactly as a municipality would (tests/pupil_simulation.py), imported into a real
+to the contract exactly as a municipality would (tests/support/pupil_simulation.py), imported into a real
 SQLite file, and every school judged by the one function behind the CLI `compare` and the pages.
 Few false alarms where nothing differs, and real differences found."""
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import pupil_simulation as simulation
-import target_simulation
+from support import pupil_simulation as simulation
+from support import target_simulation
 from lasnaolo import comparison, importer, metrics, queries, stats, store
 from lasnaolo.scope import Scope
 
@@ -141,7 +141,7 @@ def test_the_pupils_spread_alone_gives_z_scores_of_unit_spread_where_schools_do_
     assert 0.8 <= float(z.std()) <= 1.25
 
 
-# --- Target statuses (tests/target_simulation.py; the full table: benchmarks/target_calibration.py) ---
+# --- Target statuses (tests/support/target_simulation.py; the full table: benchmarks/target_calibration.py) ---
 
 TARGET_MONTHS = ("2024-11", "2025-01")
 

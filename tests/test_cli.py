@@ -9,7 +9,7 @@ import pytest
 
 from lasnaolo import cli, reference
 
-from helpers import snapshot
+from support.helpers import snapshot
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -69,7 +69,7 @@ def test_demo_import_report_round_trip(engine, demo_files, capsys):
 def test_report_withholds_a_small_school(engine, capsys):
     from lasnaolo import importer
 
-    from helpers import files
+    from support.helpers import files
 
     importer.import_files(engine, files())
     code, out, _ = run(capsys, "report", "--school", "04567", "--year", "2024-2025", "--db", url_of(engine), "--json")
@@ -87,7 +87,7 @@ def test_report_of_unknown_unit_or_bad_year_exits_2(engine, capsys):
 
 
 def test_import_of_bad_file_exits_2_with_located_problems_and_writes_nothing(engine, tmp_path, capsys):
-    from helpers import ABSENCES, SCHOOLS
+    from support.helpers import ABSENCES, SCHOOLS
 
     (tmp_path / "schools.csv").write_text(SCHOOLS)
     bad = ABSENCES.replace(",20,1680,", ",-20,1680,").replace("04567,2024-2025,2024-09,8,", "04567,2024-2025,2024-09,8x,")

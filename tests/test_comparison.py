@@ -99,7 +99,7 @@ def test_positive_outliers_are_below_their_peers_and_name_their_measures(demo_en
 def test_wellbeing_profile_by_hand(engine):
     from lasnaolo import importer
 
-    from helpers import files
+    from support.helpers import files
 
     survey = ("unit_type,unit_id,survey_year,grade_group,indicator,respondents,value_pct\n"
               "municipality,049,2025,8-9,belonging,200,70.0\n"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from lasnaolo import importer, store, targets
 from lasnaolo.scope import Scope
 
-from helpers import files
+from support.helpers import files
 
 EDITOR = Scope("steering_group", municipality_codes=frozenset({"091"}))
 WRITERS = 8

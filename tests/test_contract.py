@@ -10,7 +10,7 @@ import pytest
 from lasnaolo import contract, importer
 from lasnaolo.contract import FILE_SPECS, INDICATORS, MEASURES
 
-from helpers import snapshot
+from support.helpers import snapshot
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
 

@@ -14,7 +14,7 @@ from lasnaolo.evaluation import Assessment, InvalidAssessment
 from lasnaolo.queries import NotAllowed
 from lasnaolo.scope import Scope, Unit
 
-from helpers import ABSENCES, files, snapshot
+from support.helpers import ABSENCES, files, snapshot
 
 # The helpers' 2024-2025 rows, and school 00123's autumn a year earlier; November 2023 lies past
 # the point 2024-2025 has reached (October), so it must not count in the comparison.

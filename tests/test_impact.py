@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import impact_simulation
+from support import impact_simulation
 from lasnaolo import cli, contract, demo, impact, queries
 from lasnaolo.queries import MeasurePanel, NotAllowed
 from lasnaolo.scope import IMPACT, Scope, pseudonym
@@ -166,7 +166,7 @@ def test_the_panel_counts_equal_the_stored_rows(demo_engine, demo_data):
     assert len(panel.rows) == len(rows.groupby(["school_id", "month"]))
 
 
-# --- Simulated where the data is born (tests/impact_simulation.py): pupils, then the contract ---
+# --- Simulated where the data is born (tests/support/impact_simulation.py): pupils, then the contract ---
 
 def simulated_estimates(rule: str, runs: int, effect: float = 0.0) -> list:
     out = []

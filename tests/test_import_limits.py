@@ -11,7 +11,7 @@ import pytest
 from lasnaolo import contract, importer, store
 from lasnaolo.contract import Settings
 
-from helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
 SCHOOLS_HEADER = "school_id,school_name,municipality_code,school_type,language\n"
 

@@ -8,7 +8,7 @@ import pytest
 from lasnaolo import importer
 from lasnaolo.contract import Settings
 
-from helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
 
 def test_valid_files_import_and_are_logged(engine):

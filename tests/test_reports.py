@@ -9,7 +9,7 @@ import pytest
 from lasnaolo import importer, reports
 from lasnaolo.scope import Scope
 
-from helpers import files
+from support.helpers import files
 
 
 def test_overview_of_the_hand_made_files(engine):
@@ -42,7 +42,7 @@ def test_the_change_compares_the_same_school_months_while_a_school_has_not_deliv
     """00123 and 04567 both delivered September and October a year before; this year 04567 has
     delivered September only. The change compares 00123's two months and 04567's September on
     both sides, not a year with 04567's October against one without it."""
-    from helpers import ABSENCES
+    from support.helpers import ABSENCES
 
     last_year = "\n".join([
         "00123,2023-2024,2023-09,1,20,1680,50,20,4,3,1,0", "00123,2023-2024,2023-10,1,21,1512,80,30,6,4,2,1",

@@ -80,7 +80,7 @@ def test_coordinators_school_rows_withhold_a_small_grade_and_a_complement_in_the
     (one grade of 20 pupils) is shown; so is October's single cell of 21 pupils."""
     from lasnaolo import importer
 
-    from helpers import files
+    from support.helpers import files
 
     importer.import_files(engine, files())
     scope = Scope("coordinator", region_codes=frozenset({"01"}))

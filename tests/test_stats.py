@@ -30,14 +30,6 @@ def test_rate_interval_from_the_pupils_spread_on_the_logit_scale_by_hand():
     assert 0 < low < 1.0 < high < 100
 
 
-def test_wilson_interval_by_hand():
-    # 10 of 50: p = 0.2, z = 1.96 -> (0.1124, 0.3304), the textbook values.
-    low, high = stats.wilson_interval(10, 50)
-    assert (low, high) == pytest.approx((11.24, 33.04), abs=0.01)
-    assert all(math.isnan(v) for v in stats.wilson_interval(0, 0))
-    assert stats.wilson_interval(0, 20)[0] == pytest.approx(0.0, abs=1e-12)
-
-
 SCHOOLS = pd.DataFrame({
     "school_id": ["a", "b", "c", "d"],
     "pupils": [100, 100, 400, 25],

@@ -12,7 +12,7 @@ from lasnaolo.queries import RowFilter
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.store import AbsenceSummary
 
-from helpers import ABSENCES, files
+from support.helpers import ABSENCES, files
 
 
 def stored_summary(engine) -> pd.DataFrame:

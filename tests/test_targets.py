@@ -13,7 +13,7 @@ import pytest
 from lasnaolo import contract, importer, queries, targets
 from lasnaolo.scope import Scope, Unit
 
-from helpers import files
+from support.helpers import files
 
 HEADER = ("school_id,school_year,month,grade,pupils,lesson_hours,illness_hours,authorised_hours,"
           "unauthorised_hours,tier1_pupils,tier2_pupils,tier3_pupils")

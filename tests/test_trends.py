@@ -9,7 +9,7 @@ from lasnaolo import importer, queries, trends
 from lasnaolo.scope import Scope
 from lasnaolo.trends import TrendView
 
-from helpers import files
+from support.helpers import files
 
 
 def test_view_round_trips_through_url_parameters():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lasnaolo.pgserver import free_port
+from support.pgserver import free_port
 
 SCHOOLS = """school_id,school_name,municipality_code,school_type,language
 00123,Testikoulu A,091,primary,fi

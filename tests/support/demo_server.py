@@ -3,13 +3,13 @@ database (store.DEFAULT_DB_PATH) moved to the test's folder, so the real server 
 first-run path of `streamlit run app.py` - demo data into an empty embedded file, demo accounts -
 without touching the developer's data/lasnaolo.db.
 
-    python tests/demo_server.py DB_PATH [streamlit run arguments…]
+    python tests/support/demo_server.py DB_PATH [streamlit run arguments…]
 """
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lasnaolo import store  # noqa: E402
 
