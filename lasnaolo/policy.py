@@ -10,8 +10,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("admin", "director", "rector", "steering_group", "coordinator")
-# The pages in the order the navigation shows them.
-PAGES = ("overview", "trends", "comparison", "clusters", "targets", "impact", "evaluation", "present", "data")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the app: `pages/<name>.py` (which opens with `page.start("<name>")`), its title
+    in the catalogue (`page.<name>`) and its navigation icon. Who may open it is POLICY below."""
+
+    name: str
+    icon: str  # a Material icon, as st.Page takes it
+
+    @property
+    def file(self) -> str:
+        return f"pages/{self.name}.py"
+
+    @property
+    def title_key(self) -> str:
+        return f"page.{self.name}"
+
+
+# The page registry, in the order the navigation shows the pages. Adding a page: an entry here,
+# the page's name in the pages of the roles that may open it (POLICY), its file and its title.
+PAGE_REGISTRY = (
+    Page("overview", ":material/dashboard:"), Page("trends", ":material/monitoring:"),
+    Page("comparison", ":material/compare_arrows:"), Page("clusters", ":material/bubble_chart:"),
+    Page("targets", ":material/flag:"), Page("impact", ":material/science:"),
+    Page("evaluation", ":material/checklist:"), Page("present", ":material/co_present:"),
+    Page("data", ":material/upload_file:"),
+)
+PAGES = tuple(page.name for page in PAGE_REGISTRY)
+PAGE_BY_NAME = {page.name: page for page in PAGE_REGISTRY}
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,18 @@ def test_every_module_reads_its_rights_from_the_policy():
     assert Scope("coordinator").anonymised and not Scope("director").anonymised
 
 
-def test_an_unknown_role_has_no_capability_and_every_page_has_its_file():
+def test_an_unknown_role_has_no_capability_and_every_registered_page_has_its_file_title_icon_and_roles():
     nothing = policy.capabilities("superuser")
     assert not nothing.pages and not nothing.administers and not nothing.regional_context
-    for page in policy.PAGES:
-        assert (ROOT / "pages" / f"{page}.py").is_file()
+    from lasnaolo import i18n
+    for page in policy.PAGE_REGISTRY:
+        source = (ROOT / page.file).read_text(encoding="utf-8")
+        assert f'page.start("{page.name}")' in source, page.name  # the page checks its own name
+        assert all(i18n.t(page.title_key, language) for language in i18n.LANGUAGES)
+        assert page.icon.startswith(":material/") and policy.PAGE_ROLES[page.name], page.name
+    # Every page file is registered, and every role's pages are registered pages.
+    assert {p.stem for p in (ROOT / "pages").glob("*.py")} == set(policy.PAGES)
+    assert all(held.pages <= set(policy.PAGES) for held in policy.POLICY.values())
 
 
 def test_targets_and_self_evaluations_read_only_through_the_data_access_layer():

@@ -10,7 +10,7 @@ import streamlit_authenticator as stauth
 from streamlit import config as st_config
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from lasnaolo import accounts, bootstrap, i18n, login, reference, scope, settings
+from lasnaolo import accounts, bootstrap, i18n, login, policy, reference, scope, settings
 from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
 from lasnaolo.text import md
@@ -19,11 +19,6 @@ from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
 TOKEN_KEY = "lasnaolo_login_token"  # the claims of this session's re-login cookie (lasnaolo.login)
-PAGE_FILES = {name: f"pages/{name}.py" for name in accounts.PAGE_ROLES}
-PAGE_ICONS = {"overview": ":material/dashboard:", "trends": ":material/monitoring:",
-              "comparison": ":material/compare_arrows:", "clusters": ":material/bubble_chart:",
-              "targets": ":material/flag:", "impact": ":material/science:", "evaluation": ":material/checklist:",
-              "present": ":material/co_present:", "data": ":material/upload_file:"}
 
 
 def read_secrets() -> settings.SecretsFile:
@@ -189,7 +184,7 @@ def _nothing_before_login() -> None:
 def login_navigation():
     """Before login every known path is routed to nothing but the login form, so a typed or
     bookmarked URL keeps its path: after a cookie re-login it opens that page if the role may."""
-    paths = ["login", *PAGE_FILES]
+    paths = ["login", *policy.PAGES]
     return st.navigation([st.Page(_nothing_before_login, title=t("login.form"), url_path=path, default=(i == 0))
                           for i, path in enumerate(paths)], position="hidden")
 
@@ -244,7 +239,7 @@ def demo_banner(config: AuthConfig) -> None:
 def navigation(account: Account):
     """Only the pages this role may open are routable: a typed URL to any other finds nothing."""
     pages = [
-        st.Page(PAGE_FILES[name], title=t(f"page.{name}"), icon=PAGE_ICONS[name], url_path=name, default=(i == 0))
-        for i, name in enumerate(accounts.pages_for(account.role))
+        st.Page(page.file, title=t(page.title_key), icon=page.icon, url_path=page.name, default=(i == 0))
+        for i, page in enumerate(policy.PAGE_BY_NAME[name] for name in accounts.pages_for(account.role))
     ]
     return st.navigation(pages)
