@@ -22,6 +22,39 @@ from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 EXIT_REJECTED = 2
 
 
+def school_year(text: str) -> str:
+    """An argparse type: a school year like 2024-2025 (a bad one exits 2 with the reason)."""
+    if contract.parse_school_year(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a school year like 2024-2025")
+    return text
+
+
+def _options(*names: str) -> argparse.ArgumentParser:
+    """A parent parser holding the shared options a command takes, declared once here."""
+    parent = argparse.ArgumentParser(add_help=False)
+    shared = {
+        "db": lambda: parent.add_argument("--db", help="SQLAlchemy URL (default: LASNAOLO_DB_URL or data/lasnaolo.db)"),
+        "year": lambda: parent.add_argument("--year", required=True, type=school_year, help="school year, e.g. 2024-2025"),
+        "json": lambda: parent.add_argument("--json", action="store_true", help="print the result as JSON"),
+        "language": lambda: parent.add_argument("--language", choices=i18n.LANGUAGES, default="en",
+                                                help="language of names and sentences"),
+        "import": lambda: (parent.add_argument("--replace", action="store_true",
+                                               help="let rows replace stored rows with the same key"),
+                           parent.add_argument("--max-problems", type=int,
+                                               default=contract.Settings().max_reported_problems)),
+    }
+    for name in names:
+        shared[name]()
+    return parent
+
+
+def _engine(args):
+    """The database of --db (else LASNAOLO_DB_URL, else the embedded file), migrated."""
+    engine = store.make_engine(args.db)
+    store.init_database(engine)
+    return engine
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lasnaolo", description="Läsnäolo command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,14 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("template", help="write an example file of each kind (the data contract's templates)")
     p.add_argument("--out", required=True, help="folder to write into")
 
-    p = commands.add_parser("import", help="validate and import CSV files in one transaction")
+    p = commands.add_parser("import", help="validate and import CSV files in one transaction",
+                            parents=[_options("db", "import")])
     p.add_argument("paths", nargs="+")
-    p.add_argument("--db", help="SQLAlchemy URL (default: LASNAOLO_DB_URL or data/lasnaolo.db)")
-    p.add_argument("--replace", action="store_true", help="let rows replace stored rows with the same key")
-    p.add_argument("--max-problems", type=int, default=contract.Settings().max_reported_problems)
 
     p = commands.add_parser("aggregate", help="turn pupil-level absence exports into the contract's absences.csv "
-                                              "(pupil rows are read into memory only, never written)")
+                                              "(pupil rows are read into memory only, never written)",
+                            parents=[_options("db", "import")])
     p.add_argument("exports", nargs="+", help="the roster and the absence markings as exported (CSV)")
     p.add_argument("--calendar", required=True, help="school calendar CSV: school_year, kind (term / holiday / "
                                                      "school_day), start, end, optional school_id")
@@ -52,59 +84,48 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", default="wilma", help="a preset (wilma) or a mapping YAML file")
     p.add_argument("--out", required=True, help="folder to write absences.csv into")
     p.add_argument("--import", dest="import_now", action="store_true",
-                   help="also import absences.csv into the database through the one importer")
-    p.add_argument("--db", help="SQLAlchemy URL for --import (default: LASNAOLO_DB_URL or data/lasnaolo.db)")
-    p.add_argument("--replace", action="store_true", help="with --import: let rows replace stored rows")
-    p.add_argument("--max-problems", type=int, default=contract.Settings().max_reported_problems)
+                   help="also import absences.csv into the database (--db) through the one importer")
 
-    p = commands.add_parser("report", help="key figures of a school, municipality or region")
+    p = commands.add_parser("report", help="key figures of a school, municipality or region",
+                            parents=[_options("year", "db", "json")])
     unit = p.add_mutually_exclusive_group(required=True)
     unit.add_argument("--school")
     unit.add_argument("--municipality")
     unit.add_argument("--region")
-    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
-    p.add_argument("--db")
-    p.add_argument("--json", action="store_true")
 
-    p = commands.add_parser("compare", help="each school against similar schools and against its own last year")
+    p = commands.add_parser("compare", help="each school against similar schools and against its own last year "
+                                            "(--json: one object per school, see README: How the verdicts are made)",
+                            parents=[_options("year", "db", "json")])
     area = p.add_mutually_exclusive_group()
     area.add_argument("--school")
     area.add_argument("--municipality")
     area.add_argument("--region")
-    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
-    p.add_argument("--db")
-    p.add_argument("--json", action="store_true", help="one object per school (see README: How the verdicts are made)")
 
-    p = commands.add_parser("clusters", help="risk-factor clusters of the schools for a school year")
-    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    p = commands.add_parser("clusters", help="risk-factor clusters of the schools for a school year "
+                                             "(--json: each school's cluster and the profiles)",
+                            parents=[_options("year", "db", "language", "json")])
     p.add_argument("--k", type=int, choices=list(risk.K_RANGE), help="number of clusters (default: best silhouette)")
-    p.add_argument("--db")
-    p.add_argument("--language", choices=i18n.LANGUAGES, default="en", help="language of the cluster names")
-    p.add_argument("--json", action="store_true", help="print each school's cluster and the profiles as JSON")
 
-    p = commands.add_parser("impact", help="did schools that started a measure change more than comparable schools?")
+    p = commands.add_parser("impact", help="did schools that started a measure change more than comparable schools? "
+                                           "(--json: estimate, ci_low, ci_high, n_treated, n_control, method)",
+                            parents=[_options("db", "language", "json")])
     p.add_argument("--measure", required=True, choices=list(contract.MEASURES))
     p.add_argument("--outcome", choices=impact.OUTCOMES, default="absence_rate")
     p.add_argument("--grades", choices=list(contract.GRADE_BANDS), help="one grade band (default: all grades)")
     area = p.add_mutually_exclusive_group()
     area.add_argument("--region", action="append", default=[], help="treated schools only from this region; repeatable")
     area.add_argument("--municipality", action="append", default=[], help="treated schools only from this municipality; repeatable")
-    p.add_argument("--db")
-    p.add_argument("--language", choices=i18n.LANGUAGES, default="en")
-    p.add_argument("--json", action="store_true", help="print estimate, ci_low, ci_high, n_treated, n_control, method as JSON")
 
-    p = commands.add_parser("deck", help="an anonymised presentation of an area as PPTX or PDF")
+    p = commands.add_parser("deck", help="an anonymised presentation of an area as PPTX or PDF",
+                            parents=[_options("year", "db")])
     area = p.add_mutually_exclusive_group()
     area.add_argument("--region", action="append", default=[], help="2-digit region code (a deck is all data, one region or one municipality)")
     area.add_argument("--municipality", action="append", default=[], help="3-digit code (one)")
-    p.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
     p.add_argument("--out", required=True, help="file to write: .pptx or .pdf")
     p.add_argument("--slides", default=",".join(deck.SLIDES), help=f"comma-separated, in order (default: {','.join(deck.SLIDES)})")
     p.add_argument("--language", choices=i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
-    p.add_argument("--db")
 
-    p = commands.add_parser("migrate", help="create or upgrade the database schema")
-    p.add_argument("--db")
+    commands.add_parser("migrate", help="create or upgrade the database schema", parents=[_options("db")])
 
     p = commands.add_parser("user", help="manage the account file (bcrypt-hashed passwords only)")
     user = p.add_subparsers(dest="user_command", required=True)
@@ -121,7 +142,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # a bad option or --help: argparse has said why; exit 2 (or 0) as it would
+        return int(exit_.code or 0)
     try:
         return _run(args)
     except PseudonymKeyMissing as error:  # a configured database without a strong pseudonym key
@@ -171,9 +195,7 @@ def _aggregate(args) -> int:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # not a mapping file
         print(f"refused: the mapping {args.mapping} cannot be used: {error}", file=sys.stderr)
         return EXIT_REJECTED
-    engine = store.make_engine(args.db) if args.import_now else None
-    if engine is not None:
-        store.init_database(engine)
+    engine = _engine(args) if args.import_now else None
     try:
         known = set(queries.schools(engine, Scope.everything())["school_id"]) if engine is not None else None
         rows = pupil_import.aggregate_exports([read(p) for p in args.exports], read(args.calendar), mapping,
@@ -221,8 +243,7 @@ def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
 
 
 def _import(args) -> int:
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     try:
         files = importer.read_paths(args.paths)
     except importer.ImportRejected as rejected:
@@ -233,13 +254,9 @@ def _import(args) -> int:
 
 
 def _report(args) -> int:
-    if contract.parse_school_year(args.year) is None:
-        print(f"--year {args.year!r} is not a school year like 2024-2025", file=sys.stderr)
-        return EXIT_REJECTED
     unit = (Unit("school", args.school) if args.school else
             Unit("municipality", args.municipality) if args.municipality else Unit("region", args.region))
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     try:
         report = reports.unit_report(engine, Scope.everything(), unit, args.year)
     except reports.UnknownUnit as error:
@@ -269,13 +286,9 @@ COMPARE_FIELDS = ("school_id", "school_rate", "peer_rate", "n_peers", "lower_95"
 
 
 def _compare(args) -> int:
-    if contract.parse_school_year(args.year) is None:
-        print(f"--year {args.year!r} is not a school year like 2024-2025", file=sys.stderr)
-        return EXIT_REJECTED
     unit = (Unit("school", args.school) if args.school else Unit("municipality", args.municipality) if args.municipality
             else Unit("region", args.region) if args.region else None)
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     if unit is not None and not queries.unit_exists(engine, Scope.everything(), unit):
         print(f"no {unit.level} {unit.code!r} in the database", file=sys.stderr)
         return EXIT_REJECTED
@@ -310,11 +323,7 @@ def _plain(value):
 
 
 def _clusters(args) -> int:
-    if contract.parse_school_year(args.year) is None:
-        print(f"--year {args.year!r} is not a school year like 2024-2025", file=sys.stderr)
-        return EXIT_REJECTED
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     try:
         result = risk.analyse(engine, Scope.everything(), args.year, args.k).clusters
     except risk.TooFewSchools as error:
@@ -334,8 +343,7 @@ def _clusters(args) -> int:
 
 
 def _impact(args) -> int:
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     scope = Scope("admin", municipality_codes=frozenset(args.municipality) or None,
                   region_codes=frozenset(args.region) or None)
     question = impact.Question(args.measure, args.outcome, args.grades)
@@ -358,16 +366,13 @@ def _deck(args) -> int:
     slides = tuple(s.strip() for s in args.slides.split(",") if s.strip())
     unknown = [s for s in slides if s not in deck.SLIDES]
     problems = [f"--slides: unknown slide {s!r} (choose from {', '.join(deck.SLIDES)})" for s in unknown]
-    if contract.parse_school_year(args.year) is None:
-        problems.append(f"--year {args.year!r} is not a school year like 2024-2025")
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".pptx", ".pdf"):
         problems.append(f"--out {args.out!r}: the file must end in .pptx or .pdf")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return EXIT_REJECTED
-    engine = store.make_engine(args.db)
-    store.init_database(engine)
+    engine = _engine(args)
     request = deck.DeckRequest(args.year, region_codes=frozenset(args.region) or None,
                                municipality_codes=frozenset(args.municipality) or None, slides=slides,
                                language=args.language)
