@@ -9,6 +9,7 @@ import argparse
 import getpass
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -212,18 +213,25 @@ def _aggregate(args) -> int:
         return EXIT_REJECTED
     target = Path(args.out) / contract.ABSENCES.file_name
     data = rows.to_csv(index=False).encode("utf-8")
+    # The folder first: an --out that cannot be written is refused before anything is imported.
+    created = not Path(args.out).exists()
+    try:
+        if not args.out.strip():
+            raise OSError(0, "an empty folder name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() or not os.access(target.parent, os.W_OK):
+            raise OSError(0, "cannot write absences.csv there")
+    except OSError as error:
+        print(f"refused: --out {args.out!r}: {error.strerror}; nothing written or imported", file=sys.stderr)
+        return EXIT_REJECTED
     if engine is not None:  # the one importer, all or nothing, before anything is written
         code = _import_files(engine, [(contract.ABSENCES.file_name, data)], args)
         if code != 0:
+            if created:
+                target.parent.rmdir()  # the folder made for the file, empty: gone again
             print(f"nothing written to {args.out}", file=sys.stderr)
             return code
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    except OSError as error:
-        print(f"refused: {args.out}: {error.strerror}" + (" (the figures were imported)" if engine is not None else ""),
-              file=sys.stderr)
-        return EXIT_REJECTED
+    target.write_bytes(data)
     print(f"wrote {len(rows)} rows ({rows['school_id'].nunique()} schools, "
           f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}")
     if engine is None:

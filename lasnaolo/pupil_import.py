@@ -8,6 +8,7 @@ problem names the file, row and column, never a pupil.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import io
 from collections.abc import Collection, Mapping, Sequence
@@ -39,7 +40,7 @@ CALENDAR_KINDS = {"term": "term", "lukukausi": "term", "termin": "term",
 WEEKLY_HOURS_RANGE = (15, 40)
 # An official school code (Opetushallinnon oppilaitosnumero): five digits. Anything else in the
 # roster's school column is a typo or another column (a name) and is never passed on.
-SCHOOL_CODE = re.compile(r"\d{5}")
+SCHOOL_CODE = re.compile(r"[0-9]{5}")  # ASCII digits: \d would take ١٢٣٤٥
 TIMETABLE_COLUMNS = {"school_id": SCHOOL_HEADERS, "grade": ("grade", "luokka-aste", "vuosiluokka", "årskurs"),
                      "weekly_hours": ("weekly_hours", "viikkotunnit", "veckotimmar")}
 
@@ -155,9 +156,10 @@ def parse_date(text: str) -> date | None:
     text = text.strip().split(" ")[0].split("T")[0]
     for layout in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return datetime.strptime(text, layout).date()
+            day = datetime.strptime(text, layout).date()
         except ValueError:
             continue
+        return day if 1990 <= day.year <= 2100 else None  # 31.12.9999 ("no end") is no school day
     return None
 
 
@@ -175,8 +177,8 @@ def _typed(frame: pd.DataFrame, found: dict[str, str], problems: ProblemList) ->
             bad, code = values.isna(), "not_number"
         elif column == "grade":
             values = pd.to_numeric(cells, errors="coerce")
-            bad, code = values.isna() | (values % 1 != 0), "not_integer"
-            values = values.fillna(0).astype(int)
+            bad, code = ~values.between(-1000, 1000) | (values % 1 != 0), "not_integer"  # between: no NaN, no inf
+            values = values.where(~bad, 0).astype(int)
         else:
             values = cells
             bad, code = cells.eq(""), "missing_value"
@@ -336,7 +338,7 @@ def _check_schools(roster: pd.DataFrame, known_schools: Collection[str] | None, 
         for file, row in roster.loc[unknown, ["file", "row"]].itertuples(index=False):
             problems.add(Problem(file, int(row), "school_id", None, "school_not_known"))
     pupils_per_school = roster.groupby("school_id")["pupil"].nunique()
-    if len(pupils_per_school) >= 4 and pupils_per_school.median() < 2:  # one pupil a "school": pupil identifiers
+    if len(pupils_per_school) >= 2 and (pupils_per_school == 1).all():  # one pupil a "school": pupil identifiers
         problems.add(Problem(str(roster["file"].iloc[0]), importer.HEADER_LINE, "school_id", None, "school_column_holds_pupils"))
 
 
@@ -345,9 +347,17 @@ def _check_years(roster: pd.DataFrame, years: Sequence[str], timetable: pd.DataF
     one grade in every year), and a year before the first decree in the table needs the timetable
     for every school and grade."""
     if len(years) > 1:
-        undated = roster["start"].isna() & roster["end"].isna() if {"start", "end"} <= set(roster) else pd.Series(True, index=roster.index)
-        for file, rows in roster.loc[undated].groupby("file"):
-            problems.add(Problem(str(file), int(rows["row"].min()), "start", None, "dates_needed_for_years",
+        # An enrolment reaching into two converted years (no dates, or a start years back and no
+        # end) would keep its grade in both: each year needs its own row.
+        first, last = pupils.year_bounds(years[0])[0], pupils.year_bounds(years[-1])[1]
+        starts = roster["start"].where(roster["start"].notna(), first) if "start" in roster else pd.Series(first, index=roster.index)
+        ends = roster["end"].where(roster["end"].notna(), last) if "end" in roster else pd.Series(last, index=roster.index)
+        spans = pd.Series(False, index=roster.index)
+        for earlier, later in zip(years, years[1:]):
+            boundary = pupils.year_bounds(later)[0]
+            spans |= (starts < boundary) & (ends >= boundary)
+        for file, rows in roster.loc[spans].groupby("file"):
+            problems.add(Problem(str(file), int(rows["row"].min()), "start", None, "enrolment_spans_years",
                                  (("years", ", ".join(years)), ("count", len(rows)))))
     earliest = pupils.DECREES[0].since
     covered = set(zip(timetable["school_id"], timetable["grade"])) if timetable is not None else set()
@@ -357,6 +367,31 @@ def _check_years(roster: pd.DataFrame, years: Sequence[str], timetable: pd.DataF
             if missing:
                 problems.add(Problem(str(roster["file"].iloc[0]), None, None, None, "no_minimum_hours",
                                      (("school_year", year), ("since", f"{earliest.day}.{earliest.month}.{earliest.year}"))))
+
+
+def _check_month_totals(marks: pd.DataFrame, problems: ProblemList) -> None:
+    """A pupil's month given twice, in two wide files or as a total and as daily markings too, would
+    count twice (one file's repeats are located when it is read)."""
+    totals = marks["month"].notna() & marks["date"].isna()
+    keyed = marks.loc[totals, ["file", "row", "pupil", "month"]].drop_duplicates(["file", "row"])
+    first_file = keyed.groupby(["pupil", "month"])["file"].transform("first")
+    for file, row in keyed.loc[keyed["file"] != first_file, ["file", "row"]].itertuples(index=False):
+        problems.add(Problem(file, int(row), "pupil", None, "duplicate_key", (("key", "pupil, month"),)))
+    daily = marks.loc[~totals & marks["date"].notna()]
+    marked = set(zip(daily["pupil"], [d.strftime("%Y-%m") for d in daily["date"]]))
+    for file, row, pupil, month in keyed.itertuples(index=False):
+        if (pupil, month) in marked:
+            problems.add(Problem(file, int(row), "pupil", None, "total_and_markings"))
+
+
+def _schools_without_days(roster: pd.DataFrame, calendar: pd.DataFrame, school_year: str) -> list[Problem]:
+    """A roster school with no school day in the calendar (only other schools' rows) would vanish
+    from the output: located at its first roster row."""
+    school_calendar = pupils.SchoolCalendar(calendar, school_year)
+    first_rows = roster.sort_values(["file", "row"]).drop_duplicates("school_id")
+    return [Problem(file, int(row), "school_id", None, "school_without_days", (("school_year", school_year),))
+            for file, row, school_id in first_rows[["file", "row", "school_id"]].itertuples(index=False)
+            if not school_calendar.days(school_id)]
 
 
 def _place_month_totals(marks: pd.DataFrame, roster: pd.DataFrame, calendar: pd.DataFrame,
@@ -406,6 +441,12 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
         # Two files of one name (two schools' "oppilaat.csv"): their problems could not be told
         # apart, and a dictionary of them would silently keep one.
         problems.add(Problem(name, None, None, None, "same_file_name"))
+    seen: dict[str, str] = {}
+    for name, data in files:  # one file given twice under two names ("poissaolot (1).csv") would count twice
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen and seen[digest] != name:
+            problems.add(Problem(name, None, None, None, "same_content", (("other", seen[digest]),)))
+        seen.setdefault(digest, name)
     if problems:
         raise pupils.PupilDataError(problems.items)
     exports = dict(files)
@@ -428,6 +469,7 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
     if problems:
         raise pupils.PupilDataError(problems.items)
     if "month" in marks:  # whole months from a wide export: on the month's last school day enrolled
+        _check_month_totals(marks, problems)
         marks = _place_month_totals(marks, roster, days, problems)
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
         for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
@@ -456,6 +498,7 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
         in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
         enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
             if "start" in roster and "end" in roster else roster
+        found += _schools_without_days(enrolled, days, year)
         found += pupils.problems_in(enrolled, in_year, days, year, hours)
         outputs.append((year, enrolled, in_year))
     # A July marking outside every year converted (the checks above saw the others): never a school day.

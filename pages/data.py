@@ -5,13 +5,13 @@ stored data for download."""
 import streamlit as st
 
 from lasnaolo import bootstrap, contract, export, i18n, queries
-from lasnaolo.ui import page, upload
+from lasnaolo.ui import data, page, upload
 from lasnaolo.ui.session import t
 
 ctx = page.start("data")
 st.title(t("data.heading"))
 
-upload.pupil_level_conversion()
+upload.pupil_level_conversion(set(data.schools(ctx.scope)["school_id"]))
 upload.upload_flow(ctx.engine, ctx.account.username)
 
 st.subheader(t("data.templates"))

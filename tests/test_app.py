@@ -679,18 +679,23 @@ def test_pupil_level_exports_are_converted_on_the_data_page_and_imported_through
         [(n, paths[n], "text/csv") for n in ("oppilaat.csv", "poissaolot.csv")])
     uploaders["Koulun työpäiväkalenteri (CSV)"].set_value(("kalenteri.csv", paths["kalenteri.csv"], "text/csv"))
     at.run()
+    # Schools the database does not have: each roster row located, no code or pupil shown.
+    [convert] = [b for b in at.button if b.label == "Muunna"]
+    convert.click().run()
+    assert not at.exception and not at.success
+    assert "koulua ei ole tietokannassa" in visible_text(at) and "demo-" not in visible_text(at)
+    # With the export's schools imported first, the conversion goes through.
+    importer.import_files(empty_db, [("schools.csv", paths["schools.csv"])])
     [convert] = [b for b in at.button if b.label == "Muunna"]
     convert.click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Muunnettu: 90 riviä, 2 koulua (2024–2025). Tarkista ja tuo alla."]
     assert "demo-" not in visible_text(at)  # no pupil on the page
-    main_uploader(at).set_value([("schools.csv", b"school_id,school_name,municipality_code,school_type,language\n"
-                                  b"00001,Alakoulu,106,primary,fi\n00002,Ylakoulu,106,lower_secondary,fi\n", "text/csv")]).run()
     [check] = [b for b in at.button if b.label == "Tarkista tiedostot"]
     check.click().run()
     [preview] = [d.value for d in at.dataframe if "Uusia" in d.value and "Aika" not in d.value]
-    assert preview.set_index("Tiedosto")["Uusia"].to_dict() == {"schools.csv": 2, "absences.csv": 90}  # 9 grades × 10 months
-    assert preview["Tyyppi"].tolist() == ["Koulut", "Poissaolot"]
+    assert preview.set_index("Tiedosto")["Uusia"].to_dict() == {"absences.csv": 90}  # 9 grades × 10 months
+    assert preview["Tyyppi"].tolist() == ["Poissaolot"]
     assert snapshot(empty_db)["absence"] == []  # converted and checked, not written
     # An export with a reason the mapping does not know: located, nothing converted.
     broken = paths["poissaolot.csv"].decode("cp1252").replace("Selvittämätön poissaolo", "Myöhästyminen").encode("cp1252")

@@ -510,7 +510,7 @@ def test_third_review_findings_are_refused_or_located_without_a_traceback_or_a_n
     two_years = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6)), ("term", date(2025, 9, 1), date(2025, 9, 5))],
                                             columns=["kind", "start", "end"]).assign(school_year=[YEAR, "2025-2026"]))
     both = marks + "Maija Virtanen;2.9.2025;1;Luvaton poissaolo\n".encode("utf-8")
-    assert refused({"r.csv": roster, "m.csv": both}, two_years, mapping) == {("r.csv", 2, "dates_needed_for_years")}
+    assert refused({"r.csv": roster, "m.csv": both}, two_years, mapping) == {("r.csv", 2, "enrolment_spans_years")}
     old = calendar_bytes(pd.DataFrame([("term", date(2011, 9, 5), date(2011, 9, 9))], columns=["kind", "start", "end"])
                          .assign(school_year="2011-2012"))
     old_marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;5.9.2011;2;Luvaton poissaolo\n".encode("utf-8")
@@ -529,3 +529,65 @@ def test_third_review_findings_are_refused_or_located_without_a_traceback_or_a_n
     assert cli.main(["aggregate", str(tmp_path / "r.csv"), str(tmp_path / "m.csv"), "--calendar", str(tmp_path / "k.csv"),
                      "--out", str(tmp_path / "taken")]) == cli.EXIT_REJECTED
     assert "refused" in capsys.readouterr().err
+
+
+def test_fourth_review_findings_are_refused_or_located_and_import_waits_for_a_writable_out(tmp_path, capsys):
+    from lasnaolo import cli
+
+    mapping = pupil_import.load_mapping("wilma")
+    week = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"])
+                          .assign(school_year=YEAR))
+
+    def refused(*args, **kwargs) -> set[tuple]:
+        with pytest.raises(pupils.PupilDataError) as error:
+            pupil_import.aggregate_exports(*args, **kwargs)
+        assert "Virtanen" not in " ".join(str(p) for p in error.value.problems)
+        return {(p.file, p.row, p.code) for p in error.value.problems}
+
+    roster = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;2.9.2024;2;Luvaton poissaolo\n".encode("utf-8")
+    # An enrolment with a start years back and no end, over two converted years: its grade would hold in both.
+    two_years = calendar_bytes(pd.DataFrame([("term", date(2023, 9, 4), date(2023, 9, 8)), ("term", date(2024, 9, 2), date(2024, 9, 6))],
+                                            columns=["kind", "start", "end"]).assign(school_year=["2023-2024", YEAR]))
+    open_ended = "Oppilas;Koulun tunnus;Luokka-aste;Alkaen;Päättyen\nMatti Virtanen;00001;3;1.8.2020;\nMaija Virtanen;00001;3;1.8.2020;31.5.2024\n"
+    both = marks + "Matti Virtanen;4.9.2023;1;Luvaton poissaolo\n".encode("utf-8")
+    assert refused({"r.csv": open_ended.encode("utf-8"), "m.csv": both}, two_years, mapping) == {("r.csv", 2, "enrolment_spans_years")}
+    # One file under two names, a month total in two wide files, a total and daily markings of one month.
+    assert refused([("r.csv", roster), ("m.csv", marks), ("m (1).csv", marks)], week, mapping) == {("m (1).csv", None, "same_content")}
+    wide = "Oppilas;Kuukausi;Luvaton poissaolo\nMatti Virtanen;9/2024;2\n"
+    assert refused({"r.csv": roster, "a.csv": wide.encode("utf-8"), "b.csv": (wide + "Maija Virtanen;9/2024;1\n").encode("utf-8")},
+                   week, mapping) == {("b.csv", 2, "duplicate_key")}
+    assert refused({"r.csv": roster, "a.csv": wide.encode("utf-8"), "m.csv": marks}, week, mapping) == {("a.csv", 2, "total_and_markings")}
+    # A roster school without a school day in the calendar (only another school's rows): located, not dropped.
+    own_rows = f"Lukuvuosi;Tyyppi;Alkaa;Päättyy;Koulu\n{YEAR};lukukausi;2.9.2024;6.9.2024;00001\n".encode("utf-8")
+    second = roster + "Kalle Korhonen;00002;3\n".encode("utf-8")
+    assert refused({"r.csv": second, "m.csv": marks}, ("k.csv", own_rows), mapping) == {("r.csv", 4, "school_without_days")}
+    # Five-digit pupil numbers in the school column of a small roster; non-ASCII digits; a far date; an infinite grade.
+    small = "Oppilas;Koulun tunnus;Luokka-aste\n00001;54321;5\n00001;54322;5\n00001;54323;5\n"
+    assert ("r.csv", 1, "school_column_holds_pupils") in refused({"r.csv": small.encode("utf-8"), "m.csv": marks}, week, mapping)
+    arabic = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;١٢٣٤٥;3\nMaija Virtanen;00001;3\n"
+    assert ("r.csv", 2, "not_school_code") in refused({"r.csv": arabic.encode("utf-8"), "m.csv": marks}, week, mapping)
+    far = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;31.12.9999;2;Luvaton poissaolo\n".encode("utf-8")
+    assert refused({"r.csv": roster, "m.csv": far}, week, mapping) == {("m.csv", 2, "not_date")}
+    infinite = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;inf\nMaija Virtanen;00001;3\n"
+    assert refused({"r.csv": infinite.encode("utf-8"), "m.csv": marks}, week, mapping) == {("r.csv", 2, "not_integer")}
+    # --import with an --out that cannot be written: refused before anything is imported.
+    from lasnaolo import importer, store
+    for name, data in (("r.csv", roster), ("m.csv", marks), ("k.csv", week[1])):
+        (tmp_path / name).write_bytes(data)
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    importer.import_files(engine, [("schools.csv", b"school_id,school_name,municipality_code,school_type,language\n"
+                                                   b"00001,Koulu,106,primary,fi\n")])
+    (tmp_path / "taken").write_text("")
+    capsys.readouterr()
+    assert cli.main(["aggregate", str(tmp_path / "r.csv"), str(tmp_path / "m.csv"), "--calendar", str(tmp_path / "k.csv"),
+                     "--out", str(tmp_path / "taken" / "x"), "--import", "--db", url]) == cli.EXIT_REJECTED
+    assert "nothing written or imported" in capsys.readouterr().err
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from absence").scalar_one() == 0
+    assert cli.main(["aggregate", str(tmp_path / "r.csv"), str(tmp_path / "m.csv"), "--calendar", str(tmp_path / "k.csv"),
+                     "--out", str(tmp_path / "out"), "--import", "--db", url]) == 0
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from absence").scalar_one() == 1

@@ -38,9 +38,10 @@ def _fingerprint(files: list[tuple[str, bytes]], replace: bool) -> str:
 CONVERTED_KEY = "pupil_level_converted"
 
 
-def pupil_level_conversion() -> None:
+def pupil_level_conversion(known_schools: set[str]) -> None:
     """Pupil-level exports turned into absences.csv in memory (issue 19). Only the aggregates are
-    kept (in this session, for the upload flow below); the pupil rows go when the run ends."""
+    kept (in this session, for the upload flow below); the pupil rows go when the run ends. A
+    roster school must be among `known_schools` (the database's): import its schools.csv first."""
     from lasnaolo import pupil_import, pupils
 
     with st.expander(t("data.pupil_level"), expanded=CONVERTED_KEY in st.session_state):
@@ -62,7 +63,8 @@ def pupil_level_conversion() -> None:
         try:
             # Pairs, not a dictionary: two uploads of one name are refused, not silently one.
             rows = pupil_import.aggregate_exports([(u.name, u.getvalue()) for u in exports], (calendar.name, calendar.getvalue()),
-                                                  mapping, (timetable.name, timetable.getvalue()) if timetable else None)
+                                                  mapping, (timetable.name, timetable.getvalue()) if timetable else None,
+                                                  known_schools=known_schools)
         except pupils.PupilDataError as refused:
             st.session_state.pop(CONVERTED_KEY, None)
             st.error(t("data.rejected", count=len(refused.problems)))
