@@ -423,16 +423,19 @@ def group_trend_table(by_group: pd.DataFrame, group: str, labels: dict[str, str]
 def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
     """Municipalities as dots with 95 % intervals, highest first; the user's own highlighted."""
     name = reference.name_column(language)
+    # One highlighted municipality is named: in a deck narrowed to it, "your area" is the
+    # presenter's whole area on the region tile (review finding: one label, two meanings).
+    own_names = ranking.loc[ranking["own"].astype(bool), name]
+    own_label = own_names.iloc[0] if len(own_names) == 1 else i18n.t("trends.own_area_short", language)
     frame = ranking.assign(
         label=ranking[name], rate_text=ranking["absence_rate"].map(lambda v: i18n.percent(v, language)),
         interval_text=[f"{i18n.percent(lo, language)} – {i18n.percent(hi, language)}"
                        for lo, hi in zip(ranking["ci_low"], ranking["ci_high"])],
-        highlight=ranking["own"].map({True: i18n.t("trends.own_area_short", language),
-                                      False: i18n.t("trends.other_municipalities", language)}))
+        highlight=ranking["own"].map({True: own_label, False: i18n.t("trends.other_municipalities", language)}))
     order = frame["label"].tolist()
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)))
     # The highlight is explained by a legend (review finding: orange and blue dots, no key).
-    domain = [i18n.t("trends.own_area_short", language), i18n.t("trends.other_municipalities", language)]
+    domain = [own_label, i18n.t("trends.other_municipalities", language)]
     # Without any municipality of the user's own (all data, a region) there is nothing to highlight.
     colour = alt.Color("highlight:N", title=None,
                        legend=alt.Legend(orient="top", columnPadding=24) if ranking["own"].any() else None,
@@ -833,7 +836,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
         alt.Chart(frame).mark_rect().encode(
             x=alt.X("cluster_label:N", title=None, sort=list(labels.values()), axis=alt.Axis(labelAngle=0, orient="top")),
             y=alt.Y("feature_label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)),
-            color=alt.Color("z:Q", title=title, scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit])),
+            color=alt.Color("z:Q", title=title, scale=alt.Scale(scheme="blueorange", domain=[-limit, limit])),
             tooltip=[alt.Tooltip("cluster_label:N", title=i18n.t("risk.cluster", language)),
                      alt.Tooltip("feature_label:N", title=i18n.t("risk.feature", language)),
                      alt.Tooltip("z_text:N", title=title)])
@@ -1123,8 +1126,13 @@ NUMBER_LOCALES = {
 
 def as_shown(chart, language: str):
     """The chart as every page and file shows it: Vega's own numbers in the language, legend
-    labels never cut (review finding: "Taso 1: kiinnittymisen tu…"); other config is kept."""
+    labels never cut (review finding: "Taso 1: kiinnittymisen tu…"), the width fitted and the
+    height the plot's; other config is kept."""
     chart = chart.copy(deep=False)
+    if chart.autosize is alt.Undefined and isinstance(chart, (alt.Chart, alt.LayerChart)):
+        # The width fits the page; the height is the plot's own. Streamlit's default ("fit") takes
+        # the legend and axes out of the height: a ranking of eight rows drew 45 px tall (review).
+        chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
     chart.config = alt.Config() if chart.config is alt.Undefined else chart.config.copy(deep=False)
     chart.config.locale = alt.Locale(number=NUMBER_LOCALES.get(language, NUMBER_LOCALES[i18n.DEFAULT_LANGUAGE]))
     legend = alt.LegendConfig() if chart.config.legend is alt.Undefined else chart.config.legend.copy(deep=False)

@@ -115,7 +115,7 @@ class DeckRequest:
         year = str(params.get("year", ""))
         region, municipality = str(params.get("region", "")), str(params.get("municipality", ""))
         slides = tuple(dict.fromkeys(s for s in str(params.get("slides", "")).split(",") if s in SLIDES)) or SLIDES
-        return cls(year if year in school_years else school_years[-1],
+        return cls(year if year in school_years else max(school_years),  # the newest, in whatever order given
                    region_codes=frozenset({region}) if region.isdigit() and len(region) == 2 else None,
                    municipality_codes=frozenset({municipality}) if municipality.isdigit() and len(municipality) == 3 else None,
                    slides=slides, language=language)
@@ -402,12 +402,27 @@ def to_pdf(deck: Deck) -> bytes:
         page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
         _place(page, _text_drawing([slide.title], TITLE_POINTS, TITLE_BOX, bold=True), TITLE_BOX)
         if slide.chart is not None:
-            _place(page, export.chart_pdf(slide_chart(slide), width=None), CHART_BOX, centred=True)
+            _place(page, _chart_drawing(slide), CHART_BOX, centred=True)
         _place(page, _text_drawing([slide.caption], CAPTION_POINTS, CAPTION_BOX), CAPTION_BOX)
         _place(page, _text_drawing([deck.note], NOTE_POINTS, NOTE_BOX), NOTE_BOX)
         writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
+    return out.getvalue()
+
+
+def _chart_drawing(slide: Slide) -> bytes:
+    """The slide's chart as a one-page PDF drawing in its pixels. A colour gradient (a heatmap's
+    or a map's scale) does not survive being moved onto the page (pypdf leaves its shading
+    where it was: the review saw a solid blue key), so such a chart goes in as its PNG."""
+    chart = slide_chart(slide)
+    if "linearGradient" not in export.chart_svg(chart, width=None).decode("utf-8"):
+        return export.chart_pdf(chart, width=None)
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(slide_png(slide))).convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, format="PDF", resolution=72 * 2)  # the PNG is drawn at twice the pixels: same size
     return out.getvalue()
 
 
