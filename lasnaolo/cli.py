@@ -392,6 +392,9 @@ def _deck(args) -> int:
     content = deck.to_pptx(built, args.language) if suffix == ".pptx" else deck.to_pdf(built)
     Path(args.out).write_bytes(content)
     print(f"wrote {len(built.slides) + 1} slides ({built.area}, {args.year}) to {args.out}")
+    left_out = [kind for kind in slides if kind not in {s.kind for s in built.slides}]
+    if left_out:  # nothing to show (no targets set, say): said, as the page says it
+        print(f"left out for having nothing to show: {', '.join(left_out)}")
     return 0
 
 

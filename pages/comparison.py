@@ -91,4 +91,4 @@ if ctx.account.role != "rector":  # for those who lead several schools
     if outliers.empty:
         st.write(t("compare.none"))
     else:
-        widgets.table_with_downloads(charts.outliers_table(outliers, ctx.language), "positive-outliers")
+        widgets.table_with_downloads(charts.outliers_table(outliers, ctx.language), "positive-outliers", wrap=True)

@@ -513,16 +513,16 @@ def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, usernam
     shown = [s.value for s in at.subheader][1:]  # the preview's slide titles
     # The catalogue's slides, less those with nothing to show in this scope (no targets set; a
     # director's municipality too small for risk profiles).
-    assert len(shown) >= 6 and set(shown) >= {"Tunnusluvut", "Kunnat maakunnassa", "Poissaolot kuukausittain"}
+    assert len(shown) >= 6 and set(shown) >= {"Tunnusluvut", "Kuntien vertailu", "Poissaolot kuukausittain"}
     assert text.count("Anonymisoitu: ei koulujen nimiä") == len(shown)  # the note on every slide
     names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
     assert not [n for n in names if n in text]
     keys = {b.key for b in at.get("download_button")}
     assert {"present_pptx", "present_pdf", "png_slide-1", "svg_slide-1"} <= keys
     at.multiselect(key="present_slides").set_value(["ranking", "headline"]).run()
-    assert [s.value for s in at.subheader][1:] == ["Kunnat maakunnassa", "Tunnusluvut"]  # the order chosen
+    assert [s.value for s in at.subheader][1:] == ["Kuntien vertailu", "Tunnusluvut"]  # the order chosen
     at.button(key="present_start").click().run()
-    assert at.title[0].value == "Kunnat maakunnassa" and "Dia 1 / 2" in visible_text(at)
+    assert at.title[0].value == "Kuntien vertailu" and "Dia 1 / 2" in visible_text(at)
     at.button(key="present_next").click().run()
     assert at.title[0].value == "Tunnusluvut" and "Dia 2 / 2" in visible_text(at)
     at.button(key="present_stop").click().run()

@@ -316,7 +316,7 @@ def test_full_screen_at_1920_draws_axis_text_of_18_px_or_more_and_keeps_the_deck
     settle(page)
     page.get_by_role("heading", name=PAGE_HEADINGS["present"]).wait_for(timeout=30_000)
     chosen = page.locator('[data-testid="stMultiSelect"]')
-    deck_of_three = re.compile("Läsnäolomallin tasot.*Kunnat maakunnassa.*Tunnusluvut", re.S)
+    deck_of_three = re.compile("Läsnäolomallin tasot.*Kuntien vertailu.*Tunnusluvut", re.S)
     assert deck_of_three.search(chosen.inner_text()) and "Yleiskuva" not in chosen.inner_text()
     assert "Choose an option" not in page.locator("body").inner_text()
     page.get_by_role("button", name="Esitä koko näytöllä").click()
@@ -327,12 +327,12 @@ def test_full_screen_at_1920_draws_axis_text_of_18_px_or_more_and_keeps_the_deck
     assert page.locator('[data-testid="stSidebar"]').is_hidden()
     shot(page, "koordinaattori-presenting-1920")
     page.get_by_role("button", name="Seuraava").click()
-    drawn = presenting_slide(page, 2, 3, "Kunnat maakunnassa")
+    drawn = presenting_slide(page, 2, 3, "Kuntien vertailu")
     assert drawn_text_sizes(drawn) >= 18 and drawn["bottom"] <= PROJECTOR["height"], drawn
     shot(page, "koordinaattori-presenting-1920-ranking")
     assert "slide=2" in page.url
     page.reload()  # the browser reloads mid-presentation: same deck, same slide
-    presenting_slide(page, 2, 3, "Kunnat maakunnassa")
+    presenting_slide(page, 2, 3, "Kuntien vertailu")
     page.get_by_role("button", name="Lopeta esitys").click()
     page.get_by_role("heading", name=PAGE_HEADINGS["present"]).wait_for(timeout=30_000)
     settle(page)
