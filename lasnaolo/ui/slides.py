@@ -15,8 +15,8 @@ from lasnaolo.ui.session import t
 PRESENTING_STYLE = """
 <style>
 [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] {display: none;}
-[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1.5rem;}
-[data-testid="stMainBlockContainer"] h1 {font-size: 3rem;}
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1rem;}
+[data-testid="stMainBlockContainer"] h1 {font-size: 2.6rem; padding-top: 0.5rem;}
 [data-testid="stMainBlockContainer"] p {font-size: 1.5rem;}
 </style>
 """
@@ -95,12 +95,13 @@ def show_slide(slide: Slide, deck: Deck, name: str, large: bool = False) -> None
         st.info(t("present.empty_slide"))
     elif large:
         st.image(decks.slide_png(slide), width=FULL_SCREEN_CHART_WIDTH, alt=f"{slide.title}. {slide.caption}")
-        with st.expander(t("overview.table_caption")):
-            widgets.table_with_downloads(slide.table, name)
     else:
         widgets.chart_with_table(slide.chart, slide.table, name)
     st.markdown(slide.caption)
     st.caption(deck.note)
+    if large and slide.chart is not None:  # the numbers below the screen's fold: the audience sees the slide
+        with st.expander(t("overview.table_caption")):
+            widgets.table_with_downloads(slide.table, name)
 
 
 def presenting(deck: Deck) -> None:
