@@ -14,7 +14,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lasnaolo import accounts, deck, importer, queries, scope, settings, store
+from lasnaolo import accounts, deck, i18n, importer, queries, scope, settings, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
@@ -377,10 +377,19 @@ def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_
 
 def test_every_page_explains_an_empty_database_instead_of_failing(empty_db):
     at = login("admin")
-    assert [i.value for i in at.info][0] == "Näkyvyydessäsi ei ole vielä poissaolotietoja."
-    for page_file in ("pages/trends.py", "pages/comparison.py", "pages/data.py"):
-        at.switch_page(page_file).run()
-        assert not at.exception, page_file
+    no_data = i18n.t("overview.no_data", "fi")
+    assert no_data == "Sinulle ei ole vielä näytettäviä poissaolotietoja."
+    explained = {}
+    for page in accounts.pages_for("admin"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        explained[page] = [i.value for i in at.info]
+    # Every page that reads figures says there are none; the data page offers the upload instead.
+    for page in ("overview", "trends", "comparison", "clusters", "targets", "evaluation", "present"):
+        assert explained[page] and explained[page][0] in (no_data, i18n.t("trends.no_data", "fi")), (page, explained[page])
+    assert explained["impact"], "the impact page says why it cannot estimate"
+    assert list(accounts.pages_for("admin"))[-1] == "data"  # the page `at` is on
+    assert any(str(u.label).startswith("Tuo CSV-tiedostot") for u in at.get("file_uploader"))
 
 
 def test_a_school_without_data_that_year_is_said_plainly(empty_db):

@@ -66,7 +66,7 @@ def test_demo_import_report_round_trip(engine, demo_files, capsys):
     assert code == 0 and "absence_rate" in out and "2022–2023" in out
 
 
-def test_report_withholds_a_small_school(engine, capsys):
+def test_report_of_a_33_pupil_school_withholds_nothing_and_a_municipality_rate_matches_the_files(engine, capsys):
     from lasnaolo import importer
 
     from support.helpers import files
@@ -138,3 +138,19 @@ def test_compare_command_agrees_with_the_comparison_page_and_rejects_bad_input(d
     assert code == 2 and "no school '99999'" in err
     code, _, err = run(capsys, "compare", "--year", "2024-25", "--db", db)
     assert code == 2 and "not a school year" in err
+
+
+def test_report_withholds_every_figure_of_a_school_of_three_pupils_in_json_and_in_words(engine, capsys):
+    from lasnaolo import importer
+
+    importer.import_files(engine, [
+        ("schools.csv", b"school_id,school_name,municipality_code,school_type,language\n00777,Pikkukoulu,091,primary,fi\n"),
+        ("absences.csv", b"school_id,school_year,month,grade,pupils,lesson_hours,illness_hours,authorised_hours,"
+                         b"unauthorised_hours,tier1_pupils,tier2_pupils,tier3_pupils\n"
+                         b"00777,2024-2025,2024-09,1,3,252,30,0,0,1,1,0\n")])
+    code, out, _ = run(capsys, "report", "--school", "00777", "--year", "2024-2025", "--db", url_of(engine), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["absence_rate"] is None and report["pupils"] is None
+    assert set(report["suppressed"]) >= {"absence_rate", "pupils", "tier1_share", "unauthorised_rate"}
+    code, out, _ = run(capsys, "report", "--school", "00777", "--year", "2024-2025", "--db", url_of(engine))
+    assert code == 0 and "suppressed" in out and "11.90" not in out  # 30 / 252 would be 11.90 %
