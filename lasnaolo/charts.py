@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
-import numpy as np
 import pandas as pd
 from altair.utils.schemapi import SchemaBase
 

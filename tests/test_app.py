@@ -14,7 +14,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lasnaolo import accounts, deck, i18n, importer, queries, scope, settings, store
+from lasnaolo import accounts, i18n, importer, queries, scope, settings, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED

@@ -268,7 +268,7 @@ def test_the_command_line_writes_absences_csv_that_imports_cleanly_or_refuses_wi
 def test_the_reference_export_goes_through_aggregate_and_import_to_the_same_report_figures(tmp_path, capsys):
     """The synthetic pupil-level export (`demo --pupil-level`), aggregated by the command line and
     imported, gives the overview the figures computed straight from its pupils."""
-    from lasnaolo import cli, metrics, pupil_demo, queries, reports, store
+    from lasnaolo import cli, pupil_demo, reports, store
     from lasnaolo.scope import Scope
 
     assert cli.main(["demo", "--pupil-level", "--out", str(tmp_path / "export")]) == 0
@@ -469,20 +469,24 @@ def test_a_share_of_exactly_five_ten_or_twenty_percent_takes_the_tier_the_model_
     assert [september[f"tier{t}_pupils"] for t in (1, 2, 3)] == [1, 2, 0]
 
 
+# A week of school and a roster of two pupils whose names must never show in a problem.
+WEEK = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"])
+                      .assign(school_year=YEAR))
+TWO_PUPILS = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+
+
+def refused(*args, **kwargs) -> set[tuple]:
+    """(file, row, code) of every problem aggregate_exports finds; none may name a pupil."""
+    with pytest.raises(pupils.PupilDataError) as error:
+        pupil_import.aggregate_exports(*args, **kwargs)
+    assert "Virtanen" not in " ".join(str(p) for p in error.value.problems)
+    return {(p.file, p.row, p.code) for p in error.value.problems}
+
+
 def test_third_review_findings_are_refused_or_located_without_a_traceback_or_a_name(tmp_path, capsys):
     from lasnaolo import cli
 
-    mapping = pupil_import.load_mapping("wilma")
-    week = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"])
-                          .assign(school_year=YEAR))
-
-    def refused(*args, **kwargs) -> set[tuple]:
-        with pytest.raises(pupils.PupilDataError) as error:
-            pupil_import.aggregate_exports(*args, **kwargs)
-        assert "Virtanen" not in " ".join(str(p) for p in error.value.problems)
-        return {(p.file, p.row, p.code) for p in error.value.problems}
-
-    roster = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+    mapping, week, roster = pupil_import.load_mapping("wilma"), WEEK, TWO_PUPILS
     marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;2.9.2024 8:15;2;Luvaton poissaolo\n".encode("utf-8")  # a time too
     assert pupil_import.aggregate_exports({"r.csv": roster, "m.csv": marks}, week, mapping)["unauthorised_hours"].sum() == 2
     # Two files of one name (two folders' exports): refused, never one silently kept.
@@ -534,17 +538,7 @@ def test_third_review_findings_are_refused_or_located_without_a_traceback_or_a_n
 def test_fourth_review_findings_are_refused_or_located_and_import_waits_for_a_writable_out(tmp_path, capsys):
     from lasnaolo import cli
 
-    mapping = pupil_import.load_mapping("wilma")
-    week = calendar_bytes(pd.DataFrame([("term", date(2024, 9, 2), date(2024, 9, 6))], columns=["kind", "start", "end"])
-                          .assign(school_year=YEAR))
-
-    def refused(*args, **kwargs) -> set[tuple]:
-        with pytest.raises(pupils.PupilDataError) as error:
-            pupil_import.aggregate_exports(*args, **kwargs)
-        assert "Virtanen" not in " ".join(str(p) for p in error.value.problems)
-        return {(p.file, p.row, p.code) for p in error.value.problems}
-
-    roster = "Oppilas;Koulun tunnus;Luokka-aste\nMatti Virtanen;00001;3\nMaija Virtanen;00001;3\n".encode("utf-8")
+    mapping, week, roster = pupil_import.load_mapping("wilma"), WEEK, TWO_PUPILS
     marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;2.9.2024;2;Luvaton poissaolo\n".encode("utf-8")
     # An enrolment with a start years back and no end, over two converted years: its grade would hold in both.
     two_years = calendar_bytes(pd.DataFrame([("term", date(2023, 9, 4), date(2023, 9, 8)), ("term", date(2024, 9, 2), date(2024, 9, 6))],
