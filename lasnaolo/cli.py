@@ -213,25 +213,29 @@ def _aggregate(args) -> int:
         return EXIT_REJECTED
     target = Path(args.out) / contract.ABSENCES.file_name
     data = rows.to_csv(index=False).encode("utf-8")
-    # The folder first: an --out that cannot be written is refused before anything is imported.
-    created = not Path(args.out).exists()
+    # The file is written first beside its name, then imported, then given its name: an --out that
+    # cannot be written imports nothing, and a refused import leaves nothing behind.
+    made = [p for p in (Path(args.out), *Path(args.out).parents) if not p.exists()]
+    partial = target.with_name(f".{target.name}.partial")
     try:
         if not args.out.strip():
             raise OSError(0, "an empty folder name")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir() or not os.access(target.parent, os.W_OK):
-            raise OSError(0, "cannot write absences.csv there")
+        if target.is_dir():
+            raise OSError(0, "absences.csv there is a folder")
+        partial.write_bytes(data)
     except OSError as error:
         print(f"refused: --out {args.out!r}: {error.strerror}; nothing written or imported", file=sys.stderr)
         return EXIT_REJECTED
-    if engine is not None:  # the one importer, all or nothing, before anything is written
+    if engine is not None:  # the one importer, all or nothing
         code = _import_files(engine, [(contract.ABSENCES.file_name, data)], args)
         if code != 0:
-            if created:
-                target.parent.rmdir()  # the folder made for the file, empty: gone again
+            partial.unlink()
+            for folder in made:  # the folders made for the file, empty again: gone
+                folder.rmdir()
             print(f"nothing written to {args.out}", file=sys.stderr)
             return code
-    target.write_bytes(data)
+    os.replace(partial, target)
     print(f"wrote {len(rows)} rows ({rows['school_id'].nunique()} schools, "
           f"{', '.join(sorted(rows['school_year'].unique()))}) to {target}")
     if engine is None:

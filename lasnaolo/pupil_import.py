@@ -23,6 +23,7 @@ import yaml
 from lasnaolo import contract, importer, pupils
 from lasnaolo.importer import Problem, ProblemList
 
+OPEN_END_DATES = ("31.12.9999", "9999-12-31")
 SHOWN_REASON_PUPILS = 10  # an unknown reason text is shown only when this many pupils have it (not a family)
 # Markings without an hours column are one lesson each (an export of one row per missed lesson).
 REQUIRED = {"roster": ("pupil", "school_id", "grade"), "marks": ("pupil", "date", "reason"),
@@ -169,6 +170,8 @@ def _typed(frame: pd.DataFrame, found: dict[str, str], problems: ProblemList) ->
     for column, header in found.items():
         cells = frame[header].str.strip()
         if column in ("date", "start", "end"):
+            if column == "end":  # 31.12.9999, as systems write "no end": an open enrolment
+                cells = cells.where(~cells.isin(OPEN_END_DATES), "")
             values = cells.map(lambda v: parse_date(v) if v else None)
             bad = cells.ne("") & values.isna() if column != "date" else values.isna()
             code = "not_date"
@@ -338,7 +341,9 @@ def _check_schools(roster: pd.DataFrame, known_schools: Collection[str] | None, 
         for file, row in roster.loc[unknown, ["file", "row"]].itertuples(index=False):
             problems.add(Problem(file, int(row), "school_id", None, "school_not_known"))
     pupils_per_school = roster.groupby("school_id")["pupil"].nunique()
-    if len(pupils_per_school) >= 2 and (pupils_per_school == 1).all():  # one pupil a "school": pupil identifiers
+    # One pupil a "school" in every school: pupil identifiers (columns swapped). One pupil who
+    # moved between two schools is not that.
+    if (pupils_per_school == 1).all() and len(pupils_per_school) >= (2 if roster["pupil"].nunique() >= 2 else 3):
         problems.add(Problem(str(roster["file"].iloc[0]), importer.HEADER_LINE, "school_id", None, "school_column_holds_pupils"))
 
 
@@ -369,6 +374,23 @@ def _check_years(roster: pd.DataFrame, years: Sequence[str], timetable: pd.DataF
                                      (("school_year", year), ("since", f"{earliest.day}.{earliest.month}.{earliest.year}"))))
 
 
+def _check_same_content(parts: Mapping[str, list[pd.DataFrame]], problems: ProblemList) -> None:
+    """One export given twice under two names ("poissaolot (1).csv"), even saved again with other
+    line ends, a BOM or another delimiter, would count twice: files whose rows read the same are
+    refused. Empty files (a header only) may well be alike."""
+    for frames in parts.values():
+        seen: dict[str, str] = {}
+        for frame in frames:
+            if frame.empty:
+                continue
+            rows = frame.drop(columns=["file", "row"]).astype(str)
+            digest = hashlib.sha256(rows.sort_values(list(rows.columns)).to_csv(index=False).encode("utf-8")).hexdigest()
+            name = str(frame["file"].iloc[0])
+            if digest in seen:
+                problems.add(Problem(name, None, None, None, "same_content", (("other", seen[digest]),)))
+            seen.setdefault(digest, name)
+
+
 def _check_month_totals(marks: pd.DataFrame, problems: ProblemList) -> None:
     """A pupil's month given twice, in two wide files or as a total and as daily markings too, would
     count twice (one file's repeats are located when it is read)."""
@@ -376,7 +398,7 @@ def _check_month_totals(marks: pd.DataFrame, problems: ProblemList) -> None:
     keyed = marks.loc[totals, ["file", "row", "pupil", "month"]].drop_duplicates(["file", "row"])
     first_file = keyed.groupby(["pupil", "month"])["file"].transform("first")
     for file, row in keyed.loc[keyed["file"] != first_file, ["file", "row"]].itertuples(index=False):
-        problems.add(Problem(file, int(row), "pupil", None, "duplicate_key", (("key", "pupil, month"),)))
+        problems.add(Problem(file, int(row), "pupil", None, "month_total_twice"))
     daily = marks.loc[~totals & marks["date"].notna()]
     marked = set(zip(daily["pupil"], [d.strftime("%Y-%m") for d in daily["date"]]))
     for file, row, pupil, month in keyed.itertuples(index=False):
@@ -441,12 +463,6 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
         # Two files of one name (two schools' "oppilaat.csv"): their problems could not be told
         # apart, and a dictionary of them would silently keep one.
         problems.add(Problem(name, None, None, None, "same_file_name"))
-    seen: dict[str, str] = {}
-    for name, data in files:  # one file given twice under two names ("poissaolot (1).csv") would count twice
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in seen and seen[digest] != name:
-            problems.add(Problem(name, None, None, None, "same_content", (("other", seen[digest]),)))
-        seen.setdefault(digest, name)
     if problems:
         raise pupils.PupilDataError(problems.items)
     exports = dict(files)
@@ -457,6 +473,7 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
             parts[read[0]].append(read[1])
     days = read_calendar(*calendar, problems)
     hours = read_timetable(*timetable, problems) if timetable is not None else None
+    _check_same_content(parts, problems)
     for kind in ("roster", "marks"):
         if not parts[kind] and not problems:
             problems.add(Problem(", ".join(exports) or "-", None, None, None, f"no_{kind}"))
@@ -496,8 +513,10 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
     for year in years:
         first, last = pupils.year_bounds(year)
         in_year = marks[(marks["date"] >= first) & (marks["date"] <= last)]
-        enrolled = roster[(roster["start"].isna() | (roster["start"] <= last)) & (roster["end"].isna() | (roster["end"] >= first))] \
-            if "start" in roster and "end" in roster else roster
+        # Enrolled in the year: a start or end column alone still dates them (a pupil starting next autumn).
+        starts_by = roster["start"].isna() | (roster["start"] <= last) if "start" in roster else True
+        ends_after = roster["end"].isna() | (roster["end"] >= first) if "end" in roster else True
+        enrolled = roster[starts_by & ends_after] if "start" in roster or "end" in roster else roster
         found += _schools_without_days(enrolled, days, year)
         found += pupils.problems_in(enrolled, in_year, days, year, hours)
         outputs.append((year, enrolled, in_year))

@@ -550,7 +550,7 @@ def test_fourth_review_findings_are_refused_or_located_and_import_waits_for_a_wr
     assert refused([("r.csv", roster), ("m.csv", marks), ("m (1).csv", marks)], week, mapping) == {("m (1).csv", None, "same_content")}
     wide = "Oppilas;Kuukausi;Luvaton poissaolo\nMatti Virtanen;9/2024;2\n"
     assert refused({"r.csv": roster, "a.csv": wide.encode("utf-8"), "b.csv": (wide + "Maija Virtanen;9/2024;1\n").encode("utf-8")},
-                   week, mapping) == {("b.csv", 2, "duplicate_key")}
+                   week, mapping) == {("b.csv", 2, "month_total_twice")}
     assert refused({"r.csv": roster, "a.csv": wide.encode("utf-8"), "m.csv": marks}, week, mapping) == {("a.csv", 2, "total_and_markings")}
     # A roster school without a school day in the calendar (only another school's rows): located, not dropped.
     own_rows = f"Lukuvuosi;Tyyppi;Alkaa;Päättyy;Koulu\n{YEAR};lukukausi;2.9.2024;6.9.2024;00001\n".encode("utf-8")
@@ -585,3 +585,26 @@ def test_fourth_review_findings_are_refused_or_located_and_import_waits_for_a_wr
                      "--out", str(tmp_path / "out"), "--import", "--db", url]) == 0
     with engine.connect() as connection:
         assert connection.exec_driver_sql("select count(*) from absence").scalar_one() == 1
+
+
+def test_fifth_review_findings_a_resaved_copy_a_start_only_roster_an_open_end_and_a_moved_pupil(tmp_path, capsys):
+    mapping = pupil_import.load_mapping("wilma")
+    marks = "Oppilas;Päivämäärä;Tunnit;Syy\nMatti Virtanen;2.9.2024;2;Luvaton poissaolo\n".encode("utf-8")
+    # The same markings saved again with CRLF line ends and a BOM: still the same rows, refused.
+    resaved = b"\xef\xbb\xbf" + marks.replace(b"\n", b"\r\n")
+    assert refused([("r.csv", TWO_PUPILS), ("m.csv", marks), ("m (1).csv", resaved)], WEEK, mapping) == {
+        ("m (1).csv", None, "same_content")}
+    # Two schools' empty markings files are alike and fine.
+    empty = "Oppilas;Päivämäärä;Tunnit;Syy\n".encode("utf-8")
+    assert pupil_import.aggregate_exports([("r.csv", TWO_PUPILS), ("a.csv", empty), ("b.csv", empty)], WEEK, mapping)["pupils"].sum() == 2
+    # A start-only roster with a pupil starting next autumn; an end of 31.12.9999 means no end.
+    roster = ("Oppilas;Koulun tunnus;Luokka-aste;Alkaen;Päättyen\nMatti Virtanen;00001;3;1.8.2019;31.12.9999\n"
+              "Maija Virtanen;00001;3;11.8.2025;\n").encode("utf-8")
+    rows = pupil_import.aggregate_exports({"r.csv": roster, "m.csv": marks}, WEEK, mapping)
+    assert rows["pupils"].tolist() == [1] and rows["unauthorised_hours"].sum() == 2
+    start_only = "Oppilas;Koulun tunnus;Luokka-aste;Alkaen\nMatti Virtanen;00001;3;1.8.2019\nMaija Virtanen;00001;3;11.8.2025\n"
+    assert pupil_import.aggregate_exports({"r.csv": start_only.encode("utf-8"), "m.csv": marks}, WEEK, mapping)["pupils"].tolist() == [1]
+    # One pupil who moved between two schools is not a swapped roster.
+    moved = ("Oppilas;Koulun tunnus;Luokka-aste;Alkaen;Päättyen\nMatti Virtanen;00001;3;;3.9.2024\n"
+             "Matti Virtanen;00002;3;4.9.2024;\n").encode("utf-8")
+    assert set(pupil_import.aggregate_exports({"r.csv": moved, "m.csv": marks}, WEEK, mapping)["school_id"]) == {"00001", "00002"}
