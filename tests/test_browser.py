@@ -378,7 +378,8 @@ def test_every_page_of_every_role_is_accessible_explains_its_charts_and_reads_wi
         if links.count():
             links.first.click()
         heading = i18n.t(HEADING_KEYS[name], language)
-        page.get_by_role("heading", name=re.compile("^" + re.escape(heading)), level=1).wait_for(timeout=30_000)
+        # .first: while Streamlit reruns, the old heading may still stand beside the new one.
+        page.get_by_role("heading", name=re.compile("^" + re.escape(heading)), level=1).first.wait_for(timeout=30_000)
         settle(page)
         page.get_by_text(i18n.t("app.demo_banner", language)).first.wait_for(timeout=30_000)
         no_exception(page)

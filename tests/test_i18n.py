@@ -120,3 +120,14 @@ def test_a_key_written_twice_in_the_catalogue_is_refused_with_its_line():
 
     with pytest.raises(ValueError, match="line 2: key 'a' appears twice"):
         yaml.load("a: {fi: x}\na: {fi: y}\n", Loader=i18n._UniqueKeyLoader)
+
+
+def test_no_catalogue_text_holds_a_slip_the_browser_walk_looks_for():
+    """"null"/"None"/"nan" and a doubled colon (the browser walk's SLIPS), in every text of the
+    catalogue, including those only some data shows (an impact warning had 'Varoitus: … : ')."""
+    import re
+
+    slips = re.compile(r"\b(?:null|None|nan|NaN)\b|:\s[^:.!?\n]{1,60}:\s")
+    found = [(key, language) for key, texts in i18n.catalogue().items() for language, text in texts.items()
+             if slips.search(text)]
+    assert found == []
