@@ -505,7 +505,9 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
     labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(
         text="abbreviation:N", color=text_colour)
     values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
-    return (background + squares + labels + values).properties(width=6 * tile, height=6 * tile)
+    # Its own size, never stretched to the page's width: the tiles are equal squares.
+    return (background + squares + labels + values).properties(width=6 * tile, height=6 * tile,
+                                                               autosize=alt.AutoSizeParams(type="pad"))
 
 
 def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:

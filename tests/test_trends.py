@@ -123,3 +123,15 @@ def test_a_region_tile_of_a_scope_that_is_only_part_of_the_region_says_your_area
     whole = trends.region_figures(demo_engine, Scope.everything(), "2024-2025")["absence_rate"].iloc[0]
     part = trends.region_figures(demo_engine, director, "2024-2025")["absence_rate"].iloc[0]
     assert part != whole  # the part is not the region
+
+
+def test_the_region_tiles_keep_their_squares_on_the_page_and_in_files():
+    """The page stretches charts to its width (fit-x); the tile map keeps its own size, or its
+    squares would become wide rectangles (seen in the third review's screenshots)."""
+    import pandas as pd
+
+    from lasnaolo import charts
+
+    regions = pd.DataFrame({"region_code": ["01", "02"], "absence_rate": [8.4, 7.0], "whole_region": [True, True]})
+    shown = charts.as_shown(charts.region_tile_chart(regions, "absence_rate", "fi"), "fi").to_dict()
+    assert shown["autosize"] == {"type": "pad"} and shown["width"] == shown["height"] == 6 * 58
