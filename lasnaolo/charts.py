@@ -1125,6 +1125,12 @@ NUMBER_LOCALES = {
 }
 
 
+def keeps_own_size(chart) -> bool:
+    """Whether the chart is drawn at its own size (autosize pad), not fitted to the page."""
+    autosize = getattr(chart, "autosize", alt.Undefined)
+    return autosize is not alt.Undefined and getattr(autosize, "type", None) == "pad"
+
+
 def as_shown(chart, language: str):
     """The chart as every page and file shows it: Vega's own numbers in the language, legend
     labels never cut (review finding: "Taso 1: kiinnittymisen tu…"), the width fitted and the
