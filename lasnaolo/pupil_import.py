@@ -358,7 +358,7 @@ def _check_years(roster: pd.DataFrame, years: Sequence[str], timetable: pd.DataF
         starts = roster["start"].where(roster["start"].notna(), first) if "start" in roster else pd.Series(first, index=roster.index)
         ends = roster["end"].where(roster["end"].notna(), last) if "end" in roster else pd.Series(last, index=roster.index)
         spans = pd.Series(False, index=roster.index)
-        for earlier, later in zip(years, years[1:]):
+        for later in years[1:]:
             boundary = pupils.year_bounds(later)[0]
             spans |= (starts < boundary) & (ends >= boundary)
         for file, rows in roster.loc[spans].groupby("file"):
@@ -491,10 +491,10 @@ def aggregate_exports(exports: Mapping[str, bytes] | Sequence[tuple[str, bytes]]
     if hours is not None:  # a timetable row for a school the roster does not have is a typo
         for row in hours.loc[~hours["school_id"].isin(set(roster["school_id"])), "row"]:
             problems.add(Problem(timetable[0], int(row), "school_id", None, "school_not_in_roster"))
-    if days is not None:  # so is a calendar row of a school (a holiday of "S1X" would be dropped)
-        own = days[days["school_id"] != pupils.ALL_SCHOOLS]
-        for row in own.loc[~own["school_id"].isin(set(roster["school_id"])), "row"]:
-            problems.add(Problem(calendar[0], int(row), "school_id", None, "school_not_in_roster"))
+    # So is a calendar row of a school the roster lacks (a holiday of "S1X" would be dropped).
+    own = days[days["school_id"] != pupils.ALL_SCHOOLS]
+    for row in own.loc[~own["school_id"].isin(set(roster["school_id"])), "row"]:
+        problems.add(Problem(calendar[0], int(row), "school_id", None, "school_not_in_roster"))
     # The school years are those the markings fall in (a calendar may cover more years than the
     # export: a roster without dates must not count in those). Without any marking, the calendar's
     # one school year.
