@@ -8,6 +8,7 @@ colour blindness, and each category keeps its colour in every chart.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import textwrap
 from collections.abc import Callable
@@ -26,6 +27,7 @@ CATEGORY_COLOURS = {"illness": OKABE_ITO["blue"], "authorised": OKABE_ITO["orang
                     "unauthorised": OKABE_ITO["vermillion"]}
 TIER_COLOURS = {1: OKABE_ITO["sky"], 2: OKABE_ITO["orange"], 3: OKABE_ITO["vermillion"]}
 CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
+TEXT_GREY = "#444444"  # text drawn on a chart (names beside dots, a grey tile's words): 9.7:1 on white
 # Tier labels are long ("Taso 1: kiinnittymisen tukeminen (5–9 %)"): the range goes on a line of
 # its own and nothing is cut (review finding: "Taso 1: kiinnittymisen tu…").
 TIER_AXIS = alt.Axis(labelLimit=0, labelOverlap=False, labelExpr="split(replace(datum.label, ' (', '\\n('), '\\n')")
@@ -501,7 +503,7 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
                         scale=alt.Scale(scheme="viridis", reverse=True), legend=scale_legend),
         tooltip=tooltip)
     # Dark text on light tiles and light text on dark ones keeps the labels readable.
-    text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#444444"))
+    text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value(TEXT_GREY))
     labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(
         text="abbreviation:N", color=text_colour)
     values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
@@ -788,16 +790,34 @@ def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> a
                           respondents_text=newest["respondents"].map(lambda v: i18n.number(v, language, 0)))
     x_title = i18n.t(f"indicator.{indicator}", language)
     y_title = i18n.t("metric.absence_rate", language)
-    return (
-        alt.Chart(frame).mark_circle(opacity=0.75, color=OKABE_ITO["blue"]).encode(
-            x=alt.X("value:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            y=alt.Y("absence_rate:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-            size=alt.Size("respondents:Q", legend=None, scale=alt.Scale(range=[30, 600])),
-            tooltip=[alt.Tooltip("label:N", title=i18n.t("trends.municipality", language)),
-                     alt.Tooltip("value_text:N", title=x_title), alt.Tooltip("rate_text:N", title=y_title),
-                     alt.Tooltip("respondents_text:N", title=i18n.t("trends.respondents", language))])
-        .properties(height=300)
-    )
+    respondents = i18n.t("trends.respondents", language)
+    base = alt.Chart(frame).encode(
+        x=alt.X("value:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))),
+        y=alt.Y("absence_rate:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(labelExpr=percent_axis_labels(language))))
+    dots = base.mark_circle(opacity=0.75, color=OKABE_ITO["blue"]).encode(
+        size=alt.Size("respondents:Q", title=respondents, scale=alt.Scale(range=[30, 600]),
+                      legend=alt.Legend(orient="right", values=_size_legend_values(frame["respondents"]),
+                                        symbolFillColor=OKABE_ITO["blue"], symbolStrokeColor=OKABE_ITO["blue"])),
+        tooltip=[alt.Tooltip("label:N", title=i18n.t("trends.municipality", language)),
+                 alt.Tooltip("value_text:N", title=x_title), alt.Tooltip("rate_text:N", title=y_title),
+                 alt.Tooltip("respondents_text:N", title=respondents)])
+    if len(frame) > MAX_NAMED_DOTS:  # a region's worth of names would cover the dots; the tooltip and table name them
+        return dots.properties(height=300)
+    names = base.mark_text(align="left", dx=9, dy=-7, color=TEXT_GREY).encode(text="label:N")
+    return (dots + names).properties(height=300)
+
+
+def _size_legend_values(counts: pd.Series) -> list[int]:
+    """Up to three round counts, none above the largest, for a dot-size legend (Vega's own
+    legend began at 0, a dot no municipality has)."""
+    top = float(counts.max()) if len(counts) else 0.0
+    if not top >= 1:
+        return []
+    step = min(c for c in (b * 10 ** e for e in range(9) for b in (1, 2, 5)) if top / c <= 3)
+    return [int(step * k) for k in (1, 2, 3) if step * k <= top]
+
+
+MAX_NAMED_DOTS = 12  # up to this many municipalities, each dot carries its name (a pilot group, a slide)
 
 
 def wellbeing_table(wellbeing: pd.DataFrame, indicator: str, language: str) -> pd.DataFrame:
@@ -1165,6 +1185,7 @@ def for_slide(chart, width: int | None, height: int | None):
             .configure_legend(labelFontSize=SLIDE_TEXT, titleFontSize=SLIDE_TITLE_TEXT, symbolSize=200, labelLimit=0,
                               titleLimit=0)
             .configure_header(labelFontSize=SLIDE_TEXT, titleFontSize=SLIDE_TITLE_TEXT)
+            .configure_text(fontSize=SLIDE_TEXT)  # text marks without a size of their own (names beside dots)
             .configure_title(fontSize=SLIDE_TITLE_TEXT))
 
 

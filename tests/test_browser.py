@@ -91,7 +91,9 @@ def _tab(browser, request, viewport):
 
 def settle(page) -> None:
     """Wait until the script run has finished (Streamlit shows a status widget while running)."""
-    page.wait_for_load_state("networkidle")
+    # "load", not "networkidle": Streamlit talks over a websocket, and under a loaded CI machine a
+    # late static request (a font, a component's frame) kept networkidle from coming in 30 s.
+    page.wait_for_load_state("load", timeout=60_000)
     # The app's own state: the status widget shows only once a run has taken a while.
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)

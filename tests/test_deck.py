@@ -14,7 +14,7 @@ import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
-from lasnaolo import cli, deck, export, queries
+from lasnaolo import charts, cli, deck, export, queries
 from lasnaolo.scope import Scope
 
 YEAR = "2024-2025"
@@ -208,7 +208,9 @@ def test_one_municipality_is_shown_as_its_figures_not_as_a_scatter_of_one_dot(de
                      f"{row['Poissaoloprosentti']:.1f}\u00a0%".replace(".", ",")]
     assert "jokainen piste" not in slide.caption and "kysely" in slide.caption
     region = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(YEAR, region_codes=REGION, slides=("wellbeing",)))
-    assert region.slides[0].chart.to_dict()["mark"]["type"] == "circle" and "jokainen piste on kunta" in region.slides[0].caption
+    region_spec = region.slides[0].chart.to_dict()
+    assert [layer["mark"]["type"] for layer in region_spec.get("layer", [region_spec])][0] == "circle"
+    assert "jokainen piste on kunta" in region.slides[0].caption
 
 
 def test_a_deck_is_read_back_from_its_url_and_a_tampered_url_falls_back_to_defaults():
@@ -281,3 +283,18 @@ def test_a_coordinators_ranking_slide_explains_its_highlight_with_a_legend(demo_
                                                                         slides=("ranking",))).slides
     from lasnaolo import reference
     assert reference.municipality_name(one) in deck.slide_svg(narrowed) and "Oma alue" not in deck.slide_svg(narrowed)
+
+
+def test_a_few_municipalities_dots_carry_their_names_and_a_size_legend_that_starts_above_zero():
+    few = pd.DataFrame({"survey_year": 2025, "name_fi": ["Hyvinkää", "Tuusula", "Mäntsälä"],
+                        "name_sv": ["Hyvinge", "Tusby", "Mäntsälä"], "value": [82.0, 50.0, 66.0],
+                        "absence_rate": [4.1, 9.5, 9.1], "respondents": [120, 450, 300]})
+    spec = charts.wellbeing_chart(few, "belonging", "sv").to_dict()
+    dots, names = spec["layer"]
+    assert dots["mark"]["type"] == "circle" and names["mark"]["type"] == "text"
+    assert names["encoding"]["text"]["field"] == "label"
+    assert sorted(row["label"] for row in spec["datasets"][spec["data"]["name"]]) == ["Hyvinge", "Mäntsälä", "Tusby"]
+    legend = dots["encoding"]["size"]["legend"]
+    assert dots["encoding"]["size"]["title"] == "Svarande" and legend["values"] == [200, 400]
+    many = pd.concat([few.assign(absence_rate=few["absence_rate"] + i) for i in range(5)])  # 15 dots
+    assert charts.wellbeing_chart(many, "belonging", "fi").to_dict()["mark"]["type"] == "circle"  # no names over 12
