@@ -394,9 +394,9 @@ def to_pdf(deck: Deck) -> bytes:
     title_page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
     area_box = replace(COVER_TEXT_BOX, height=1.4)
     note_box = replace(COVER_TEXT_BOX, top=COVER_TEXT_BOX.top + 1.6, height=COVER_TEXT_BOX.height - 1.6)
-    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, COVER_TITLE_BOX, bold=True), COVER_TITLE_BOX)
-    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24, area_box), area_box)
-    _place(title_page, _text_drawing([deck.note], 14, note_box), note_box)
+    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, COVER_TITLE_BOX, bold=True, centre=True), COVER_TITLE_BOX)
+    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24, area_box, centre=True), area_box)
+    _place(title_page, _text_drawing([deck.note], 14, note_box, centre=True), note_box)
     writer.add_page(title_page)
     for slide in deck.slides:
         page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
@@ -441,15 +441,17 @@ def _place(page, drawing: bytes, box: Box, centred: bool = False) -> None:
     page.merge_transformed_page(drawn, Transformation().scale(scale).translate(left, PDF_PAGE[1] - top - drawn_height * scale))
 
 
-def _text_drawing(paragraphs: list[str], points: float, box: Box, bold: bool = False) -> bytes:
-    """Text as a PDF drawing in the slide's pixels, wrapped to its box's width."""
+def _text_drawing(paragraphs: list[str], points: float, box: Box, bold: bool = False, centre: bool = False) -> bytes:
+    """Text as a PDF drawing in the slide's pixels, wrapped to its box's width; each line at the
+    box's left, or centred in it (the cover, as the PPTX's title slide)."""
     size = points * PIXELS_PER_INCH / POINTS_PER_INCH
     width = box.pixels[0]
     per_line = max(20, int(width / (0.52 * size)))  # about half an em a character
     lines = [line for paragraph in paragraphs for text in paragraph.split("\n")
              for line in (textwrap.wrap(text, per_line) or [""])]
     chart = alt.Chart(pd.DataFrame({"x": [0]})).mark_text(
-        text=lines, fontSize=size, fontWeight="bold" if bold else "normal", align="left", baseline="top",
-        lineHeight=size * 1.25, font="sans-serif").encode(x=alt.value(0), y=alt.value(0)).properties(
+        text=lines, fontSize=size, fontWeight="bold" if bold else "normal", align="center" if centre else "left",
+        baseline="top", lineHeight=size * 1.25, font="sans-serif").encode(
+        x=alt.value(width / 2 if centre else 0), y=alt.value(0)).properties(
         width=width, height=size * 1.25 * len(lines))
     return export.chart_pdf(chart.configure_view(stroke=None), width=None)

@@ -96,6 +96,26 @@ def test_pdf_has_one_page_per_slide_and_no_school_name(region_deck, school_names
     assert not [name for name in school_names if name in text]
 
 
+def test_pdf_cover_is_centred_like_the_pptx_title_slide_and_slide_titles_start_at_the_left(region_deck):
+    import numpy as np
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(deck.to_pdf(region_deck))
+
+    def ink_columns(index: int, top: float, bottom: float) -> tuple[int, int, int]:
+        """The first and last column with ink in a band of the page (fractions of its height)."""
+        picture = np.asarray(document[index].render(scale=1).to_pil().convert("L"))
+        band = picture[int(top * picture.shape[0]):int(bottom * picture.shape[0])]
+        columns = np.flatnonzero((band < 128).any(axis=0))
+        return int(columns[0]), int(columns[-1]), picture.shape[1]
+
+    for top, bottom in ((0.1, 0.3), (0.35, 0.5), (0.55, 0.7)):  # title, area and year, note
+        left, right, width = ink_columns(0, top, bottom)
+        assert abs(left - (width - 1 - right)) <= 0.02 * width, (top, left, right, width)
+    left, right, width = ink_columns(1, 0.0, 0.12)  # a slide's title
+    assert left < 0.1 * width and width - right > 0.2 * width
+
+
 def test_charts_export_as_png_and_svg(region_deck):
     chart = region_deck.slides[1].chart
     png = export.chart_png(chart)
