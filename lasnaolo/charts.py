@@ -504,12 +504,18 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
         tooltip=tooltip)
     # Dark text on light tiles and light text on dark ones keeps the labels readable.
     text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value(TEXT_GREY))
-    labels = base.mark_text(baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(
-        text="abbreviation:N", color=text_colour)
+    labels = base.transform_filter("length(datum.abbreviation) <= 4").mark_text(
+        baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(text="abbreviation:N", color=text_colour)
+    # "Oma alue" / "Eget område" on two smaller lines above the figure: at the abbreviations'
+    # size on one line it filled its tile edge to edge (review).
+    small = round(tile * 0.17)
+    own_labels = base.transform_filter("length(datum.abbreviation) > 4").mark_text(
+        baseline="bottom", dy=-1 - round(small * 1.1), fontWeight="bold", fontSize=small, lineBreak=" ",
+        lineHeight=round(small * 1.1)).encode(text="abbreviation:N", color=text_colour)
     values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
     # Its own size, never stretched to the page's width: the tiles are equal squares.
-    return (background + squares + labels + values).properties(width=6 * tile, height=6 * tile,
-                                                               autosize=alt.AutoSizeParams(type="pad"))
+    return (background + squares + labels + own_labels + values).properties(width=6 * tile, height=6 * tile,
+                                                                            autosize=alt.AutoSizeParams(type="pad"))
 
 
 def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:

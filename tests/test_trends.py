@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -123,6 +125,21 @@ def test_a_region_tile_of_a_scope_that_is_only_part_of_the_region_says_your_area
     whole = trends.region_figures(demo_engine, Scope.everything(), "2024-2025")["absence_rate"].iloc[0]
     part = trends.region_figures(demo_engine, director, "2024-2025")["absence_rate"].iloc[0]
     assert part != whole  # the part is not the region
+
+
+def test_your_area_is_written_on_two_lines_at_a_smaller_size_than_the_abbreviations():
+    """"Eget område" at the abbreviations' size on one line filled its tile edge to edge."""
+    import pandas as pd
+
+    from lasnaolo import charts, export
+
+    regions = pd.DataFrame({"region_code": ["01", "02"], "absence_rate": [7.5, 7.0], "whole_region": [False, True],
+                            "part_municipalities": [9, None]})
+    svg = export.chart_svg(charts.region_tile_chart(regions, "absence_rate", "sv"), width=None).decode()
+    own = re.search(r'<text[^>]*font-size="(\d+)px"[^>]*>\s*<tspan[^>]*>Eget</tspan>\s*<tspan[^>]*>område</tspan>', svg)
+    abbreviation = re.search(r'<text[^>]*font-size="(\d+)px"[^>]*>SÖB</text>', svg)
+    assert own and abbreviation, svg[:400]
+    assert int(own.group(1)) < int(abbreviation.group(1))
 
 
 def test_the_region_tiles_keep_their_squares_on_the_page_and_in_files():
