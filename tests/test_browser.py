@@ -337,8 +337,9 @@ def test_full_screen_at_1920_draws_axis_text_of_18_px_or_more_and_keeps_the_deck
     assert drawn_text_sizes(drawn) >= 18 and drawn["bottom"] <= PROJECTOR["height"], drawn
     shot(page, "koordinaattori-presenting-1920-ranking")
     assert "slide=2" in page.url
-    page.reload()  # the browser reloads mid-presentation: same deck, same slide
-    presenting_slide(page, 2, 3, "Kuntien vertailu")
+    page.reload()  # the browser reloads mid-presentation: same deck, same slide, drawn as wide
+    reloaded = presenting_slide(page, 2, 3, "Kuntien vertailu")
+    assert (reloaded["width"], reloaded["right"]) == (drawn["width"], drawn["right"]), (drawn, reloaded)
     page.get_by_role("button", name="Lopeta esitys").click()
     page.get_by_role("heading", name=PAGE_HEADINGS["present"]).wait_for(timeout=30_000)
     settle(page)
