@@ -15,13 +15,11 @@ from pathlib import Path
 import bcrypt
 import yaml
 
-from lasnaolo import keys, policy, reference
+from lasnaolo import environment, keys, policy, reference
 from lasnaolo.scope import ROLES, Scope
 
-USERS_FILE_ENV = "LASNAOLO_USERS_FILE"
 # In the account file's settings: municipalities that let rectors see other schools by name.
 NAMES_SETTING = "rectors_see_school_names_in"
-COOKIE_KEY_ENV = "LASNAOLO_COOKIE_KEY"
 MIN_COOKIE_KEY_LENGTH = keys.MIN_KEY_LENGTH
 MIN_BCRYPT_COST = 10  # cost 4 takes about a millisecond: a stolen file would fall to guessing at once
 _BCRYPT = re.compile(r"^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$")
@@ -170,19 +168,19 @@ def load_config(secrets: Mapping, environ: Mapping[str, str], *, production: boo
     production lacks an account file, or anything about the file or the cookie key is unsafe.
     """
     auth = dict(secrets.get("auth", {})) if secrets else {}
-    path_text = auth.get("users_file") or environ.get(USERS_FILE_ENV)
-    cookie_key = str(auth.get("cookie_key") or environ.get(COOKIE_KEY_ENV) or "")
+    path_text = auth.get("users_file") or environ.get(environment.USERS_FILE)
+    cookie_key = str(auth.get("cookie_key") or environ.get(environment.COOKIE_KEY) or "")
     if production is None:
-        production = bool(path_text or cookie_key or secrets or environ.get("LASNAOLO_DB_URL"))
+        production = bool(path_text or cookie_key or secrets or environment.database_url(environ))
     if not production:
         return None
     if not path_text:
         raise ConfigError([f"no account file is configured, and outside demo mode there are no demo accounts: "
                            f"set [auth] users_file in .streamlit/secrets.toml or the environment variable "
-                           f"{USERS_FILE_ENV}, and create the file with `python -m lasnaolo user add --file …`"])
+                           f"{environment.USERS_FILE}, and create the file with `python -m lasnaolo user add --file …`"])
     problems: list[str] = []
     problem = keys.key_problem(cookie_key, "the cookie key",
-                               f"[auth] cookie_key in .streamlit/secrets.toml or {COOKIE_KEY_ENV}")
+                               f"[auth] cookie_key in .streamlit/secrets.toml or {environment.COOKIE_KEY}")
     if problem:
         problems.append(problem)
     path = Path(path_text).expanduser()

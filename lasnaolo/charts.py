@@ -8,7 +8,6 @@ colour blindness, and each category keeps its colour in every chart.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import textwrap
 from collections.abc import Callable

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, i18n, impact, importer, queries, reports,
-                      risk, store)
+from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, i18n, impact, importer,
+                      queries, reports, risk, store)
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -34,7 +34,7 @@ def _options(*names: str) -> argparse.ArgumentParser:
     """A parent parser holding the shared options a command takes, declared once here."""
     parent = argparse.ArgumentParser(add_help=False)
     shared = {
-        "db": lambda: parent.add_argument("--db", help="SQLAlchemy URL (default: LASNAOLO_DB_URL or data/lasnaolo.db)"),
+        "db": lambda: parent.add_argument("--db", help=f"SQLAlchemy URL (default: {environment.DB_URL} or data/lasnaolo.db)"),
         "year": lambda: parent.add_argument("--year", required=True, type=school_year, help="school year, e.g. 2024-2025"),
         "json": lambda: parent.add_argument("--json", action="store_true", help="print the result as JSON"),
         "language": lambda: parent.add_argument("--language", choices=i18n.LANGUAGES, default="en",
@@ -42,7 +42,7 @@ def _options(*names: str) -> argparse.ArgumentParser:
         "import": lambda: (parent.add_argument("--replace", action="store_true",
                                                help="let rows replace stored rows with the same key"),
                            parent.add_argument("--max-problems", type=int,
-                                               default=contract.Settings().max_reported_problems)),
+                                               default=contract.IMPORT_LIMITS.max_reported_problems)),
     }
     for name in names:
         shared[name]()

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, i18n, metrics, queries, stats
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 from lasnaolo.scope import Scope, Unit
 from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
 
@@ -39,8 +39,7 @@ class Comparison:
 
 
 def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
-            criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy | None = None) -> Comparison:
-    policy = policy or SuppressionPolicy()
+            criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy = SUPPRESSION) -> Comparison:
     rows = queries.peer_context(engine, scope, school_id, school_year, policy)
     own = rows[rows["school_key"] == school_id].dropna(subset=["pupils"])
     if own.empty:
@@ -112,7 +111,7 @@ def _size_classes(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def region_size_classes(engine: Engine, scope: Scope, region_codes: frozenset[str], school_year: str,
-                        policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                        policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """The size classes of every school a user sees under a pseudonym in these regions in a school
     year, keyed by their peer pseudonyms: the one partition that the comparison and the risk
     profiles both show, so that linking a school across the two pages by its rate gains nothing."""
@@ -190,7 +189,7 @@ def _place(schools: pd.DataFrame, school_key: str, criteria: PeerCriteria,
 
 
 def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: PeerCriteria = PeerCriteria(),
-                      policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                      policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """The scope's schools whose absence rate lies below their peers' by more than chance, at a
     false-discovery rate of 5 % over all the scope's schools (testing each at 95 % would list
     one school in twenty by chance alone) — the schools others may learn from — with the
@@ -214,7 +213,7 @@ VERDICT_COLUMNS = ["school_id", "school_name", "municipality_code", "latest_mont
 
 
 def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit | None = None,
-                    criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                    criteria: PeerCriteria = PeerCriteria(), policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Every school of the scope (or of `unit` inside it) against its peers of the region and
     against its own same months a year before: the one function behind `python -m lasnaolo
     compare` and the list of schools that need attention. Every school of a region is read over
@@ -223,7 +222,6 @@ def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit |
     the 95 % level, `verdict_998` the 99.8 % one, `flagged_fdr` the schools that stand out at a
     false-discovery rate of 5 % among those listed; `change_verdict` reads the school's change
     against its region's (see lasnaolo.stats)."""
-    policy = policy or SuppressionPolicy()
     own = queries.schools(engine, scope)
     if unit is not None and unit.level != "all":
         column = {"school": "school_id", "municipality": "municipality_code", "region": "region_code"}[unit.level]
@@ -342,13 +340,12 @@ SURVEY_GROUP_OF_TYPE = {"primary": ("4-5",), "lower_secondary": ("8-9",), "compr
 
 
 def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type: str,
-                      policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                      policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """The school's newest survey against its municipality and the reference (the whole country,
     or what the data hold: `queries.wellbeing_reference`, named by reference_basis and
     reference_units), indicator by indicator: values (None where under the minimum respondents),
     the difference from the reference in points, and whether that difference is better or worse
     for pupils (each indicator's own direction)."""
-    policy = policy or SuppressionPolicy()
     school = queries.wellbeing(engine, scope, unit_type="school", policy=policy)
     school = school[school["unit_id"] == school_id]
     if school.empty:

@@ -167,7 +167,7 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     except reports.UnknownUnit as error:  # a region of the scope without data (a link, a typo)
         raise NotAllowed(f"the chosen area has no data you may see: {error}") from error
     up_to = i18n.day(overview.data_up_to, lang) if overview.data_up_to else "–"
-    note = i18n.t("deck.note", lang, source=SOURCE, date=up_to, n=contract.SuppressionPolicy().min_pupils)
+    note = i18n.t("deck.note", lang, source=SOURCE, date=up_to, n=contract.SUPPRESSION.min_pupils)
     builders = {
         "headline": _headline, "seasonal": _seasonal, "tiers": _tiers, "regions": _regions, "ranking": _ranking,
         "wellbeing": _wellbeing, "clusters": _clusters, "targets": _targets,
@@ -211,7 +211,7 @@ def _tiers(engine, scope, request, overview) -> Slide:
     lang = request.language
     shares = charts.tier_shares(overview.report.figures)
     if shares.empty:
-        return _slide("tiers", request, None, shares, "deck.withheld", n=contract.SuppressionPolicy().min_pupils)
+        return _slide("tiers", request, None, shares, "deck.withheld", n=contract.SUPPRESSION.min_pupils)
     return _slide("tiers", request, charts.tier_chart(shares, lang), charts.tier_table(shares, lang))
 
 
@@ -226,7 +226,7 @@ def _ranking(engine, scope, request, overview) -> Slide:
     lang = request.language
     ranking = trends.municipality_ranking(engine, scope, request.school_year)
     if ranking.empty:
-        return _slide("ranking", request, None, ranking, "deck.withheld", n=contract.SuppressionPolicy().min_pupils)
+        return _slide("ranking", request, None, ranking, "deck.withheld", n=contract.SUPPRESSION.min_pupils)
     return _slide("ranking", request, charts.ranking_chart(ranking, lang), charts.ranking_table(ranking, lang))
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from lasnaolo import contract
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 
 COUNTS = ("pupils", *contract.HOUR_COLUMNS, *contract.TIER_COLUMNS)
 MIN_CONTEXT_SCHOOLS = 3  # no context cell is made of fewer schools (it would be a school, or two that know each other)
@@ -271,12 +271,11 @@ def _suppress_by_region(cells: pd.DataFrame, atoms: pd.DataFrame, known: set[str
 
 
 def publish(atoms: pd.DataFrame, known: Collection[str] = (), scope_municipalities: frozenset[str] | None = None,
-            policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+            policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """The publication of a population for one user: every cell of every month, with `suppressed`
     and its counts NaN where withheld. `atoms` are school × school year × month × grade band rows
     (ATOM_COLUMNS) of the whole population; `known` the school ids of the user's own scope;
     `scope_municipalities` the user's custom area when it is not the whole population."""
-    policy = policy or SuppressionPolicy()
     columns = ["school_year", "month", "level", "area", "dimension", "value", *COUNTS, "schools", "suppressed"]
     if atoms.empty:
         return pd.DataFrame(columns=columns)
@@ -435,12 +434,11 @@ def complementary_suppression(
     return out
 
 
-def withhold_school_rows(counts: pd.DataFrame, parent: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+def withhold_school_rows(counts: pd.DataFrame, parent: Sequence[str], policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Withhold summed count rows of fewer than the minimum pupils, then one more row in any
     `parent` group with exactly one withheld, so that the parent's total cannot reveal it.
     Counts become NaN where withheld; `suppressed` says which rows. For the school-level rows of anonymised audiences (risk profiles), which
     leave the core only as ratios and size classes."""
-    policy = policy or SuppressionPolicy()
     out = counts.assign(suppressed=counts["pupils"] < policy.min_pupils)
     value_columns = [c for c in COUNTS if c in out.columns]
     out[value_columns] = out[value_columns].astype(float)

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from lasnaolo import reference
+from lasnaolo import environment, reference
 
-GEOJSON_ENV = "LASNAOLO_MUNICIPALITY_GEOJSON"
 # Where the municipality code may sit in a feature's properties (ours first, then the NLS name).
 CODE_PROPERTIES = ("municipality_code", "NATCODE", "natcode", "kuntanro", "KUNTA", "kunta")
 
@@ -25,7 +24,7 @@ class BoundaryError(ValueError):
 
 def configured_path(secrets: Mapping, environ: Mapping[str, str]) -> Path | None:
     maps = dict(secrets.get("maps", {})) if secrets else {}
-    text = maps.get("municipalities_geojson") or environ.get(GEOJSON_ENV)
+    text = maps.get("municipalities_geojson") or environ.get(environment.MUNICIPALITY_GEOJSON)
     return Path(text).expanduser() if text else None
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from lasnaolo import contract, i18n, reference, store, summary
-from lasnaolo.contract import FileSpec, Settings
+from lasnaolo.contract import IMPORT_LIMITS, FileSpec, ImportLimits
 from lasnaolo.store import ImportLog, School, TABLE_OF_KIND
 
 IMPORT_LOCK_KEY = 0x4C41534E  # "LASN": the PostgreSQL advisory lock that imports take in turn
@@ -224,11 +224,11 @@ def detect_kind(name: str, columns: Sequence[str]) -> str | None:
     return None
 
 
-def _check_file_name(name: str, settings: Settings, problems: ProblemList) -> bool:
+def _check_file_name(name: str, limits: ImportLimits, problems: ProblemList) -> bool:
     """The name is stored in the import log and shown: bounded, and no hidden characters."""
-    if len(name) > settings.max_file_name_chars:
+    if len(name) > limits.max_file_name_chars:
         problems.add(Problem(shown(name), None, None, None, "too_long",
-                             (("length", len(name)), ("limit", settings.max_file_name_chars))))
+                             (("length", len(name)), ("limit", limits.max_file_name_chars))))
         return False
     if code := _invisible_code(name):
         problems.add(Problem(shown(name), None, None, None, code))
@@ -236,13 +236,13 @@ def _check_file_name(name: str, settings: Settings, problems: ProblemList) -> bo
     return True
 
 
-def _header_line(name: str, data: bytes, settings: Settings, problems: ProblemList) -> str | None:
+def _header_line(name: str, data: bytes, limits: ImportLimits, problems: ProblemList) -> str | None:
     """The header row, read from at most `max_header_bytes` bytes, and refused when it names more
     columns than any contract file plus a margin: before the rest of the file is decoded or parsed."""
-    head = data[: settings.max_header_bytes + 1]
+    head = data[: limits.max_header_bytes + 1]
     ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
-    if not ends and len(data) > settings.max_header_bytes:
-        problems.add(Problem(name, HEADER_LINE, None, None, "header_too_long", (("limit", settings.max_header_bytes),)))
+    if not ends and len(data) > limits.max_header_bytes:
+        problems.add(Problem(name, HEADER_LINE, None, None, "header_too_long", (("limit", limits.max_header_bytes),)))
         return None
     line = head[: min(ends)] if ends else head
     line = line.removeprefix(b"\xef\xbb\xbf")
@@ -254,30 +254,30 @@ def _header_line(name: str, data: bytes, settings: Settings, problems: ProblemLi
     if delimiter is not None:
         fields = next(csv.reader([header], delimiter=delimiter), [])
         widest = max(len(spec.columns) for spec in contract.FILE_SPECS.values())
-        if len(fields) > widest + settings.extra_columns_margin:
+        if len(fields) > widest + limits.extra_columns_margin:
             problems.add(Problem(name, HEADER_LINE, None, shown(header[:60]), "too_many_columns",
-                                 (("count", len(fields)), ("limit", widest + settings.extra_columns_margin))))
+                                 (("count", len(fields)), ("limit", widest + limits.extra_columns_margin))))
             return None
     return header
 
 
-def read_table(name: str, data: bytes, settings: Settings, problems: ProblemList) -> ParsedFile | None:
+def read_table(name: str, data: bytes, limits: ImportLimits, problems: ProblemList) -> ParsedFile | None:
     """Decode and split one file into text cells; file-level problems end the reading."""
-    if not _check_file_name(name, settings, problems):
+    if not _check_file_name(name, limits, problems):
         return None
-    if len(data) > settings.max_file_mb * 1024 * 1024:
+    if len(data) > limits.max_file_mb * 1024 * 1024:
         problems.add(
             Problem(name, None, None, None, "too_large",
-                    (("size", f"{len(data) / 1048576:.1f}"), ("limit", f"{settings.max_file_mb:g}")))
+                    (("size", f"{len(data) / 1048576:.1f}"), ("limit", f"{limits.max_file_mb:g}")))
         )
         return None
     if b"\x00" not in data[:65536] and data.strip():  # binary and empty files are said below
-        header = _header_line(name, data, settings, problems)
+        header = _header_line(name, data, limits, problems)
         if header is None:
             return None
         lines = data.count(b"\n") or data.count(b"\r")
-        if lines > settings.max_rows + 1:
-            problems.add(Problem(name, None, None, None, "too_many_rows", (("limit", settings.max_rows),)))
+        if lines > limits.max_rows + 1:
+            problems.add(Problem(name, None, None, None, "too_many_rows", (("limit", limits.max_rows),)))
             return None
     text = decode(name, data, problems)
     if text is None:
@@ -744,7 +744,7 @@ def import_files(
     *,
     replace: bool = False,
     imported_by: str = "cli",
-    settings: Settings | None = None,
+    limits: ImportLimits = IMPORT_LIMITS,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportSummary:
@@ -754,24 +754,23 @@ def import_files(
     `dry_run` everything is checked and counted but nothing is written (the upload preview).
     `progress(step, fraction)` is told each step, for long national-scale files.
     """
-    settings = settings or Settings()
     report = progress or (lambda step, fraction: None)
     problems = ProblemList()
     files = list(files)
-    if len(imported_by) > settings.max_imported_by_chars:
-        raise ValueError(f"imported_by is over {settings.max_imported_by_chars} characters")
+    if len(imported_by) > limits.max_imported_by_chars:
+        raise ValueError(f"imported_by is over {limits.max_imported_by_chars} characters")
     total = 0
     for name, data in files:  # all files of one import together, before any is read
         total += len(data)
-        if total > settings.max_upload_mb * 1024 * 1024:
+        if total > limits.max_upload_mb * 1024 * 1024:
             problems.add(Problem(shown(name), None, None, None, "upload_too_large",
                                  (("size", f"{sum(len(d) for _, d in files) / 1048576:.1f}"),
-                                  ("limit", f"{settings.max_upload_mb:g}"))))
+                                  ("limit", f"{limits.max_upload_mb:g}"))))
             raise ImportRejected(problems)
     parsed_files = []
     for i, (name, data) in enumerate(files):
         report(f"read {name}", 0.3 * i / max(len(files), 1))
-        if parsed := read_table(name, data, settings, problems):
+        if parsed := read_table(name, data, limits, problems):
             parsed_files.append(parsed)
     parsed_files.sort(key=lambda p: contract.IMPORT_ORDER.index(p.kind))
     with engine.begin() as connection:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lasnaolo import contract
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 
 HOURS = contract.HOUR_COLUMNS
 TIER_COUNTS = contract.TIER_COLUMNS
@@ -116,11 +116,10 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Key figures per group: hours summed over all months, pupils and tiers from the group's
     latest month. `rows` need `month` and the count columns. Groups under the minimum pupils are
     suppressed (figures NaN, `suppressed` True)."""
-    policy = policy or SuppressionPolicy()
     by = list(by)
     work = rows.assign(_all=0) if not by else rows
     keys = by or ["_all"]
@@ -147,20 +146,20 @@ def figures_by(rows: pd.DataFrame, by: Sequence[str], policy: SuppressionPolicy 
     return out.drop(columns="_all") if not by else out
 
 
-def period_rate(rows: pd.DataFrame, numerator: Sequence[str], policy: SuppressionPolicy | None = None) -> float | None:
+def period_rate(rows: pd.DataFrame, numerator: Sequence[str], policy: SuppressionPolicy = SUPPRESSION) -> float | None:
     """One unit's rate (percent of lesson hours) over all its `rows`, exactly as `figures_by` gives
     it, without the grouping: None when a count is withheld, the latest month's pupils are under
     the minimum or there are no lessons. Targets ask it for every month of two years per target."""
     if rows.empty or rows[[*numerator, "lesson_hours", "pupils"]].isna().to_numpy().any():
         return None
     pupils = rows.loc[rows["month"] == rows["month"].max(), "pupils"].sum()
-    if not pupils >= (policy or SuppressionPolicy()).min_pupils:
+    if not pupils >= policy.min_pupils:
         return None
     value = percent(rows[list(numerator)].to_numpy(dtype=float).sum(), rows["lesson_hours"].sum())
     return None if math.isnan(value) else value
 
 
-def period_tier23_share(rows: pd.DataFrame, policy: SuppressionPolicy | None = None) -> float | None:
+def period_tier23_share(rows: pd.DataFrame, policy: SuppressionPolicy = SUPPRESSION) -> float | None:
     """One unit's tier 2-3 share (percent of pupils, latest month) over its `rows`, exactly as
     `figures_by` gives it, without the grouping: target simulations and projections ask it per
     unit and month."""
@@ -169,12 +168,12 @@ def period_tier23_share(rows: pd.DataFrame, policy: SuppressionPolicy | None = N
     last = rows[rows["month"] == rows["month"].max()]
     pupils = last["pupils"].sum(min_count=1)
     tiers = last[["tier2_pupils", "tier3_pupils"]].sum(min_count=1)
-    if not pupils >= (policy or SuppressionPolicy()).min_pupils or tiers.isna().any():
+    if not pupils >= policy.min_pupils or tiers.isna().any():
         return None
     return float(tiers.sum() / pupils * 100)
 
 
-def monthly(rows: pd.DataFrame, by: Sequence[str] = (), policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+def monthly(rows: pd.DataFrame, by: Sequence[str] = (), policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Figures per month (and per `by` group): a time series where each month stands alone."""
     return figures_by(rows, [*by, "month"], policy)
 
@@ -212,9 +211,8 @@ class KeyFigures:
         return data
 
 
-def key_figures(rows: pd.DataFrame, unit: str, school_year: str, policy: SuppressionPolicy | None = None) -> KeyFigures:
+def key_figures(rows: pd.DataFrame, unit: str, school_year: str, policy: SuppressionPolicy = SUPPRESSION) -> KeyFigures:
     """Key figures of one unit over the months in `rows` (a school year, or its first months)."""
-    policy = policy or SuppressionPolicy()
     if rows.empty:
         return KeyFigures(unit, school_year, None, None, *([None] * len(FIGURE_COLUMNS)), suppressed=list(FIGURE_COLUMNS))
     row = figures_by(rows, [], policy).iloc[0]
@@ -300,7 +298,6 @@ def changes(current: KeyFigures, previous: KeyFigures, metrics: Sequence[str] = 
             for m in metrics]
 
 
-def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy | None = None) -> float | None:
+def survey_value(value_pct: float, respondents: int, policy: SuppressionPolicy = SUPPRESSION) -> float | None:
     """A survey result, or None when fewer than the minimum respondents answered."""
-    policy = policy or SuppressionPolicy()
     return None if respondents < policy.min_respondents else float(value_pct)

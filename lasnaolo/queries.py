@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, metrics, policy, reference
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
 from lasnaolo.summary import complete_sum, grade_band_expression
 from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
@@ -92,7 +92,7 @@ def absence_totals(
     months: Sequence[str] | None = None,
     by: Sequence[str] = (),
     filters: RowFilter = EVERYTHING,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
     use_summary: bool = True,
     raw: bool = False,
 ) -> pd.DataFrame:
@@ -155,7 +155,7 @@ def _rows(engine: Engine, scope: Scope, *, unit: Unit, school_years: Sequence[st
     return frame
 
 
-def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy | None) -> pd.DataFrame:
+def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
     """School-level rows for an anonymised scope (the risk profiles' input): pseudonyms, and rows
     of too few pupils withheld with a complement within each school and month. They never leave
     the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
@@ -171,7 +171,7 @@ def absence_groupings(
     unit: Unit = Unit("all"),
     school_years: Sequence[str] | None = None,
     filters: RowFilter = EVERYTHING,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
 ) -> list[pd.DataFrame]:
     """Several groupings of the same rows (each like `absence_totals(by=grouping)`) from one pass
     over the database: the rows are grouped once by every dimension involved, then each grouping
@@ -244,10 +244,10 @@ def _rows_schools(engine: Engine, scope: Scope) -> pd.DataFrame:
 
 
 def publication(engine: Engine, scope: Scope, school_years: Sequence[str],
-                policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """The user's publication for these school years (see lasnaolo/disclosure.py), computed once per
     data version and audience."""
-    return _publication_of(engine, audience(engine, scope), school_years, policy or SuppressionPolicy())
+    return _publication_of(engine, audience(engine, scope), school_years, policy)
 
 
 def _publication_of(engine: Engine, who: Audience, school_years: Sequence[str], policy: SuppressionPolicy) -> pd.DataFrame:
@@ -312,7 +312,7 @@ def published_totals(
     months: Sequence[str] | None = None,
     by: Sequence[str] = (),
     filters: RowFilter = EVERYTHING,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
     context: bool = False,
 ) -> pd.DataFrame:
     """`absence_totals` answered from the user's publication: per month and `by` group, counts NaN
@@ -337,7 +337,7 @@ def published_totals(
     if school_years is None:
         school_years = (sorted({contract.school_year_of_month(m) for m in months}) if months is not None
                         else _years_in_scope(engine, scope))
-    published = _publication_of(engine, who, school_years, policy or SuppressionPolicy())
+    published = _publication_of(engine, who, school_years, policy)
     region_of = dict(zip(population["municipality_code"], population["region_code"]))
     inside = population if context else _rows_schools(engine, scope)
     custom = who.custom_area is not None and not context
@@ -465,7 +465,7 @@ def school_years(engine: Engine, scope: Scope) -> list[str]:
 
 
 def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality",
-              policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+              policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Survey rows for schools or municipalities inside the scope (anonymised scopes: results of
     too few respondents withheld as NaN, schools as pseudonyms)."""
     columns = [Wellbeing.unit_type, Wellbeing.unit_id, Wellbeing.survey_year, Wellbeing.grade_group,
@@ -475,7 +475,6 @@ def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality",
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
     if scope.anonymised:
-        policy = policy or SuppressionPolicy()
         frame["value_pct"] = frame["value_pct"].where(frame["respondents"] >= policy.min_respondents)
         if unit_type == "school":
             frame["unit_id"] = frame["unit_id"].map(lambda s: pseudonym(s, PROFILES))
@@ -544,7 +543,7 @@ def regional_context(
     *,
     school_years: Sequence[str] | None = None,
     filters: RowFilter = EVERYTHING,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
 ) -> pd.DataFrame:
     """Municipality-level totals per month for every municipality in the regions the scope
     touches: where a director's municipality stands in its region. Read from the user's
@@ -561,7 +560,7 @@ def peer_context(
     scope: Scope,
     school_id: str,
     school_year: str,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
 ) -> pd.DataFrame:
     """Monthly totals of every school in the region of one school inside the scope: the pool a
     fair comparison draws its peers from (see `regional_peers`)."""
@@ -574,7 +573,7 @@ def regional_peers(
     scope: Scope,
     region_codes: frozenset[str],
     school_year: str,
-    policy: SuppressionPolicy | None = None,
+    policy: SuppressionPolicy = SUPPRESSION,
 ) -> pd.DataFrame:
     """Monthly totals of every school in the given regions (with `region_code`), read in one query.
     Schools outside the scope appear under a pseudonym (`school_key`) without name or municipality,
@@ -592,7 +591,7 @@ def regional_peers(
     rows["school_name"] = rows["school_id"].map(names).where(named)
     rows["municipality_code"] = rows["municipality_code"].where(named)  # a named school's place labels it
     outside = ~rows["in_scope"]
-    rows = disclosure.withhold_small(rows, outside & (rows["pupils"] < (policy or SuppressionPolicy()).min_pupils))
+    rows = disclosure.withhold_small(rows, outside & (rows["pupils"] < policy.min_pupils))
     return rows.drop(columns=["school_id"])
 
 
@@ -684,7 +683,7 @@ def region_of_unit(engine: Engine, scope: Scope, unit: Unit) -> str:
 
 
 def municipality_months(engine: Engine, scope: Scope, school_id: str, school_year: str,
-                        policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                        policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Monthly totals of the whole municipality of a school in scope: the coarse line a rector's
     school is read against, from the user's publication (no school inside it is visible; withheld
     while the rest of the municipality is too small)."""
@@ -694,7 +693,7 @@ def municipality_months(engine: Engine, scope: Scope, school_id: str, school_yea
 
 
 def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Sequence[str], school_year: str,
-                    months: Sequence[str], policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                    months: Sequence[str], policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Per grade, the counts summed over the peer schools named by their keys (codes or
     pseudonyms from peer_context). Only the pool leaves this function, and only when it holds
     at least MIN_POOLED_SCHOOLS schools, so no single school's grades can be read from it."""
@@ -716,7 +715,7 @@ def pooled_by_grade(engine: Engine, scope: Scope, school_id: str, peer_keys: Seq
     # Every grade row pools at least MIN_POOLED_SCHOOLS schools that have pupils in it.
     present = chosen[chosen["pupils"] > 0].groupby(keys)["school_id"].nunique().rename("_schools").reset_index()
     pooled = pooled.merge(present, on=keys, how="left")
-    small = (pooled["pupils"] < (policy or SuppressionPolicy()).min_pupils) | ~(pooled["_schools"] >= MIN_POOLED_SCHOOLS)
+    small = (pooled["pupils"] < policy.min_pupils) | ~(pooled["_schools"] >= MIN_POOLED_SCHOOLS)
     return disclosure.withhold_small(pooled.drop(columns="_schools"), small)
 
 

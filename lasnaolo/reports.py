@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, metrics, queries
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 from lasnaolo.metrics import Change, KeyFigures
 from lasnaolo.scope import Scope, Unit
 
@@ -28,7 +28,7 @@ class UnitReport:
 
 
 def key_figures(engine: Engine, scope: Scope, unit: Unit, school_year: str,
-                policy: SuppressionPolicy | None = None) -> KeyFigures:
+                policy: SuppressionPolicy = SUPPRESSION) -> KeyFigures:
     if not queries.unit_exists(engine, scope, unit):
         raise UnknownUnit(f"no {unit.level} {unit.code!r} in the data you may see")
     rows = queries.absence_totals(engine, scope, unit=unit, school_years=[school_year])
@@ -36,7 +36,7 @@ def key_figures(engine: Engine, scope: Scope, unit: Unit, school_year: str,
 
 
 def unit_report(engine: Engine, scope: Scope, unit: Unit, school_year: str,
-                policy: SuppressionPolicy | None = None) -> UnitReport:
+                policy: SuppressionPolicy = SUPPRESSION) -> UnitReport:
     """The school year's figures, its year to date, and the change against the same point last
     year. Where the user sees schools one by one, the change compares the same school-months on
     both sides: a school that has not delivered the latest month yet is left out of both, not
@@ -73,7 +73,7 @@ def month_end(month: str) -> date:
     return date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def overview(engine: Engine, scope: Scope, school_year: str, policy: SuppressionPolicy | None = None) -> Overview:
+def overview(engine: Engine, scope: Scope, school_year: str, policy: SuppressionPolicy = SUPPRESSION) -> Overview:
     report = unit_report(engine, scope, Unit("all"), school_year, policy)
     previous = contract.previous_school_year(school_year)
     rows = queries.absence_totals(engine, scope, school_years=[previous, school_year], policy=policy)

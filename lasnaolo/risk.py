@@ -40,7 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from sqlalchemy.engine import Engine
 
 from lasnaolo import comparison, contract, disclosure, i18n, metrics, queries
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 from lasnaolo.scope import PEERS, PROFILES, Scope, pseudonym
 
 SEED = 20231
@@ -142,10 +142,9 @@ def survey_year_for(available: Sequence[int], school_year: str) -> int | None:
 
 
 def survey_features(survey: pd.DataFrame, national: pd.DataFrame, school_types: pd.Series,
-                    policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                    policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Percentage points from the national value of the same grade group, per school and indicator
     (columns survey_<indicator>); groups are chosen by school type and weighted by respondents."""
-    policy = policy or SuppressionPolicy()
     usable = survey[(survey["respondents"] >= policy.min_respondents) & survey["value_pct"].notna()].copy()
     usable = usable[[g in SURVEY_GROUPS[school_types.get(s, "comprehensive")]
                      for s, g in zip(usable["unit_id"], usable["grade_group"])]]
@@ -179,7 +178,7 @@ def shrunken(estimate: pd.Series, sampling_variance: pd.Series) -> pd.Series:
 
 
 def school_features(engine: Engine, scope: Scope, school_year: str,
-                    policy: SuppressionPolicy | None = None) -> tuple[pd.DataFrame, int | None]:
+                    policy: SuppressionPolicy = SUPPRESSION) -> tuple[pd.DataFrame, int | None]:
     """The feature table of every school in scope with absence rows in the year, with school
     identity columns (pseudonyms for anonymised scopes), and the survey year used."""
     previous = contract.previous_school_year(school_year)
@@ -485,7 +484,7 @@ class Analysis:
 
 
 def analysis_features(engine: Engine, scope: Scope, school_year: str,
-                      policy: SuppressionPolicy | None = None) -> tuple[pd.DataFrame, int | None]:
+                      policy: SuppressionPolicy = SUPPRESSION) -> tuple[pd.DataFrame, int | None]:
     """The features `analyse` clusters (the expensive part, worth caching apart from k). A
     municipality with too few schools of its own is placed among all schools of its region, read
     under the coordinator's rules (other schools as pseudonyms, small groups withheld), its own
@@ -551,7 +550,7 @@ def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int 
 
 
 def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None,
-            policy: SuppressionPolicy | None = None) -> Analysis:
+            policy: SuppressionPolicy = SUPPRESSION) -> Analysis:
     """Clusters and absence factors of the scope's schools for one school year (the page's and the
     command line's one entry point; see `analysis_features`). Raises TooFewSchools when the
     scope, or its region, has too few schools."""

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, true
 
+from lasnaolo import environment
 from lasnaolo.store import Municipality, School
 
 from lasnaolo.policy import ROLES, capabilities
@@ -81,7 +82,6 @@ class Unit:
         return f"{self.level}:{self.code}" if self.code else self.level
 
 
-PSEUDONYM_KEY_ENV = "LASNAOLO_PSEUDONYM_KEY"
 PSEUDONYM_LENGTH = 12  # base32 characters after the "P": 60 bits
 
 
@@ -105,7 +105,7 @@ def _key_from_environment(key: str | None, database_configured: bool) -> bytes:
 
     if key is None and not database_configured:
         return keys.DEMO_PSEUDONYM_KEY.encode("utf-8")  # nothing configured: demo data, demo key
-    problem = keys.key_problem(key, "the pseudonym key", f"the environment variable {PSEUDONYM_KEY_ENV}")
+    problem = keys.key_problem(key, "the pseudonym key", f"the environment variable {environment.PSEUDONYM_KEY}")
     if problem:
         raise PseudonymKeyMissing(problem)
     return str(key).encode("utf-8")
@@ -116,7 +116,7 @@ def _current_key() -> bytes:
         return _pseudonym_key
     # Not configured by the app or the command line (a library call, a test): the environment
     # decides, and a configured database without a strong key of its own gets no pseudonyms at all.
-    return _key_from_environment(os.environ.get(PSEUDONYM_KEY_ENV), bool(os.environ.get("LASNAOLO_DB_URL")))
+    return _key_from_environment(os.environ.get(environment.PSEUDONYM_KEY), bool(environment.database_url(os.environ)))
 
 
 # Each kind of view keys its own pseudonyms, so a school's pseudonym among a rector's peers is not

@@ -15,19 +15,14 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from lasnaolo import accounts, keys
+from lasnaolo import accounts, environment, keys
 from lasnaolo.accounts import AuthConfig, ConfigError
-from lasnaolo.scope import PSEUDONYM_KEY_ENV
 
-DB_URL_ENV = "LASNAOLO_DB_URL"
-TRUSTED_PROXIES_ENV = "LASNAOLO_TRUSTED_PROXIES"
 # Every key Läsnäolo reads from its sections of .streamlit/secrets.toml; anything else there is a typo.
 KNOWN_KEYS = {
     "auth": ("users_file", "cookie_key", "cookie_expiry_days", "trusted_proxies"),
     "privacy": ("pseudonym_key",),
 }
-# Environment variables whose presence alone means "this is a real installation".
-PRODUCTION_ENV = (DB_URL_ENV, accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV, PSEUDONYM_KEY_ENV)
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class Settings:
 
 def is_production(secrets: SecretsFile, environ: Mapping[str, str]) -> bool:
     return bool(secrets.paths or secrets.values or secrets.problem
-                or any(environ.get(name) for name in PRODUCTION_ENV))
+                or any(environ.get(name) for name in environment.PRODUCTION))
 
 
 def _where(secrets: SecretsFile) -> str:
@@ -83,7 +78,7 @@ def secrets_problems(secrets: SecretsFile) -> list[str]:
 
 
 def _trusted_proxies(auth: Mapping, environ: Mapping[str, str], problems: list[str]) -> int:
-    raw = auth.get("trusted_proxies", environ.get(TRUSTED_PROXIES_ENV, 0))
+    raw = auth.get("trusted_proxies", environ.get(environment.TRUSTED_PROXIES, 0))
     try:
         count = int(raw)
         if count < 0 or isinstance(raw, bool):
@@ -112,9 +107,9 @@ def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
         problems.append(f"[auth] cookie_expiry_days is {auth.get('cookie_expiry_days')!r}: give a number of days")
         auth = {k: v for k, v in auth.items() if k != "cookie_expiry_days"}
     trusted = _trusted_proxies(auth, environ, problems)
-    pseudonym_key = str(privacy.get("pseudonym_key") or environ.get(PSEUDONYM_KEY_ENV) or "")
+    pseudonym_key = str(privacy.get("pseudonym_key") or environ.get(environment.PSEUDONYM_KEY) or "")
     problem = keys.key_problem(pseudonym_key, "the pseudonym key",
-                               f"[privacy] pseudonym_key in .streamlit/secrets.toml or {PSEUDONYM_KEY_ENV}")
+                               f"[privacy] pseudonym_key in .streamlit/secrets.toml or {environment.PSEUDONYM_KEY}")
     if problem:
         problems.append(problem)
     config = None

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lasnaolo import reference
+from lasnaolo import environment, reference
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "lasnaolo.db"
@@ -238,7 +238,7 @@ TABLE_OF_KIND = {
 
 def database_url(explicit: str | None = None) -> str:
     """--db beats LASNAOLO_DB_URL beats the embedded SQLite file."""
-    return explicit or os.environ.get("LASNAOLO_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+    return explicit or environment.database_url(os.environ) or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -282,7 +282,7 @@ def _survey_value(engine: Engine, scope: Scope, unit: Unit, indicator: str, surv
     survey = queries.wellbeing(engine, scope, unit_type=unit_type)
     rows = survey[(survey["unit_id"] == unit.code) & (survey["indicator"] == indicator)
                   & (survey["survey_year"] == survey_year)].dropna(subset=["value_pct"])
-    rows = rows[rows["respondents"] >= contract.SuppressionPolicy().min_respondents]
+    rows = rows[rows["respondents"] >= contract.SUPPRESSION.min_respondents]
     if rows.empty:
         return None
     return float((rows["value_pct"] * rows["respondents"]).sum() / rows["respondents"].sum())

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, metrics, queries, reference, stats
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
 from lasnaolo.disclosure import NotPublished
 from lasnaolo.queries import RowFilter
 from lasnaolo.scope import Scope, Unit
@@ -114,8 +114,7 @@ def _by(rows: pd.DataFrame, group: str, policy: SuppressionPolicy) -> pd.DataFra
     return metrics.figures_by(rows, ["school_year", group], policy) if not rows.empty else rows
 
 
-def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPolicy | None = None) -> Trends:
-    policy = policy or SuppressionPolicy()
+def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPolicy = SUPPRESSION) -> Trends:
     available = sorted(queries.school_years(engine, scope))
     years = [y for y in available if not view.school_years or y in view.school_years]
     common = dict(unit=view.unit(), school_years=years, filters=view.filters(), policy=policy)
@@ -159,10 +158,9 @@ def trends(engine: Engine, scope: Scope, view: TrendView, policy: SuppressionPol
 
 
 def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
-                         policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                         policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Municipalities of the scope's regions for a school year (as delivered so far), with
     95 % intervals from their pupils' spread, sorted by rate; `own` marks the scope's municipalities."""
-    policy = policy or SuppressionPolicy()
     if scope.role not in queries.CONTEXT_ROLES:
         return pd.DataFrame()
     try:
@@ -187,7 +185,7 @@ def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters
 
 
 def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,
-                   policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                   policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Each region inside the scope for a school year (as delivered so far); `whole_region` says
     whether the figure is the whole region's or only the scope's part of it (a municipality's
     director: the tile must not read as the region's figure)."""
@@ -210,11 +208,10 @@ def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowF
 
 
 def wellbeing_alongside(engine: Engine, scope: Scope, indicator: str, grade_group: str,
-                        filters: RowFilter = queries.EVERYTHING, policy: SuppressionPolicy | None = None) -> pd.DataFrame:
+                        filters: RowFilter = queries.EVERYTHING, policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Each municipality of the scope and survey year: the indicator's value (None where fewer
     than the minimum answered), its respondents, and the absence rate of the school year the
     survey closed (the 2025 survey: 2024-2025)."""
-    policy = policy or SuppressionPolicy()
     survey = queries.wellbeing(engine, scope, unit_type="municipality", policy=policy)
     survey = survey[(survey["indicator"] == indicator) & (survey["grade_group"] == grade_group)].copy()
     if survey.empty:

@@ -4,7 +4,7 @@ of its region, in a funnel plot and in words, and month by month."""
 import streamlit as st
 
 from lasnaolo import charts, comparison, i18n, reference
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION
 from lasnaolo.scope import Unit
 from lasnaolo.stats import PeerCriteria
 from lasnaolo.ui import data, page, widgets
@@ -79,7 +79,7 @@ profile = data.wellbeing_profile(ctx.scope, school, schools.set_index("school_id
 if not profile.empty:
     first = profile.iloc[0]
     st.subheader(t("compare.wellbeing", year=first["survey_year"], grades=first["grade_group"].replace("-", "–")))
-    st.caption(t("compare.wellbeing_caption", n=SuppressionPolicy().min_respondents,
+    st.caption(t("compare.wellbeing_caption", n=SUPPRESSION.min_respondents,
                  reference=charts.reference_name(profile, ctx.language, in_sentence=True)))
     widgets.chart_with_table(charts.wellbeing_profile_chart(profile, ctx.language),
                              charts.wellbeing_profile_table(profile, ctx.language), "wellbeing-profile")

@@ -4,7 +4,7 @@ last year, the months so far, the tiers, and which schools' data is missing."""
 import streamlit as st
 
 from lasnaolo import charts, i18n
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION
 from lasnaolo.ui import data, page, shell, widgets
 from lasnaolo.ui.session import t
 
@@ -34,7 +34,7 @@ with tiers:
     st.subheader(t("overview.tiers"))
     shares = charts.tier_shares(view.report.figures)
     if shares.empty:
-        st.write(t("metric.suppressed", n=SuppressionPolicy().min_pupils))
+        st.write(t("metric.suppressed", n=SUPPRESSION.min_pupils))
     else:
         widgets.chart_with_table(charts.tier_chart(shares, ctx.language), charts.tier_table(shares, ctx.language), "tiers")
 

@@ -5,7 +5,7 @@ municipality of the region stands."""
 import streamlit as st
 
 from lasnaolo import charts, i18n
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION
 from lasnaolo.ui import data, filters, maps, page, widgets
 from lasnaolo.ui.session import t
 
@@ -79,7 +79,7 @@ if boundaries and not shown.municipalities.empty:
 if not shown.wellbeing.empty:
     st.subheader(t("trends.wellbeing", indicator=t(f"indicator.{view.indicator}"), grades=view.grade_group.replace("-", "–")))
     withheld = int(shown.wellbeing["value"].isna().sum())
-    st.caption(t("trends.wellbeing_caption", n=SuppressionPolicy().min_respondents)
+    st.caption(t("trends.wellbeing_caption", n=SUPPRESSION.min_respondents)
                + (" " + t("trends.wellbeing_withheld", count=withheld) if withheld else ""))
     widgets.chart_with_table(charts.wellbeing_chart(shown.wellbeing, view.indicator, ctx.language),
                              charts.wellbeing_table(shown.wellbeing, view.indicator, ctx.language), "wellbeing")

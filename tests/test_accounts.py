@@ -9,7 +9,7 @@ import bcrypt
 import pytest
 import yaml
 
-from lasnaolo import accounts
+from lasnaolo import accounts, environment
 from lasnaolo.accounts import ConfigError
 
 GOOD_KEY = "r8Yq2vLx-0fKpT3wZs9N_cB6mHj4DgUe1aVoXi7RtPnQ5yWlEkMb"  # random, as generated
@@ -70,7 +70,7 @@ def test_plain_text_passwords_and_bad_scopes_are_each_reported(tmp_path, hashed)
                        rector={"name": "R", "password": hashed, "role": "rector"},
                        nowhere={"name": "W", "password": hashed, "role": "steering_group", "municipalities": ["999"]})
     with pytest.raises(ConfigError) as caught:
-        accounts.load_config({}, {accounts.USERS_FILE_ENV: str(path), accounts.COOKIE_KEY_ENV: GOOD_KEY})
+        accounts.load_config({}, {environment.USERS_FILE: str(path), environment.COOKIE_KEY: GOOD_KEY})
     text = str(caught.value)
     assert "user 'plain': password is not a bcrypt hash" in text and "hash-password" in text
     assert "user 'noscope': a director needs `municipalities`" in text
@@ -141,7 +141,7 @@ def test_a_bcrypt_cost_below_10_stops_the_app_and_names_the_user(tmp_path, hashe
 def test_production_without_an_account_file_stops_the_app_instead_of_offering_demo_accounts():
     for secrets, environ in [({}, {"LASNAOLO_DB_URL": "sqlite:////tmp/x.db"}),
                              ({"auth": {"cookie_key": GOOD_KEY}}, {}),
-                             ({}, {accounts.COOKIE_KEY_ENV: GOOD_KEY})]:
+                             ({}, {environment.COOKIE_KEY: GOOD_KEY})]:
         with pytest.raises(ConfigError, match="no account file is configured"):
             accounts.load_config(secrets, environ)
     with pytest.raises(ConfigError, match="no account file is configured"):

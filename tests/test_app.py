@@ -14,7 +14,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from lasnaolo import accounts, i18n, importer, queries, scope, settings, store
+from lasnaolo import accounts, environment, i18n, importer, queries, scope, store
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
@@ -43,7 +43,7 @@ def demo_mode_on(monkeypatch, url: str) -> None:
     """Demo mode is the embedded default database with nothing configured: here the embedded file
     is the test's own, and nothing that would mean production is in the environment."""
     monkeypatch.setattr(store, "DEFAULT_DB_PATH", Path(url.split("///", 1)[1]))
-    for name in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA"):
+    for name in (*environment.PRODUCTION, "LASNAOLO_DEMO_DATA"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -54,9 +54,9 @@ def production_on(monkeypatch, tmp_path, url: str, users: dict | None = None) ->
     path = tmp_path / "users.yaml"
     path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}), encoding="utf-8")
     monkeypatch.setenv("LASNAOLO_DB_URL", url)
-    monkeypatch.setenv(accounts.USERS_FILE_ENV, str(path))
-    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, COOKIE_KEY)
-    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    monkeypatch.setenv(environment.USERS_FILE, str(path))
+    monkeypatch.setenv(environment.COOKIE_KEY, COOKIE_KEY)
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, PSEUDONYM_KEY)
     monkeypatch.delenv("LASNAOLO_DEMO_DATA", raising=False)
     return str(path)
 
@@ -254,7 +254,7 @@ def write_account_file(path, password_hash: str) -> str:
 
 
 def test_outside_demo_mode_a_bad_configuration_stops_the_app(app_env, monkeypatch, tmp_path):
-    monkeypatch.setenv(accounts.USERS_FILE_ENV, write_account_file(tmp_path / "users.yaml", "plain-text"))
+    monkeypatch.setenv(environment.USERS_FILE, write_account_file(tmp_path / "users.yaml", "plain-text"))
     at = start()
     text = visible_text(at)
     assert "Läsnäoloa ei voi käynnistää" in text
@@ -263,9 +263,9 @@ def test_outside_demo_mode_a_bad_configuration_stops_the_app(app_env, monkeypatc
 
 
 def test_outside_demo_mode_configured_users_sign_in_without_demo_banner(app_env, monkeypatch, tmp_path):
-    monkeypatch.setenv(accounts.USERS_FILE_ENV, write_account_file(tmp_path / "users.yaml", accounts.hash_password("s3cret-pass")))
-    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, COOKIE_KEY)
-    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    monkeypatch.setenv(environment.USERS_FILE, write_account_file(tmp_path / "users.yaml", accounts.hash_password("s3cret-pass")))
+    monkeypatch.setenv(environment.COOKIE_KEY, COOKIE_KEY)
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, PSEUDONYM_KEY)
     assert "Esittelytila" not in visible_text(start())
     assert login("admin").metric == []  # demo accounts do not exist here
     at = login("maija", "s3cret-pass")
@@ -353,9 +353,7 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
 def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypatch):
-    from lasnaolo import geo
-
-    monkeypatch.setenv(geo.GEOJSON_ENV, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))
+    monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
     assert not at.exception
@@ -364,10 +362,8 @@ def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypat
 
 
 def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_path):
-    from lasnaolo import geo
-
     (tmp_path / "bad.geojson").write_text("{}", encoding="utf-8")
-    monkeypatch.setenv(geo.GEOJSON_ENV, str(tmp_path / "bad.geojson"))
+    monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(tmp_path / "bad.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
     from lasnaolo.text import unescaped  # the reason holds data, escaped for markdown
@@ -645,7 +641,7 @@ def test_a_configured_database_without_accounts_or_keys_refuses_to_start(app_env
 
 def test_a_demo_cookie_key_refuses_to_start(app_env, monkeypatch, tmp_path):
     production_on(monkeypatch, tmp_path, app_env)
-    monkeypatch.setenv(accounts.COOKIE_KEY_ENV, "demo-mode-cookie-key-not-a-secret")
+    monkeypatch.setenv(environment.COOKIE_KEY, "demo-mode-cookie-key-not-a-secret")
     at = start()
     assert "the cookie key is a known default" in visible_text(at) and not at.text_input
 

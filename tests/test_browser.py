@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lasnaolo import accounts, i18n, settings
+from lasnaolo import accounts, environment, i18n
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
 from support.helpers import streamlit_server
 
@@ -37,7 +37,7 @@ def server(tmp_path_factory):
     """A real server on a free port in demo mode (nothing configured) whose embedded database, a
     fresh file in the test's folder, the app fills with demo data on first run."""
     folder = tmp_path_factory.mktemp("server")
-    env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
+    env = {k: v for k, v in os.environ.items() if k not in (*environment.PRODUCTION, "LASNAOLO_DEMO_DATA")}
     with streamlit_server([str(ROOT / "tests" / "support" / "demo_server.py"), str(folder / "lasnaolo.db"), "app.py"], cwd=ROOT,
                           env=env, log_path=folder / "server.log") as base:
         SERVER_DB[base] = f"sqlite:///{folder / 'lasnaolo.db'}"
@@ -406,7 +406,7 @@ def test_a_configured_database_with_a_broken_secrets_file_refuses_to_start_and_n
     (tmp_path / ".streamlit").mkdir()
     secrets_file = tmp_path / ".streamlit" / "secrets.toml"
     secrets_file.write_text("[auth]\nusers_file = /etc/lasnaolo/users.yaml\n", encoding="utf-8")  # no quotes
-    env = {k: v for k, v in os.environ.items() if k not in (*settings.PRODUCTION_ENV, "LASNAOLO_DEMO_DATA")}
+    env = {k: v for k, v in os.environ.items() if k not in (*environment.PRODUCTION, "LASNAOLO_DEMO_DATA")}
     env["LASNAOLO_DB_URL"] = f"sqlite:///{tmp_path / 'configured.db'}"
     with streamlit_server(["-m", "streamlit", "run", str(ROOT / "app.py")], cwd=tmp_path, env=env,
                           log_path=tmp_path / "server.log") as base:

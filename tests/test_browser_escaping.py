@@ -13,7 +13,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from lasnaolo import accounts, importer, store
+from lasnaolo import accounts, environment, importer, store
 from support.helpers import streamlit_server
 
 from test_browser import ROOT, browser, no_exception, page, settle, shot  # noqa: F401 (fixtures)
@@ -41,8 +41,8 @@ def hostile_server(demo_files, tmp_path_factory):
     engine.dispose()
     users = folder / "users.yaml"
     accounts.add_user(users, "rehtori", USER_NAME, PASSWORD, "rector", school=school)
-    env = {k: v for k, v in os.environ.items() if k not in (accounts.USERS_FILE_ENV, accounts.COOKIE_KEY_ENV)}
-    env |= {"LASNAOLO_DB_URL": url, accounts.USERS_FILE_ENV: str(users), accounts.COOKIE_KEY_ENV: secrets.token_urlsafe(48),
+    env = {k: v for k, v in os.environ.items() if k not in (environment.USERS_FILE, environment.COOKIE_KEY)}
+    env |= {"LASNAOLO_DB_URL": url, environment.USERS_FILE: str(users), environment.COOKIE_KEY: secrets.token_urlsafe(48),
             "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
     with streamlit_server(["-m", "streamlit", "run", "app.py"], cwd=ROOT, env=env, log_path=folder / "server.log") as base:
         yield base

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lasnaolo import accounts, charts, comparison, contract, deck, reports, risk, trends
+from lasnaolo import accounts, charts, comparison, contract, deck, environment, reports, risk, trends
 
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
@@ -396,9 +396,7 @@ def open_page(at, page: str, role: str):
 @pytest.fixture
 def app_with_map(app_env, monkeypatch):
     if SHARED_GEOJSON.exists():
-        from lasnaolo import geo
-
-        monkeypatch.setenv(geo.GEOJSON_ENV, str(SHARED_GEOJSON))  # the choropleth too
+        monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(SHARED_GEOJSON))  # the choropleth too
     return app_env
 
 

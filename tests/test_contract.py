@@ -61,9 +61,9 @@ def test_every_text_columns_length_limit_is_documented_in_its_row(kind):
 def test_every_import_limit_is_documented_with_its_default():
     from dataclasses import fields
 
-    from lasnaolo.contract import MAX_INTEGER, Settings
+    from lasnaolo.contract import IMPORT_LIMITS, MAX_INTEGER, ImportLimits
 
-    settings = Settings()
+    settings = IMPORT_LIMITS
     limits = DOC.split("### Limits", 1)[1].split("\n## ", 1)[0]
     for name in ("max_file_mb", "max_upload_mb", "max_header_bytes", "extra_columns_margin", "max_rows",
                  "max_file_name_chars"):
@@ -73,6 +73,6 @@ def test_every_import_limit_is_documented_with_its_default():
     assert f"{MAX_INTEGER:,}" in limits
     widest = max(len(s.columns) for s in FILE_SPECS.values())
     assert f"{widest + settings.extra_columns_margin}: the widest file's {widest}" in limits
-    assert {f.name for f in fields(Settings)} >= {"max_upload_mb", "max_rows"}
+    assert {f.name for f in fields(ImportLimits)} >= {"max_upload_mb", "max_rows"}
     for start, end in (("U+0000", "U+001F"), ("U+007F", "U+009F"), ("U+202A", "U+202E"), ("U+2066", "U+2069")):
         assert f"{start}–{end}" in limits

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lasnaolo import geo, reference
+from lasnaolo import environment, geo, reference
 
 from conftest import SHARED
 
@@ -53,5 +53,5 @@ def test_unusable_files_are_refused_with_the_file_and_the_reason(tmp_path, docum
 
 def test_the_file_is_configured_by_secrets_or_environment(tmp_path):
     assert geo.configured_path({}, {}) is None
-    assert geo.configured_path({}, {geo.GEOJSON_ENV: "/x/kunnat.geojson"}) == Path("/x/kunnat.geojson")
+    assert geo.configured_path({}, {environment.MUNICIPALITY_GEOJSON: "/x/kunnat.geojson"}) == Path("/x/kunnat.geojson")
     assert geo.configured_path({"maps": {"municipalities_geojson": "/y.geojson"}}, {}) == Path("/y.geojson")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lasnaolo import contract, importer, store
-from lasnaolo.contract import Settings
+from lasnaolo.contract import ImportLimits
 
 from support.helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
@@ -147,19 +147,19 @@ def test_file_name_with_a_right_to_left_override_is_refused(engine):
 
 
 def test_files_over_the_upload_total_are_refused_together_before_reading(engine, no_parsing):
-    settings = Settings(max_upload_mb=len(SCHOOLS + ABSENCES) / 1024 / 1024)
-    problems = rejected(engine, files(), settings=settings)
+    limits = ImportLimits(max_upload_mb=len(SCHOOLS + ABSENCES) / 1024 / 1024)
+    problems = rejected(engine, files(), limits=limits)
     assert [(p.row, p.code) for p in problems] == [(None, "upload_too_large")]
     assert "MB together" in problems[0].reason
 
 
 def test_file_over_the_row_limit_is_refused_before_parsing(engine, no_parsing):
-    problems = rejected(engine, [("absences.csv", ABSENCES.encode())], settings=Settings(max_rows=3))
+    problems = rejected(engine, [("absences.csv", ABSENCES.encode())], limits=ImportLimits(max_rows=3))
     assert located(problems) == {("absences.csv", None, None, "too_many_rows")}
 
 
 def test_file_at_the_row_limit_imports(engine):
-    importer.import_files(engine, files(), settings=Settings(max_rows=4))
+    importer.import_files(engine, files(), limits=ImportLimits(max_rows=4))
     assert len(snapshot(engine)["absence"]) == 4
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lasnaolo import importer
-from lasnaolo.contract import Settings
+from lasnaolo.contract import ImportLimits
 
 from support.helpers import ABSENCES, SCHOOLS, files, rejected, snapshot
 
@@ -107,7 +107,7 @@ def test_unreadable_files_are_rejected_with_a_reason(engine, name, content, reas
 
 
 def test_file_over_the_size_limit_is_refused(engine):
-    problems = rejected(engine, files(), settings=Settings(max_file_mb=0.0001))
+    problems = rejected(engine, files(), limits=ImportLimits(max_file_mb=0.0001))
     assert any("limit" in p.reason for p in problems)
 
 

@@ -14,7 +14,7 @@ import bcrypt
 import pytest
 import yaml
 
-from lasnaolo import accounts, bootstrap, keys, scope, settings, store
+from lasnaolo import accounts, bootstrap, environment, keys, scope, settings, store
 from lasnaolo.accounts import ConfigError
 from lasnaolo.settings import SecretsFile
 
@@ -60,9 +60,9 @@ def test_a_complete_production_configuration_starts_without_demo_accounts(users_
 
 
 def test_the_same_configuration_from_the_environment_alone_starts(users_file):
-    environ = {"LASNAOLO_DB_URL": "postgresql+psycopg://x/y", accounts.USERS_FILE_ENV: users_file,
-               accounts.COOKIE_KEY_ENV: COOKIE_KEY, scope.PSEUDONYM_KEY_ENV: PSEUDONYM_KEY,
-               settings.TRUSTED_PROXIES_ENV: "1"}
+    environ = {"LASNAOLO_DB_URL": "postgresql+psycopg://x/y", environment.USERS_FILE: users_file,
+               environment.COOKIE_KEY: COOKIE_KEY, environment.PSEUDONYM_KEY: PSEUDONYM_KEY,
+               environment.TRUSTED_PROXIES: "1"}
     loaded = settings.load(SecretsFile({}), environ)
     assert not loaded.demo_mode and loaded.trusted_proxies == 1
 
@@ -186,21 +186,21 @@ def test_no_two_of_100000_school_codes_share_a_pseudonym(production_key):
 
 def test_the_demo_key_is_used_only_with_nothing_configured(monkeypatch):
     scope.configure_pseudonym_key(None)
-    monkeypatch.delenv(scope.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.delenv(environment.PSEUDONYM_KEY, raising=False)
     monkeypatch.delenv("LASNAOLO_DB_URL", raising=False)
     assert scope.pseudonym("00123") == demo_pseudonym("00123")
     monkeypatch.setenv("LASNAOLO_DB_URL", "postgresql+psycopg://x/y")
     with pytest.raises(scope.PseudonymKeyMissing, match="the pseudonym key is missing"):
         scope.pseudonym("00123")
-    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, keys.DEMO_PSEUDONYM_KEY)
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, keys.DEMO_PSEUDONYM_KEY)
     with pytest.raises(scope.PseudonymKeyMissing, match="known default"):
         scope.pseudonym("00123")
-    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, PSEUDONYM_KEY)
     assert scope.pseudonym("00123") != demo_pseudonym("00123")
 
 
 def test_a_configured_key_is_used_by_every_caller_until_forgotten(production_key, monkeypatch):
-    monkeypatch.delenv(scope.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.delenv(environment.PSEUDONYM_KEY, raising=False)
     monkeypatch.delenv("LASNAOLO_DB_URL", raising=False)
     configured = scope.pseudonym("00123")
     scope.configure_pseudonym_key(None)
@@ -215,11 +215,11 @@ def test_the_command_line_refuses_an_anonymised_deck_on_a_configured_database_wi
     from lasnaolo import cli
 
     scope.configure_pseudonym_key(None)
-    monkeypatch.delenv(scope.PSEUDONYM_KEY_ENV, raising=False)
+    monkeypatch.delenv(environment.PSEUDONYM_KEY, raising=False)
     monkeypatch.setenv("LASNAOLO_DB_URL", demo_engine.url.render_as_string(hide_password=False))
     out = tmp_path / "deck.pptx"
     assert cli.main(["deck", "--region", "01", "--year", "2024-2025", "--out", str(out)]) == 2
     assert not out.exists()
-    monkeypatch.setenv(scope.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, PSEUDONYM_KEY)
     assert cli.main(["deck", "--region", "01", "--year", "2024-2025", "--out", str(out), "--slides", "headline"]) == 0
     assert out.exists()

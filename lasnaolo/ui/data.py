@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import bootstrap, queries, reports, store
+from lasnaolo import bootstrap, environment, queries, reports, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope, Unit
@@ -26,7 +26,7 @@ def engine(url: str):
     """One engine per database URL and server process. The embedded default database gets the
     demo data on first run; a configured database is only migrated, never filled with demo data."""
     eng = store.make_engine(url)
-    with_demo = "LASNAOLO_DB_URL" not in os.environ or os.environ.get("LASNAOLO_DEMO_DATA") == "1"
+    with_demo = environment.fills_demo_data(os.environ)
     bootstrap.ensure_database(eng, with_demo=with_demo)
     return eng
 

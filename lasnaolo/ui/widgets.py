@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lasnaolo import charts, export, i18n, reference
-from lasnaolo.contract import SuppressionPolicy
+from lasnaolo.contract import SUPPRESSION
 from lasnaolo.metrics import Change
 from lasnaolo.scope import Unit
 from lasnaolo.ui.session import language, t
@@ -22,7 +22,7 @@ def headline(changes: list[Change], metrics: list[str]) -> None:
         change = by_metric.get(metric)
         with column:
             if change is None or change.current is None:
-                st.metric(t(f"metric.{metric}"), t("metric.suppressed", n=SuppressionPolicy().min_pupils))
+                st.metric(t(f"metric.{metric}"), t("metric.suppressed", n=SUPPRESSION.min_pupils))
                 continue
             delta = None if change.difference is None else f"{i18n.points(change.difference, lang)} {t('unit.points')}"
             # A direction is drawn only for a change larger than chance: an arrow on +0,0 misleads.

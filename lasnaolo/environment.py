@@ -1,0 +1,28 @@
+"""Every environment variable Läsnäolo reads, named once. `lasnaolo.settings` decides from them
+(and the secrets file) whether this is a demo or a production installation; the modules that read
+one value of their own (the database URL, the boundary file) take its name from here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+DB_URL = "LASNAOLO_DB_URL"  # SQLAlchemy URL of the database; unset: the embedded SQLite file
+DEMO_DATA = "LASNAOLO_DEMO_DATA"  # "1": fill a configured, empty database with the demo data (test servers)
+USERS_FILE = "LASNAOLO_USERS_FILE"  # the account file (YAML, bcrypt hashes)
+COOKIE_KEY = "LASNAOLO_COOKIE_KEY"  # signs the login cookie
+PSEUDONYM_KEY = "LASNAOLO_PSEUDONYM_KEY"  # keys the schools' pseudonyms
+TRUSTED_PROXIES = "LASNAOLO_TRUSTED_PROXIES"  # reverse proxies that append to X-Forwarded-For
+MUNICIPALITY_GEOJSON = "LASNAOLO_MUNICIPALITY_GEOJSON"  # official municipality boundaries for the map
+
+# Any of these set, even alone, means "this is a real installation" (production fails closed).
+PRODUCTION = (DB_URL, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY)
+
+
+def database_url(environ: Mapping[str, str]) -> str | None:
+    return environ.get(DB_URL) or None
+
+
+def fills_demo_data(environ: Mapping[str, str]) -> bool:
+    """Whether an empty database may get the demo data: the embedded default file, or a
+    configured one explicitly asked for (a test server)."""
+    return DB_URL not in environ or environ.get(DEMO_DATA) == "1"
