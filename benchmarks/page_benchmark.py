@@ -109,7 +109,9 @@ def run_child(url: str, repeat: int) -> dict:
            "LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
     env.pop("LASNAOLO_DEMO_DATA", None)
     output = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(repeat)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True)
+    if output.returncode != 0:  # the server's own traceback says why, not only that it failed
+        raise SystemExit(f"the measuring process failed ({output.returncode}):\n{output.stderr[-4000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

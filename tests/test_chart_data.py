@@ -279,9 +279,18 @@ def cases(engine):
 
 
 def chart_builders() -> list[str]:
-    """Every public function of lasnaolo.charts that returns a chart."""
-    return sorted(name for name, f in inspect.getmembers(charts, inspect.isfunction)
-                  if f.__module__ == charts.__name__ and name.endswith("_chart") and not name.startswith("_"))
+    """Every public function of the lasnaolo.charts modules that returns a chart (each one named
+    by the package too: pages call charts.<builder>)."""
+    import importlib
+    import pkgutil
+
+    found = set()
+    for module in pkgutil.iter_modules(charts.__path__):
+        loaded = importlib.import_module(f"{charts.__name__}.{module.name}")
+        found |= {name for name, f in inspect.getmembers(loaded, inspect.isfunction)
+                  if f.__module__ == loaded.__name__ and name.endswith("_chart") and not name.startswith("_")}
+    assert all(getattr(charts, name, None) is not None for name in found), found - set(dir(charts))
+    return sorted(found)
 
 
 BUILDERS = chart_builders()
