@@ -335,6 +335,30 @@ def test_each_builders_chart_draws_the_same_picture_with_its_data_cut(cases, bui
     assert drawn(cut) == drawn(whole)
 
 
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_each_builders_page_spec_is_valid_vega_lite_and_draws_as_the_validated_conversion(cases, builder):
+    """The page sends `charts.browser_spec` unvalidated (validation cost most of a warm page's
+    time): so here each builder's spec must pass the Vega-Lite schema, carry only the fields it
+    draws, and draw exactly what Altair's validated conversion draws."""
+    import vl_convert as vlc
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v5.schema.core import load_schema
+
+    shown = charts.as_shown(getattr(charts, builder)(*cases[builder]), "fi")
+    spec = charts.browser_spec(shown)
+    inline = {**spec, "datasets": {name: frame.to_dict("records") for name, frame in spec["datasets"].items()}}
+    inline = json.loads(json.dumps(inline, default=str))
+    validate_jsonschema(inline, load_schema())
+    fields = spec_fields(inline)
+    assert {name: [c for c in columns if not referenced(c, fields)] for name, columns in dataset_columns(inline).items()} \
+        == {name: [] for name in spec["datasets"]}
+
+    def drawn(vega_lite: dict) -> str:
+        return re.sub(r"gradient_\d+", "gradient", vlc.vegalite_to_svg(vega_lite))
+
+    assert drawn(inline) == drawn(chart_dict(shown))
+
+
 def test_a_rectors_funnel_sends_peers_only_pupils_and_rate(cases):
     chart = charts.funnel_chart(*cases["funnel_chart"])
     points = [layer.data for layer in chart.layer if isinstance(layer.data, pd.DataFrame) and "who" in layer.data]

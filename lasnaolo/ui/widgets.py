@@ -40,10 +40,10 @@ def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
 
     The chart's data is cut to the fields it draws once more here (the builders in
     lasnaolo.charts already do it), so a chart made anywhere else cannot send the browser more."""
-    chart = charts.as_shown(charts.only_encoded_fields(chart), language())
+    chart = charts.as_shown(chart, language())
     # A chart of its own size (the tile map's squares) is not stretched to the page's width.
     own_size = charts.keeps_own_size(chart)
-    st.altair_chart(chart, width="content" if own_size else "stretch")
+    st.vega_lite_chart(charts.browser_spec(chart), width="content" if own_size else "stretch")
     with st.expander(t("overview.table_caption")):
         table_with_downloads(table, name)
         chart_downloads(chart, name)
