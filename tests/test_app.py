@@ -297,6 +297,17 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     assert len(at.dataframe) == charts and len(at.get("download_button")) == 4 * charts
     keys = {b.key for b in at.get("download_button")}
     assert {"csv_regions", "xlsx_regions", "png_regions", "svg_regions"} <= keys
+    # The ranking's figure for Hyvinkää (in every one of these roles' areas) is its hours as stored.
+    ranking = next(d.value for d in at.dataframe if "Kunta" in d.value.columns)
+    shown = ranking.loc[ranking["Kunta"] == "Hyvinkää", "Poissaoloprosentti"]
+    engine = store.make_engine(app_env)
+    with engine.connect() as connection:
+        year = connection.exec_driver_sql("SELECT max(school_year) FROM absence").scalar()
+        absent, lessons = connection.exec_driver_sql(
+            "SELECT sum(illness_hours + authorised_hours + unauthorised_hours), sum(lesson_hours) FROM absence "
+            "JOIN school USING (school_id) WHERE municipality_code = '106' AND school_year = ?", (year,)).one()
+    engine.dispose()
+    assert shown.tolist() == [f"{100 * absent / lessons:.1f}\u00a0%".replace(".", ",")]
 
 
 def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):
@@ -414,6 +425,9 @@ def test_clusters_page_shows_profiles_members_and_factors(app_env, username):
     assert ("koko maakunnan koulujen joukossa" in text) == small_municipality
     at.selectbox(key="risk_k").select(3).run()
     assert any(m.value.startswith("**3 ryhmää**") for m in at.markdown)
+    # The members table puts every school in one of the three clusters chosen, each school once.
+    members = next(d.value for d in at.dataframe if "Ryhmä" in d.value.columns and "Koulu" in d.value.columns)
+    assert set(members["Ryhmä"].astype(int)) == {1, 2, 3} and members["Koulu"].is_unique and len(members) >= 6
 
 
 def test_steering_group_sets_a_target_and_the_rector_follows_it(app_env):
