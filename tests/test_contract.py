@@ -36,6 +36,12 @@ def test_every_catalogue_code_is_documented():
         assert re.search(rf"^\| `{code}` \| {direction} \|", DOC, flags=re.M), code
 
 
+def test_every_indicator_has_a_national_level_in_the_demo_generator():
+    from lasnaolo import demo
+
+    assert set(demo.SURVEY_ANCHORS) == set(INDICATORS)
+
+
 @pytest.mark.parametrize("kind", list(FILE_SPECS))
 def test_template_header_is_the_contract(kind):
     header = contract.template(kind).decode("utf-8").splitlines()[0]

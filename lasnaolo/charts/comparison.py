@@ -9,8 +9,8 @@ import pandas as pd
 from lasnaolo import contract, export, i18n
 from lasnaolo.charts.labels import month_labels, pupils_column, pupils_or_class, school_names
 from lasnaolo.charts.shown import only_what_is_shown
-from lasnaolo.charts.style import (CONTEXT_COLOUR, FOCUS_COLOUR, LINE_LEGEND, OKABE_ITO, SERIES_COLOURS,
-                                   SERIES_DASHES, TIER_AXIS, percent_axis_labels)
+from lasnaolo.charts.style import (BETTER_COLOUR, CONTEXT_COLOUR, FOCUS_COLOUR, WORSE_COLOUR, LINE_LEGEND,
+                                   OKABE_ITO, SERIES_COLOURS, SERIES_DASHES, TIER_AXIS, percent_axis_labels)
 
 
 @only_what_is_shown
@@ -207,7 +207,7 @@ def wellbeing_profile_chart(profile: pd.DataFrame, language: str) -> alt.Chart:
         alt.Chart(frame).mark_bar().encode(
             y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)),
             x=alt.X("difference:Q", title=difference_title),
-            color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=domain, range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"]])),
+            color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=domain, range=[BETTER_COLOUR, WORSE_COLOUR])),
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("school_text:N", title=i18n.t("compare.this_school", language)),
                      alt.Tooltip("national_text:N", title=reference_name(profile, language)),
                      alt.Tooltip("difference_text:N", title=difference_title)])

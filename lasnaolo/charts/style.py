@@ -26,6 +26,8 @@ CURRENT_COLOUR, EARLIER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["grey"]
 
 # The unit in focus (a school, the user's area) against its context (peers, other municipalities).
 FOCUS_COLOUR, CONTEXT_COLOUR = OKABE_ITO["vermillion"], OKABE_ITO["blue"]
+# Better or worse for pupils than the reference (each indicator's own direction).
+BETTER_COLOUR, WORSE_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 NO_DATA_GREY = "#E6E6E6"  # a tile, an area or a cell without a figure
 TEXT_GREY = "#444444"  # text drawn on a chart (names beside dots, a grey tile's words): 9.7:1 on white
 
