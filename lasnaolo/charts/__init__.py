@@ -17,7 +17,8 @@ from lasnaolo.charts.shown import (browser_spec, only_encoded_fields, only_what_
 from lasnaolo.charts.labels import (pupils_column, pupils_or_class, school_names, metric_label, target_units,
                                     unit_names, month_labels)
 from lasnaolo.charts.overview import (seasonal_rate_chart, tier_chart, seasonal_rate_table, tier_table,
-                                      tier_shares, headline_chart, figures_chart)
+                                      tier_shares)
+from lasnaolo.charts.deck import headline_chart, figures_chart
 from lasnaolo.charts.trends import (category_chart, category_table_long, category_table, tier_trend_chart,
                                     tier_trend_table, group_trend_chart, group_trend_table, ranking_chart,
                                     ranking_table, region_tile_frame, region_tile_chart, region_tile_table,
