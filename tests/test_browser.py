@@ -91,9 +91,15 @@ def _tab(browser, request, viewport):
 
 def settle(page) -> None:
     """Wait until the script run has finished (Streamlit shows a status widget while running)."""
-    # "load", not "networkidle": Streamlit talks over a websocket, and under a loaded CI machine a
-    # late static request (a font, a component's frame) kept networkidle from coming in 30 s.
-    page.wait_for_load_state("load", timeout=60_000)
+    # Network idle lets a component's frame (the cookie manager) load before the next input,
+    # which its rerun would otherwise swallow; on a loaded CI machine a late request once kept it
+    # from coming within 30 s, so past 20 s the app's own state below decides alone.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_load_state("networkidle", timeout=20_000)
+    except PlaywrightTimeoutError:
+        page.wait_for_load_state("load", timeout=60_000)
     # The app's own state: the status widget shows only once a run has taken a while.
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=30_000)
