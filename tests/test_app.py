@@ -354,8 +354,8 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username != "rehtori":
         attention = at.dataframe[0].value
         assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
-        assert attention["Vertailuryhmään"].isin(["Enemmän kuin sattuma selittää", "Ei näyttöä erosta",
-                                                  "Vähemmän kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
+        assert attention["Vertailuryhmään"].isin(["Korkeampi kuin sattuma selittää", "Ei näyttöä erosta",
+                                                  "Matalampi kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
         # The change in signed points (the unit in the header), its reading in a column of its own.
         changes = attention["Muutos (%-yks.)"]
         assert changes.str.fullmatch(r"[+\u2212±]\d+,\d|–").all() and (changes != "–").any()
