@@ -16,6 +16,17 @@ MUNICIPALITY_GEOJSON = "LASNAOLO_MUNICIPALITY_GEOJSON"  # official municipality 
 
 # Any of these set, even alone, means "this is a real installation" (production fails closed).
 PRODUCTION = (DB_URL, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY)
+# Read by the test command (tests/run.sh), never by the app.
+TEST_HARNESS = ("LASNAOLO_REQUIRE_POSTGRES", "LASNAOLO_REQUIRE_BROWSER", "LASNAOLO_REQUIRE_OFFICE",
+                "LASNAOLO_CHROMIUM", "LASNAOLO_TEST_WORKERS")
+KNOWN = (DB_URL, DEMO_DATA, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY, TRUSTED_PROXIES, MUNICIPALITY_GEOJSON, *TEST_HARNESS)
+PREFIX = "LASNAOLO_"
+
+
+def unknown(environ: Mapping[str, str]) -> list[str]:
+    """Läsnäolo-looking variables no part of Läsnäolo reads: a mistyped name (LASNAOLO_DB_ULR) would
+    otherwise leave the installation in demo mode, with the demo accounts, unnoticed."""
+    return sorted(name for name in environ if name.upper().startswith(PREFIX) and name not in KNOWN)
 
 
 def database_url(environ: Mapping[str, str]) -> str | None:

@@ -2,10 +2,11 @@
 any problem reading them, and the environment (pure functions; the Streamlit shell only reports).
 
 Demo mode only with nothing configured at all: no secrets file, no `LASNAOLO_DB_URL`, no account
-file, no cookie or pseudonym key in the environment. Then the app runs on the embedded SQLite file
+file, no cookie or pseudonym key in the environment, no `LASNAOLO_` variable Läsnäolo does not read
+(a mistyped name). Then the app runs on the embedded SQLite file
 with the demo data, the demo accounts and the public demo keys. Anything configured means
 production, which fails closed: an unreadable secrets file, an unknown key in `[auth]` or
-`[privacy]`, a missing account file, a weak or known cookie or pseudonym key, or a weak password
+`[privacy]`, an unknown `LASNAOLO_` variable, a missing account file, a weak or known cookie or pseudonym key, or a weak password
 hash stops the app with every reason and what to do.
 """
 
@@ -45,7 +46,7 @@ class Settings:
 
 def is_production(secrets: SecretsFile, environ: Mapping[str, str]) -> bool:
     return bool(secrets.paths or secrets.values or secrets.problem
-                or any(environ.get(name) for name in environment.PRODUCTION))
+                or any(environ.get(name) for name in environment.PRODUCTION) or environment.unknown(environ))
 
 
 def _where(secrets: SecretsFile) -> str:
@@ -77,6 +78,17 @@ def secrets_problems(secrets: SecretsFile) -> list[str]:
     return problems
 
 
+def _environment_problems(environ: Mapping[str, str]) -> list[str]:
+    """A variable named like Läsnäolo's that nothing reads: most likely a typo of one that is."""
+    problems = []
+    for name in environment.unknown(environ):
+        guess = difflib.get_close_matches(name.upper(), environment.KNOWN, n=1)
+        hint = f"did you mean `{guess[0]}`? " if guess else ""
+        problems.append(f"the environment variable `{name}` is not one Läsnäolo reads; {hint}the ones it reads are "
+                        f"{', '.join(n for n in environment.KNOWN if n not in environment.TEST_HARNESS)}")
+    return problems
+
+
 def _trusted_proxies(auth: Mapping, environ: Mapping[str, str], problems: list[str]) -> int:
     raw = auth.get("trusted_proxies", environ.get(environment.TRUSTED_PROXIES, 0))
     try:
@@ -98,7 +110,7 @@ def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
         raise ConfigError([f"the secrets file {_where(secrets)} cannot be read: {secrets.problem}. "
                            f"Fix the file (TOML: sections like [auth], values in quotes) or remove it; "
                            f"until then the app does not start"])
-    problems = secrets_problems(secrets)
+    problems = secrets_problems(secrets) + _environment_problems(environ)
     auth = secrets.values.get("auth") if isinstance(secrets.values.get("auth"), Mapping) else {}
     privacy = secrets.values.get("privacy") if isinstance(secrets.values.get("privacy"), Mapping) else {}
     try:

@@ -98,6 +98,16 @@ def test_an_existing_but_empty_secrets_file_means_production_and_refuses_without
     assert "no account file is configured" in text and "the pseudonym key is missing" in text
 
 
+def test_a_mistyped_environment_variable_alone_refuses_to_start_and_names_the_right_one():
+    """LASNAOLO_DB_ULR set instead of LASNAOLO_DB_URL left a real installation in demo mode, with the
+    demo accounts and the public keys (review finding)."""
+    text = refusal(SecretsFile({}), {"LASNAOLO_DB_ULR": "postgresql+psycopg://x/y", "HOME": "/root"})
+    assert "`LASNAOLO_DB_ULR` is not one Läsnäolo reads; did you mean `LASNAOLO_DB_URL`?" in text
+    assert "no account file is configured" in text  # and production's other requirements with it
+    # The test command's own variables are not the app's configuration: still demo mode.
+    assert settings.load(SecretsFile({}), dict.fromkeys(environment.TEST_HARNESS, "1")).demo_mode
+
+
 def test_a_configured_database_without_accounts_refuses_to_start():
     text = refusal(SecretsFile({}), {"LASNAOLO_DB_URL": "sqlite:////srv/lasnaolo.db"})
     assert "no account file is configured, and outside demo mode there are no demo accounts" in text
