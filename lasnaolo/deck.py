@@ -394,9 +394,9 @@ def to_pdf(deck: Deck) -> bytes:
     title_page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
     area_box = replace(COVER_TEXT_BOX, height=1.4)
     note_box = replace(COVER_TEXT_BOX, top=COVER_TEXT_BOX.top + 1.6, height=COVER_TEXT_BOX.height - 1.6)
-    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, COVER_TITLE_BOX, bold=True, centre=True), COVER_TITLE_BOX)
-    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24, area_box, centre=True), area_box)
-    _place(title_page, _text_drawing([deck.note], 14, note_box, centre=True), note_box)
+    _place(title_page, _text_drawing([deck.title], TITLE_POINTS * 1.4, COVER_TITLE_BOX, bold=True, centre=True), COVER_TITLE_BOX, across=True)
+    _place(title_page, _text_drawing([deck.area, i18n.school_year(deck.school_year)], 24, area_box, centre=True), area_box, across=True)
+    _place(title_page, _text_drawing([deck.note], 14, note_box, centre=True), note_box, across=True)
     writer.add_page(title_page)
     for slide in deck.slides:
         page = PageObject.create_blank_page(width=PDF_PAGE[0], height=PDF_PAGE[1])
@@ -426,9 +426,10 @@ def _chart_drawing(slide: Slide) -> bytes:
     return out.getvalue()
 
 
-def _place(page, drawing: bytes, box: Box, centred: bool = False) -> None:
+def _place(page, drawing: bytes, box: Box, centred: bool = False, across: bool = False) -> None:
     """A one-page PDF drawing placed in a box of the page: scaled down to fit if it must, kept
-    at the top left (text) or centred (a chart)."""
+    at the top left (text), centred (a chart), or at the top and centred across (the cover's text,
+    which a long area name scales down by its height: review finding)."""
     from pypdf import PdfReader, Transformation
 
     drawn = PdfReader(io.BytesIO(drawing)).pages[0]
@@ -436,7 +437,7 @@ def _place(page, drawing: bytes, box: Box, centred: bool = False) -> None:
     width, height = box.width * POINTS_PER_INCH, box.height * POINTS_PER_INCH
     # Vega draws in pixels of the 1920-wide slide: two pixels to a point on the 960-point page.
     scale = min(POINTS_PER_INCH / PIXELS_PER_INCH, width / drawn_width, height / drawn_height)
-    left = box.left * POINTS_PER_INCH + ((width - drawn_width * scale) / 2 if centred else 0)
+    left = box.left * POINTS_PER_INCH + ((width - drawn_width * scale) / 2 if centred or across else 0)
     top = box.top * POINTS_PER_INCH + ((height - drawn_height * scale) / 2 if centred else 0)
     page.merge_transformed_page(drawn, Transformation().scale(scale).translate(left, PDF_PAGE[1] - top - drawn_height * scale))
 

@@ -129,3 +129,11 @@ def school_year(value: str) -> str:
 def name_of(kind: str, code: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The display name of a catalogue code: kind is 'indicator', 'measure', 'role', 'school_type', ..."""
     return t(f"{kind}.{code}", language)
+
+
+def feature_name(feature: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A risk-profile feature in words: a survey indicator (survey_<code>) by the indicator's name,
+    any other by its own catalogue entry."""
+    if feature.startswith("survey_"):
+        return name_of("indicator", feature.removeprefix("survey_"), language)
+    return t(f"risk.feature.{feature}", language)

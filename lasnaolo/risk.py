@@ -247,7 +247,7 @@ class Clusters:
         traits = self.traits[cluster]
         if not traits:
             return i18n.t("risk.trait.average", language)
-        return ", ".join(i18n.t(f"risk.trait.{t.direction}", language, feature=_lower_first(feature_label(t.feature, language)))
+        return ", ".join(i18n.t(f"risk.trait.{t.direction}", language, feature=_lower_first(i18n.feature_name(t.feature, language)))
                          for t in traits)
 
 
@@ -261,12 +261,6 @@ def survey_reference_text(result: Clusters, language: str = i18n.DEFAULT_LANGUAG
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def feature_label(feature: str, language: str = i18n.DEFAULT_LANGUAGE) -> str:
-    if feature.startswith("survey_"):
-        return i18n.name_of("indicator", feature.removeprefix("survey_"), language)
-    return i18n.t(f"risk.feature.{feature}", language)
 
 
 def prepare(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -359,6 +359,24 @@ def test_each_builders_page_spec_is_valid_vega_lite_and_draws_as_the_validated_c
     assert drawn(inline) == drawn(chart_dict(shown))
 
 
+def test_page_spec_keeps_data_altair_gathers_itself_and_names_frames_by_their_content():
+    """A layer without data of its own and inline records (review finding: both were dropped), and
+    two equal frames under one content name."""
+    import vl_convert as vlc
+
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [2.0, 3.0, 4.0], "lesson_hours": [9, 9, 9]})
+    rule = alt.Chart().mark_rule(color="red").encode(y=alt.datum(3.5))
+    inline = alt.Chart(alt.InlineData(values=[{"a": 1, "b": 4.0}])).mark_point(color="green").encode(x="a:Q", y="b:Q")
+    chart = alt.layer(alt.Chart(frame).mark_line().encode(x="a:Q", y="b:Q"), rule, inline,
+                      alt.Chart(frame.copy()).mark_point().encode(x="a:Q", y="b:Q"))
+    spec = charts.browser_spec(chart)
+    frames = [v for v in spec["datasets"].values() if isinstance(v, pd.DataFrame)]
+    assert len(frames) == 1 and list(frames[0].columns) == ["a", "b"]  # the copy shares the name; hours cut
+    records = {name: v.to_dict("records") if isinstance(v, pd.DataFrame) else v for name, v in spec["datasets"].items()}
+    svg = vlc.vegalite_to_svg(json.loads(json.dumps({**spec, "datasets": records})))
+    assert svg == vlc.vegalite_to_svg(chart_dict(chart)) and 'stroke="red"' in svg and 'stroke="green"' in svg
+
+
 def test_a_rectors_funnel_sends_peers_only_pupils_and_rate(cases):
     chart = charts.funnel_chart(*cases["funnel_chart"])
     points = [layer.data for layer in chart.layer if isinstance(layer.data, pd.DataFrame) and "who" in layer.data]

@@ -10,7 +10,6 @@ from lasnaolo import export, i18n
 from lasnaolo.charts.labels import pupils_or_class, school_names
 from lasnaolo.charts.shown import only_what_is_shown
 from lasnaolo.charts.style import CLUSTER_COLOURS, OKABE_ITO
-from lasnaolo.risk import feature_label
 
 
 def _cluster_labels(result, language: str) -> dict[int, str]:
@@ -24,7 +23,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
     labels = {c: i18n.t("risk.cluster_number", language, n=c) for c in result.profiles.index}
     frame = result.profiles.reset_index(names="cluster").melt("cluster", var_name="feature", value_name="z")
     frame = frame.assign(cluster_label=frame["cluster"].map(labels),
-                         feature_label=frame["feature"].map(lambda f: feature_label(f, language)),
+                         feature_label=frame["feature"].map(lambda f: i18n.feature_name(f, language)),
                          z_text=frame["z"].map(lambda v: i18n.number(v, language, 2)))
     limit = max(1.0, float(frame["z"].abs().max()))
     title = i18n.t("risk.mean_z", language)
@@ -43,7 +42,7 @@ def cluster_profile_chart(result, language: str) -> alt.Chart:
 def cluster_profile_table(result, language: str) -> pd.DataFrame:
     table = result.profiles.T.astype(float)
     table.columns = list(_cluster_labels(result, language).values())
-    table.insert(0, i18n.t("risk.feature", language), [feature_label(f, language) for f in table.index])
+    table.insert(0, i18n.t("risk.feature", language), [i18n.feature_name(f, language) for f in table.index])
     table = table.reset_index(drop=True)
     return export.plain_numbers(table, {c: 2 for c in table.columns[1:]})  # standardised means, not percentages
 
@@ -113,10 +112,10 @@ def factors_chart(factors, language: str) -> alt.Chart:
     table = factors.table
     kinds = {"correlation": i18n.t("risk.alone", language), "coefficient": i18n.t("risk.given_others", language)}
     frame = table.melt(id_vars="feature", value_vars=list(kinds), var_name="kind", value_name="value").dropna(subset=["value"])
-    frame = frame.assign(label=frame["feature"].map(lambda f: feature_label(f, language)),
+    frame = frame.assign(label=frame["feature"].map(lambda f: i18n.feature_name(f, language)),
                          kind=frame["kind"].map(kinds),
                          text=frame["value"].map(lambda v: i18n.number(v, language, 2)))
-    order = [feature_label(f, language) for f in table["feature"]]
+    order = [i18n.feature_name(f, language) for f in table["feature"]]
     return alt.Chart(frame).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=0)),
         yOffset=alt.YOffset("kind:N", sort=list(kinds.values())),
@@ -132,7 +131,7 @@ def factors_table(factors, language: str) -> pd.DataFrame:
     table = factors.table
     columns = {"correlation": "risk.alone", "coefficient": "risk.given_others", "ci_low": "risk.resampled_low",
                "ci_high": "risk.resampled_high"}
-    out = pd.DataFrame({i18n.t("risk.feature", language): table["feature"].map(lambda f: feature_label(f, language))})
+    out = pd.DataFrame({i18n.t("risk.feature", language): table["feature"].map(lambda f: i18n.feature_name(f, language))})
     for column, key in columns.items():
         out[i18n.t(key, language)] = table[column].astype(float)
     return out.pipe(export.plain_numbers, {i18n.t(key, language): 2 for key in columns.values()})

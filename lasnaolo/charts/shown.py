@@ -7,6 +7,7 @@ data) names in an encoding, transform, filter, selection or condition, and loses
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -164,15 +165,43 @@ def browser_spec(chart) -> dict:
         return alt.Data(name=name)
 
     skeleton = _map_frames(chart, placeholder, {})  # inline values (GeoJSON boundaries) stay in the spec
-    spec = skeleton.to_dict(validate=False, context={"top_level": False})
+    # Data Altair gathers itself (a layer without data of its own, inline records) lands in the
+    # context's datasets; without top_level they would be left out of the spec (review finding).
+    gathered: dict[str, Any] = {}
+    spec = skeleton.to_dict(validate=False, context={"top_level": False, "datasets": gathered})
     wanted: dict[str, set[str] | None] = {}
     _fields_by_frame(spec, None, frozenset(), wanted)
-    datasets = {}
+    datasets: dict[str, Any] = dict(gathered)
     for name, frame in frames.items():
         fields = wanted.get(name, set())
         keep = frame.columns if fields is None else [c for c in frame.columns if str(c) in _column_names(fields)]
         datasets[name] = frame.loc[:, list(keep)].reset_index(drop=True)
-    return {"$schema": alt.SCHEMA_URL, **spec, "datasets": datasets}
+    # Each frame named by its content, as Streamlit's own conversion names them (it keys chart
+    # elements and unchanged data by the names).
+    renamed = {name: f"data-{_content_hash(frame)}" for name, frame in datasets.items() if isinstance(frame, pd.DataFrame)}
+    spec = _renamed_data(spec, renamed)
+    return {"$schema": alt.SCHEMA_URL, **spec, "datasets": {renamed.get(k, k): v for k, v in datasets.items()}}
+
+
+def _content_hash(frame: pd.DataFrame) -> str:
+    digest = hashlib.sha256(repr((list(map(str, frame.columns)), list(map(str, frame.dtypes)))).encode("utf-8"))
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:  # cells pandas cannot hash (lists): their JSON text
+        digest.update(frame.to_json(orient="split", index=False, default_handler=str).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def _renamed_data(node: Any, renamed: dict[str, str]) -> Any:
+    """The spec with every reference to a dataset (`{"data": {"name": …}}`) renamed."""
+    if isinstance(node, dict):
+        out = {k: _renamed_data(v, renamed) for k, v in node.items()}
+        if isinstance(out.get("name"), str) and out["name"] in renamed and set(out) <= {"name", "format"}:
+            out["name"] = renamed[out["name"]]
+        return out
+    if isinstance(node, list):
+        return [_renamed_data(v, renamed) for v in node]
+    return node
 
 
 def only_what_is_shown(builder):

@@ -285,13 +285,15 @@ def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> a
 
 
 def _size_legend_values(counts: pd.Series) -> list[int]:
-    """Up to three round counts, none above the largest, for a dot-size legend (Vega's own
+    """Up to four round counts, none above the largest, for a dot-size legend (Vega's own
     legend began at 0, a dot no municipality has)."""
-    top = float(counts.max()) if len(counts) else 0.0
+    known = pd.to_numeric(counts, errors="coerce").dropna()
+    top = float(known.max()) if len(known) else 0.0
     if not top >= 1:
         return []
-    step = min(c for c in (b * 10 ** e for e in range(9) for b in (1, 2, 5)) if top / c <= 3)
-    return [int(step * k) for k in (1, 2, 3) if step * k <= top]
+    # At most four steps up to the largest (31: 10, 20, 30; three steps gave a lone 20 there).
+    step = min(c for c in (b * 10 ** e for e in range(9) for b in (1, 2, 5)) if top / c <= 4)
+    return [int(step * k) for k in (1, 2, 3, 4) if step * k <= top]
 
 
 MAX_NAMED_DOTS = 12  # up to this many municipalities, each dot carries its name (a pilot group, a slide)
