@@ -354,12 +354,12 @@ def test_comparison_page_says_in_words_where_the_school_stands(app_env, username
     if username != "rehtori":
         attention = at.dataframe[0].value
         assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
-        assert attention["Vertailuryhmään"].isin(["Korkeampi kuin sattuma selittää", "Ei näyttöä erosta",
+        assert attention["Suhteessa vertailuryhmään"].isin(["Korkeampi kuin sattuma selittää", "Ei näyttöä erosta",
                                                   "Matalampi kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
         # The change in signed points (the unit in the header), its reading in a column of its own.
         changes = attention["Muutos (%-yks.)"]
         assert changes.str.fullmatch(r"[+\u2212±]\d+,\d|–").all() and (changes != "–").any()
-        assert attention["Muutos maakuntaan"].isin(["suurempi", "pienempi", "samaa luokkaa", "–"]).all()
+        assert attention["Suhteessa maakuntaan"].isin(["Korkeampi kuin maakunnassa", "Matalampi kuin maakunnassa", "Samaa luokkaa", "–"]).all()
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
