@@ -732,7 +732,7 @@ def test_a_presentation_link_naming_an_area_outside_the_scope_shows_no_slide_and
     director.query_params.update({"year": "2024-2025", "municipality": "091", "slide": "1"})  # Helsinki, presenting
     director.switch_page("pages/present.py").run()
     assert not director.exception
-    assert [e.value for e in director.error] == ["Linkin alue ei kuulu näkyvyyteesi tai siltä ei ole tietoja, joten esitystä ei tehdä."]
+    assert [e.value for e in director.error] == ["Linkin alue on oman alueesi ulkopuolella tai siltä ei ole tietoja, joten esitystä ei tehdä."]
     assert "Tunnusluvut" not in visible_text(director) and not director.get("vega_lite_chart")  # no slide
     assert "Helsinki" not in visible_text(director)
     director = login("johtaja")
