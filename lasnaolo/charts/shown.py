@@ -141,14 +141,15 @@ def only_encoded_fields(chart):
     wanted: dict[str, set[str] | None] = {}
     _fields_by_frame(skeleton.to_dict(validate=False), None, frozenset(), wanted)
 
-    def reduce(frame: pd.DataFrame) -> pd.DataFrame:
-        fields = wanted.get(names[id(frame)], set())
-        if fields is None:
-            return frame.reset_index(drop=True)
-        keep = _column_names(fields)
-        return frame.loc[:, [c for c in frame.columns if str(c) in keep]].reset_index(drop=True)
+    return _map_frames(chart, lambda frame: _cut(frame, wanted.get(names[id(frame)], set())), {})
 
-    return _map_frames(chart, reduce, {})
+
+def _cut(frame: pd.DataFrame, fields: set[str] | None) -> pd.DataFrame:
+    """The frame with only the columns `fields` refers to (all of them for None), without its index."""
+    if fields is None:
+        return frame.reset_index(drop=True)
+    keep = _column_names(fields)
+    return frame.loc[:, [c for c in frame.columns if str(c) in keep]].reset_index(drop=True)
 
 
 def browser_spec(chart) -> dict:
@@ -173,9 +174,7 @@ def browser_spec(chart) -> dict:
     _fields_by_frame(spec, None, frozenset(), wanted)
     datasets: dict[str, Any] = dict(gathered)
     for name, frame in frames.items():
-        fields = wanted.get(name, set())
-        keep = frame.columns if fields is None else [c for c in frame.columns if str(c) in _column_names(fields)]
-        datasets[name] = frame.loc[:, list(keep)].reset_index(drop=True)
+        datasets[name] = _cut(frame, wanted.get(name, set()))
     # Each frame named by its content, as Streamlit's own conversion names them (it keys chart
     # elements and unchanged data by the names).
     renamed = {name: f"data-{_content_hash(frame)}" for name, frame in datasets.items() if isinstance(frame, pd.DataFrame)}
