@@ -103,11 +103,22 @@ def _size_classes(rows: pd.DataFrame) -> pd.DataFrame:
     """Size classes of the region's schools under pseudonyms, from each one's pupils in its first
     month of the year: the same classes whichever school is compared and up to whichever month,
     so that two comparisons never show one pseudonym in two different ranges."""
+    return _size_classes_by_region(rows.assign(region_code="")).get("", disclosure.size_classes(_FIRST_MONTHS))
+
+
+_FIRST_MONTHS = pd.DataFrame(columns=["pupils", "school_type", "language"])
+
+
+def _size_classes_by_region(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """`_size_classes` of each region in `rows` (regional_peers), the schools' first months found
+    for all regions at once."""
     hidden = _complete_schools(rows)
-    hidden = hidden[_pseudonymous(hidden)].sort_values("month")
-    first = hidden.groupby("school_key").agg(pupils=("pupils", "first"), school_type=("school_type", "first"),
-                                             language=("language", "first"))
-    return disclosure.size_classes(first)
+    hidden = hidden[_pseudonymous(hidden)]
+    first = hidden[hidden["month"] == hidden.groupby("school_key")["month"].transform("min")]
+    first = (first.drop_duplicates("school_key").set_index("school_key").sort_index()  # ties in size: by key, as ever
+             [["pupils", "school_type", "language", "region_code"]])
+    return {code: disclosure.size_classes(schools.drop(columns="region_code"))
+            for code, schools in first.groupby("region_code", sort=True)}
 
 
 def region_size_classes(engine: Engine, scope: Scope, region_codes: frozenset[str], school_year: str,
@@ -115,8 +126,8 @@ def region_size_classes(engine: Engine, scope: Scope, region_codes: frozenset[st
     """The size classes of every school a user sees under a pseudonym in these regions in a school
     year, keyed by their peer pseudonyms: the one partition that the comparison and the risk
     profiles both show, so that linking a school across the two pages by its rate gains nothing."""
-    found = [_size_classes(queries.regional_peers(engine, scope, frozenset({code}), school_year, policy))
-             .assign(region_code=code) for code in sorted(region_codes)]
+    by_region = _size_classes_by_region(queries.regional_peers(engine, scope, region_codes, school_year, policy))
+    found = [classes.assign(region_code=code) for code, classes in by_region.items()]
     out = pd.concat(found) if found else pd.DataFrame(columns=["size_class", "pupils_low", "pupils_high", "pupils"])
     # Classes are numbered within each region: make the numbers distinct across regions.
     number = out["size_class"]
@@ -194,13 +205,18 @@ def positive_outliers(engine: Engine, scope: Scope, school_year: str, criteria: 
     false-discovery rate of 5 % over all the scope's schools (testing each at 95 % would list
     one school in twenty by chance alone) — the schools others may learn from — with the
     measures of the attendance model they report using in that school year."""
-    verdicts = school_verdicts(engine, scope, school_year, criteria=criteria, policy=policy)
+    return outliers_among(school_verdicts(engine, scope, school_year, criteria=criteria, policy=policy),
+                          queries.measures_in_use(engine, scope, school_year))
+
+
+def outliers_among(verdicts: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """The positive outliers of a scope's `verdicts` (flagged at the false-discovery rate, below
+    their peers), each with the `measures` (queries.measures_in_use) its school uses."""
     out = verdicts[verdicts["flagged_fdr"] & (verdicts["z"] < 0)].copy()
     out = out.rename(columns={"school_rate": "absence_rate", "n_peers": "peers"})
     out["beyond_998"] = out["verdict_998"] == "lower"
     columns = ["school_id", "school_name", "municipality_code", "absence_rate", "pupils", "peer_rate", "peers", "z", "beyond_998"]
     out = out[columns]
-    measures = queries.measures_in_use(engine, scope, school_year)
     listed = measures.groupby("school_id")["measure"].agg(lambda m: sorted(set(m)))
     out["measures"] = out["school_id"].map(listed).apply(lambda m: m if isinstance(m, list) else [])
     return out.sort_values("z", ignore_index=True)
@@ -222,21 +238,34 @@ def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit |
     the 95 % level, `verdict_998` the 99.8 % one, `flagged_fdr` the schools that stand out at a
     false-discovery rate of 5 % among those listed; `change_verdict` reads the school's change
     against its region's (see lasnaolo.stats)."""
+    return verdicts_within(placed_schools(engine, scope, school_year, criteria, policy), scope, unit)
+
+
+def placed_schools(engine: Engine, scope: Scope, school_year: str, criteria: PeerCriteria = PeerCriteria(),
+                   policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
+    """Every school of the scope placed against its peers and its last year, unrounded, with its
+    `region_code`: what `verdicts_within` lists for any area of the scope. The pages keep it
+    once per scope and year and list one region at a time from it. Not for the browser as is:
+    pooled figures leave through `verdicts_within`, rounded for users other than the administrator."""
     own = queries.schools(engine, scope)
+    if own.empty:
+        return pd.DataFrame(columns=[*VERDICT_COLUMNS, "region_code"])
+    regions = frozenset(own["region_code"])
+    now = queries.regional_peers(engine, scope, regions, school_year, policy)
+    before = queries.regional_peers(engine, scope, regions, contract.previous_school_year(school_year), policy)
+    out = _placed(now, before, own["school_id"], criteria, policy)
+    return out.merge(own[["school_id", "school_name", "municipality_code", "region_code"]], on="school_id", how="left")
+
+
+def verdicts_within(placed: pd.DataFrame, scope: Scope, unit: Unit | None = None) -> pd.DataFrame:
+    """The schools of `placed` (placed_schools) in `unit` (all when None), flagged at the
+    false-discovery rate among those listed, pooled figures rounded for every role but the
+    administrator, in VERDICT_COLUMNS."""
+    out = placed
     if unit is not None and unit.level != "all":
         column = {"school": "school_id", "municipality": "municipality_code", "region": "region_code"}[unit.level]
-        own = own[own[column] == unit.code]
-    if own.empty:
-        return pd.DataFrame(columns=VERDICT_COLUMNS)
-    regions = frozenset(own["region_code"])
-    previous_year = contract.previous_school_year(school_year)
-    now = queries.regional_peers(engine, scope, regions, school_year, policy)
-    before = queries.regional_peers(engine, scope, regions, previous_year, policy)
-    found = [_region_verdicts(now[now["region_code"] == code], before[before["region_code"] == code],
-                              set(in_region["school_id"]), criteria, policy)
-             for code, in_region in own.groupby("region_code")]
-    out = pd.concat(found, ignore_index=True).merge(own[["school_id", "school_name", "municipality_code"]], on="school_id",
-                                                    how="left")
+        out = out[out[column] == unit.code]
+    out = out.copy()
     out["flagged_fdr"] = stats.false_discovery(stats.two_sided_p(out["z"])) & out["z"].notna()
     if scope.role != "admin":
         # Pooled over schools the user may not see one by one: to 0.1, as everywhere.
@@ -251,32 +280,44 @@ def by_attention(verdicts: pd.DataFrame) -> pd.DataFrame:
             .sort_values(["_order", "school_id"], ascending=[False, True]).drop(columns="_order").reset_index(drop=True))
 
 
-def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], criteria: PeerCriteria,
-                     policy: SuppressionPolicy) -> pd.DataFrame:
+_PLACED_COLUMNS = ["school_id", "reference_rate", "peers", "z", "variance", "between", "pupils", "absence_rate",
+                   "tier23_share"]
+_CHANGE_COLUMNS = ["school_id", "change_points", "region_change", "change_low", "change_high", "change_z"]
+
+
+def _placed(now: pd.DataFrame, before: pd.DataFrame, wanted: pd.Series, criteria: PeerCriteria,
+            policy: SuppressionPolicy) -> pd.DataFrame:
+    """The `wanted` schools placed among their region's schools (`now`, `before`: regional_peers)."""
+    wanted = sorted(set(wanted))
     delivered = now.dropna(subset=["pupils"])
-    latest_by_school = delivered.groupby("school_key")["month"].max()
-    if delivered.empty:
-        return pd.DataFrame({"school_id": sorted(wanted), "suppressed": True})
-    classes = _size_classes(now)
+    codes, months = pd.factorize(delivered["month"], sort=True)  # max over "YYYY-MM" text runs in Python
+    latest_by_school = pd.Series(codes, index=delivered.index).groupby(delivered["school_key"]).max().map(
+        lambda code: months[code])
+    found = _size_classes_by_region(now)
+    classes = {code: found.get(code, disclosure.size_classes(_FIRST_MONTHS)) for code in set(now["region_code"])}
+    region_of = now.drop_duplicates("school_key").set_index("school_key")["region_code"]
     # Each school over the year so far through its own latest month, among the schools that have
     # delivered every month of it, as the comparison page places it: a late delivery is compared
-    # over fewer months, not left out (review finding: the list and the page disagreed).
+    # over fewer months, not left out (review finding: the list and the page disagreed). Figures
+    # are summed for the whole scope at once per such month (by region they took seconds).
     placed_parts, change_parts = [], []
-    for latest in sorted(set(latest_by_school.reindex(sorted(wanted)).dropna())):
+    for latest in sorted(set(latest_by_school.reindex(wanted).dropna())):
         months = metrics.months_through(contract.school_year_of_month(latest), latest)
-        schools = _figures_over(now, months, policy)
-        schools = _within_classes(schools, classes).rename(columns={"school_key": "school_id"})
-        placed = stats.peer_positions(schools, criteria, MIN_PEERS, classes["size_class"].dropna())
-        placed = placed.merge(schools[["school_id", "pupils", "absence_rate", "tier23_share"]])
+        figures = _figures_over(now, months, policy)
         _, months_before = metrics.same_point_last_year(contract.school_year_of_month(latest), latest)
         earlier = _figures_over(before, months_before, policy).rename(columns={"school_key": "school_id"})
-        changes = stats.change_positions(schools, earlier)
         these = [k for k in wanted if latest_by_school.get(k) == latest]
-        placed_parts.append(placed[placed["school_id"].isin(these)])
-        change_parts.append(changes[changes["school_id"].isin(these)])
-    placed = pd.concat(placed_parts, ignore_index=True) if placed_parts else pd.DataFrame(columns=["school_id"])
-    changes = pd.concat(change_parts, ignore_index=True) if change_parts else pd.DataFrame(columns=["school_id"])
-    out = pd.DataFrame({"school_id": sorted(wanted)})
+        for code in sorted(set(region_of.reindex(these))):
+            schools = _within_classes(figures[figures["region_code"] == code], classes[code])
+            schools = schools.rename(columns={"school_key": "school_id"})
+            placed = stats.peer_positions(schools, criteria, MIN_PEERS, classes[code]["size_class"].dropna())
+            placed = placed.merge(schools[["school_id", "pupils", "absence_rate", "tier23_share"]])
+            changes = stats.change_positions(schools, earlier[earlier["region_code"] == code])
+            placed_parts.append(placed[placed["school_id"].isin(these)])
+            change_parts.append(changes[changes["school_id"].isin(these)])
+    placed = pd.concat(placed_parts, ignore_index=True) if placed_parts else pd.DataFrame(columns=_PLACED_COLUMNS)
+    changes = pd.concat(change_parts, ignore_index=True) if change_parts else pd.DataFrame(columns=_CHANGE_COLUMNS)
+    out = pd.DataFrame({"school_id": wanted})
     out["latest_month"] = out["school_id"].map(latest_by_school)
     out = out.merge(placed, on="school_id", how="left").merge(changes, on="school_id", how="left")
     out = out.rename(columns={"absence_rate": "school_rate", "reference_rate": "peer_rate", "peers": "n_peers"})
@@ -292,7 +333,6 @@ def _region_verdicts(now: pd.DataFrame, before: pd.DataFrame, wanted: set[str], 
     out["change_verdict"] = np.where(~changed, None, np.where(out["change_z"] > stats.Z95, "higher",
                                                                np.where(out["change_z"] < -stats.Z95, "lower", "within")))
     out["suppressed"] = ~compared
-    out["flagged_fdr"] = False
     return out
 
 

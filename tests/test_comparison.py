@@ -265,3 +265,41 @@ def test_the_attention_list_shows_the_latest_month_only_where_schools_differ_in_
     month = verdicts["latest_month"].iloc[0]
     expected = ["4/2025", f"{int(month[5:])}/{month[:4]}"]
     assert charts.attention_table(late, "fi")["Viimeisin kuukausi"].tolist()[:2] == expected
+
+
+def test_each_regions_list_read_from_the_whole_scopes_placing_equals_that_region_placed_alone(tmp_path):
+    """The pages place a scope's schools once and list one region at a time from it (placing each
+    region apart took seconds nationally). Each region's list, late deliveries and the rounding
+    of other roles included, must be exactly what placing that region alone gives."""
+    from support import pupil_simulation as simulation
+    from lasnaolo import importer, store
+    from lasnaolo.scope import Unit
+
+    schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=5))
+    latest = absences["month"].max()
+    late = truth.groupby("region_code")["school_id"].first()  # one school a region misses the latest month
+    absences = absences[~(absences["school_id"].isin(late) & (absences["month"] == latest))]
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    absences.to_csv(tmp_path / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    municipality_of = schools.set_index("school_id")["municipality_code"]
+    regions = sorted(set(truth["region_code"]))
+    two_regions = Scope("director", municipality_codes=frozenset(municipality_of[truth.groupby("region_code")["school_id"]
+                                                                                     .first()[regions[:2]]]))
+    for scope in (Scope.everything(), two_regions):
+        placed = comparison.placed_schools(engine, scope, "2024-2025")
+        for region in sorted(set(placed["region_code"])):
+            listed = comparison.verdicts_within(placed, scope, Unit("region", region))
+            municipalities = frozenset(municipality_of[truth.loc[truth["region_code"] == region, "school_id"]])
+            alone = (Scope("admin", region_codes=frozenset({region})) if scope.role == "admin"
+                     else Scope("director", municipality_codes=municipalities))
+            pd.testing.assert_frame_equal(listed, comparison.school_verdicts(engine, alone, "2024-2025"))
+            assert listed["school_id"].isin(late).sum() == 1
+            assert (listed.loc[listed["school_id"].isin(late), "latest_month"] < latest).all()
+            assert listed["verdict"].notna().all() and listed["change_verdict"].notna().all()
+        if scope.role != "admin":
+            assert (placed["z"].round(1) != placed["z"]).any()  # kept unrounded; listed rounded
+            assert (listed["z"].round(1) == listed["z"]).all()
+    engine.dispose()

@@ -73,11 +73,15 @@ def comparison(scope: Scope, school_id: str, school_year: str, criteria) -> "com
 
 
 def school_verdicts(scope: Scope, school_year: str, criteria, unit: Unit | None = None) -> pd.DataFrame:
-    return _read(comparison_module.school_verdicts, scope, school_year, unit, criteria)
+    """Listed from the scope's schools placed once per year and criteria: the attention list's
+    regions and the outliers share one placing (each on its own took seconds nationally)."""
+    placed = _read(comparison_module.placed_schools, scope, school_year, criteria)
+    return comparison_module.verdicts_within(placed, scope, unit)
 
 
 def positive_outliers(scope: Scope, school_year: str, criteria) -> pd.DataFrame:
-    return _read(comparison_module.positive_outliers, scope, school_year, criteria)
+    return comparison_module.outliers_among(school_verdicts(scope, school_year, criteria),
+                                            _read(queries.measures_in_use, scope, school_year))
 
 
 def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.DataFrame:
