@@ -119,6 +119,12 @@ def _current_key() -> bytes:
     return _key_from_environment(os.environ.get(environment.PSEUDONYM_KEY), bool(environment.database_url(os.environ)))
 
 
+def derived_key(purpose: str) -> bytes:
+    """A key for another use than pseudonyms (signing stored results), derived from the
+    installation's pseudonym key: it changes when that key changes, and reveals nothing of it."""
+    return hmac.new(_current_key(), f"derived\x1f{purpose}".encode("utf-8"), hashlib.sha256).digest()
+
+
 # Each kind of view keys its own pseudonyms, so a school's pseudonym among a rector's peers is not
 # its pseudonym in the risk profiles or the impact lists: facts shown beside it on one page cannot
 # be joined to facts shown on another.

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -228,6 +229,24 @@ class RevokedLogin(Base):
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[float] = mapped_column(Float)
 
+class ComputedResult(Base):
+    """A heavy result (a page's analysis for one scope and question) computed once per data
+    version and read by every server process (lasnaolo.results). `result_key` is a keyed hash of
+    the question, the scope, the data version, the code and the pseudonym key; `signature` a keyed
+    hash of the payload, so that only what this installation stored is ever unpickled."""
+
+    __tablename__ = "computed_result"
+    result_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data_version: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_computed_result_version", "data_version"),)
+
+
 TABLE_OF_KIND = {
     "schools": School.__table__,
     "absences": Absence.__table__,
@@ -253,11 +272,14 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another's lock
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

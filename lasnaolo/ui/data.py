@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import bootstrap, environment, queries, reports, store
+from lasnaolo import bootstrap, environment, queries, reports, results, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope, Unit
@@ -38,12 +38,27 @@ def current_engine():
 @st.cache_data(max_entries=256, ttl=900, show_spinner=False)
 def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scope: Scope, args: tuple):
     # The key is (url, version, name, scope, args); the function itself is named by `name`.
+    if name in STORED:  # computed once per data version for every server process
+        return results.computed(engine(url), version, name, scope, args, lambda: _read(engine(url), scope, *args))
     return _read(engine(url), scope, *args)
 
 
 def _read(read: Callable, scope: Scope, *args):
     url = store.database_url()
-    return _cached(url, queries.data_version(engine(url)), f"{read.__module__}.{read.__qualname__}", read, scope, args)
+    return _cached(url, queries.data_version(engine(url)), _name(read), read, scope, args)
+
+
+def _name(read: Callable) -> str:
+    return f"{read.__module__}.{read.__qualname__}"
+
+
+# The reads that take a second or more at national scale: kept in the database (lasnaolo.results)
+# so that another server process, a restart or the next user reads them instead of computing.
+STORED = frozenset({
+    "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
+    "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
+    "lasnaolo.impact.analyse", "lasnaolo.impact.default_view",
+})
 
 
 def school_years(scope: Scope) -> list[str]:

@@ -1,0 +1,190 @@
+"""Results computed once per data version and kept in the database (lasnaolo.results): another
+server process reads them instead of computing; a new import, another scope, another pseudonym
+key or other code never reads them; a payload this installation did not sign is never unpickled;
+and the table stays bounded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, update
+
+from lasnaolo import comparison, importer, queries, results, scope as scope_module
+from lasnaolo.scope import Scope
+from lasnaolo.store import ComputedResult
+
+REPO = Path(__file__).resolve().parents[1]
+YEAR = "2024-2025"
+
+
+class Counted:
+    """A computation that counts its runs."""
+
+    def __init__(self, value):
+        self.value, self.runs = value, 0
+
+    def __call__(self):
+        self.runs += 1
+        return self.value
+
+
+def stored_rows(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(ComputedResult)).scalar_one()
+
+
+def test_a_result_is_computed_once_per_data_version_and_read_back_by_a_fresh_engine(engine):
+    version = queries.data_version(engine)
+    first = Counted(pd.DataFrame({"rate": [7.25, 8.5]}))
+    kept = results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), first)
+    assert first.runs == 1 and stored_rows(engine) == 1
+    again = Counted(None)
+    read = results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), again)
+    assert again.runs == 0
+    pd.testing.assert_frame_equal(read, kept)
+
+
+def test_another_scope_question_or_version_is_not_served_anothers_result(engine):
+    version = queries.data_version(engine)
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("admin's"))
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    for scope, args, name, at in ((director, (YEAR,), "x.heavy", version),
+                                  (Scope.everything(), ("2023-2024",), "x.heavy", version),
+                                  (Scope.everything(), (YEAR,), "x.other", version),
+                                  (Scope.everything(), (YEAR,), "x.heavy", (*version[:-1], version[-1] + 1))):
+        computation = Counted("own")
+        assert results.computed(engine, at, name, scope, args, computation) == "own"
+        assert computation.runs == 1
+
+
+def test_a_scopes_key_does_not_depend_on_set_order_or_the_process():
+    one = Scope("director", municipality_codes=frozenset({"106", "091", "245", "092"}))
+    other = Scope("director", municipality_codes=frozenset(["092", "245", "091", "106"]))
+    key = results.result_key("x.heavy", (3, 0, 0), one, (YEAR,))
+    assert key == results.result_key("x.heavy", (3, 0, 0), other, (YEAR,))
+    script = ("from lasnaolo import results; from lasnaolo.scope import Scope; "
+              "print(results.result_key('x.heavy', (3, 0, 0), Scope('director', municipality_codes="
+              "frozenset({'106', '091', '245', '092'})), ('2024-2025',)))")
+    for seed in ("1", "2"):
+        shown = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
+                               env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout.strip()
+        assert shown == key
+
+
+def test_a_question_that_cannot_be_keyed_exactly_is_computed_and_not_kept(engine):
+    computation = Counted(1)
+    results.computed(engine, queries.data_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
+    results.computed(engine, queries.data_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
+    assert computation.runs == 2 and stored_rows(engine) == 0
+
+
+def test_another_pseudonym_key_neither_reads_nor_finds_the_results_kept_under_this_one(engine):
+    version = queries.data_version(engine)
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("first key"))
+    try:
+        scope_module.configure_pseudonym_key("another-installation-key-" + "q7Zr" * 10)
+        computation = Counted("second key")
+        assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), computation) == "second key"
+        assert computation.runs == 1
+    finally:
+        scope_module.configure_pseudonym_key(None)
+
+
+def test_a_payload_this_installation_did_not_sign_is_never_unpickled(engine, tmp_path):
+    import pickle
+    import zlib
+
+    version = queries.data_version(engine)
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("honest"))
+    marker = tmp_path / "unpickled"
+
+    class Planted:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    with engine.begin() as connection:
+        connection.execute(update(ComputedResult).values(payload=zlib.compress(pickle.dumps(Planted()))))
+    computation = Counted("recomputed")
+    assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), computation) == "recomputed"
+    assert computation.runs == 1 and not marker.exists()
+
+
+def test_a_new_import_deletes_the_older_versions_results_and_a_stale_computation_is_not_kept(engine, demo_files):
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    old = queries.data_version(engine)
+    results.computed(engine, old, "x.heavy", Scope.everything(), (YEAR,), Counted("old data"))
+    importer.import_paths(engine, [demo_files / "measures.csv"])
+    new = queries.data_version(engine)
+    assert new != old
+    # A computation that began before the import finishes after it: not kept under the old version.
+    results.computed(engine, old, "x.late", Scope.everything(), (YEAR,), Counted("stale"))
+    with engine.connect() as connection:
+        assert connection.execute(select(ComputedResult.name)).scalars().all() == ["x.heavy"]
+    results.computed(engine, new, "x.heavy", Scope.everything(), (YEAR,), Counted("new data"))
+    with engine.connect() as connection:
+        assert connection.execute(select(ComputedResult.data_version)).scalars().all() == [".".join(map(str, new))]
+
+
+def test_the_table_stays_under_its_bound_dropping_the_oldest_and_never_keeps_an_oversized_result(engine, monkeypatch):
+    import os
+
+    version = queries.data_version(engine)
+    monkeypatch.setattr(results, "MAX_RESULT_BYTES", 40_000)
+    results.computed(engine, version, "x.huge", Scope.everything(), (YEAR,), Counted(os.urandom(50_000)))
+    assert stored_rows(engine) == 0
+    monkeypatch.setattr(results, "MAX_STORED_BYTES", 70_000)
+    for year in ("2021-2022", "2022-2023", "2023-2024"):
+        results.computed(engine, version, "x.big", Scope.everything(), (year,), Counted(os.urandom(30_000)))
+    with engine.connect() as connection:
+        sizes = connection.execute(select(func.sum(ComputedResult.size))).scalar_one()
+    assert stored_rows(engine) == 2 and sizes <= 70_000
+    newest = Counted(None)
+    results.computed(engine, version, "x.big", Scope.everything(), ("2023-2024",), newest)
+    oldest = Counted(b"again")
+    results.computed(engine, version, "x.big", Scope.everything(), ("2021-2022",), oldest)
+    assert (newest.runs, oldest.runs) == (0, 1)
+
+
+def test_a_second_server_process_reads_the_scopes_placing_without_computing_it(demo_files, tmp_path):
+    """The first process places every school; a second one (its own interpreter, its own engine)
+    reads the identical frame back and never calls the computation."""
+    from lasnaolo import store
+
+    url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    version = queries.data_version(engine)
+    name = "lasnaolo.comparison.placed_schools"
+    placed = results.computed(engine, version, name, Scope.everything(), (YEAR,),
+                              lambda: comparison.placed_schools(engine, Scope.everything(), YEAR))
+    engine.dispose()
+    script = f"""
+import sys
+from lasnaolo import queries, results, store
+from lasnaolo.scope import Scope
+engine = store.make_engine({url!r})
+def refuse():
+    raise SystemExit("computed again")
+frame = results.computed(engine, queries.data_version(engine), {name!r}, Scope.everything(), ({YEAR!r},), refuse)
+frame.to_pickle(sys.argv[1])
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "second.pkl")], cwd=REPO, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "second.pkl"), placed)
+    assert len(placed) > 50
+
+
+def test_every_read_named_as_stored_exists():
+    import importlib
+
+    from lasnaolo.ui import data
+
+    for name in data.STORED:
+        module, function = name.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), function)), name
