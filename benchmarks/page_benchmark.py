@@ -9,9 +9,14 @@ For each data set and database this script
    - per page: cold (first render, empty caches), warm (the same inputs again) and after changing
      one filter (a different school year, metric, outcome or number of clusters),
    - the process's peak resident memory.
-Each figure is the median over `--runs` fresh server processes (a cold render or a first filter
-change happens once per process); within a process the warm render is the median of `--repeat`
-reruns. Prints Markdown tables.
+3. starts a second server process with the same installation keys after the first one ended: its
+   first render of each page and its filter change read what the first process computed and kept
+   in the database (lasnaolo.results), as a second server behind a load balancer, or the same
+   server after a restart, would.
+Each figure is the median over `--runs` fresh pairs of server processes (a cold render or a first
+filter change happens once per process; every pair has its own keys, so nothing kept by one pair
+is read by the next); within a process the warm render is the median of `--repeat` reruns.
+Prints Markdown tables.
 
     python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--runs 3] [--repeat 3]
 
@@ -95,18 +100,29 @@ def median_of(runs: list[dict]) -> dict:
     return out
 
 
-def run_child(url: str, repeat: int) -> dict:
-    """A configured database is production: an account file with an administrator (password
-    "demo") and fresh random keys, as a real installation has."""
+def run_pair(url: str, repeat: int) -> dict:
+    """A first server process and then a second one of the same installation (the same keys): the
+    first's figures, with the second's first renders and filter changes beside them."""
     import secrets
 
+    keys = {"LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
+    first, second = run_child(url, repeat, keys), run_child(url, repeat, keys)
+    for page, timings in first["pages"].items():
+        timings["second_cold_s"] = second["pages"][page]["cold_s"]
+        if "filter_s" in timings:
+            timings["second_filter_s"] = second["pages"][page]["filter_s"]
+    return first
+
+
+def run_child(url: str, repeat: int, keys: dict[str, str]) -> dict:
+    """A configured database is production: an account file with an administrator (password
+    "demo") and random keys, as a real installation has."""
     from lasnaolo import accounts
 
     users = Path(tempfile.mkdtemp()) / "users.yaml"
     users.write_text(f"credentials:\n  usernames:\n    admin: {{name: Admin, role: admin, password: "
                      f"'{accounts.DEMO_PASSWORD_HASH}'}}\n", encoding="utf-8")
-    env = {**os.environ, "LASNAOLO_DB_URL": url, "LASNAOLO_USERS_FILE": str(users),
-           "LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
+    env = {**os.environ, "LASNAOLO_DB_URL": url, "LASNAOLO_USERS_FILE": str(users), **keys}
     env.pop("LASNAOLO_DEMO_DATA", None)
     output = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(repeat)], cwd=ROOT, env=env,
                             capture_output=True, text=True)
@@ -148,7 +164,7 @@ def main() -> None:
                 for database in args.databases:
                     url = (f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else server.new_database())
                     imported = import_data(scale, url, Path(folder))
-                    result = median_of([run_child(url, args.repeat) for _ in range(args.runs)])
+                    result = median_of([run_pair(url, args.repeat) for _ in range(args.runs)])
                     rows.append((scale, database, imported, result))
                     print(f"measured {scale} on {database}", file=sys.stderr)
     finally:
@@ -159,12 +175,14 @@ def main() -> None:
     for scale, database, imported, result in rows:
         print(f"| {scale} | {database} | {imported:.1f} | {result['start_s']:.1f} | {result['peak_mib']:.0f} |")
     print()
-    print("| data | database | page | cold (ms) | warm (ms) | filter change (ms) |")
-    print("|---|---|---|---|---|---|")
+    print("| data | database | page | cold (ms) | warm (ms) | filter change (ms) | second process: cold (ms) "
+          "| second process: filter change (ms) |")
+    print("|---|---|---|---|---|---|---|---|")
     for scale, database, _, result in rows:
         for page, timings in result["pages"].items():
-            change = f"{timings['filter_s'] * 1000:.0f}" if "filter_s" in timings else "–"
-            print(f"| {scale} | {database} | {page} | {timings['cold_s'] * 1000:.0f} | {timings['warm_s'] * 1000:.0f} | {change} |")
+            change, later = (f"{timings[k] * 1000:.0f}" if k in timings else "–" for k in ("filter_s", "second_filter_s"))
+            print(f"| {scale} | {database} | {page} | {timings['cold_s'] * 1000:.0f} | {timings['warm_s'] * 1000:.0f} "
+                  f"| {change} | {timings['second_cold_s'] * 1000:.0f} | {later} |")
 
 
 if __name__ == "__main__":

@@ -144,5 +144,11 @@ def pseudonym(school_id: str, purpose: str = "", period: str = "") -> str:
     message = f"{purpose}\x1f{school_id}" if purpose else school_id
     if period:
         message = f"{message}\x1f{period}"
-    digest = hmac.new(_current_key(), message.encode("utf-8"), hashlib.sha256).digest()
+    return _keyed_name(_current_key(), message)
+
+
+@lru_cache(maxsize=1 << 18)
+def _keyed_name(key: bytes, message: str) -> str:
+    # Cached: a national publication names the same schools hundreds of thousands of times.
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
     return "P" + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]

@@ -16,6 +16,7 @@ from lasnaolo import bootstrap, environment, queries, reports, results, store
 from lasnaolo import comparison as comparison_module
 from lasnaolo import trends as trends_module
 from lasnaolo.scope import Scope, Unit
+from lasnaolo.ui.session import t
 
 if TYPE_CHECKING:
     from lasnaolo import targets
@@ -45,7 +46,12 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
 
 def _read(read: Callable, scope: Scope, *args):
     url = store.database_url()
-    return _cached(url, queries.data_version(engine(url)), _name(read), read, scope, args)
+    name = _name(read)
+    if name not in STORED:
+        return _cached(url, queries.data_version(engine(url)), name, read, scope, args)
+    # Words instead of a frozen page when it takes long (Streamlit shows them after half a second).
+    with st.spinner(t("data.computing"), show_time=True):
+        return _cached(url, queries.data_version(engine(url)), name, read, scope, args)
 
 
 def _name(read: Callable) -> str:
@@ -57,7 +63,7 @@ def _name(read: Callable) -> str:
 STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
-    "lasnaolo.impact.analyse", "lasnaolo.impact.default_view",
+    "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.ui.data._risk_analysed",
 })
 
 
@@ -104,17 +110,15 @@ def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.Data
 
 
 def risk_analysis(scope: Scope, school_year: str, k: int | None):
-    """The features are cached apart from k, so choosing another number of clusters only clusters again."""
+    """Kept per number of clusters; the features are read apart from k, so choosing another number
+    of clusters only clusters again."""
+    return _read(_risk_analysed, scope, school_year, k)
+
+
+def _risk_analysed(_engine, scope: Scope, school_year: str, k: int | None):
     from lasnaolo import risk
 
     features, survey_year = _read(risk.analysis_features, scope, school_year)
-    return _analysed(features, school_year, survey_year, k)
-
-
-@st.cache_data(max_entries=64, ttl=900, show_spinner=False)
-def _analysed(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None):
-    from lasnaolo import risk  # keyed by the features themselves, which already carry the scope's rules
-
     return risk.analyse_features(features, school_year, survey_year, k)
 
 
