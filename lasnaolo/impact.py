@@ -601,7 +601,7 @@ def sentence(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         interval = t("impact.interval", low=number(abs(high) if lower else low), high=number(abs(low) if lower else high))
         return t("impact.lower" if lower else "impact.higher", measure=measure, outcome=outcome,
                  points=number(abs(impact.estimate)), interval=interval)
-    interval = t("impact.interval", low=number(low), high=number(high))
+    interval = t("impact.interval_across_zero", low=i18n.points(low, language), high=i18n.points(high, language))
     return t("impact.no_difference", measure=measure, outcome=outcome, estimate=number(impact.estimate), interval=interval)
 
 
@@ -645,6 +645,6 @@ def notes(impact: Impact, language: str = i18n.DEFAULT_LANGUAGE) -> list[tuple[s
                            drift=i18n.number(impact.breakdown_drift, language, 3),
                            slope=i18n.points(impact.pretrend or 0.0, language, 3))))
     else:
-        out.append(("info", i18n.t("impact.sensitivity_open", language, low=i18n.number(impact.ci_low, language, 1),
-                                   high=i18n.number(impact.ci_high, language, 1))))
+        out.append(("info", i18n.t("impact.sensitivity_open", language, low=i18n.points(impact.ci_low, language, 1),
+                                   high=i18n.points(impact.ci_high, language, 1))))
     return out

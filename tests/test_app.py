@@ -150,7 +150,7 @@ def test_the_earliest_year_says_there_is_no_year_to_compare_with_and_a_rector_he
 def test_a_coordinator_sees_no_school_name(app_env):
     at = login("koordinaattori")
     text = visible_text(at)
-    assert "(anonymisoitu)" in text
+    assert "(kaikki tiedot anonymisoituina)" in text
     names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
     assert not [n for n in names if n in text]
 

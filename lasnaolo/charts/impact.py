@@ -16,7 +16,7 @@ def event_study_chart(impact, language: str) -> alt.Chart:
     """The difference between the groups by school month relative to the start, with intervals:
     before the start (left of the dashed line) the points should hover around zero."""
     frame = impact.event_study.assign(
-        text=[f"{i18n.points(e, language, 2)} ({i18n.number(lo, language, 2)} – {i18n.number(hi, language, 2)})"
+        text=[f"{i18n.points(e, language, 2)} ({i18n.points(lo, language, 2)} … {i18n.points(hi, language, 2)})"
               for e, lo, hi in zip(impact.event_study["estimate"], impact.event_study["ci_low"], impact.event_study["ci_high"])])
     x = alt.X("event_month:Q", title=i18n.t("impact.event_month", language))
     title = i18n.t("impact.difference", language)

@@ -205,7 +205,7 @@ def scope_text(account: Account) -> str:
         parts.append(t("scope.regions", names=md(", ".join(reference.region_name(r, lang) for r in account.regions)),
                        n=len(account.regions)))
     text = "; ".join(parts)
-    return f"{text} {t('scope.anonymised')}" if account.scope().anonymised else text
+    return t("scope.anonymised", scope=text) if account.scope().anonymised else text
 
 
 def sign_out_if_asked(auth: stauth.Authenticate) -> None:
