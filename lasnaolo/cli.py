@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, i18n, impact, importer,
-                      queries, reports, risk, store)
+                      queries, reports, results, risk, store)
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -128,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="create or upgrade the database schema", parents=[_options("db")])
 
+    p = commands.add_parser("results", help="the pages' results kept in the database: how many, or --clear them "
+                            "(after rotating the pseudonym key)", parents=[_options("db")])
+    p.add_argument("--clear", action="store_true", help="delete every kept result; the pages compute them again")
+
     p = commands.add_parser("user", help="manage the account file (bcrypt-hashed passwords only)")
     user = p.add_subparsers(dest="user_command", required=True)
     q = user.add_parser("add", help="add or replace a user; the password is read from standard input or prompted")
@@ -155,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    return {"demo": _demo, "template": _template, "import": _import, "aggregate": _aggregate, "report": _report, "compare": _compare, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate,
+    return {"demo": _demo, "template": _template, "import": _import, "aggregate": _aggregate, "report": _report, "compare": _compare, "clusters": _clusters, "impact": _impact, "deck": _deck, "migrate": _migrate, "results": _results,
             "user": _user}[args.command](args)
 
 
@@ -244,6 +248,7 @@ def _aggregate(args) -> int:
 
 
 def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
+    before = results.import_version(engine)
     try:
         summary = importer.import_files(engine, files, replace=args.replace)
     except importer.ImportRejected as rejected:
@@ -251,6 +256,10 @@ def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
         print(rejected.problems.render(args.max_problems), file=sys.stderr)
         return EXIT_REJECTED
     print(summary.one_line())
+    # The pages' results asked of the data before, computed again now, not on the users' first visits.
+    kept = results.warm(engine, before)
+    if kept:
+        print(f"computed again for the new data: {kept} result(s) the pages had asked for")
     return 0
 
 
@@ -406,6 +415,16 @@ def _migrate(args) -> int:
     engine = store.make_engine(args.db)
     bootstrap.ensure_database(engine, with_demo=False)
     print(f"schema is current: {store.database_url(args.db)}")
+    return 0
+
+
+def _results(args) -> int:
+    engine = _engine(args)
+    if args.clear:
+        print(f"deleted {results.forget(engine)} kept result(s)")
+        return 0
+    count, size = results.kept(engine)
+    print(f"{count} kept result(s), {size / 2**20:.1f} MiB")
     return 0
 
 

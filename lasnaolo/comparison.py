@@ -249,18 +249,24 @@ def placed_schools(engine: Engine, scope: Scope, school_year: str, criteria: Pee
     pooled figures leave through `verdicts_within`, rounded for users other than the administrator."""
     own = queries.schools(engine, scope)
     if own.empty:
-        return pd.DataFrame(columns=[*VERDICT_COLUMNS, "region_code"])
+        empty = pd.DataFrame(columns=[*VERDICT_COLUMNS, "region_code"])
+        empty.attrs["scope"] = scope
+        return empty
     regions = frozenset(own["region_code"])
     now = queries.regional_peers(engine, scope, regions, school_year, policy)
     before = queries.regional_peers(engine, scope, regions, contract.previous_school_year(school_year), policy)
     out = _placed(now, before, own["school_id"], criteria, policy)
-    return out.merge(own[["school_id", "school_name", "municipality_code", "region_code"]], on="school_id", how="left")
+    out = out.merge(own[["school_id", "school_name", "municipality_code", "region_code"]], on="school_id", how="left")
+    out.attrs["scope"] = scope  # `verdicts_within` lists it for this scope only
+    return out
 
 
 def verdicts_within(placed: pd.DataFrame, scope: Scope, unit: Unit | None = None) -> pd.DataFrame:
     """The schools of `placed` (placed_schools) in `unit` (all when None), flagged at the
     false-discovery rate among those listed, pooled figures rounded for every role but the
     administrator, in VERDICT_COLUMNS."""
+    if placed.attrs.get("scope") != scope:  # another scope's placing would list its schools unrounded
+        raise ValueError("verdicts_within needs the placing of the same scope (placed_schools)")
     out = placed
     if unit is not None and unit.level != "all":
         column = {"school": "school_id", "municipality": "municipality_code", "region": "region_code"}[unit.level]

@@ -11,21 +11,30 @@ this installation stored is read back. A question that cannot be keyed exactly i
 stored. Storing never fails a page: a locked or unavailable table only means computing again.
 
 Bounded: a result over MAX_RESULT_BYTES is not kept; results of older data versions are deleted
-when a newer one is stored, and the oldest go first when the table would pass MAX_STORED_BYTES."""
+once a newer version's are stored (after OLD_VERSIONS_KEPT_S, or when `warm` has computed their
+questions again for the new version), and the oldest go first when the table would pass
+MAX_STORED_BYTES.
+
+After an import, `warm` computes again every question asked of the data before it (the core's
+functions only, the newest WARM_LIMIT), so that the users' first visits after an import read
+stored results too."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import hmac
+import importlib
 import json
 import logging
+import sys
 import pickle
 import time
 import zlib
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,12 +42,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from lasnaolo import queries, store
+from lasnaolo import store
 from lasnaolo import scope as scope_module
-from lasnaolo.store import ComputedResult
+from lasnaolo.store import ComputedResult, ImportLog
 
 MAX_RESULT_BYTES = 32 * 2**20  # compressed
 MAX_STORED_BYTES = 512 * 2**20
+VERSIONED_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "altair", "linearmodels", "statsmodels")
+OLD_VERSIONS_KEPT_S = 600  # an older data version's results, for `warm` after an import
+WARM_LIMIT = 200  # questions computed again after an import, newest first
 WRITE_WAIT_MS = 200  # a page does not wait on an import's write lock to keep a result: it skips keeping it
 
 T = TypeVar("T")
@@ -47,9 +59,15 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of the package's files: results computed by other code are never read back."""
+    """A digest of the package's files, Python's and the pickled libraries' versions: results
+    computed by other code are never read back."""
     package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(sys.version.encode("utf-8"))
+    for library in VERSIONED_LIBRARIES:  # a pickle names their classes: another version may not read it
+        try:
+            digest.update(f"{library}={metadata.version(library)}".encode("utf-8"))
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=-".encode("utf-8"))
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(package)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -86,9 +104,20 @@ def result_key(name: str, version: tuple[int, ...], scope: scope_module.Scope, a
     return hmac.new(scope_module.derived_key("result-key"), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _signature(key: str, payload: bytes) -> str:
-    return hmac.new(scope_module.derived_key("result-signature"), key.encode("ascii") + b"\0" + payload,
-                    hashlib.sha256).hexdigest()
+def _signature(key: str, payload: bytes, question: bytes) -> str:
+    message = key.encode("ascii") + b"\0" + len(payload).to_bytes(8, "big") + payload + question
+    return hmac.new(scope_module.derived_key("result-signature"), message, hashlib.sha256).hexdigest()
+
+
+def import_version(engine_or_connection) -> tuple[int, ...]:
+    """The data version a stored result depends on: the newest import. Target changes and
+    self-evaluations (the rest of queries.data_version) change none of the stored results (the
+    deck's targets slide is not kept), so a comment on a target does not throw them away."""
+    query = select(func.coalesce(func.max(ImportLog.id), 0))
+    if isinstance(engine_or_connection, Engine):
+        with engine_or_connection.connect() as connection:
+            return (connection.execute(query).scalar_one(),)
+    return (engine_or_connection.execute(query).scalar_one(),)
 
 
 def _version_text(version: tuple[int, ...]) -> str:
@@ -105,14 +134,14 @@ def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_m
     if found is not None:
         return found[0]
     value = compute()
-    _keep(engine, key, version, name, value)
+    _keep(engine, key, version, name, value, (name, scope, args))
     return value
 
 
 def _fetch(engine: Engine, key: str) -> tuple[Any] | None:
     try:
         with engine.connect() as connection:
-            row = connection.execute(select(ComputedResult.payload, ComputedResult.signature)
+            row = connection.execute(select(ComputedResult.payload, ComputedResult.question, ComputedResult.signature)
                                      .where(ComputedResult.result_key == key)).first()
     except SQLAlchemyError as error:
         log.warning("stored results unavailable, computing: %s", error)
@@ -120,15 +149,34 @@ def _fetch(engine: Engine, key: str) -> tuple[Any] | None:
     if row is None:
         return None
     payload = bytes(row.payload)
-    if not hmac.compare_digest(_signature(key, payload), row.signature):
+    if not _signed(key, payload, bytes(row.question), row.signature):
         log.warning("a stored result's signature does not match; computing it again")
         return None
-    return (pickle.loads(zlib.decompress(payload)),)
+    try:
+        return (pickle.loads(zlib.decompress(payload)),)
+    except Exception as error:  # signed by us, unreadable here (a library's classes moved): a miss
+        log.warning("a stored result cannot be read (%s); computing it again", error)
+        _delete(engine, key)
+        return None
 
 
-def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: Any) -> None:
+def _signed(key: str, payload: bytes, question: bytes, signature) -> bool:
+    return hmac.compare_digest(_signature(key, payload, question).encode("ascii"),
+                               str(signature).encode("utf-8", "replace"))
+
+
+def _delete(engine: Engine, key: str) -> None:
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(ComputedResult).where(ComputedResult.result_key == key))
+    except SQLAlchemyError as error:
+        log.info("an unreadable result was not deleted: %s", error)
+
+
+def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: Any, asked: tuple) -> None:
     try:
         payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        question = pickle.dumps(asked, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return
     if len(payload) > MAX_RESULT_BYTES:
@@ -139,13 +187,15 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
             _wait_briefly(connection)
             try:
                 # Computed from data an import has since replaced: not kept under the old version's key.
-                if queries.data_version(engine) != version:
+                if import_version(connection) != version:
                     return
-                connection.execute(delete(ComputedResult).where(
-                    (ComputedResult.data_version != text) | (ComputedResult.result_key == key)))
+                # Older versions' results are never served again; they are kept a while only for
+                # `warm` to read which questions were asked before an import.
+                stale = (ComputedResult.data_version != text) & (ComputedResult.created_at < time.time() - OLD_VERSIONS_KEPT_S)
+                connection.execute(delete(ComputedResult).where(stale | (ComputedResult.result_key == key)))
                 connection.execute(ComputedResult.__table__.insert().values(
                     result_key=key, data_version=text, name=name[:200], size=len(payload), created_at=time.time(),
-                    payload=payload, signature=_signature(key, payload)))
+                    payload=payload, question=question, signature=_signature(key, payload, question)))
                 _trim(connection)
                 connection.commit()
             finally:
@@ -185,7 +235,77 @@ def _trim(connection) -> None:
         connection.execute(delete(ComputedResult).where(ComputedResult.result_key.in_(drop)))
 
 
-def forget(engine: Engine) -> None:
-    """Delete every stored result (the administrator's "recompute", and tests)."""
+def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_LIMIT) -> list[tuple[str, Any, tuple]]:
+    """The questions whose results were kept at `version` (newest first, at most `limit`): what
+    the users asked of the data before an import, to be computed again after it. Only signed rows."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ComputedResult.result_key, ComputedResult.payload, ComputedResult.question, ComputedResult.signature)
+            .where(ComputedResult.data_version == _version_text(version))
+            .order_by(ComputedResult.created_at.desc()).limit(limit)).fetchall()
+    asked = []
+    for row in rows:
+        if _signed(row.result_key, bytes(row.payload), bytes(row.question), row.signature):
+            try:
+                asked.append(pickle.loads(bytes(row.question)))
+            except Exception as error:  # as in _fetch: unreadable here, skipped
+                log.info("a question asked before cannot be read: %s", error)
+    return asked
+
+
+def warm(engine: Engine, before: tuple[int, ...], progress: Callable[[int, int], None] | None = None) -> int:
+    """After an import (or another change of the data version from `before`): compute again, for
+    the new version, every question asked of the data before it whose function lies in the core,
+    so that the first visits after the import read stored results. Returns how many were kept."""
+    try:
+        asked = questions_asked(engine, before)
+        version = import_version(engine)
+    except SQLAlchemyError as error:
+        log.warning("stored results unavailable, nothing computed again: %s", error)
+        return 0
+    if version == before:
+        return 0
+    done = 0
+    for number, (name, scope, args) in enumerate(asked, start=1):
+        compute = _core_function(name)
+        if compute is not None:
+            try:
+                computed(engine, version, name, scope, args, lambda: compute(engine, scope, *args))
+                done += 1
+            except Exception as error:  # a question the new data cannot answer (a school removed): the page will say
+                log.info("not computed again: %s: %s", name, error)
+        if progress is not None:
+            progress(number, len(asked))
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(ComputedResult).where(ComputedResult.data_version == _version_text(before)))
+    except SQLAlchemyError as error:  # left for the next keep's cleaning
+        log.info("older results not deleted yet: %s", error)
+    return done
+
+
+def _core_function(name: str) -> Callable | None:
+    """The core's function of that name (`module.function` inside lasnaolo, never the UI)."""
+    module_name, _, function_name = name.rpartition(".")
+    if not module_name.startswith("lasnaolo.") or module_name.startswith("lasnaolo.ui") or "." in function_name:
+        return None
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError):
+        return None
+    return function if callable(function) else None
+
+
+def kept(engine: Engine) -> tuple[int, int]:
+    """How many results are kept, and their bytes."""
+    with engine.connect() as connection:
+        count, size = connection.execute(select(func.count(), func.coalesce(func.sum(ComputedResult.size), 0))).one()
+    return int(count), int(size)
+
+
+def forget(engine: Engine) -> int:
+    """Delete every stored result (`python -m lasnaolo results --clear`: after rotating the
+    pseudonym key, say, whose older results would otherwise wait for the next import). Returns
+    how many were deleted."""
     with engine.begin() as connection:
-        connection.execute(delete(ComputedResult))
+        return connection.execute(delete(ComputedResult)).rowcount

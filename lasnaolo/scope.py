@@ -147,7 +147,7 @@ def pseudonym(school_id: str, purpose: str = "", period: str = "") -> str:
     return _keyed_name(_current_key(), message)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def _keyed_name(key: bytes, message: str) -> str:
     # Cached: a national publication names the same schools hundreds of thousands of times.
     digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()

@@ -233,7 +233,8 @@ class ComputedResult(Base):
     """A heavy result (a page's analysis for one scope and question) computed once per data
     version and read by every server process (lasnaolo.results). `result_key` is a keyed hash of
     the question, the scope, the data version, the code and the pseudonym key; `signature` a keyed
-    hash of the payload, so that only what this installation stored is ever unpickled."""
+    hash of the payload and the question, so that only what this installation stored is ever
+    unpickled."""
 
     __tablename__ = "computed_result"
     result_key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -242,6 +243,7 @@ class ComputedResult(Base):
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    question: Mapped[bytes] = mapped_column(LargeBinary)  # (name, scope, args), for computing it again after an import
     signature: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_computed_result_version", "data_version"),)

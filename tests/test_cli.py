@@ -154,3 +154,27 @@ def test_report_withholds_every_figure_of_a_school_of_three_pupils_in_json_and_i
     assert set(report["suppressed"]) >= {"absence_rate", "pupils", "tier1_share", "unauthorised_rate"}
     code, out, _ = run(capsys, "report", "--school", "00777", "--year", "2024-2025", "--db", url_of(engine))
     assert code == 0 and "suppressed" in out and "11.90" not in out  # 30 / 252 would be 11.90 %
+
+
+def test_an_import_computes_again_the_page_results_asked_before_it_and_results_clear_deletes_them(engine, demo_files, capsys):
+    from sqlalchemy import select
+
+    from lasnaolo import queries, reports, results
+    from lasnaolo.scope import Scope
+    from lasnaolo.store import ComputedResult
+
+    db = url_of(engine)
+    assert run(capsys, "import", str(demo_files / "schools.csv"), str(demo_files / "absences.csv"), "--db", db)[0] == 0
+    before = results.import_version(engine)
+    results.computed(engine, before, "lasnaolo.reports.overview", Scope.everything(), ("2024-2025",),
+                     lambda: reports.overview(engine, Scope.everything(), "2024-2025"))
+    code, out, _ = run(capsys, "import", str(demo_files / "measures.csv"), "--db", db)
+    assert code == 0 and "computed again for the new data: 1 result(s)" in out
+    with engine.connect() as connection:
+        versions = connection.execute(select(ComputedResult.data_version)).scalars().all()
+    assert versions == [".".join(map(str, results.import_version(engine)))]
+    code, out, _ = run(capsys, "results", "--db", db)
+    assert code == 0 and out.startswith("1 kept result(s), ")
+    code, out, _ = run(capsys, "results", "--clear", "--db", db)
+    assert code == 0 and out == "deleted 1 kept result(s)\n"
+    assert results.kept(engine) == (0, 0)

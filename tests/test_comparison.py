@@ -267,7 +267,7 @@ def test_the_attention_list_shows_the_latest_month_only_where_schools_differ_in_
     assert charts.attention_table(late, "fi")["Viimeisin kuukausi"].tolist()[:2] == expected
 
 
-def test_each_regions_list_read_from_the_whole_scopes_placing_equals_that_region_placed_alone(tmp_path):
+def test_each_regions_list_from_the_whole_scopes_placing_equals_that_region_placed_alone_and_the_comparison_page(tmp_path):
     """The pages place a scope's schools once and list one region at a time from it (placing each
     region apart took seconds nationally). Each region's list, late deliveries and the rounding
     of other roles included, must be exactly what placing that region alone gives."""
@@ -302,4 +302,14 @@ def test_each_regions_list_read_from_the_whole_scopes_placing_equals_that_region
         if scope.role != "admin":
             assert (placed["z"].round(1) != placed["z"]).any()  # kept unrounded; listed rounded
             assert (listed["z"].round(1) == listed["z"]).all()
+    # Anchored outside the placing's own code (review finding: both sides above share it): each
+    # school as the comparison page places it, by its own peer group and funnel.
+    for row in comparison.school_verdicts(engine, Scope.everything(), "2024-2025").itertuples():
+        page = comparison.compare(engine, Scope.everything(), row.school_id, "2024-2025")
+        own = page.funnel.units.set_index("school_key").loc[row.school_id]
+        assert (row.latest_month, row.n_peers) == (page.latest_month, len(page.peers.members))
+        assert round(row.peer_rate, 1) == page.peer_rate and abs(row.z - own["z"]) <= 0.05 + 1e-9
+        assert row.school_rate == pytest.approx(page.school_rate, abs=1e-12)
+    with pytest.raises(ValueError):  # another scope's placing is not listed for this one
+        comparison.verdicts_within(comparison.placed_schools(engine, Scope.everything(), "2024-2025"), two_regions)
     engine.dispose()

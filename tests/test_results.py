@@ -5,7 +5,9 @@ and the table stays bounded."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
+import zlib
 import sys
 from pathlib import Path
 
@@ -32,13 +34,30 @@ class Counted:
         return self.value
 
 
+def same(a, b) -> bool:
+    """Equal field by field, frames by value (pickles of equal frames differ byte by byte)."""
+    import dataclasses
+
+    if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
+        try:
+            pd.testing.assert_frame_equal(a, b)
+            return True
+        except AssertionError:
+            return False
+    if dataclasses.is_dataclass(a) and type(a) is type(b):
+        return all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
 def stored_rows(engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(ComputedResult)).scalar_one()
 
 
 def test_a_result_is_computed_once_per_data_version_and_read_back_by_a_fresh_engine(engine):
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     first = Counted(pd.DataFrame({"rate": [7.25, 8.5]}))
     kept = results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), first)
     assert first.runs == 1 and stored_rows(engine) == 1
@@ -49,7 +68,7 @@ def test_a_result_is_computed_once_per_data_version_and_read_back_by_a_fresh_eng
 
 
 def test_another_scope_question_or_version_is_not_served_anothers_result(engine):
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("admin's"))
     director = Scope("director", municipality_codes=frozenset({"106"}))
     for scope, args, name, at in ((director, (YEAR,), "x.heavy", version),
@@ -77,13 +96,13 @@ def test_a_scopes_key_does_not_depend_on_set_order_or_the_process():
 
 def test_a_question_that_cannot_be_keyed_exactly_is_computed_and_not_kept(engine):
     computation = Counted(1)
-    results.computed(engine, queries.data_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
-    results.computed(engine, queries.data_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
+    results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
+    results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (object(),), computation)
     assert computation.runs == 2 and stored_rows(engine) == 0
 
 
 def test_another_pseudonym_key_neither_reads_nor_finds_the_results_kept_under_this_one(engine):
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("first key"))
     try:
         scope_module.configure_pseudonym_key("another-installation-key-" + "q7Zr" * 10)
@@ -98,7 +117,7 @@ def test_a_payload_this_installation_did_not_sign_is_never_unpickled(engine, tmp
     import pickle
     import zlib
 
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("honest"))
     marker = tmp_path / "unpickled"
 
@@ -113,26 +132,69 @@ def test_a_payload_this_installation_did_not_sign_is_never_unpickled(engine, tmp
     assert computation.runs == 1 and not marker.exists()
 
 
-def test_a_new_import_deletes_the_older_versions_results_and_a_stale_computation_is_not_kept(engine, demo_files):
+def test_a_stale_computation_is_not_kept_and_older_versions_results_go_after_a_while(engine, demo_files, monkeypatch):
     importer.import_paths(engine, [demo_files / "schools.csv"])
-    old = queries.data_version(engine)
+    old = results.import_version(engine)
     results.computed(engine, old, "x.heavy", Scope.everything(), (YEAR,), Counted("old data"))
     importer.import_paths(engine, [demo_files / "measures.csv"])
-    new = queries.data_version(engine)
+    new = results.import_version(engine)
     assert new != old
     # A computation that began before the import finishes after it: not kept under the old version.
     results.computed(engine, old, "x.late", Scope.everything(), (YEAR,), Counted("stale"))
     with engine.connect() as connection:
         assert connection.execute(select(ComputedResult.name)).scalars().all() == ["x.heavy"]
+    # The old version's results stay a while, for `warm` to read what was asked; then they go.
     results.computed(engine, new, "x.heavy", Scope.everything(), (YEAR,), Counted("new data"))
+    assert stored_rows(engine) == 2
+    monkeypatch.setattr(results, "OLD_VERSIONS_KEPT_S", -1)
+    results.computed(engine, new, "x.other", Scope.everything(), (YEAR,), Counted("newer"))
     with engine.connect() as connection:
-        assert connection.execute(select(ComputedResult.data_version)).scalars().all() == [".".join(map(str, new))]
+        assert set(connection.execute(select(ComputedResult.data_version)).scalars()) == {".".join(map(str, new))}
+
+
+def test_after_an_import_the_questions_asked_before_are_computed_again_for_the_new_data(engine, demo_files, tmp_path):
+    """Two scopes asked for the overview and the placed schools; after an import `warm` keeps
+    each answer for the new version, equal to computing it from the new data, and the old
+    version's rows are gone. A question outside the core (the UI's) is not computed again."""
+    from lasnaolo import reports
+
+    absences = pd.read_csv(demo_files / "absences.csv", dtype=str)
+    latest = absences["month"].max()  # the import brings the latest month: every answer changes
+    absences[absences["month"] < latest].to_csv(tmp_path / "absences.csv", index=False)
+    importer.import_paths(engine, [demo_files / "schools.csv", tmp_path / "absences.csv"])
+    before = results.import_version(engine)
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    asked = [("lasnaolo.reports.overview", scope, (YEAR,), reports.overview) for scope in (Scope.everything(), director)]
+    asked.append(("lasnaolo.comparison.placed_schools", director, (YEAR,), comparison.placed_schools))
+    earlier = [results.computed(engine, before, name, scope, args, lambda: function(engine, scope, *args))
+               for name, scope, args, function in asked]
+    results.computed(engine, before, "lasnaolo.ui.data._risk_analysed", director, (YEAR, None), Counted("ui"))
+    importer.import_paths(engine, [demo_files / "absences.csv"])
+    assert results.warm(engine, before) == 3
+    after = results.import_version(engine)
+    for (name, scope, args, function), old in zip(asked, earlier):
+        refuse = Counted(None)
+        kept = results.computed(engine, after, name, scope, args, refuse)
+        assert refuse.runs == 0, name
+        fresh = function(engine, scope, *args)
+        assert same(kept, fresh) and not same(kept, old), name
+    with engine.connect() as connection:
+        assert set(connection.execute(select(ComputedResult.data_version)).scalars()) == {".".join(map(str, after))}
+
+
+def test_warm_skips_questions_whose_signature_does_not_match(engine):
+    version = results.import_version(engine)
+    results.computed(engine, version, "lasnaolo.queries.school_years", Scope.everything(), (), Counted(["2024-2025"]))
+    with engine.begin() as connection:
+        connection.execute(update(ComputedResult).values(
+            question=pickle.dumps(("lasnaolo.queries.school_years", Scope("admin"), ("planted",)))))
+    assert results.questions_asked(engine, version) == []
 
 
 def test_the_table_stays_under_its_bound_dropping_the_oldest_and_never_keeps_an_oversized_result(engine, monkeypatch):
     import os
 
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     monkeypatch.setattr(results, "MAX_RESULT_BYTES", 40_000)
     results.computed(engine, version, "x.huge", Scope.everything(), (YEAR,), Counted(os.urandom(50_000)))
     assert stored_rows(engine) == 0
@@ -158,19 +220,19 @@ def test_a_second_server_process_reads_the_scopes_placing_without_computing_it(d
     engine = store.make_engine(url)
     store.init_database(engine)
     importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
-    version = queries.data_version(engine)
+    version = results.import_version(engine)
     name = "lasnaolo.comparison.placed_schools"
     placed = results.computed(engine, version, name, Scope.everything(), (YEAR,),
                               lambda: comparison.placed_schools(engine, Scope.everything(), YEAR))
     engine.dispose()
     script = f"""
 import sys
-from lasnaolo import queries, results, store
+from lasnaolo import results, store
 from lasnaolo.scope import Scope
 engine = store.make_engine({url!r})
 def refuse():
     raise SystemExit("computed again")
-frame = results.computed(engine, queries.data_version(engine), {name!r}, Scope.everything(), ({YEAR!r},), refuse)
+frame = results.computed(engine, results.import_version(engine), {name!r}, Scope.everything(), ({YEAR!r},), refuse)
 frame.to_pickle(sys.argv[1])
 """
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "second.pkl")], cwd=REPO, capture_output=True,
@@ -188,3 +250,34 @@ def test_every_read_named_as_stored_exists():
     for name in data.STORED:
         module, function = name.rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), function)), name
+
+
+def test_a_target_comment_keeps_the_stored_results_and_an_unreadable_one_is_computed_again(engine, demo_files):
+    """Stored results depend on imports alone (review finding: a comment on one target threw away
+    every national result); a signed payload this process cannot unpickle is a miss, deleted."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,), Counted("kept"))
+    before = queries.data_version(engine)
+    baseline = targets.baseline(engine, Scope.everything(), Unit("municipality", "106"), "absence_rate", YEAR)
+    targets.create(engine, Scope.everything(), "admin", targets.TargetDraft(
+        "municipality", "106", YEAR, "absence_rate", baseline, baseline - 0.5))
+    assert queries.data_version(engine) != before
+    unchanged = Counted(None)
+    assert results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,), unchanged) == "kept"
+    assert unchanged.runs == 0
+
+    key = results.result_key("x.heavy", results.import_version(engine), Scope.everything(), (YEAR,))
+    payload = zlib.compress(b"\x80\x04cnot_a_module\nThing\n)\x81.")  # signed, but names a class no one has
+    with engine.begin() as connection:
+        question = connection.execute(select(ComputedResult.question)).scalar_one()
+        connection.execute(update(ComputedResult).values(payload=payload, signature=results._signature(key, payload, question)))
+    again = Counted("computed again")
+    assert results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,), again) == "computed again"
+    assert again.runs == 1
+    with engine.begin() as connection:  # a signature that is not even text compares as a mismatch
+        connection.execute(update(ComputedResult).values(signature="ä" * 64))
+    assert results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,),
+                            Counted("once more")) == "once more"

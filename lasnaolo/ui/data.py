@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 def engine(url: str):
     """One engine per database URL and server process. The embedded default database gets the
     demo data on first run; a configured database is only migrated, never filled with demo data."""
+    results.code_version()  # taken at start: files replaced while running do not pass as this process's code
     eng = store.make_engine(url)
     with_demo = environment.fills_demo_data(os.environ)
     bootstrap.ensure_database(eng, with_demo=with_demo)
@@ -37,21 +38,30 @@ def current_engine():
 
 
 @st.cache_data(max_entries=256, ttl=900, show_spinner=False)
-def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scope: Scope, args: tuple):
-    # The key is (url, version, name, scope, args); the function itself is named by `name`.
-    if name in STORED:  # computed once per data version for every server process
-        return results.computed(engine(url), version, name, scope, args, lambda: _read(engine(url), scope, *args))
+def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scope: Scope, args: tuple, keep: bool):
+    # The key is (url, version, name, scope, args, keep); the function itself is named by `name`.
+    if keep:  # computed once per import for every server process
+        eng = engine(url)
+        return results.computed(eng, results.import_version(eng), name, scope, args, lambda: _read(eng, scope, *args))
     return _read(engine(url), scope, *args)
 
 
-def _read(read: Callable, scope: Scope, *args):
-    url = store.database_url()
-    name = _name(read)
-    if name not in STORED:
-        return _cached(url, queries.data_version(engine(url)), name, read, scope, args)
+def _read(read: Callable, scope: Scope, *args, keep: bool | None = None):
+    """`read(engine, scope, *args)` cached in this process per data version and, for the reads
+    named in STORED (unless `keep` says otherwise), kept in the database for every process."""
+    keep = _name(read) in STORED if keep is None else keep
+    if not keep:
+        return _lookup(read, scope, *args, keep=False)
     # Words instead of a frozen page when it takes long (Streamlit shows them after half a second).
     with st.spinner(t("data.computing"), show_time=True):
-        return _cached(url, queries.data_version(engine(url)), name, read, scope, args)
+        return _lookup(read, scope, *args, keep=True)
+
+
+def _lookup(read: Callable, scope: Scope, *args, keep: bool):
+    """`_read` without words: for a read inside another cached read, where an element drawn
+    would be replayed with the outer one's cached result."""
+    url = store.database_url()
+    return _cached(url, queries.data_version(engine(url)), _name(read), read, scope, args, keep)
 
 
 def _name(read: Callable) -> str:
@@ -60,11 +70,13 @@ def _name(read: Callable) -> str:
 
 # The reads that take a second or more at national scale: kept in the database (lasnaolo.results)
 # so that another server process, a restart or the next user reads them instead of computing.
+# Each depends on imported data alone (results.import_version): none reads targets or self-evaluations.
 STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
     "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.ui.data._risk_analysed",
 })
+TARGET_SLIDES = ("targets",)
 
 
 def school_years(scope: Scope) -> list[str]:
@@ -118,7 +130,7 @@ def risk_analysis(scope: Scope, school_year: str, k: int | None):
 def _risk_analysed(_engine, scope: Scope, school_year: str, k: int | None):
     from lasnaolo import risk
 
-    features, survey_year = _read(risk.analysis_features, scope, school_year)
+    features, survey_year = _lookup(risk.analysis_features, scope, school_year, keep=True)
     return risk.analyse_features(features, school_year, survey_year, k)
 
 
@@ -167,7 +179,9 @@ def deck(scope: Scope, request):
 
     from lasnaolo import deck as deck_module
 
-    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,))) for kind in request.slides]
+    # The targets slide changes with every target save: never kept (stored results follow imports only).
+    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,)), keep=kind not in TARGET_SLIDES)
+             for kind in request.slides]
     return replace(parts[0], slides=[slide for part in parts for slide in part.slides])
 
 

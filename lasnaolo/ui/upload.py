@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import charts, i18n, importer, metrics
+from lasnaolo import charts, i18n, importer, metrics, results
 from lasnaolo.text import md
 from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
@@ -120,6 +121,7 @@ def upload_flow(engine, username: str) -> None:
         return
     if st.button(t("data.confirm"), type="primary"):
         bar = st.progress(0.0, text=t("data.importing"))
+        before = results.import_version(engine)
         try:
             summary = importer.import_files(engine, files, replace=replace, imported_by=username,
                                             progress=lambda step, fraction: bar.progress(fraction, text=md(step)))
@@ -128,4 +130,8 @@ def upload_flow(engine, username: str) -> None:
             st.rerun()
         st.session_state.pop(STATE_KEY, None)
         forget_cached_figures()
+        # What the pages had asked of the data before, computed again in the background, so that
+        # the users' first visits after the import read stored results.
+        threading.Thread(target=results.warm, args=(engine, before), name="lasnaolo-warm", daemon=True).start()
         st.success(t("data.imported", summary=md(summary.one_line())))  # file names are data
+        st.caption(t("data.warming"))

@@ -1,5 +1,6 @@
 """Heavy results computed once per data version and shared by every server process
-(lasnaolo.results): keyed and signed by the installation's key, bounded in size.
+(lasnaolo.results): keyed and signed by the installation's key, bounded in size; each with the
+question it answers, so that an import can compute the questions asked before it again.
 
 Revision ID: 0008
 Revises: 0007
@@ -23,6 +24,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("question", sa.LargeBinary, nullable=False),
         sa.Column("signature", sa.String(64), nullable=False),
     )
     op.create_index("ix_computed_result_version", "computed_result", ["data_version"])
