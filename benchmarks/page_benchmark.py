@@ -12,7 +12,9 @@ For each data set and database this script
 3. starts a second server process with the same installation keys after the first one ended: its
    first render of each page and its filter change read what the first process computed and kept
    in the database (lasnaolo.results), as a second server behind a load balancer, or the same
-   server after a restart, would.
+   server after a restart, would;
+4. imports the measures file again (a new data version; the import computes again what the two
+   processes asked, timed with it) and starts a third process: its first renders after an import.
 Each figure is the median over `--runs` fresh pairs of server processes (a cold render or a first
 filter change happens once per process; every pair has its own keys, so nothing kept by one pair
 is read by the next); within a process the warm render is the median of `--repeat` reruns.
@@ -94,13 +96,13 @@ def measure_pages(repeat: int) -> dict:
 
 def median_of(runs: list[dict]) -> dict:
     """Per figure, the median over the server processes."""
-    out = {key: statistics.median(r[key] for r in runs) for key in ("start_s", "peak_mib")}
+    out = {key: statistics.median(r[key] for r in runs) for key in ("start_s", "peak_mib", "reimport_s")}
     out["pages"] = {page: {name: statistics.median(r["pages"][page][name] for r in runs) for name in timings}
                     for page, timings in runs[0]["pages"].items()}
     return out
 
 
-def run_pair(url: str, repeat: int) -> dict:
+def run_pair(url: str, repeat: int, measures: Path) -> dict:
     """A first server process and then a second one of the same installation (the same keys): the
     first's figures, with the second's first renders and filter changes beside them."""
     import secrets
@@ -111,6 +113,15 @@ def run_pair(url: str, repeat: int) -> dict:
         timings["second_cold_s"] = second["pages"][page]["cold_s"]
         if "filter_s" in timings:
             timings["second_filter_s"] = second["pages"][page]["filter_s"]
+    # An import (the measures file again: a new data version), which computes again what the two
+    # processes asked, then a third process's first renders.
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "lasnaolo", "import", str(measures), "--db", url],
+                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, **keys})
+    first["reimport_s"] = time.perf_counter() - started
+    third = run_child(url, repeat, keys)
+    for page, timings in first["pages"].items():
+        timings["after_import_cold_s"] = third["pages"][page]["cold_s"]
     return first
 
 
@@ -164,25 +175,26 @@ def main() -> None:
                 for database in args.databases:
                     url = (f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else server.new_database())
                     imported = import_data(scale, url, Path(folder))
-                    result = median_of([run_pair(url, args.repeat) for _ in range(args.runs)])
+                    result = median_of([run_pair(url, args.repeat, Path(folder) / scale / "measures.csv") for _ in range(args.runs)])
                     rows.append((scale, database, imported, result))
                     print(f"measured {scale} on {database}", file=sys.stderr)
     finally:
         if server:
             server.stop()
-    print("| data | database | import (s) | start to first page (s) | peak memory (MiB) |")
-    print("|---|---|---|---|---|")
+    print("| data | database | import (s) | start to first page (s) | peak memory (MiB) | import again, with computing again (s) |")
+    print("|---|---|---|---|---|---|")
     for scale, database, imported, result in rows:
-        print(f"| {scale} | {database} | {imported:.1f} | {result['start_s']:.1f} | {result['peak_mib']:.0f} |")
+        print(f"| {scale} | {database} | {imported:.1f} | {result['start_s']:.1f} | {result['peak_mib']:.0f} "
+              f"| {result['reimport_s']:.1f} |")
     print()
     print("| data | database | page | cold (ms) | warm (ms) | filter change (ms) | second process: cold (ms) "
-          "| second process: filter change (ms) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| second process: filter change (ms) | after an import: cold (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for scale, database, _, result in rows:
         for page, timings in result["pages"].items():
             change, later = (f"{timings[k] * 1000:.0f}" if k in timings else "–" for k in ("filter_s", "second_filter_s"))
             print(f"| {scale} | {database} | {page} | {timings['cold_s'] * 1000:.0f} | {timings['warm_s'] * 1000:.0f} "
-                  f"| {change} | {timings['second_cold_s'] * 1000:.0f} | {later} |")
+                  f"| {change} | {timings['second_cold_s'] * 1000:.0f} | {later} | {timings['after_import_cold_s'] * 1000:.0f} |")
 
 
 if __name__ == "__main__":
