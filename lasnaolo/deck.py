@@ -162,11 +162,17 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     """The deck's slides with their charts and numbers (see the module notes)."""
     scope = presentation_scope(user, request.region_codes, request.municipality_codes)
     lang = request.language
-    try:
-        overview = reports.overview(engine, scope, request.school_year)
-    except reports.UnknownUnit as error:  # a region of the scope without data (a link, a typo)
-        raise NotAllowed(f"the chosen area has no data you may see: {error}") from error
-    up_to = i18n.day(overview.data_up_to, lang) if overview.data_up_to else "–"
+    overview = None
+    if set(request.slides) - WITHOUT_OVERVIEW:  # the area's publication: seconds for a whole country
+        try:
+            overview = reports.overview(engine, scope, request.school_year)
+        except reports.UnknownUnit as error:  # a region of the scope without data (a link, a typo)
+            raise NotAllowed(f"the chosen area has no data you may see: {error}") from error
+        data_up_to = overview.data_up_to
+    else:
+        latest = queries.latest_months_by_school(engine, scope, request.school_year)["latest_month"].dropna()
+        data_up_to = reports.month_end(latest.max()) if not latest.empty else None
+    up_to = i18n.day(data_up_to, lang) if data_up_to else "–"
     note = i18n.t("deck.note", lang, source=SOURCE, date=up_to, n=contract.SUPPRESSION.min_pupils)
     builders = {
         "headline": _headline, "seasonal": _seasonal, "tiers": _tiers, "regions": _regions, "ranking": _ranking,
@@ -177,6 +183,11 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     # not look at an empty frame (review finding).
     slides = [slide for slide in slides if slide.chart is not None or not slide.table.empty]
     return Deck(i18n.t("deck.title", lang), area_text(scope, lang), request.school_year, note, slides)
+
+
+# Slides drawn without the area's overview: a deck of them alone does not compute it (the targets
+# slide is built apart from the others, since it changes with every target save).
+WITHOUT_OVERVIEW = frozenset({"targets"})
 
 
 def _slide(kind: str, request: DeckRequest, chart, table: pd.DataFrame, caption_key: str | None = None,

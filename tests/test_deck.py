@@ -324,3 +324,21 @@ def test_a_few_municipalities_dots_carry_their_names_and_a_size_legend_that_star
     assert thirty_one["layer"][0]["encoding"]["size"]["legend"]["values"] == [10, 20, 30]  # not a lone 20 (review)
     many = pd.concat([few.assign(absence_rate=few["absence_rate"] + i) for i in range(5)])  # 15 dots
     assert charts.wellbeing_chart(many, "belonging", "fi").to_dict()["mark"]["type"] == "circle"  # no names over 12
+
+
+def test_a_deck_of_the_targets_slide_alone_does_not_compute_the_areas_overview(demo_sqlite, monkeypatch):
+    """The pages build the targets slide apart (it changes with every save, so it is not kept):
+    it must not pay for the area's publication (review: 21 s for a whole country's deck)."""
+    from lasnaolo import reports
+
+    year = queries.school_years(demo_sqlite, Scope.everything())[0]
+    full = deck.build(demo_sqlite, Scope.everything(), deck.DeckRequest(year, slides=("headline",)))
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the overview was computed")
+
+    monkeypatch.setattr(reports, "overview", refuse)
+    alone = deck.build(demo_sqlite, Scope.everything(), deck.DeckRequest(year, slides=("targets",)))
+    assert alone.note == full.note and re.search(r"\d{1,2}\.\d{1,2}\.20\d\d", alone.note)
+    with pytest.raises(AssertionError):
+        deck.build(demo_sqlite, Scope.everything(), deck.DeckRequest(year, slides=("headline", "targets")))

@@ -5,6 +5,7 @@ and the table stays bounded."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import zlib
@@ -80,7 +81,19 @@ def test_another_scope_question_or_version_is_not_served_anothers_result(engine)
         assert computation.runs == 1
 
 
-def test_a_scopes_key_does_not_depend_on_set_order_or_the_process():
+INSTALLATION_KEY = "an-installation-key-for-two-processes-" + "Zq8v" * 8
+
+
+@pytest.fixture
+def installation_key():
+    """One pseudonym key for this process and the processes a test starts (another test's app run
+    may have configured its own in this worker)."""
+    scope_module.configure_pseudonym_key(INSTALLATION_KEY)
+    yield {"LASNAOLO_PSEUDONYM_KEY": INSTALLATION_KEY}
+    scope_module.configure_pseudonym_key(None)
+
+
+def test_a_scopes_key_does_not_depend_on_set_order_or_the_process(installation_key):
     one = Scope("director", municipality_codes=frozenset({"106", "091", "245", "092"}))
     other = Scope("director", municipality_codes=frozenset(["092", "245", "091", "106"]))
     key = results.result_key("x.heavy", (3, 0, 0), one, (YEAR,))
@@ -90,7 +103,7 @@ def test_a_scopes_key_does_not_depend_on_set_order_or_the_process():
               "frozenset({'106', '091', '245', '092'})), ('2024-2025',)))")
     for seed in ("1", "2"):
         shown = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
-                               env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout.strip()
+                               env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin", **installation_key}).stdout.strip()
         assert shown == key
 
 
@@ -192,8 +205,6 @@ def test_warm_skips_questions_whose_signature_does_not_match(engine):
 
 
 def test_the_table_stays_under_its_bound_dropping_the_oldest_and_never_keeps_an_oversized_result(engine, monkeypatch):
-    import os
-
     version = results.import_version(engine)
     monkeypatch.setattr(results, "MAX_RESULT_BYTES", 40_000)
     results.computed(engine, version, "x.huge", Scope.everything(), (YEAR,), Counted(os.urandom(50_000)))
@@ -211,7 +222,7 @@ def test_the_table_stays_under_its_bound_dropping_the_oldest_and_never_keeps_an_
     assert (newest.runs, oldest.runs) == (0, 1)
 
 
-def test_a_second_server_process_reads_the_scopes_placing_without_computing_it(demo_files, tmp_path):
+def test_a_second_server_process_reads_the_scopes_placing_without_computing_it(demo_files, tmp_path, installation_key):
     """The first process places every school; a second one (its own interpreter, its own engine)
     reads the identical frame back and never calls the computation."""
     from lasnaolo import store
@@ -236,7 +247,7 @@ frame = results.computed(engine, results.import_version(engine), {name!r}, Scope
 frame.to_pickle(sys.argv[1])
 """
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "second.pkl")], cwd=REPO, capture_output=True,
-                          text=True)
+                          text=True, env={**os.environ, **installation_key})
     assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "second.pkl"), placed)
     assert len(placed) > 50

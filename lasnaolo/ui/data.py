@@ -46,22 +46,24 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
     return _read(engine(url), scope, *args)
 
 
-def _read(read: Callable, scope: Scope, *args, keep: bool | None = None):
+def _read(read: Callable, scope: Scope, *args, keep: bool | None = None, via: Callable | None = None):
     """`read(engine, scope, *args)` cached in this process per data version and, for the reads
-    named in STORED (unless `keep` says otherwise), kept in the database for every process."""
+    named in STORED (unless `keep` says otherwise), kept in the database for every process.
+    `via`: a faster way to the same result here (from other kept parts), kept under `read`'s
+    name so that an import's `results.warm` computes it again with `read` itself."""
     keep = _name(read) in STORED if keep is None else keep
     if not keep:
-        return _lookup(read, scope, *args, keep=False)
+        return _lookup(read, scope, *args, keep=False, via=via)
     # Words instead of a frozen page when it takes long (Streamlit shows them after half a second).
     with st.spinner(t("data.computing"), show_time=True):
-        return _lookup(read, scope, *args, keep=True)
+        return _lookup(read, scope, *args, keep=True, via=via)
 
 
-def _lookup(read: Callable, scope: Scope, *args, keep: bool):
+def _lookup(read: Callable, scope: Scope, *args, keep: bool, via: Callable | None = None):
     """`_read` without words: for a read inside another cached read, where an element drawn
     would be replayed with the outer one's cached result."""
     url = store.database_url()
-    return _cached(url, queries.data_version(engine(url)), _name(read), read, scope, args, keep)
+    return _cached(url, queries.data_version(engine(url)), _name(read), via or read, scope, args, keep)
 
 
 def _name(read: Callable) -> str:
@@ -74,7 +76,7 @@ def _name(read: Callable) -> str:
 STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
-    "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.ui.data._risk_analysed",
+    "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.risk.analyse",
 })
 TARGET_SLIDES = ("targets",)
 
@@ -124,10 +126,13 @@ def wellbeing_profile(scope: Scope, school_id: str, school_type: str) -> pd.Data
 def risk_analysis(scope: Scope, school_year: str, k: int | None):
     """Kept per number of clusters; the features are read apart from k, so choosing another number
     of clusters only clusters again."""
-    return _read(_risk_analysed, scope, school_year, k)
+    from lasnaolo import risk
+
+    return _read(risk.analyse, scope, school_year, k, via=_risk_analysed)
 
 
 def _risk_analysed(_engine, scope: Scope, school_year: str, k: int | None):
+    """risk.analyse from the kept features."""
     from lasnaolo import risk
 
     features, survey_year = _lookup(risk.analysis_features, scope, school_year, keep=True)
