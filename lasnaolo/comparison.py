@@ -299,8 +299,8 @@ def _placed(now: pd.DataFrame, before: pd.DataFrame, wanted: pd.Series, criteria
     codes, months = pd.factorize(delivered["month"], sort=True)  # max over "YYYY-MM" text runs in Python
     latest_by_school = pd.Series(codes, index=delivered.index).groupby(delivered["school_key"]).max().map(
         lambda code: months[code])
-    found = _size_classes_by_region(now)
-    classes = {code: found.get(code, disclosure.size_classes(_FIRST_MONTHS)) for code in set(now["region_code"])}
+    found, nobody = _size_classes_by_region(now), disclosure.size_classes(_FIRST_MONTHS)
+    classes = {code: found.get(code, nobody) for code in set(now["region_code"])}
     region_of = now.drop_duplicates("school_key").set_index("school_key")["region_code"]
     # Each school over the year so far through its own latest month, among the schools that have
     # delivered every month of it, as the comparison page places it: a late delivery is compared

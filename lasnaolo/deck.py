@@ -163,7 +163,7 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     scope = presentation_scope(user, request.region_codes, request.municipality_codes)
     lang = request.language
     overview = None
-    if set(request.slides) - WITHOUT_OVERVIEW:  # the area's publication: seconds for a whole country
+    if set(request.slides) - READS_TARGETS:  # the area's publication: seconds for a whole country
         try:
             overview = reports.overview(engine, scope, request.school_year)
         except reports.UnknownUnit as error:  # a region of the scope without data (a link, a typo)
@@ -185,9 +185,9 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
     return Deck(i18n.t("deck.title", lang), area_text(scope, lang), request.school_year, note, slides)
 
 
-# Slides drawn without the area's overview: a deck of them alone does not compute it (the targets
-# slide is built apart from the others, since it changes with every target save).
-WITHOUT_OVERVIEW = frozenset({"targets"})
+# The slides that read targets: they change with every target save, so the pages build them apart
+# and do not keep them; drawn without the area's overview, a deck of them alone does not compute it.
+READS_TARGETS = frozenset({"targets"})
 
 
 def _slide(kind: str, request: DeckRequest, chart, table: pd.DataFrame, caption_key: str | None = None,

@@ -3,9 +3,9 @@ process, a restart or a second user reads what one computed instead of computing
 national analysis takes seconds; reading it back, milliseconds).
 
 A result is found by a keyed hash of everything it depends on: the function's name, the scope
-(every role and area apart, as the pages' caches keep them), the question's arguments, the data
-version (every import, target change and self-evaluation), the code that computes it and the
-installation's pseudonym key (results carry pseudonyms). Its payload is signed with a key derived
+(every role and area apart, as the pages' caches keep them), the question's arguments, the import
+version (`import_version`: nothing kept reads targets or self-evaluations), the code and libraries
+that compute it and the installation's pseudonym key (results carry pseudonyms). Its payload is signed with a key derived
 from the pseudonym key, and a payload whose signature does not match is never unpickled: only what
 this installation stored is read back. A question that cannot be keyed exactly is computed, not
 stored. Storing never fails a page: a locked or unavailable table only means computing again.
@@ -27,8 +27,8 @@ import hmac
 import importlib
 import json
 import logging
-import sys
 import pickle
+import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -253,8 +253,8 @@ def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_
     return asked
 
 
-def warm(engine: Engine, before: tuple[int, ...], progress: Callable[[int, int], None] | None = None) -> int:
-    """After an import (or another change of the data version from `before`): compute again, for
+def warm(engine: Engine, before: tuple[int, ...]) -> int:
+    """After an import (`before`: the import version before it): compute again, for
     the new version, every question asked of the data before it whose function lies in the core,
     so that the first visits after the import read stored results. Returns how many were kept."""
     try:
@@ -266,7 +266,7 @@ def warm(engine: Engine, before: tuple[int, ...], progress: Callable[[int, int],
     if version == before:
         return 0
     done = 0
-    for number, (name, scope, args) in enumerate(asked, start=1):
+    for name, scope, args in asked:
         compute = _core_function(name)
         if compute is not None:
             try:
@@ -274,8 +274,6 @@ def warm(engine: Engine, before: tuple[int, ...], progress: Callable[[int, int],
                 done += 1
             except Exception as error:  # a question the new data cannot answer (a school removed): the page will say
                 log.info("not computed again: %s: %s", name, error)
-        if progress is not None:
-            progress(number, len(asked))
     try:
         with engine.begin() as connection:
             connection.execute(delete(ComputedResult).where(ComputedResult.data_version == _version_text(before)))

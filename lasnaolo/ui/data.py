@@ -78,7 +78,6 @@ STORED = frozenset({
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
     "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.risk.analyse",
 })
-TARGET_SLIDES = ("targets",)
 
 
 def school_years(scope: Scope) -> list[str]:
@@ -184,8 +183,8 @@ def deck(scope: Scope, request):
 
     from lasnaolo import deck as deck_module
 
-    # The targets slide changes with every target save: never kept (stored results follow imports only).
-    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,)), keep=kind not in TARGET_SLIDES)
+    # Slides that read targets change with every save: never kept (kept results follow imports only).
+    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,)), keep=kind not in deck_module.READS_TARGETS)
              for kind in request.slides]
     return replace(parts[0], slides=[slide for part in parts for slide in part.slides])
 
