@@ -59,21 +59,17 @@ if result.funnel is None:
 st.subheader(t("compare.funnel"))
 st.markdown(f"**{comparison.verdict_text(result, ctx.language)}**")
 st.caption(t("compare.funnel_caption"))
-widgets.chart_with_table(charts.funnel_chart(result.funnel, school, ctx.language),
-                         charts.funnel_table(result.funnel, school, ctx.language), "funnel")
+widgets.figure("funnel", charts.funnel_chart, charts.funnel_table, result.funnel, school, ctx.language)
 
 st.subheader(t("compare.trend"))
-widgets.chart_with_table(charts.school_vs_peers_chart(result.monthly, ctx.language),
-                         charts.school_vs_peers_table(result.monthly, ctx.language), "school-and-peers")
+widgets.figure("school-and-peers", charts.school_vs_peers_chart, charts.school_vs_peers_table, result.monthly, ctx.language)
 
 st.subheader(t("compare.grades"))
 st.caption(t("compare.grades_caption"))
-widgets.chart_with_table(charts.grades_vs_peers_chart(result.grades, ctx.language),
-                         charts.grades_vs_peers_table(result.grades, ctx.language), "grades-and-peers")
+widgets.figure("grades-and-peers", charts.grades_vs_peers_chart, charts.grades_vs_peers_table, result.grades, ctx.language)
 
 st.subheader(t("compare.tiers"))
-widgets.chart_with_table(charts.tiers_vs_peers_chart(result.tiers, ctx.language),
-                         charts.tiers_vs_peers_table(result.tiers, ctx.language), "tiers-and-peers")
+widgets.figure("tiers-and-peers", charts.tiers_vs_peers_chart, charts.tiers_vs_peers_table, result.tiers, ctx.language)
 
 profile = data.wellbeing_profile(ctx.scope, school, schools.set_index("school_id").at[school, "school_type"])
 if not profile.empty:
@@ -81,8 +77,7 @@ if not profile.empty:
     st.subheader(t("compare.wellbeing", year=first["survey_year"], grades=first["grade_group"].replace("-", "–")))
     st.caption(t("compare.wellbeing_caption", n=SUPPRESSION.min_respondents,
                  reference=charts.reference_name(profile, ctx.language, in_sentence=True)))
-    widgets.chart_with_table(charts.wellbeing_profile_chart(profile, ctx.language),
-                             charts.wellbeing_profile_table(profile, ctx.language), "wellbeing-profile")
+    widgets.figure("wellbeing-profile", charts.wellbeing_profile_chart, charts.wellbeing_profile_table, profile, ctx.language)
 
 if ctx.account.role != "rector":  # for those who lead several schools
     st.subheader(t("compare.outliers"))

@@ -28,15 +28,14 @@ widgets.headline(view.report.changes, ["absence_rate", "tier23_share", "unauthor
 trend, tiers = st.columns(2)
 with trend:
     st.subheader(t("overview.trend"))
-    widgets.chart_with_table(charts.seasonal_rate_chart(view.monthly, ctx.language),
-                             charts.seasonal_rate_table(view.monthly, ctx.language), "absence-by-month")
+    widgets.figure("absence-by-month", charts.seasonal_rate_chart, charts.seasonal_rate_table, view.monthly, ctx.language)
 with tiers:
     st.subheader(t("overview.tiers"))
     shares = charts.tier_shares(view.report.figures)
     if shares.empty:
         st.write(t("metric.suppressed", n=SUPPRESSION.min_pupils))
     else:
-        widgets.chart_with_table(charts.tier_chart(shares, ctx.language), charts.tier_table(shares, ctx.language), "tiers")
+        widgets.figure("tiers", charts.tier_chart, charts.tier_table, shares, ctx.language)
 
 missing = view.schools_missing_latest
 if view.report.figures.latest_month and not missing.empty:

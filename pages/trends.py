@@ -25,23 +25,19 @@ widgets.headline(shown.year_to_date, ["absence_rate", "tier23_share", "unauthori
 
 st.subheader(t("trends.by_category"))
 st.caption(t("trends.by_category_caption"))
-widgets.chart_with_table(charts.category_chart(shown.monthly, ctx.language), charts.category_table(shown.monthly, ctx.language),
-                         "absence-by-reason")
+widgets.figure("absence-by-reason", charts.category_chart, charts.category_table, shown.monthly, ctx.language)
 
 st.subheader(t("trends.by_year"))
 st.caption(t("trends.by_year_caption"))
-widgets.chart_with_table(charts.category_chart(shown.yearly, ctx.language), charts.category_table(shown.yearly, ctx.language),
-                         "absence-by-school-year")
+widgets.figure("absence-by-school-year", charts.category_chart, charts.category_table, shown.yearly, ctx.language)
 
 st.subheader(t("trends.seasonality"))
 st.caption(t("trends.seasonality_caption"))
-widgets.chart_with_table(charts.seasonal_rate_chart(shown.monthly, ctx.language, view.metric),
-                         charts.seasonal_rate_table(shown.monthly, ctx.language, view.metric), "school-years")
+widgets.figure("school-years", charts.seasonal_rate_chart, charts.seasonal_rate_table, shown.monthly, ctx.language, view.metric)
 
 st.subheader(t("trends.tiers"))
 st.caption(t("trends.tiers_caption"))
-widgets.chart_with_table(charts.tier_trend_chart(shown.monthly, ctx.language), charts.tier_trend_table(shown.monthly, ctx.language),
-                         "tiers-by-month")
+widgets.figure("tiers-by-month", charts.tier_trend_chart, charts.tier_trend_table, shown.monthly, ctx.language)
 
 st.subheader(t("trends.groups"))
 for column, (frame, group, heading) in zip(st.columns(3), [
@@ -54,20 +50,17 @@ for column, (frame, group, heading) in zip(st.columns(3), [
             st.caption(t("trends.group_not_published"))
             continue
         labels = {code: t(f"{group}.{code}") for code in sorted(frame[group].unique())}
-        widgets.chart_with_table(charts.group_trend_chart(frame, group, labels, view.metric, ctx.language),
-                                 charts.group_trend_table(frame, group, labels, view.metric, ctx.language),
-                                 f"by-{group}")
+        widgets.figure(f"by-{group}", charts.group_trend_chart, charts.group_trend_table, frame, group, labels, view.metric,
+                       ctx.language)
 
 st.subheader(t("trends.regions", year=i18n.school_year(newest)))
 st.caption(t("trends.regions_caption"))
-widgets.chart_with_table(charts.region_tile_chart(shown.regions, view.metric, ctx.language),
-                         charts.region_tile_table(shown.regions, view.metric, ctx.language), "regions")
+widgets.figure("regions", charts.region_tile_chart, charts.region_tile_table, shown.regions, view.metric, ctx.language)
 
 if not shown.municipalities.empty:
     st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
     st.caption(t("trends.ranking_caption"))
-    widgets.chart_with_table(charts.ranking_chart(shown.municipalities, ctx.language),
-                             charts.ranking_table(shown.municipalities, ctx.language), "municipalities")
+    widgets.figure("municipalities", charts.ranking_chart, charts.ranking_table, shown.municipalities, ctx.language)
 
 boundaries = maps.municipality_boundaries()
 if boundaries and not shown.municipalities.empty:
@@ -81,5 +74,4 @@ if not shown.wellbeing.empty:
     withheld = int(shown.wellbeing["value"].isna().sum())
     st.caption(t("trends.wellbeing_caption", n=SUPPRESSION.min_respondents)
                + (" " + t("trends.wellbeing_withheld", count=withheld) if withheld else ""))
-    widgets.chart_with_table(charts.wellbeing_chart(shown.wellbeing, view.indicator, ctx.language),
-                             charts.wellbeing_table(shown.wellbeing, view.indicator, ctx.language), "wellbeing")
+    widgets.figure("wellbeing", charts.wellbeing_chart, charts.wellbeing_table, shown.wellbeing, view.indicator, ctx.language)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -40,12 +43,49 @@ def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
 
     The chart's data is cut to the fields it draws once more here (the builders in
     lasnaolo.charts already do it), so a chart made anywhere else cannot send the browser more."""
-    chart = charts.as_shown(chart, language())
-    # A chart of its own size (the tile map's squares) is not stretched to the page's width.
-    own_size = charts.keeps_own_size(chart)
-    st.vega_lite_chart(charts.browser_spec(chart), width="content" if own_size else "stretch")
+    shown = _as_shown(chart, language())
+    _chart_and_table(*shown, table, export.display_frame(table, language()), name)
+
+
+def figure(name: str, chart: Callable[..., alt.Chart], table: Callable[..., pd.DataFrame], *args) -> None:
+    """`chart_with_table(chart(*args), table(*args), name)`, each built once per distinct input
+    and language in this server process: a warm rerun of the trends page spent about half its
+    time building and converting its ten charts again from unchanged figures."""
+    lang = language()
+    _chart_and_table(*_built_chart(_name(chart), chart, args, lang), *_built_table(_name(table), table, args, lang), name)
+
+
+def _name(builder: Callable) -> str:
+    return f"{builder.__module__}.{builder.__qualname__}"
+
+
+# Keyed by the builder's name and the content of its arguments (Streamlit hashes frames by
+# value), so equal figures share one entry whoever asks: the figures themselves come scoped.
+# Entries are shared and never changed: the page gets a copy of the spec (Streamlit adjusts it).
+@st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
+def _built_chart(builder: str, _build: Callable, args: tuple, lang: str) -> tuple[alt.Chart, dict, bool]:
+    return _as_shown(_build(*args), lang)
+
+
+@st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
+def _built_table(builder: str, _build: Callable, args: tuple, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    table = _build(*args)
+    return table, export.display_frame(table, lang)
+
+
+def _as_shown(chart: alt.Chart, lang: str) -> tuple[alt.Chart, dict, bool]:
+    """The chart as shown, the spec the browser receives, and whether it keeps its own size
+    (the tile map's squares are not stretched to the page's width)."""
+    chart = charts.as_shown(chart, lang)
+    return chart, charts.browser_spec(chart), charts.keeps_own_size(chart)
+
+
+def _chart_and_table(chart: alt.Chart, spec: dict, own_size: bool, table: pd.DataFrame, shown: pd.DataFrame,
+                     name: str) -> None:
+    spec = {key: value if key == "datasets" else copy.deepcopy(value) for key, value in spec.items()}
+    st.vega_lite_chart(spec, width="content" if own_size else "stretch")
     with st.expander(t("overview.table_caption")):
-        table_with_downloads(table, name)
+        _shown_table(table, shown, name)
         chart_downloads(chart, name)
 
 
@@ -61,8 +101,10 @@ def chart_downloads(chart: alt.Chart, name: str) -> None:
 def table_with_downloads(table: pd.DataFrame, name: str, wrap: bool = False) -> None:
     """A table written the language's way, with its numbers as CSV and XLSX. `wrap`: a short table
     whose cells hold sentences, drawn as a static table whose text wraps (a data grid cuts it)."""
-    lang = language()
-    shown = export.display_frame(table, lang)
+    _shown_table(table, export.display_frame(table, language()), name, wrap)
+
+
+def _shown_table(table: pd.DataFrame, shown: pd.DataFrame, name: str, wrap: bool = False) -> None:
     if wrap:
         st.table(shown.set_index(shown.columns[0]))
     else:
