@@ -49,9 +49,24 @@ _CONSISTENCY = _winsorised_mean_square_of_normal(WINSOR / 100)
 def robust_dispersion(z: np.ndarray) -> float:
     """The mean square of z-scores winsorised at 10 / 90 % and scaled so that it is about 1 when
     units differ by chance alone (a few far-out units do not inflate it)."""
-    z = z[np.isfinite(z)]
-    low, high = np.percentile(z, [WINSOR, 100 - WINSOR])
-    return float(np.mean(np.clip(z, low, high) ** 2)) / _CONSISTENCY
+    return float(robust_dispersions(np.asarray(z, dtype=float)[None, :])[0])
+
+
+def robust_dispersions(z: np.ndarray) -> np.ndarray:
+    """`robust_dispersion` of each row of `z`, over the row's finite values (NaN marks none):
+    every school's peer group at once. Percentiles by linear interpolation, as np.percentile."""
+    finite = np.isfinite(z)
+    n = finite.sum(axis=1)
+    ordered = np.sort(np.where(finite, z, np.inf), axis=1)  # each row's values first, in order
+    rows = np.arange(len(z))[:, None]
+    position = np.array([WINSOR, 100 - WINSOR]) / 100 * np.maximum(n - 1, 0)[:, None]  # row × (low, high)
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, np.maximum(n - 1, 0)[:, None])
+    with np.errstate(invalid="ignore"):
+        a, b = ordered[rows, below], ordered[rows, above]
+        bounds = a + (b - a) * (position - below)
+        clipped = np.clip(np.where(finite, z, np.nan), bounds[:, :1], bounds[:, 1:])
+        return np.where(n > 0, np.nansum(clipped ** 2, axis=1) / np.maximum(n, 1), np.nan) / _CONSISTENCY
 
 
 def rate_interval(rate_pct: float, pupils: float, variance: float, z: float = Z95) -> tuple[float, float]:
@@ -99,15 +114,20 @@ def between_variance(deviation: np.ndarray, se: np.ndarray) -> float:
     """Additive between-unit variance τ² (Spiegelhalter 2005): the robust dispersion φ of the
     z-scores, and τ² = (Nφ − (N−1)) / (Σw − Σw²/Σw) with w = 1/se²; 0 when φ shows no
     more spread than chance."""
+    return float(between_variances(np.asarray(deviation, dtype=float)[None, :], np.asarray(se, dtype=float)[None, :])[0])
+
+
+def between_variances(deviation: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """`between_variance` of each row (NaN marks a unit not in the row's group)."""
     ok = np.isfinite(deviation) & np.isfinite(se) & (se > 0)
-    deviation, se = deviation[ok], se[ok]
-    n = len(deviation)
-    if n < 3:
-        return 0.0
-    phi = robust_dispersion(deviation / se)
-    w = 1 / se ** 2
-    excess = n * phi - (n - 1)
-    return max(excess / (w.sum() - (w ** 2).sum() / w.sum()), 0.0) if excess > 0 else 0.0
+    n = ok.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = robust_dispersions(np.where(ok, deviation / se, np.nan))
+        w = np.where(ok, 1 / se ** 2, 0.0)
+        total = w.sum(axis=1)
+        excess = n * phi - (n - 1)
+        tau = excess / (total - (w ** 2).sum(axis=1) / total)
+    return np.where((n >= 3) & (excess > 0), np.maximum(tau, 0.0), 0.0)
 
 
 @dataclass(frozen=True)
@@ -313,12 +333,10 @@ def peer_positions(schools: pd.DataFrame, start: PeerCriteria = PeerCriteria(), 
         squares = np.where(chosen @ np.isnan(squares) > 0, np.nan, chosen @ np.nan_to_num(squares))
     variance = metrics.pupil_variance(reference, chosen @ pupils, *tiers, squares=squares)
     rates = logit(usable["absence_rate"].to_numpy(dtype=float))
-    between = np.zeros(len(usable))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for i in np.flatnonzero(chosen.any(axis=1)):
-            peers = chosen[i]
-            se = np.sqrt(variance[i] / pupils[peers]) / _slope(reference[i])
-            between[i] = between_variance(rates[peers] - logit(reference[i]), se)
+        # Row i: school i's peers' deviations from their pooled rate, and their standard errors.
+        peer_se = np.where(chosen, np.sqrt(variance[:, None] / pupils[None, :]) / _slope(reference)[:, None], np.nan)
+        between = between_variances(np.where(chosen, rates[None, :] - logit(reference)[:, None], np.nan), peer_se)
         own_se = np.sqrt(variance / pupils) / _slope(reference)
         z = (rates - logit(reference)) / np.sqrt(own_se ** 2 + between)
     return pd.DataFrame({"school_id": usable["school_id"], "reference_rate": reference,

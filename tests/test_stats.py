@@ -80,6 +80,31 @@ def test_between_variance_is_zero_for_chance_alone_recovers_a_planted_one_and_re
     assert stats.between_variance(np.r_[twenty, 5.0], np.full(21, 0.1)) < 0.01
 
 
+def test_between_variances_per_row_equal_the_formula_with_numpys_percentiles_over_each_rows_units():
+    """Every school's peer group at once (rows of different members, NaN for the others) gives
+    what the formula gives for that group alone, computed here with np.percentile."""
+    rng = np.random.default_rng(11)
+    deviation = rng.normal(0, 0.3, (40, 60))
+    se = rng.uniform(0.05, 0.4, (40, 60))
+    members = rng.random((40, 60)) < rng.uniform(0.05, 0.9, (40, 1))
+    members[0] = False  # no peers
+    members[1, :2], members[1, 2:] = True, False  # too few for a variance
+    expected = []
+    for row in range(40):
+        d, e = deviation[row, members[row]], se[row, members[row]]
+        if len(d) < 3:
+            expected.append(0.0)
+            continue
+        z = d / e
+        low, high = np.percentile(z, [10, 90])
+        phi = np.mean(np.clip(z, low, high) ** 2) / stats._CONSISTENCY
+        w = 1 / e ** 2
+        expected.append(max((len(d) * phi - (len(d) - 1)) / (w.sum() - (w ** 2).sum() / w.sum()), 0.0))
+    got = stats.between_variances(np.where(members, deviation, np.nan), np.where(members, se, np.nan))
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert (np.array(expected) > 0).sum() >= 10  # rows with a positive variance were checked, not only zeros
+
+
 def test_funnel_around_a_given_reference():
     result = stats.funnel(SCHOOLS, reference_rate=5.0, variance=36.0, between=0.0)
     assert result.units.set_index("school_id").loc["a", "z"] == pytest.approx(0.0)
