@@ -1,0 +1,192 @@
+"""Benchmark: what a user waits for in a real browser, per role and page, at demo and national
+scale, on SQLite and PostgreSQL.
+
+For each data set and database this script
+1. imports the seeded data set into a fresh database with `python -m lasnaolo import` (so nothing
+   is kept yet: every page's first visit is the first time anyone asks it after the import);
+2. writes an account file with the five demo roles and their demo scopes (the director, rector and
+   steering group of Hyvinkää, the coordinator of the nine pilot municipalities, the
+   administrator with all data; password "demo") and starts a real `streamlit run` server on it
+   with fresh installation keys, as a real installation runs;
+3. in headless Chromium (Debian's chromium, driven by Playwright), signs in as each role in turn and
+   opens each of the role's pages from the sidebar twice: the first visit, then, after all of
+   them, the repeat visit (the overview, where signing in lands, is timed when opened again from
+   the last page: its own first computing happens during the sign-in). A visit is timed from the click on the page's link to the page's last
+   change: the last insertion or removal in the main area before a second without any, once the
+   script has finished (Streamlit's own state) and nothing stale is left on the page;
+4. starts a second server process on the same database with the same keys, while the first still
+   runs, and measures every role's first visits there: what a second server behind a load balancer
+   meets once the first has answered.
+Prints a Markdown table.
+
+    python benchmarks/browser_benchmark.py [--scales demo national] [--databases sqlite postgresql]
+                                           [--roles admin johtaja rehtori ohjausryhma koordinaattori]
+
+Goals (issue 21): every page's first visit after an import <= 2 s for every role at national
+scale; repeat visits <= 0.5 s; the second process's first visit as fast as the first process's
+repeat visit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the product, and tests/support and the browser tests' steps
+
+from lasnaolo import accounts, environment, i18n, queries, store  # noqa: E402
+from lasnaolo.scope import Scope  # noqa: E402
+
+USERNAMES = ("admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori")
+QUIET_MS = 1000  # a page has stopped changing after this long without a change
+# Records the time of every change of the main area; `last` is read once the page is quiet.
+OBSERVE = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  window.__benchmark = {last: performance.now()};
+  if (window.__benchmarkObserver) window.__benchmarkObserver.disconnect();
+  window.__benchmarkObserver = new MutationObserver(() => { window.__benchmark.last = performance.now(); });
+  window.__benchmarkObserver.observe(main, {subtree: true, childList: true, characterData: true,
+                                           attributes: true, attributeFilter: ['data-stale']});
+}"""
+# The page's link in the sidebar; the first page (the home) is linked as "/".
+CLICK = """([name, home]) => {
+  const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
+  const path = (a) => new URL(a.href).pathname;
+  const link = links.find(a => path(a) === (home ? '/' : `/${name}`));
+  window.__benchmark.start = performance.now();
+  link.click();
+  return window.__benchmark.start;
+}"""
+QUIET = f"""() => !document.querySelector('[data-stale="true"]')
+  && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'
+  && performance.now() - window.__benchmark.last >= {QUIET_MS}"""
+
+
+def write_accounts(path: Path, url: str) -> None:
+    """The demo roles with their demo scopes, in an account file as a real installation has. The
+    rector's school: the first comprehensive school of the demo municipality, as in demo mode."""
+    import yaml
+
+    engine = store.make_engine(url)
+    schools = queries.schools(engine, Scope("director", municipality_codes=frozenset({accounts.DEMO_MUNICIPALITY})))
+    engine.dispose()
+    upper = schools[schools["school_type"] == "comprehensive"]
+    rector_school = str((upper if not upper.empty else schools)["school_id"].iloc[0])
+    users = {}
+    for username, account in accounts.demo_accounts(rector_school).items():
+        users[username] = {"name": account.name, "email": f"{username}@example.invalid",
+                           "password": accounts.DEMO_PASSWORD_HASH, "role": account.role,
+                           "municipalities": list(account.municipalities), "regions": list(account.regions),
+                           "school": account.school}
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}, allow_unicode=True), encoding="utf-8")
+
+
+def import_data(scale: str, url: str, folder: Path) -> float:
+    data = folder / scale
+    if not data.exists():
+        subprocess.run([sys.executable, "-m", "lasnaolo", "demo", "--scale", scale, "--out", str(data)], cwd=ROOT,
+                       check=True, capture_output=True)
+    files = [str(data / name) for name in ("schools.csv", "absences.csv", "wellbeing.csv", "measures.csv")]
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "lasnaolo", "import", *files, "--db", url], cwd=ROOT, check=True,
+                   capture_output=True)
+    return time.perf_counter() - started
+
+
+def visit(page, name: str, home: bool) -> float:
+    """Seconds from the click on the page's link to its last change."""
+    page.evaluate(OBSERVE)
+    start = page.evaluate(CLICK, [name, home])
+    # The script starts, runs and stops: first its new heading, then quiet.
+    from test_browser import HEADING_KEYS
+
+    heading = i18n.t(HEADING_KEYS[name], i18n.DEFAULT_LANGUAGE)
+    page.wait_for_function("(h) => [...document.querySelectorAll('h1')].some(e => e.innerText.startsWith(h))",
+                           arg=heading, timeout=600_000)
+    page.wait_for_function(QUIET, timeout=600_000, polling=100)
+    return (page.evaluate("() => window.__benchmark.last") - start) / 1000
+
+
+def measure_server(browser, base: str, usernames: list[str], repeat: bool) -> dict[tuple[str, str], dict]:
+    from test_browser import ROLE_OF, login
+
+    out = {}
+    for username in usernames:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+        page = context.new_page()
+        login(page, base, username)
+        pages = accounts.pages_for(ROLE_OF[username])
+        # From the home page the first link clicked is another page: start from the last one.
+        order = pages[1:] + pages[:1]
+        for name in order:
+            out[(username, name)] = {"first_s": visit(page, name, name == pages[0])}
+        if repeat:
+            for name in order:
+                out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
+        context.close()
+        print(f"  measured {username}", file=sys.stderr)
+    return out
+
+
+@contextlib.contextmanager
+def server(url: str, users: Path, keys: dict[str, str], log: Path):
+    from support.helpers import streamlit_server
+
+    env = {k: v for k, v in os.environ.items() if k not in (*environment.PRODUCTION, "LASNAOLO_DEMO_DATA")}
+    env.update({environment.DB_URL: url, environment.USERS_FILE: str(users), **keys})
+    with streamlit_server(["-m", "streamlit", "run", "app.py"], cwd=ROOT, env=env, log_path=log) as base:
+        yield base
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scales", nargs="+", default=["demo", "national"])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--roles", nargs="+", default=list(USERNAMES), choices=USERNAMES)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+    from support.pgserver import ThrowawayPostgres, postgres_bin_dir
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    pg = ThrowawayPostgres(postgres_bin_dir()) if "postgresql" in args.databases else None
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for scale in args.scales:
+                for database in args.databases:
+                    url = f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else pg.new_database()
+                    imported = import_data(scale, url, Path(folder))
+                    users = Path(folder) / f"users-{scale}-{database}.yaml"
+                    write_accounts(users, url)
+                    keys = {environment.COOKIE_KEY: secrets.token_urlsafe(48),
+                            environment.PSEUDONYM_KEY: secrets.token_urlsafe(48)}
+                    print(f"{scale} on {database}: imported in {imported:.0f} s", file=sys.stderr)
+                    with server(url, users, keys, Path(folder) / "first.log") as first:
+                        timings = measure_server(browser, first, args.roles, repeat=True)
+                        with server(url, users, keys, Path(folder) / "second.log") as second:
+                            for key, figures in measure_server(browser, second, args.roles, repeat=False).items():
+                                timings[key]["second_s"] = figures["first_s"]
+                    rows.append((scale, database, timings))
+            browser.close()
+    finally:
+        if pg:
+            pg.stop()
+    print("| data | database | user | page | first visit (s) | repeat visit (s) | second process: first visit (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for scale, database, timings in rows:
+        for (username, name), figures in timings.items():
+            print(f"| {scale} | {database} | {username} | {name} | {figures['first_s']:.2f} | {figures['repeat_s']:.2f} "
+                  f"| {figures['second_s']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
