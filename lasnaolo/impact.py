@@ -69,7 +69,7 @@ PARALLEL_P = 0.05
 WARNINGS = ("pre_trend", "imbalance", "few_treated")
 MATCHED_ON = ("level_before", "pupils")  # what matching used; the guard months are the pre-period test's
 METHOD = ("stacked difference-in-differences with Wing et al. (2024) stack weights: school×cohort and calendar "
-          "month×cohort fixed effects, standard errors clustered by school (linearmodels PanelOLS), Student's t on "
+          "month×cohort fixed effects (pyhdfe), standard errors clustered by school (linearmodels), Student's t on "
           f"clusters − 1 degrees of freedom; {GUARD_MONTHS} school months before the start left out of matching and "
           "of the before period")
 
@@ -311,18 +311,45 @@ def stack_weights(stacked: pd.DataFrame) -> pd.Series:
     return control_weight.where(stacked["treated"] == 0, 1.0).to_numpy()
 
 
-def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame):
-    from linearmodels import PanelOLS  # heavy: imported only when an estimate is asked for
+@dataclass(frozen=True)
+class Fit:
+    """What the estimate reads of a fitted model: coefficients, standard errors, covariance."""
 
-    entity = stacked["cohort"].astype(str) + ":" + stacked["school_key"]
-    index = pd.MultiIndex.from_arrays([entity, stacked["t"]], names=["unit", "t"])
-    month_effect = pd.DataFrame({"cohort_month": pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["t"].astype(str))[0]},
-                                index=index)
-    clusters = pd.DataFrame({"school": pd.factorize(stacked["school_key"])[0]}, index=index)
-    model = PanelOLS(pd.Series(stacked[outcome].to_numpy(float), index=index, name=outcome),
-                     regressors.set_axis(index), weights=pd.Series(stacked["weight"].to_numpy(float), index=index),
-                     entity_effects=True, other_effects=month_effect, drop_absorbed=True, check_rank=False)
-    return model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True)
+    params: pd.Series
+    std_errors: pd.Series
+    cov: pd.DataFrame
+
+
+def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame) -> Fit:
+    """Weighted least squares of the outcome on `regressors` with school × cohort and month × cohort
+    fixed effects, errors clustered by school: linearmodels PanelOLS's two-way weighted model
+    (entity and other effects, debiased, group-debiased), with the effects absorbed by pyhdfe's
+    method of alternating projections and the covariance from linearmodels' own clustered
+    estimator, given the effects' degrees of freedom as PanelOLS counts them. PanelOLS itself
+    spent two seconds of a new national question on its general demeaning and on statistics the
+    page never shows (tests/test_impact.py checks the two against each other)."""
+    import pyhdfe  # heavy: imported only when an estimate is asked for
+    from linearmodels.panel.covariance import ClusteredCovariance
+
+    weights = stacked["weight"].to_numpy(float)  # strictly positive, as PanelOLS requires
+    entity = pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["school_key"])[0]
+    cohort_month = pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["t"].astype(str))[0]
+    absorber = pyhdfe.create(np.column_stack([entity, cohort_month]), drop_singletons=False, compute_degrees=False,
+                             residualize_method="map", options={"tol": 1e-12})
+    values = np.column_stack([stacked[outcome].to_numpy(float), regressors.to_numpy(float)])
+    absorbed = absorber.residualize(values, weights=weights[:, None]) * np.sqrt(weights)[:, None]
+    # A regressor the effects explain entirely is left out, as PanelOLS's drop_absorbed does.
+    before = np.sqrt(weights[:, None] * values[:, 1:] ** 2).sum(axis=0)
+    after = np.abs(absorbed[:, 1:]).sum(axis=0)
+    retained = [i for i in range(regressors.shape[1]) if before[i] > 0 and after[i] > 1e-8 * before[i]]
+    y, x = absorbed[:, :1], absorbed[:, 1:][:, retained]
+    params = np.linalg.lstsq(x, y, rcond=None)[0]
+    effects = int(entity.max() + 1 + cohort_month.max())  # both sets, one level of the second dropped
+    cov = ClusteredCovariance(y, x, params, entity[:, None], cohort_month[:, None], debiased=True, extra_df=effects,
+                              clusters=pd.factorize(stacked["school_key"])[0], group_debias=True).cov
+    names = [regressors.columns[i] for i in retained]
+    return Fit(pd.Series(params[:, 0], index=names), pd.Series(np.sqrt(np.diag(cov)), index=names),
+               pd.DataFrame(cov, index=names, columns=names))
 
 
 def usable_starts(panel: MeasurePanel) -> pd.DataFrame:

@@ -324,3 +324,38 @@ def test_the_sensitivity_statement_is_fragile_only_when_the_drift_before_points_
     small = dataclasses.replace(result, pretrend=-0.5 * result.breakdown_drift)
     assert impact.notes(same_way, "en")[-1][0] == "warning" and "fragile" in impact.notes(same_way, "en")[-1][1]
     assert impact.notes(other_way, "en")[-1][0] == "info" and impact.notes(small, "en")[-1][0] == "info"
+
+
+def _panelols_fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame):
+    """The model as linearmodels' PanelOLS states it: school × cohort entity effects, cohort × month
+    effects, weights, errors clustered by school, debiased and group-debiased."""
+    from linearmodels import PanelOLS
+
+    entity = stacked["cohort"].astype(str) + ":" + stacked["school_key"]
+    index = pd.MultiIndex.from_arrays([entity, stacked["t"]], names=["unit", "t"])
+    months = pd.DataFrame({"cohort_month": pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["t"].astype(str))[0]},
+                          index=index)
+    clusters = pd.DataFrame({"school": pd.factorize(stacked["school_key"])[0]}, index=index)
+    model = PanelOLS(pd.Series(stacked[outcome].to_numpy(float), index=index), regressors.set_axis(index),
+                     weights=pd.Series(stacked["weight"].to_numpy(float), index=index), entity_effects=True,
+                     other_effects=months, drop_absorbed=True, check_rank=False)
+    return model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True)
+
+
+@pytest.mark.parametrize("design, cohorts", [("random", 4), ("spike", 1)])
+def test_the_fit_gives_panelols_estimates_and_clustered_errors_for_every_model_of_an_estimate(design, cohorts, monkeypatch):
+    """The difference-in-differences, the event study and the pre-period test of a simulated
+    estimate (weighted stacks of two cohorts and more): each fit's coefficients and clustered
+    standard errors equal PanelOLS's for the same model (its effects absorbed another way)."""
+    panel = impact_simulation.simulate(impact_simulation.Design(design, -1.0, seed=5))  # stacks weighted 5-7 ways
+    fits = []
+    fit = impact._fit
+    monkeypatch.setattr(impact, "_fit", lambda *args: fits.append(args) or fit(*args))
+    impact.estimate(panel, impact.Question("school_coach"))
+    assert len(fits) == 3 and fits[0][0]["cohort"].nunique() == cohorts and fits[0][0]["weight"].nunique() >= 5
+    for stacked, outcome, regressors in fits:
+        ours, theirs = fit(stacked, outcome, regressors), _panelols_fit(stacked, outcome, regressors)
+        names = list(theirs.params.index)
+        assert list(ours.params.index) == names
+        assert ours.params.to_numpy() == pytest.approx(theirs.params.to_numpy(), abs=1e-6)
+        assert ours.std_errors.to_numpy() == pytest.approx(theirs.std_errors.to_numpy(), rel=1e-5)
