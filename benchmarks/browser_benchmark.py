@@ -34,10 +34,8 @@ import contextlib
 import math
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,18 +86,6 @@ def write_accounts(path: Path, url: str) -> None:
                            "municipalities": list(account.municipalities), "regions": list(account.regions),
                            "school": account.school}
     path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}, allow_unicode=True), encoding="utf-8")
-
-
-def import_data(scale: str, url: str, folder: Path) -> float:
-    data = folder / scale
-    if not data.exists():
-        subprocess.run([sys.executable, "-m", "lasnaolo", "demo", "--scale", scale, "--out", str(data)], cwd=ROOT,
-                       check=True, capture_output=True)
-    files = [str(data / name) for name in ("schools.csv", "absences.csv", "wellbeing.csv", "measures.csv")]
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "lasnaolo", "import", *files, "--db", url], cwd=ROOT, check=True,
-                   capture_output=True)
-    return time.perf_counter() - started
 
 
 def visit(page, name: str, home: bool) -> float:
@@ -162,6 +148,7 @@ def main() -> None:
     parser.add_argument("--roles", nargs="+", default=list(USERNAMES), choices=USERNAMES)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+    from page_benchmark import import_data  # the same import, timed the same way
     from support.pgserver import ThrowawayPostgres, postgres_bin_dir
     from test_browser import CHROMIUM, CHROMIUM_ARGS
 
