@@ -489,3 +489,28 @@ def test_rector_comparison_and_coordinator_director_trends_send_no_hours_or_tier
         assert leaked == set() and not {c for names in columns.values() for c in names} & set(COUNTS)
     tables = [e.value for e in at.dataframe]
     assert tables and not [c for t in tables for c in t.columns if str(c) in COUNTS or "tunnit" in str(c).lower()]
+
+
+def test_a_kept_figure_is_found_by_every_cell_and_the_index_of_its_frames_where_streamlits_hash_samples():
+    """widgets.figure keeps built charts by the content of their arguments. Streamlit's own hash
+    of a frame of 50,000 rows or more looks at a sample, so two such frames differing in one cell
+    hash alike there (checked here) and would have shared a chart."""
+    import hashlib
+
+    from streamlit.runtime.caching.cache_type import CacheType
+    from streamlit.runtime.caching.hashing import update_hash
+
+    from lasnaolo.ui import widgets
+
+    def streamlit_hash(value) -> str:
+        digest = hashlib.new("md5")
+        update_hash(value, digest, CacheType.RESOURCE)
+        return digest.hexdigest()
+
+    one = pd.DataFrame({"x": range(60_000), "y": 0.0})
+    other = one.copy()
+    other.loc[31_337, "y"] = 1.0
+    assert streamlit_hash(one) == streamlit_hash(other)
+    assert widgets._content_key((one, "fi")) != widgets._content_key((other, "fi"))
+    assert widgets._content_key((one, "fi")) != widgets._content_key((one.set_axis(one.index + 1), "fi"))
+    assert widgets._content_key((one.copy(), "fi")) == widgets._content_key((one, "fi"))

@@ -51,25 +51,33 @@ def figure(name: str, chart: Callable[..., alt.Chart], table: Callable[..., pd.D
     """`chart_with_table(chart(*args), table(*args), name)`, each built once per distinct input
     and language in this server process: a warm rerun of the trends page spent about half its
     time building and converting its ten charts again from unchanged figures."""
-    lang = language()
-    _chart_and_table(*_built_chart(_name(chart), chart, args, lang), *_built_table(_name(table), table, args, lang), name)
+    lang, key = language(), _content_key(args)
+    _chart_and_table(*_built_chart(_name(chart), key, lang, chart, args),
+                     *_built_table(_name(table), key, lang, table, args), name)
 
 
 def _name(builder: Callable) -> str:
     return f"{builder.__module__}.{builder.__qualname__}"
 
 
-# Keyed by the builder's name and the content of its arguments (Streamlit hashes frames by
-# value), so equal figures share one entry whoever asks: the figures themselves come scoped.
-# Entries are shared and never changed: the page gets a copy of the spec (Streamlit adjusts it).
+def _content_key(args: tuple) -> tuple:
+    """The arguments with each frame replaced by a digest of all of its cells and its index:
+    Streamlit's own hashing samples frames of 50,000 rows or more, so two large frames could
+    share a key."""
+    return tuple(("frame", charts.content_hash(a.reset_index())) if isinstance(a, pd.DataFrame) else a for a in args)
+
+
+# Keyed by the builder's name, the content of its arguments and the language, so equal figures
+# share one entry whoever asks: the figures themselves come scoped. Entries are shared and never
+# changed: the page gets a copy of the spec (Streamlit adjusts it).
 @st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_chart(builder: str, _build: Callable, args: tuple, lang: str) -> tuple[alt.Chart, dict, bool]:
-    return _as_shown(_build(*args), lang)
+def _built_chart(builder: str, key: tuple, lang: str, _build: Callable, _args: tuple) -> tuple[alt.Chart, dict, bool]:
+    return _as_shown(_build(*_args), lang)
 
 
 @st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_table(builder: str, _build: Callable, args: tuple, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    table = _build(*args)
+def _built_table(builder: str, key: tuple, lang: str, _build: Callable, _args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    table = _build(*_args)
     return table, export.display_frame(table, lang)
 
 
