@@ -342,6 +342,8 @@ def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame) -> Fit:
     before = np.sqrt(weights[:, None] * values[:, 1:] ** 2).sum(axis=0)
     after = np.abs(absorbed[:, 1:]).sum(axis=0)
     retained = [i for i in range(regressors.shape[1]) if before[i] > 0 and after[i] > 1e-8 * before[i]]
+    if not retained:  # as PanelOLS: nothing left to estimate
+        raise ValueError("All columns in exog have been fully absorbed by the included effects.")
     y, x = absorbed[:, :1], absorbed[:, 1:][:, retained]
     params = np.linalg.lstsq(x, y, rcond=None)[0]
     effects = int(entity.max() + 1 + cohort_month.max())  # both sets, one level of the second dropped
