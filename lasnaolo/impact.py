@@ -330,6 +330,7 @@ def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame) -> Fit:
     page never shows (tests/test_impact.py checks the two against each other)."""
     import pyhdfe  # heavy: imported only when an estimate is asked for
     from linearmodels.panel.covariance import ClusteredCovariance
+    from linearmodels.panel.utility import not_absorbed
 
     weights = stacked["weight"].to_numpy(float)  # strictly positive, as PanelOLS requires
     entity = pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["school_key"])[0]
@@ -338,10 +339,10 @@ def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame) -> Fit:
                              residualize_method="map", options={"tol": 1e-12})
     values = np.column_stack([stacked[outcome].to_numpy(float), regressors.to_numpy(float)])
     absorbed = absorber.residualize(values, weights=weights[:, None]) * np.sqrt(weights)[:, None]
-    # A regressor the effects explain entirely is left out, as PanelOLS's drop_absorbed does.
-    before = np.sqrt(weights[:, None] * values[:, 1:] ** 2).sum(axis=0)
-    after = np.abs(absorbed[:, 1:]).sum(axis=0)
-    retained = [i for i in range(regressors.shape[1]) if before[i] > 0 and after[i] > 1e-8 * before[i]]
+    # A regressor the effects explain, alone or with the regressors before it, is left out with
+    # PanelOLS's own rule (drop_absorbed): an event month with no treated rows made the intervals
+    # of the others numerically meaningless, or the fit singular (review finding).
+    retained = not_absorbed(absorbed[:, 1:], x_orig=np.sqrt(weights)[:, None] * values[:, 1:])
     if not retained:  # as PanelOLS: nothing left to estimate
         raise ValueError("All columns in exog have been fully absorbed by the included effects.")
     y, x = absorbed[:, :1], absorbed[:, 1:][:, retained]

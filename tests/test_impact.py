@@ -359,3 +359,33 @@ def test_the_fit_gives_panelols_estimates_and_clustered_errors_for_every_model_o
         assert list(ours.params.index) == names
         assert ours.params.to_numpy() == pytest.approx(theirs.params.to_numpy(), abs=1e-6)
         assert ours.std_errors.to_numpy() == pytest.approx(theirs.std_errors.to_numpy(), rel=1e-5)
+
+
+def test_the_fit_leaves_out_what_the_effects_explain_together_as_panelols_does():
+    """An event study whose treated schools have no row in the month left out as its reference:
+    the other months' dummies then add up to being treated, which the school effects explain.
+    PanelOLS leaves one out; keeping them all made the intervals meaningless (review: a standard
+    error of 3.9 million). Also two regressors collinear after the effects."""
+    panel = impact_simulation.simulate(impact_simulation.Design("random", -1.0, seed=5))
+    fits = []
+    fit = impact._fit
+    impact._fit = lambda *args: fits.append(args) or fit(*args)
+    try:
+        impact.estimate(panel, impact.Question("school_coach"))
+    finally:
+        impact._fit = fit
+    stacked, outcome, dummies = fits[1]  # the event study
+    omitted = -impact.GUARD_MONTHS - impact.ANCHOR_MONTHS  # the event study's reference month
+    assert f"e{omitted}" not in dummies.columns
+    gap = (stacked["treated"] == 1) & (stacked["event"] == omitted)
+    stacked, dummies = stacked[~gap].reset_index(drop=True), dummies[~gap.to_numpy()].reset_index(drop=True)
+    ours, theirs = fit(stacked, outcome, dummies), _panelols_fit(stacked, outcome, dummies)
+    assert list(ours.params.index) == list(theirs.params.index) and len(ours.params) < dummies.shape[1]
+    assert ours.params.to_numpy() == pytest.approx(theirs.params.to_numpy(), abs=1e-6)
+    assert ours.std_errors.to_numpy() == pytest.approx(theirs.std_errors.to_numpy(), rel=1e-5)
+    did = fits[0][2]["treated_after"].to_numpy()
+    both = pd.DataFrame({"a": did, "b": did + 2 * fits[0][0]["treated"].to_numpy()})  # b − a: absorbed by the school effects
+    ours, theirs = fit(fits[0][0], outcome, both), _panelols_fit(fits[0][0], outcome, both)
+    assert list(ours.params.index) == list(theirs.params.index) == ["a"]
+    assert ours.params.to_numpy() == pytest.approx(theirs.params.to_numpy(), abs=1e-6)
+    assert ours.std_errors.to_numpy() == pytest.approx(theirs.std_errors.to_numpy(), rel=1e-5)
