@@ -610,17 +610,23 @@ _VALIDATE_CHUNK = 250_000  # rows checked at a time
 
 def validate(parsed: ParsedFile, known: KnownSchools, problems: ProblemList) -> None:
     """Every cell and row rule, in parts of rows: the checks' intermediate columns for a national
-    file at once took half a gigabyte. Each rule but the duplicate keys is about one row, and a
-    part keeps its rows' numbers (index labels), so the problems found are the same."""
+    file at once took half a gigabyte. In the whole file's order: each part's cells (a refused
+    cell is blanked in the file's text, as later rules expect), then the duplicate keys over the
+    whole file, then each part's row rules; a part keeps its rows' numbers (index labels). A file
+    of one part (up to _VALIDATE_CHUNK rows) lists its problems exactly as checked whole; a larger
+    one lists the same problems, its cell problems part by part (which of them are kept past
+    MAX_STORED_PROBLEMS may then differ)."""
     spec = contract.FILE_SPECS[parsed.kind]
-    typed_parts = []
-    for start in range(0, max(len(parsed.raw), 1), _VALIDATE_CHUNK):
-        part = replace(parsed, raw=parsed.raw.iloc[start : start + _VALIDATE_CHUNK].copy())
-        typed, cells = _parse_cells(part, spec, problems)
-        _ROW_RULES[parsed.kind](part, typed, cells, problems, known)
-        typed_parts.append(typed)
-    typed = typed_parts[0] if len(typed_parts) == 1 else pd.concat(typed_parts)
+    parts = [slice(start, start + _VALIDATE_CHUNK) for start in range(0, max(len(parsed.raw), 1), _VALIDATE_CHUNK)]
+    checked = []
+    for rows in parts:
+        text = parsed.raw.iloc[rows].copy()
+        checked.append(_parse_cells(replace(parsed, raw=text), spec, problems))
+        parsed.raw.iloc[rows] = text.to_numpy()  # with refused cells blanked
+    typed = checked[0][0] if len(checked) == 1 else pd.concat([part for part, _ in checked])
     _check_duplicates(parsed, typed, spec, problems)
+    for rows, (typed_part, cells) in zip(parts, checked):
+        _ROW_RULES[parsed.kind](replace(parsed, raw=parsed.raw.iloc[rows]), typed_part, cells, problems, known)
     parsed.typed = typed
 
 

@@ -190,13 +190,16 @@ def test_a_file_checked_in_parts_gives_the_same_located_problems_as_whole(monkey
     """Big files are checked a part at a time (to bound the import's memory): every
     problem keeps its row in the whole file, and a duplicate key across two parts is found."""
     lines = ABSENCES.splitlines()
-    # Every bad row of BAD_CELLS after the valid ones: the duplicate repeats row 3's key from another part.
-    data = ("\n".join(lines + [case[1] for case in BAD_CELLS]) + "\n").encode()
+    # Every bad row of BAD_CELLS after the valid ones: the duplicate repeats row 3's key from another
+    # part. Then two refused grades (control characters) that are blank, so alike, once refused.
+    refused = ["04567,2024-2025,2024-10,\x01x,30,3780,150,60,40,5,3,1", "04567,2024-2025,2024-10,\x02y,30,3780,150,60,40,5,3,1"]
+    data = ("\n".join(lines + [case[1] for case in BAD_CELLS] + refused) + "\n").encode()
     known = {"00123": "primary", "04567": "comprehensive"}
     _, whole = _read_and_check("absences.csv", data, known)
     monkeypatch.setattr(importer, "_VALIDATE_CHUNK", 3)
     _, in_parts = _read_and_check("absences.csv", data, known)
     assert sorted(in_parts, key=repr) == sorted(whole, key=repr) and len(in_parts) == len(whole)
+    assert ("absences.csv", 18, "grade", "", "duplicate_key", (("key", "school_id + school_year + month + grade"),)) in in_parts
     located = {(row, column) for _, row, column, *_ in in_parts}
     assert (8, "lesson_hours") in located and (14, "school_year") in located  # first rows of the third and fifth parts
     assert (15, "grade", "duplicate_key") in {(row, column, code) for _, row, column, _, code, _ in in_parts}  # row 3's key
@@ -220,3 +223,14 @@ def test_a_valid_file_checked_in_parts_gives_the_same_typed_rows_as_whole(monkey
     in_parts, problems = _read_and_check("absences.csv", data, known)
     assert problems == []
     pd.testing.assert_frame_equal(in_parts.typed.reset_index(drop=True), whole.typed.reset_index(drop=True))
+
+
+def test_past_the_problem_cap_an_early_duplicate_key_is_still_among_the_problems_listed(engine):
+    """Duplicate keys are checked before the row rules, as before checking in parts (review: with
+    the row rules first, 10,050 unknown schools filled the list and hid the duplicate in row 3)."""
+    lines = ABSENCES.splitlines()
+    unknown = [f"9{i:04d},2024-2025,2024-09,1,20,1680,60,20,4,3,1,0" for i in range(importer.MAX_STORED_PROBLEMS + 50)]
+    data = "\n".join([lines[0], lines[1], lines[1], *unknown]) + "\n"
+    problems = rejected(engine, files(absences_csv=data))
+    assert len(problems) == importer.MAX_STORED_PROBLEMS
+    assert (problems[0].row, problems[0].column, problems[0].code) == (3, "grade", "duplicate_key")
