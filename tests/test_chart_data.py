@@ -491,7 +491,7 @@ def test_rector_comparison_and_coordinator_director_trends_send_no_hours_or_tier
     assert tables and not [c for t in tables for c in t.columns if str(c) in COUNTS or "tunnit" in str(c).lower()]
 
 
-def test_a_kept_figure_is_found_by_every_cell_and_the_index_of_its_frames_where_streamlits_hash_samples():
+def test_a_kept_figure_is_found_by_the_exact_content_of_its_arguments_where_streamlits_hash_is_not_exact():
     """widgets.figure keeps built charts by the content of their arguments. Streamlit's own hash
     of a frame of 50,000 rows or more looks at a sample, so two such frames differing in one cell
     hash alike there (checked here) and would have shared a chart."""
@@ -514,3 +514,12 @@ def test_a_kept_figure_is_found_by_every_cell_and_the_index_of_its_frames_where_
     assert widgets._content_key((one, "fi")) != widgets._content_key((other, "fi"))
     assert widgets._content_key((one, "fi")) != widgets._content_key((one.set_axis(one.index + 1), "fi"))
     assert widgets._content_key((one.copy(), "fi")) == widgets._content_key((one, "fi"))
+    # Told apart too (Streamlit's hash takes each pair alike): 1 and "1" in an object column, a
+    # category's order, a frame's attrs.
+    mixed = pd.DataFrame({"x": pd.Series([1, "a"], dtype=object)})
+    assert widgets._content_key((mixed,)) != widgets._content_key((mixed.assign(x=pd.Series(["1", "a"], dtype=object)),))
+    ab = pd.DataFrame({"x": pd.Categorical(["a", "b"], categories=["a", "b"], ordered=True)})
+    assert widgets._content_key((ab,)) != widgets._content_key((ab.assign(x=ab["x"].cat.reorder_categories(["b", "a"])),))
+    marked = one.copy()
+    marked.attrs["plain_numbers"] = True
+    assert widgets._content_key((one,)) != widgets._content_key((marked,))

@@ -13,7 +13,7 @@ from lasnaolo.charts.style import (OKABE_ITO, CATEGORY_COLOURS, TIER_COLOURS, CU
                                    SERIES_COLOURS, SERIES_DASHES, CLUSTER_COLOURS, STATUS_COLOURS,
                                    NUMBER_LOCALES, keeps_own_size, as_shown, SLIDE_TEXT, SLIDE_TITLE_TEXT,
                                    for_slide)
-from lasnaolo.charts.shown import (browser_spec, content_hash, only_encoded_fields, only_what_is_shown)
+from lasnaolo.charts.shown import (browser_spec, only_encoded_fields, only_what_is_shown)
 from lasnaolo.charts.labels import (pupils_column, pupils_or_class, school_names, metric_label, target_units,
                                     unit_names, month_labels)
 from lasnaolo.charts.overview import (seasonal_rate_chart, tier_chart, seasonal_rate_table, tier_table,
@@ -41,7 +41,7 @@ __all__ = ["OKABE_ITO", "CATEGORY_COLOURS", "TIER_COLOURS", "CURRENT_COLOUR", "E
            "FOCUS_COLOUR", "CONTEXT_COLOUR", "BETTER_COLOUR", "WORSE_COLOUR", "NO_DATA_GREY", "TEXT_GREY",
            "TIER_AXIS", "LINE_LEGEND", "percent_axis_labels", "month_name", "SERIES_COLOURS", "SERIES_DASHES",
            "CLUSTER_COLOURS", "STATUS_COLOURS", "NUMBER_LOCALES", "keeps_own_size", "as_shown", "SLIDE_TEXT",
-           "SLIDE_TITLE_TEXT", "for_slide", "browser_spec", "content_hash", "only_encoded_fields", "only_what_is_shown",
+           "SLIDE_TITLE_TEXT", "for_slide", "browser_spec", "only_encoded_fields", "only_what_is_shown",
            "pupils_column", "pupils_or_class", "school_names", "metric_label", "target_units", "unit_names",
            "month_labels", "seasonal_rate_chart", "tier_chart", "seasonal_rate_table", "tier_table",
            "tier_shares", "headline_chart", "figures_chart", "category_chart", "category_table_long",

@@ -177,12 +177,12 @@ def browser_spec(chart) -> dict:
         datasets[name] = _cut(frame, wanted.get(name, set()))
     # Each frame named by its content, as Streamlit's own conversion names them (it keys chart
     # elements and unchanged data by the names).
-    renamed = {name: f"data-{content_hash(frame)}" for name, frame in datasets.items() if isinstance(frame, pd.DataFrame)}
+    renamed = {name: f"data-{_content_hash(frame)}" for name, frame in datasets.items() if isinstance(frame, pd.DataFrame)}
     spec = _renamed_data(spec, renamed)
     return {"$schema": alt.SCHEMA_URL, **spec, "datasets": {renamed.get(k, k): v for k, v in datasets.items()}}
 
 
-def content_hash(frame: pd.DataFrame) -> str:
+def _content_hash(frame: pd.DataFrame) -> str:
     """A digest of every cell, the column names and dtypes (not the index)."""
     digest = hashlib.sha256(repr((list(map(str, frame.columns)), list(map(str, frame.dtypes)))).encode("utf-8"))
     try:

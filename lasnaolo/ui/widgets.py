@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import pickle
 from collections.abc import Callable
 
 import altair as alt
@@ -60,23 +62,25 @@ def _name(builder: Callable) -> str:
     return f"{builder.__module__}.{builder.__qualname__}"
 
 
-def _content_key(args: tuple) -> tuple:
-    """The arguments with each frame replaced by a digest of all of its cells and its index:
-    Streamlit's own hashing samples frames of 50,000 rows or more, so two large frames could
-    share a key."""
-    return tuple(("frame", charts.content_hash(a.reset_index())) if isinstance(a, pd.DataFrame) else a for a in args)
+def _content_key(args: tuple) -> str:
+    """A digest of the arguments' pickled content: exact for frames (every cell, dtypes with a
+    category's order, index and its name, attrs) and for every other value. Streamlit's own hash
+    samples frames of 50,000 rows or more and takes 1 and "1" in an object column, or a date
+    and its ISO text, alike (review), so different figures could have shared a chart. Equal
+    figures pickled differently only miss the cache."""
+    return hashlib.sha256(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
 
 
 # Keyed by the builder's name, the content of its arguments and the language, so equal figures
 # share one entry whoever asks: the figures themselves come scoped. Entries are shared and never
 # changed: the page gets a copy of the spec (Streamlit adjusts it).
 @st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_chart(builder: str, key: tuple, lang: str, _build: Callable, _args: tuple) -> tuple[alt.Chart, dict, bool]:
+def _built_chart(builder: str, key: str, lang: str, _build: Callable, _args: tuple) -> tuple[alt.Chart, dict, bool]:
     return _as_shown(_build(*_args), lang)
 
 
 @st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_table(builder: str, key: tuple, lang: str, _build: Callable, _args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _built_table(builder: str, key: str, lang: str, _build: Callable, _args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = _build(*_args)
     return table, export.display_frame(table, lang)
 
