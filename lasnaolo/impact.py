@@ -38,6 +38,7 @@ month before an August start is June.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,15 +146,39 @@ class Impact:
 
 
 def school_months(panel: MeasurePanel, outcome: str) -> pd.DataFrame:
-    """One row per school and month with the outcome, and the school month's ordinal."""
+    """One row per school and month with the outcome, and the school month's ordinal `t` among
+    the months that have the outcome; in the order of t (the panel's order within a month)."""
+    rated, month_code = _rated(panel.rows)
+    has = rated[outcome].notna().to_numpy()
+    present = np.unique(month_code[has])  # codes of the months with the outcome, in order
+    t = month_code[has] if len(present) == month_code.max(initial=-1) + 1 else np.searchsorted(present, month_code[has])
+    out = rated.loc[has, ["school_key", "school_type", "in_scope", "school_year", "month", "pupils", "lesson_hours", outcome]]
+    out.insert(5, "t", t)
+    return out
+
+
+_RATED: "OrderedDict[int, tuple[pd.DataFrame, pd.DataFrame, np.ndarray]]" = OrderedDict()
+_RATED_KEPT = 4
+
+
+def _rated(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The panel's school months with every rate, in month order (stable), and each row's month
+    as a code in that order. Kept per panel frame (queries keeps the panel per data version and
+    scope): a new outcome then only selects its column; rating and ordering the national panel
+    was a third of a new question's time."""
+    kept = _RATED.get(id(rows))
+    if kept is not None and kept[0] is rows:  # the very frame, not one that took its id after it
+        _RATED.move_to_end(id(rows))
+        return kept[1], kept[2]
     counts = ["pupils", "lesson_hours", *metrics.HOURS, *metrics.TIER_COUNTS]
     columns = ["school_key", "school_type", "in_scope", "school_year", "month", *counts]
-    rows = metrics.add_rates(panel.rows[list(dict.fromkeys(columns))])
-    rows = rows[rows[outcome].notna()]
-    months = sorted(rows["month"].unique())
-    ordinal = {m: i for i, m in enumerate(months)}
-    return rows.assign(t=rows["month"].map(ordinal))[
-        ["school_key", "school_type", "in_scope", "school_year", "month", "t", "pupils", "lesson_hours", outcome]]
+    codes, months = pd.factorize(rows["month"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    rated = metrics.add_rates(rows[list(dict.fromkeys(columns))]).iloc[order]
+    _RATED[id(rows)] = (rows, rated, codes[order])
+    while len(_RATED) > _RATED_KEPT:
+        _RATED.popitem(last=False)
+    return rated, codes[order]
 
 
 def _ordinal_of(months: list[str], month: str, after: bool) -> int:
