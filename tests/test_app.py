@@ -7,6 +7,7 @@ not run again), so sign-out, which app.py handles, is tested in the browser (tes
 from __future__ import annotations
 
 import datetime
+import json
 
 from pathlib import Path
 
@@ -741,3 +742,17 @@ def test_a_presentation_link_naming_an_area_outside_the_scope_shows_no_slide_and
     assert not director.exception and not director.error
     assert "Hyvinkää, 2024–2025" in visible_text(director) and director.query_params.get("municipality") is None
     assert director.query_params["slides"] == "ranking,headline"
+
+
+def test_the_attention_tables_school_column_stays_in_sight_when_the_table_scrolls_sideways(app_env):
+    """The attention table is wider than the page at 1400 px in Swedish and English (review): its
+    first column, the school, is pinned, and so is every data table's first column."""
+    at = login("johtaja")
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    tables = at.dataframe
+    assert len(tables) >= 2
+    for table in tables:
+        config = json.loads(table.proto.columns)
+        first = table.value.columns[0]
+        assert config[first] == {"pinned": True} and not any(c.get("pinned") for k, c in config.items() if k != first)

@@ -120,8 +120,15 @@ def _shown_table(table: pd.DataFrame, shown: pd.DataFrame, name: str, wrap: bool
     if wrap:
         st.table(shown.set_index(shown.columns[0]))
     else:
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=_first_column_pinned(shown))
     _table_downloads(table, name)
+
+
+def _first_column_pinned(shown: pd.DataFrame) -> dict:
+    """The first column (what each row is: a school, a month, a region) stays in sight while a
+    table wider than the page scrolls sideways (review: the attention table's last columns need
+    scrolling at 1400 px in Swedish and English)."""
+    return {shown.columns[0]: st.column_config.Column(pinned=True)} if len(shown.columns) else {}
 
 
 def _table_downloads(table: pd.DataFrame, name: str) -> None:
@@ -138,8 +145,9 @@ def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str) -> 
     """A table (as `table_with_downloads`) whose row, when chosen, sets the widget `chooses` to
     that row's key; drawn before that widget, so the choice shows at once."""
     lang = language()
-    event = st.dataframe(export.display_frame(table, lang), hide_index=True, width="stretch", key=f"table_{name}",
-                         on_select="rerun", selection_mode="single-row")
+    shown = export.display_frame(table, lang)
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=f"table_{name}", on_select="rerun",
+                         selection_mode="single-row", column_config=_first_column_pinned(shown))
     rows = event.selection.rows if event is not None else []
     chosen = keys[rows[0]] if rows else None
     # Only a new choice moves the widget: afterwards the user may pick another school there.
