@@ -426,6 +426,7 @@ class CellFlags:
 
     def __init__(self, index: pd.Index):
         self.frame = pd.DataFrame(index=index)
+        self.blanked = False  # whether a refused cell was blanked in the text checked
 
     def ok(self, *columns: str) -> pd.Series:
         return ~self.frame[list(columns)].any(axis=1)
@@ -457,6 +458,7 @@ def _parse_cells(parsed: ParsedFile, spec: FileSpec, problems: ProblemList) -> t
             refused = too_long | control | bidi
         if refused.any():
             raw.loc[refused, column.name] = ""  # judged above; later rules see an empty cell
+            flags.blanked = True
         bad_row |= refused
         text = raw[column.name].astype(str).str.strip()
         empty = text == ""  # refused cells included: no rule below judges them again
@@ -622,7 +624,8 @@ def validate(parsed: ParsedFile, known: KnownSchools, problems: ProblemList) -> 
     for rows in parts:
         text = parsed.raw.iloc[rows].copy()
         checked.append(_parse_cells(replace(parsed, raw=text), spec, problems))
-        parsed.raw.iloc[rows] = text.to_numpy()  # with refused cells blanked
+        if checked[-1][1].blanked:  # refused cells blanked in the file's text too (rarely: a control character)
+            parsed.raw.iloc[rows] = text.to_numpy()
     typed = checked[0][0] if len(checked) == 1 else pd.concat([part for part, _ in checked])
     _check_duplicates(parsed, typed, spec, problems)
     for rows, (typed_part, cells) in zip(parts, checked):
