@@ -38,7 +38,6 @@ month before an August start is June.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +46,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, i18n, metrics, queries
+from lasnaolo.kept import Kept
 from lasnaolo.queries import MIN_POOLED_SCHOOLS, MeasurePanel
 from lasnaolo.scope import Scope
 
@@ -157,8 +157,7 @@ def school_months(panel: MeasurePanel, outcome: str) -> pd.DataFrame:
     return out
 
 
-_RATED: "OrderedDict[int, tuple[pd.DataFrame, pd.DataFrame, np.ndarray]]" = OrderedDict()
-_RATED_KEPT = 4
+_RATED: Kept[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = Kept(4)
 
 
 def _rated(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -168,16 +167,13 @@ def _rated(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     was a third of a new question's time."""
     kept = _RATED.get(id(rows))
     if kept is not None and kept[0] is rows:  # the very frame, not one that took its id after it
-        _RATED.move_to_end(id(rows))
         return kept[1], kept[2]
     counts = ["pupils", "lesson_hours", *metrics.HOURS, *metrics.TIER_COUNTS]
     columns = ["school_key", "school_type", "in_scope", "school_year", "month", *counts]
     codes, months = pd.factorize(rows["month"], sort=True)
     order = np.argsort(codes, kind="stable")
     rated = metrics.add_rates(rows[list(dict.fromkeys(columns))]).iloc[order]
-    _RATED[id(rows)] = (rows, rated, codes[order])
-    while len(_RATED) > _RATED_KEPT:
-        _RATED.popitem(last=False)
+    _RATED.put(id(rows), (rows, rated, codes[order]))
     return rated, codes[order]
 
 

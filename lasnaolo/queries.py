@@ -7,7 +7,6 @@ school identities replaced by pseudonyms: no page can forget to do it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +17,9 @@ from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, metrics, policy, reference
 from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
-from lasnaolo.scope import DELIVERIES, IMPACT, PEERS, PROFILES, Scope, Unit, pseudonym
+from lasnaolo.kept import Kept
+from lasnaolo.scope import (DELIVERIES, IMPACT, PEERS, PROFILES, PseudonymKeyMissing, Scope, Unit, derived_key,
+                            pseudonym)
 from lasnaolo.summary import complete_sum, grade_band_expression
 from lasnaolo.store import (TABLE_OF_KIND, Absence, AbsenceSummary, ImportLog, MeasureInUse, Municipality, School,
                             Target,
@@ -208,8 +209,17 @@ def absence_groupings(
 
 # --- The publication: every figure about others that a user sees (lasnaolo/disclosure.py) ---
 
-_PUBLICATIONS: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
-_PUBLICATIONS_KEPT = 64
+_PUBLICATIONS: Kept[pd.DataFrame] = Kept(64)
+
+
+def _kept_key(engine: Engine) -> tuple:
+    """What every frame kept in this process is kept under first: the database, its data version
+    and the pseudonym key (frames hold pseudonyms; a rotated key must not find old ones)."""
+    try:
+        key = derived_key("frames kept in this process")
+    except PseudonymKeyMissing:  # no pseudonyms can be made: the questions that need them fail on their own
+        key = None
+    return str(engine.url), data_version(engine), key
 
 
 @dataclass(frozen=True)
@@ -251,23 +261,18 @@ def publication(engine: Engine, scope: Scope, school_years: Sequence[str],
 
 
 def _publication_of(engine: Engine, who: Audience, school_years: Sequence[str], policy: SuppressionPolicy) -> pd.DataFrame:
-    version = data_version(engine)
-    keys = {year: (str(engine.url), version, who, year, policy) for year in sorted(set(school_years))}
-    missing = [year for year, key in keys.items() if key not in _PUBLICATIONS]
+    kept_key = _kept_key(engine)
+    keys = {year: (*kept_key, who, year, policy) for year in sorted(set(school_years))}
+    frames = {year: _PUBLICATIONS.get(key) for year, key in keys.items()}
+    missing = [year for year, frame in frames.items() if frame is None]
     if missing:  # all missing years in one pass: the cells are grouped once, the audit runs per month
         atoms = _rows(engine, who.population, unit=Unit("all"), school_years=missing, months=None,
                       by=["school_id", "municipality_code", "region_code", "school_type", "language", "grade_band"],
                       filters=EVERYTHING, use_summary=True)
         published = disclosure.publish(atoms, who.known, who.custom_area, policy)
         for year in missing:
-            _PUBLICATIONS[keys[year]] = published[published["school_year"] == year].reset_index(drop=True)
-    frames = []
-    for key in keys.values():
-        _PUBLICATIONS.move_to_end(key)
-        frames.append(_PUBLICATIONS[key])
-    while len(_PUBLICATIONS) > _PUBLICATIONS_KEPT:
-        _PUBLICATIONS.popitem(last=False)
-    return pd.concat(frames, ignore_index=True) if frames else disclosure.publish(pd.DataFrame())
+            frames[year] = _PUBLICATIONS.put(keys[year], published[published["school_year"] == year].reset_index(drop=True))
+    return pd.concat(frames.values(), ignore_index=True) if frames else disclosure.publish(pd.DataFrame())
 
 
 def _narrowed_cell(engine: Engine, scope: Scope, custom: bool) -> tuple[str, set[str] | None]:
@@ -578,7 +583,24 @@ def regional_peers(
     """Monthly totals of every school in the given regions (with `region_code`), read in one query.
     Schools outside the scope appear under a pseudonym (`school_key`) without name or municipality,
     small ones withheld; the scope's own schools, and those of municipalities that let rectors see
-    names, keep code, `school_name` and `municipality_code`. Callers pass only regions the scope touches."""
+    names, keep code, `school_name` and `municipality_code`. Callers pass only regions the scope touches.
+
+    Kept per data version, scope and year: a new school year on the comparison page reads the
+    year before it, which the previous year's question read. A kept read of more regions answers
+    for fewer (every row depends on its own school alone). Callers must not change the frames."""
+    key = (*_kept_key(engine), scope, school_year, policy)
+    for kept_key, rows in _PEER_ROWS.items():
+        if kept_key[:-1] == key and region_codes <= kept_key[-1]:
+            _PEER_ROWS.get(kept_key)  # used: kept longer
+            return rows[rows["region_code"].isin(region_codes)].reset_index(drop=True)
+    return _PEER_ROWS.put((*key, region_codes), _regional_peers(engine, scope, region_codes, school_year, policy))
+
+
+_PEER_ROWS: Kept[pd.DataFrame] = Kept(8)
+
+
+def _regional_peers(engine: Engine, scope: Scope, region_codes: frozenset[str], school_year: str,
+                    policy: SuppressionPolicy) -> pd.DataFrame:
     inside = set(schools(engine, scope)["school_id"]) if not scope.anonymised else set()
     everyone = Scope("admin", region_codes=region_codes)
     rows = absence_totals(engine, everyone, school_years=[school_year],
@@ -747,8 +769,7 @@ def _panel_schools(engine: Engine, scope: Scope) -> tuple[Scope, pd.DataFrame, d
     return context, every, key
 
 
-_PANELS: "OrderedDict[tuple, tuple[pd.DataFrame, pd.DataFrame]]" = OrderedDict()
-_PANELS_KEPT = 8
+_PANELS: Kept[tuple[pd.DataFrame, pd.DataFrame]] = Kept(8)
 
 
 def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -761,13 +782,8 @@ def school_month_panel(engine: Engine, scope: Scope, grade_band: str | None = No
     scale reading it is most of a question's time. Callers must not change the frames."""
     if grade_band is not None and grade_band not in contract.GRADE_BANDS:
         raise ValueError(f"unknown grade band {grade_band!r}")
-    key = (str(engine.url), data_version(engine), scope, grade_band)
-    if key not in _PANELS:
-        _PANELS[key] = _school_month_panel(engine, scope, grade_band)
-        while len(_PANELS) > _PANELS_KEPT:
-            _PANELS.popitem(last=False)
-    _PANELS.move_to_end(key)
-    return _PANELS[key]
+    key = (*_kept_key(engine), scope, grade_band)
+    return _PANELS.get_or_compute(key, lambda: _school_month_panel(engine, scope, grade_band))
 
 
 def _school_month_panel(engine: Engine, scope: Scope, grade_band: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:

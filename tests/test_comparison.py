@@ -313,3 +313,50 @@ def test_each_regions_list_from_the_whole_scopes_placing_equals_that_region_plac
     with pytest.raises(ValueError):  # another scope's placing is not listed for this one
         comparison.verdicts_within(comparison.placed_schools(engine, Scope.everything(), "2024-2025"), two_regions)
     engine.dispose()
+
+
+def test_peer_rows_answered_from_a_kept_read_of_more_regions_equal_a_fresh_read_and_a_new_pseudonym_key_reads_afresh(tmp_path):
+    """regional_peers keeps each scope's read of a year (a new year on the comparison page reads the
+    year before it again); a question about fewer regions is answered from a kept read of more.
+    Every scope's answer must equal a fresh read, pseudonyms and withheld schools included, and a
+    rotated pseudonym key must never find frames made with the old one."""
+    from support import pupil_simulation as simulation
+    from lasnaolo import importer, store
+    from lasnaolo import scope as scope_module
+
+    schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=7))
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    absences.to_csv(tmp_path / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    regions = sorted(set(truth["region_code"]))
+    first = truth.groupby("region_code")["school_id"].first()
+    municipality_of = schools.set_index("school_id")["municipality_code"]
+    scopes = [Scope.everything(),
+              Scope("director", municipality_codes=frozenset(municipality_of[first[regions[:2]]])),
+              Scope("rector", school_ids=frozenset({first[regions[0]]}))]
+    for scope in scopes:
+        touched = frozenset(queries.schools(engine, scope)["region_code"])
+        for year in ("2023-2024", "2024-2025"):
+            for region in sorted(touched):
+                queries._PEER_ROWS.clear()
+                fresh = queries.regional_peers(engine, scope, frozenset({region}), year)
+                queries._PEER_ROWS.clear()
+                whole = queries.regional_peers(engine, scope, touched, year)
+                kept = queries.regional_peers(engine, scope, frozenset({region}), year)
+                assert len(queries._PEER_ROWS) == 1  # answered from the kept read of every region
+                pd.testing.assert_frame_equal(kept, fresh)
+                assert len(whole) > len(kept) or len(touched) == 1
+                # The rector's neighbours under pseudonyms (the director's municipalities fill their regions).
+                assert kept["school_key"].str.startswith("P").any() == (scope.role == "rector")
+    rector = scopes[2]
+    before = queries.regional_peers(engine, rector, frozenset(regions[:1]), "2024-2025")
+    scope_module.configure_pseudonym_key("another-installation-key-" + "x" * 40)
+    try:
+        after = queries.regional_peers(engine, rector, frozenset(regions[:1]), "2024-2025")
+    finally:
+        scope_module.configure_pseudonym_key(None)
+    hidden = before["school_key"].str.startswith("P")
+    assert not set(before.loc[hidden, "school_key"]) & set(after["school_key"])
+    engine.dispose()
