@@ -38,6 +38,7 @@ month before an August start is June.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,13 +234,55 @@ def _between(rows: pd.DataFrame, low: int, high: int) -> pd.DataFrame:
     return rows.iloc[int(np.searchsorted(t, low, "left")):int(np.searchsorted(t, high, "left"))]
 
 
-def _before_profile(rows: pd.DataFrame, outcome: str, start: int) -> pd.DataFrame:
-    """Per school its level, size and months in the matching window: the PRE_MONTHS before the
-    start less the guard (a spike right before the start is what selection follows). `rows`
-    sorted by t."""
-    before = _between(rows, start - PRE_MONTHS, start - GUARD_MONTHS)
-    profile = before.groupby("school_key").agg(level=(outcome, "mean"), pupils=("pupils", "mean"),
-                                               months=("t", "nunique"), school_type=("school_type", "first"))
+@dataclass(frozen=True)
+class _Grid:
+    """The school months as school × month matrices: row i is school `keys[i]` (in key order, as
+    a groupby gives them), column t the month's ordinal. Each cohort's windows are then column
+    slices: grouping and filtering the national rows by school per cohort was most of a question."""
+
+    keys: pd.Index
+    outcome: np.ndarray  # NaN where the school has no such month
+    pupils: np.ndarray
+    counted: np.ndarray  # months with the outcome, cumulated over t (a leading column of zeros)
+    school_type: np.ndarray
+
+    def months(self, schools: np.ndarray, low, high) -> np.ndarray:
+        """Per school (row numbers) its months with the outcome in low <= t < high (arrays or
+        numbers, clipped to the data)."""
+        width = self.outcome.shape[1]
+        low, high = np.clip(low, 0, width), np.clip(high, 0, width)
+        return self.counted[schools, high] - self.counted[schools, low]
+
+
+def _grid(rows: pd.DataFrame, outcome: str) -> tuple[_Grid, np.ndarray]:
+    """The grid of `rows` (school_months) and each row's school as a row number of it."""
+    codes, keys = pd.factorize(rows["school_key"], sort=True)
+    width = int(rows["t"].max()) + 1 if len(rows) else 0
+    t = rows["t"].to_numpy()
+    values, pupils = np.full((len(keys), width), np.nan), np.full((len(keys), width), np.nan)
+    values[codes, t] = rows[outcome].to_numpy(dtype=float)
+    pupils[codes, t] = rows["pupils"].to_numpy(dtype=float)
+    present = np.zeros((len(keys), width), dtype=np.int64)
+    present[codes, t] = 1
+    counted = np.concatenate([np.zeros((len(keys), 1), dtype=np.int64), present.cumsum(axis=1)], axis=1)
+    school_type = np.empty(len(keys), dtype=object)
+    school_type[codes[::-1]] = rows["school_type"].to_numpy()[::-1]  # each school's first row's
+    return _Grid(pd.Index(keys, name="school_key"), values, pupils, counted, school_type), codes
+
+
+def _before_profile(grid: _Grid, schools: np.ndarray, start: int) -> pd.DataFrame:
+    """Per school (row numbers of the grid) its level, size and months in the matching window: the
+    PRE_MONTHS before the start less the guard (a spike right before the start is what selection
+    follows). Schools without a month there are left out."""
+    low, high = max(start - PRE_MONTHS, 0), max(start - GUARD_MONTHS, 0)
+    months = grid.months(schools, low, high)
+    schools = schools[months > 0]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a school whose pupils are all missing: NaN
+        level = np.nanmean(grid.outcome[schools, low:high], axis=1)
+        pupils = np.nanmean(grid.pupils[schools, low:high], axis=1)  # rows are the months with the outcome
+    profile = pd.DataFrame({"level": level, "pupils": pupils, "months": months[months > 0],
+                            "school_type": grid.school_type[schools]}, index=grid.keys[schools])
     profile["log_size"] = np.log(profile["pupils"].clip(lower=1))
     return profile
 
@@ -261,26 +304,29 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
     how many had no comparable school."""
     rows = school_months(panel, question.outcome).sort_values("t", kind="stable", ignore_index=True)
     periods = treatment_periods(panel, sorted(rows["month"].unique()))
-    ever = set(periods["school_key"])
+    grid, row_school = _grid(rows, question.outcome)
+    rows = rows.assign(_school=row_school)
     last = rows["t"].max() if not rows.empty else -1
     in_scope = set(rows.loc[rows["in_scope"], "school_key"])
-    candidates_pool = rows[~rows["school_key"].isin(ever)]
+    never = np.flatnonzero(~grid.keys.isin(set(periods["school_key"])))  # the comparison pool
     stacks, treated_rows, excluded, unmatched = [], [], 0, 0
     for start, cohort in periods[periods["school_key"].isin(in_scope)].groupby("start"):
-        profile = _before_profile(rows[rows["school_key"].isin(cohort["school_key"])], question.outcome, start)
-        after = _between(rows, start, start + POST_MONTHS)
-        post_counts = after.groupby("school_key")["t"].nunique()
+        starting = cohort["school_key"].nunique()
+        cohort = cohort[cohort["school_key"].isin(grid.keys)]  # a school without months has no profile
+        members = grid.keys.get_indexer(cohort["school_key"])
+        order = np.argsort(members, kind="stable")  # in key order, as the profile lists them
+        members, ends = members[order], cohort["end"].to_numpy()[order]
+        profile = _before_profile(grid, members, start)
         # A treated school's months after the start count only while the measure is in use.
-        in_use = after.merge(cohort[["school_key", "end"]], on="school_key")
-        used_counts = in_use[in_use["t"] <= in_use["end"]].groupby("school_key")["t"].nunique()
-        enough = profile.index[(profile["months"] >= MIN_PRE_MONTHS)
-                               & (used_counts.reindex(profile.index).fillna(0) >= MIN_POST_MONTHS)]
-        excluded += cohort["school_key"].nunique() - len(enough)
+        used = pd.Series(grid.months(members, start, np.minimum(start + POST_MONTHS, ends + 1)), index=grid.keys[members])
+        enough = profile.index[(profile["months"] >= MIN_PRE_MONTHS) & (used.reindex(profile.index) >= MIN_POST_MONTHS)]
+        excluded += starting - len(enough)
         if len(enough) == 0 or start > last:
             continue
-        candidates = _before_profile(candidates_pool, question.outcome, start)
-        candidates = candidates[(candidates["months"] >= MIN_PRE_MONTHS)
-                                & (post_counts.reindex(candidates.index).fillna(0) >= MIN_POST_MONTHS)]
+        candidates = _before_profile(grid, never, start)
+        after = pd.Series(grid.months(grid.keys.get_indexer(candidates.index), start, start + POST_MONTHS),
+                          index=candidates.index)
+        candidates = candidates[(candidates["months"] >= MIN_PRE_MONTHS) & (after >= MIN_POST_MONTHS)]
         controls, alone = _nearest(profile.loc[enough], candidates, NEIGHBOURS)
         unmatched += len(alone)
         matched = [key for key in enough if key not in alone]
@@ -288,15 +334,16 @@ def stack(panel: MeasurePanel, question: Question) -> tuple[pd.DataFrame, pd.Dat
             continue
         window = _between(rows, start - PRE_MONTHS, start + POST_MONTHS)
         window = window[~_mixed_year_to_date(window, start, question.outcome)]
-        ends = cohort.set_index("school_key")["end"]
-        treated_part = window[window["school_key"].isin(matched)]
-        treated_part = treated_part[treated_part["t"] <= treated_part["school_key"].map(ends)]
-        control_part = window[window["school_key"].isin(controls.index)]
+        school = window["_school"].to_numpy()
+        treated_part = window[np.isin(school, grid.keys.get_indexer(matched))]
+        ends_by_school = cohort.set_index("school_key")["end"]
+        treated_part = treated_part[treated_part["t"] <= treated_part["school_key"].map(ends_by_school)]
+        control_part = window[np.isin(school, grid.keys.get_indexer(controls.index))]
         # Matching with replacement: a comparison school chosen by three treated schools counts
         # three times (else the pooled neighbours of far-apart schools are unlike them on average).
         control_part = control_part.assign(matched=control_part["school_key"].map(controls / controls.mean()))
         part = pd.concat([treated_part.assign(treated=1, matched=1.0), control_part.assign(treated=0)])
-        stacks.append(part.assign(cohort=int(start), event=part["t"] - start))
+        stacks.append(part.drop(columns="_school").assign(cohort=int(start), event=part["t"] - start))
         treated_rows.append(cohort[cohort["school_key"].isin(matched)])
     stacked = pd.concat(stacks, ignore_index=True) if stacks else pd.DataFrame(
         columns=["school_key", "t", "event", "treated", "cohort", "matched", "lesson_hours", question.outcome])

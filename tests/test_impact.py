@@ -389,3 +389,34 @@ def test_the_fit_leaves_out_what_the_effects_explain_together_as_panelols_does()
     assert list(ours.params.index) == list(theirs.params.index) == ["a"]
     assert ours.params.to_numpy() == pytest.approx(theirs.params.to_numpy(), abs=1e-6)
     assert ours.std_errors.to_numpy() == pytest.approx(theirs.std_errors.to_numpy(), rel=1e-5)
+
+
+def test_each_cohorts_matching_profile_from_the_school_month_grid_equals_grouping_the_rows_of_its_window():
+    """stack reads every cohort's window from a school × month grid (grouping the national rows per
+    cohort took half a second a question): level, pupils and months per school must be what
+    grouping the window's rows gives, schools with gaps, missing pupils and no month there included."""
+    rng = np.random.default_rng(3)
+    keys = [f"S{i:03d}" for i in range(40)]
+    rows = pd.DataFrame([(k, t) for k in keys for t in range(60) if rng.random() > 0.25], columns=["school_key", "t"])
+    rows = rows[~((rows["school_key"] == "S007") & rows["t"].between(10, 40))]  # no month in some windows
+    rows["school_type"] = rows["school_key"].map(lambda k: "primary" if int(k[1:]) % 3 else "comprehensive")
+    rows["absence_rate"] = rng.gamma(4, 2, len(rows))
+    rows["pupils"] = rng.integers(20, 600, len(rows)).astype(float)
+    rows.loc[rows.sample(frac=0.05, random_state=1).index, "pupils"] = np.nan
+    rows = rows.sample(frac=1, random_state=2).sort_values("t", kind="stable", ignore_index=True)
+    grid, _ = impact._grid(rows, "absence_rate")
+    members, seen = grid.keys.get_indexer(keys[1::2]), {}
+    for start in (5, 20, 35, 59):
+        window = rows[rows["t"].between(start - impact.PRE_MONTHS, start - impact.GUARD_MONTHS - 1)
+                      & rows["school_key"].isin(keys[1::2])]
+        expected = window.groupby("school_key").agg(level=("absence_rate", "mean"), pupils=("pupils", "mean"),
+                                                    months=("t", "nunique"), school_type=("school_type", "first"))
+        got = impact._before_profile(grid, np.sort(members), start)
+        assert len(got) > 0 and ("S007" in got.index) == ("S007" in expected.index)
+        seen[start] = "S007" in got.index
+        pd.testing.assert_frame_equal(got[expected.columns], expected, check_exact=False, rtol=1e-12)
+        assert np.allclose(got["log_size"], np.log(expected["pupils"].clip(lower=1)))
+        counted = grid.months(np.sort(members), start, start + impact.POST_MONTHS)
+        after = rows[rows["t"].between(start, start + impact.POST_MONTHS - 1)].groupby("school_key")["t"].nunique()
+        assert counted.tolist() == after.reindex(grid.keys[np.sort(members)], fill_value=0).tolist()
+    assert (seen[20], seen[35], seen[59]) == (True, False, True)  # at 35 its window lies in its gap
