@@ -401,8 +401,9 @@ def _fit(stacked: pd.DataFrame, outcome: str, regressors: pd.DataFrame) -> Fit:
     from linearmodels.panel.utility import not_absorbed
 
     weights = stacked["weight"].to_numpy(float)  # strictly positive, as PanelOLS requires
-    entity = pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["school_key"])[0]
-    cohort_month = pd.factorize(stacked["cohort"].astype(str) + ":" + stacked["t"].astype(str))[0]
+    # Numbered in order of first appearance (grouping, not joining texts: a tenth of a second a question).
+    entity = pd.factorize(stacked.groupby(["cohort", "school_key"], sort=False).ngroup())[0]
+    cohort_month = pd.factorize(stacked.groupby(["cohort", "t"], sort=False).ngroup())[0]
     absorber = pyhdfe.create(np.column_stack([entity, cohort_month]), drop_singletons=False, compute_degrees=False,
                              residualize_method="map", options={"tol": 1e-12})
     values = np.column_stack([stacked[outcome].to_numpy(float), regressors.to_numpy(float)])
