@@ -529,7 +529,10 @@ def analysis_features(engine: Engine, scope: Scope, school_year: str,
     return features, survey_year
 
 
-def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None = None) -> Analysis:
+def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int | None, k: int | None = None,
+                     factors: Factors | None = None) -> Analysis:
+    """`analyse` from the features (`analysis_features`); `factors` when already known
+    (`analyse_factors`: they do not depend on the number of clusters)."""
     clusters = cluster(features, school_year, survey_year, k)
     # A school under a pseudonym is placed on the map to 0.1: its exact position is a sum of its
     # exact standardised features, and nothing the map is for needs more.
@@ -540,7 +543,14 @@ def analyse_features(features: pd.DataFrame, school_year: str, survey_year: int 
     clusters.schools.loc[hidden, inputs] = np.nan
     if "school_type" in clusters.schools.columns:
         clusters.schools["school_type"] = clusters.schools["school_type"].astype(object).where(~hidden, None)
-    return Analysis(clusters, absence_factors(features))
+    return Analysis(clusters, factors if factors is not None else absence_factors(features))
+
+
+def analyse_factors(engine: Engine, scope: Scope, school_year: str, policy: SuppressionPolicy = SUPPRESSION) -> Factors:
+    """The absence factors of `analyse` alone: the page keeps them apart, so that another number of
+    clusters does not fit the bootstrap's two hundred ridge models again."""
+    features, _ = analysis_features(engine, scope, school_year, policy)
+    return absence_factors(features)
 
 
 def analyse(engine: Engine, scope: Scope, school_year: str, k: int | None = None,

@@ -132,6 +132,17 @@ def test_clusters_recover_the_planted_risk_profiles(demo_analysis, demo_data):
     assert result.name(home["typical"], "en") == "close to average"
 
 
+def test_the_factors_kept_apart_from_the_clusters_equal_the_analysis_and_another_k_uses_them_as_given(demo_engine, demo_analysis):
+    """The risk page keeps the factors apart (another number of clusters refitted two hundred ridge
+    models): apart, they are the analysis's own; given, they are used as they are."""
+    factors = risk.analyse_factors(demo_engine, Scope.everything(), YEAR)
+    pd.testing.assert_frame_equal(factors.table, demo_analysis.factors.table)
+    assert (factors.schools, factors.r_squared) == (demo_analysis.factors.schools, demo_analysis.factors.r_squared)
+    features, survey_year = risk.analysis_features(demo_engine, Scope.everything(), YEAR)
+    again = risk.analyse_features(features, YEAR, survey_year, 4, factors)
+    assert again.factors is factors and again.clusters.k == 4
+
+
 def test_clusters_are_stable_and_the_user_may_fix_k(demo_engine, demo_analysis):
     again = risk.analyse(demo_engine, Scope.everything(), YEAR).clusters
     assert again.schools["cluster"].equals(demo_analysis.clusters.schools["cluster"])

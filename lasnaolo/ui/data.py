@@ -77,6 +77,7 @@ STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
     "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.risk.analyse",
+    "lasnaolo.risk.analyse_factors",
 })
 
 
@@ -135,7 +136,16 @@ def _risk_analysed(_engine, scope: Scope, school_year: str, k: int | None):
     from lasnaolo import risk
 
     features, survey_year = _lookup(risk.analysis_features, scope, school_year, keep=True)
-    return risk.analyse_features(features, school_year, survey_year, k)
+    factors = _lookup(risk.analyse_factors, scope, school_year, keep=True, via=_risk_factors)
+    return risk.analyse_features(features, school_year, survey_year, k, factors)
+
+
+def _risk_factors(_engine, scope: Scope, school_year: str):
+    """risk.analyse_factors from the kept features."""
+    from lasnaolo import risk
+
+    features, _ = _lookup(risk.analysis_features, scope, school_year, keep=True)
+    return risk.absence_factors(features)
 
 
 def target_overview(scope: Scope, school_year: str) -> pd.DataFrame:
