@@ -332,10 +332,15 @@ def published_totals(
         raise disclosure.NotPublished(f"figures by {', '.join(by)} are not published for this role")
     who = audience(engine, scope)
     population = _rows_schools(engine, who.population)
+    if context:
+        # The regions this scope touches: a deck narrowed to one region of a wider publication
+        # ranks that region's municipalities, not every one of the publication (review finding).
+        touched = frozenset(_rows_schools(engine, scope)["region_code"])
+        population = population[population["region_code"].isin(touched)]
     if who.known >= set(population["school_id"]):
         # Nothing here is about others (an administrator): the rows themselves, nothing withheld.
-        rows = _rows(engine, who.population if context else Scope("admin", scope.municipality_codes, scope.region_codes,
-                                                                 scope.school_ids),
+        rows = _rows(engine, Scope("admin", region_codes=touched) if context else
+                     Scope("admin", scope.municipality_codes, scope.region_codes, scope.school_ids),
                      unit=unit, school_years=school_years, months=months, by=by, filters=filters, use_summary=True)
         return rows.assign(suppressed=False)
     piece = slice_of(filters)

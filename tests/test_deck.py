@@ -342,3 +342,35 @@ def test_a_deck_of_the_targets_slide_alone_does_not_compute_the_areas_overview(d
     assert alone.note == full.note and re.search(r"\d{1,2}\.\d{1,2}\.20\d\d", alone.note)
     with pytest.raises(AssertionError):
         deck.build(demo_sqlite, Scope.everything(), deck.DeckRequest(year, slides=("headline", "targets")))
+
+
+def test_a_deck_of_one_region_or_municipality_ranks_only_that_regions_municipalities(tmp_path):
+    """A presenter whose area spans several regions narrows a deck to one of them: its ranking slide
+    is that region's municipalities (it listed every municipality of the presenter's publication,
+    e.g. all 231 of the country in a deck of Uusimaa)."""
+    from support import pupil_simulation as simulation
+    from lasnaolo import importer, store, trends
+
+    schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=5))
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    absences.to_csv(tmp_path / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    region_of = truth.drop_duplicates("school_id").set_index("school_id")["region_code"]
+    municipality_region = dict(zip(schools["municipality_code"], schools["school_id"].map(region_of)))
+    regions = sorted(set(region_of))
+    director = Scope("director", region_codes=frozenset(regions[:2]))
+    whole = trends.municipality_ranking(engine, deck.presentation_scope(director), YEAR)
+    assert set(whole["region_code"]) == set(regions[:2])  # the presenter's whole area: both regions
+    for user in (Scope.everything(), director):
+        one_region = deck.presentation_scope(user, frozenset(regions[:1]))
+        ranked = trends.municipality_ranking(engine, one_region, YEAR)
+        expected = {m for m, r in municipality_region.items() if r == regions[0]}
+        assert set(ranked["municipality_code"]) == expected and set(ranked["region_code"]) == {regions[0]}
+    municipality = sorted(m for m, r in municipality_region.items() if r == regions[1])[0]
+    narrowed = deck.presentation_scope(director, None, frozenset({municipality}))
+    ranked = trends.municipality_ranking(engine, narrowed, YEAR)
+    assert set(ranked["region_code"]) == {regions[1]}
+    assert ranked.loc[ranked["own"], "municipality_code"].tolist() == [municipality]
+    engine.dispose()
