@@ -151,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # a bad option or --help: argparse has said why; exit 2 (or 0) as it would
         return int(exit_.code or 0)
+    if contract.SUPPRESSION_PROBLEMS:  # a mistyped or looser threshold: refuse rather than guess
+        for problem in contract.SUPPRESSION_PROBLEMS:
+            print(f"refused: {problem}", file=sys.stderr)
+        return EXIT_REJECTED
     try:
         return _run(args)
     except PseudonymKeyMissing as error:  # a configured database without a strong pseudonym key

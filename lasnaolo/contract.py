@@ -6,7 +6,9 @@ column or a catalogue entry is defined once.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -98,10 +100,40 @@ class SuppressionPolicy:
     min_respondents: int = 10
 
 
-# The product's one suppression policy: every query, page, export and command takes it from here.
-# Not an installation setting: a lower threshold would open what DOMAIN.md's privacy rules close,
-# and every anonymised publication and its audit assume these figures.
-SUPPRESSION = SuppressionPolicy()
+# The product's minimum: DOMAIN.md's privacy rules. An installation may only be stricter.
+PRODUCT_SUPPRESSION = SuppressionPolicy()
+_MOST = 1000  # a threshold above this is a typo, not a policy
+
+
+def installation_suppression(environ: Mapping[str, str]) -> tuple[SuppressionPolicy, list[str]]:
+    """The installation's suppression policy from LASNAOLO_MIN_PUPILS and LASNAOLO_MIN_RESPONDENTS
+    (unset: the product's minimum), and what is wrong with them. A value that is not a whole number
+    from the product's minimum up to 1000 is a problem: the app and the command line refuse to start
+    (lasnaolo.settings, lasnaolo.cli), and meanwhile nothing is published (fail closed)."""
+    from lasnaolo import environment
+
+    values, problems = {}, []
+    for field, name in (("min_pupils", environment.MIN_PUPILS), ("min_respondents", environment.MIN_RESPONDENTS)):
+        least = getattr(PRODUCT_SUPPRESSION, field)
+        text = environ.get(name)
+        if text is None or text.strip() == "":
+            values[field] = least
+            continue
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or not least <= value <= _MOST:
+            problems.append(f"the environment variable {name} is {text!r}: give a whole number from {least} (the "
+                            f"product's minimum; an installation may only be stricter) up to {_MOST}")
+            value = _MOST * 1000  # fail closed: every group is under it
+        values[field] = value
+    return SuppressionPolicy(**values), problems
+
+
+# The one suppression policy: every query, page, export and command takes it from here. Read once,
+# when the package is loaded: the installation's, never looser than the product's.
+SUPPRESSION, SUPPRESSION_PROBLEMS = installation_suppression(os.environ)
 
 
 INDICATORS: dict[str, Indicator] = {

@@ -13,13 +13,17 @@ COOKIE_KEY = "LASNAOLO_COOKIE_KEY"  # signs the login cookie
 PSEUDONYM_KEY = "LASNAOLO_PSEUDONYM_KEY"  # keys the schools' pseudonyms
 TRUSTED_PROXIES = "LASNAOLO_TRUSTED_PROXIES"  # reverse proxies that append to X-Forwarded-For
 MUNICIPALITY_GEOJSON = "LASNAOLO_MUNICIPALITY_GEOJSON"  # official municipality boundaries for the map
+# Stricter suppression than the product's minimum (contract.SUPPRESSION); never looser.
+MIN_PUPILS = "LASNAOLO_MIN_PUPILS"
+MIN_RESPONDENTS = "LASNAOLO_MIN_RESPONDENTS"
 
 # Any of these set, even alone, means "this is a real installation" (production fails closed).
 PRODUCTION = (DB_URL, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY)
 # Read by the test command (tests/run.sh), never by the app.
 TEST_HARNESS = ("LASNAOLO_REQUIRE_POSTGRES", "LASNAOLO_REQUIRE_BROWSER", "LASNAOLO_REQUIRE_OFFICE",
                 "LASNAOLO_CHROMIUM", "LASNAOLO_TEST_WORKERS")
-KNOWN = (DB_URL, DEMO_DATA, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY, TRUSTED_PROXIES, MUNICIPALITY_GEOJSON, *TEST_HARNESS)
+KNOWN = (DB_URL, DEMO_DATA, USERS_FILE, COOKIE_KEY, PSEUDONYM_KEY, TRUSTED_PROXIES, MUNICIPALITY_GEOJSON, MIN_PUPILS,
+         MIN_RESPONDENTS, *TEST_HARNESS)
 PREFIX = "LASNAOLO_"
 
 

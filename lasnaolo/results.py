@@ -42,7 +42,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from lasnaolo import store
+from lasnaolo import contract, store
 from lasnaolo import scope as scope_module
 from lasnaolo.store import ComputedResult, ImportLog
 
@@ -98,7 +98,9 @@ def canonical(value: Any) -> Any:
 def result_key(name: str, version: tuple[int, ...], scope: scope_module.Scope, args: tuple) -> str | None:
     """The stored result's key, or None when the question cannot be keyed exactly."""
     try:
-        text = json.dumps([name, list(version), canonical(scope), canonical(args), code_version()], sort_keys=True)
+        # The suppression policy too: an installation made stricter must not read what a looser one kept.
+        text = json.dumps([name, list(version), canonical(scope), canonical(args), code_version(),
+                           canonical(contract.SUPPRESSION)], sort_keys=True)
     except TypeError:
         return None
     return hmac.new(scope_module.derived_key("result-key"), text.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from lasnaolo import accounts, environment, keys
+from lasnaolo import accounts, contract, environment, keys
 from lasnaolo.accounts import AuthConfig, ConfigError
 
 # Every key Läsnäolo reads from its sections of .streamlit/secrets.toml; anything else there is a typo.
@@ -104,13 +104,16 @@ def _trusted_proxies(auth: Mapping, environ: Mapping[str, str], problems: list[s
 
 def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
     """The settings to start with, or ConfigError with every reason the app must not start."""
+    threshold_problems = contract.installation_suppression(environ)[1]
     if not is_production(secrets, environ):
+        if threshold_problems:  # even in demo mode: a mistyped threshold would withhold everything unexplained
+            raise ConfigError(threshold_problems)
         return Settings(True, None, keys.DEMO_PSEUDONYM_KEY)
     if secrets.problem:
         raise ConfigError([f"the secrets file {_where(secrets)} cannot be read: {secrets.problem}. "
                            f"Fix the file (TOML: sections like [auth], values in quotes) or remove it; "
                            f"until then the app does not start"])
-    problems = secrets_problems(secrets) + _environment_problems(environ)
+    problems = secrets_problems(secrets) + _environment_problems(environ) + threshold_problems
     auth = secrets.values.get("auth") if isinstance(secrets.values.get("auth"), Mapping) else {}
     privacy = secrets.values.get("privacy") if isinstance(secrets.values.get("privacy"), Mapping) else {}
     try:

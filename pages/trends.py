@@ -59,13 +59,13 @@ widgets.figure("regions", charts.region_tile_chart, charts.region_tile_table, sh
 
 if not shown.municipalities.empty:
     st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
-    st.caption(t("trends.ranking_caption"))
+    st.caption(t("trends.ranking_caption", n=SUPPRESSION.min_pupils))
     widgets.figure("municipalities", charts.ranking_chart, charts.ranking_table, shown.municipalities, ctx.language)
 
 boundaries = maps.municipality_boundaries()
 if boundaries and not shown.municipalities.empty:
     st.subheader(t("trends.map", year=i18n.school_year(newest)))
-    st.caption(t("trends.map_caption"))
+    st.caption(t("trends.map_caption", n=SUPPRESSION.min_pupils))
     widgets.chart_with_table(charts.choropleth_chart(boundaries, shown.municipalities, ctx.language),
                              charts.ranking_table(shown.municipalities, ctx.language), "municipality-map")
 

@@ -292,3 +292,15 @@ def test_a_target_comment_keeps_the_stored_results_and_an_unreadable_one_is_comp
         connection.execute(update(ComputedResult).values(signature="ä" * 64))
     assert results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,),
                             Counted("once more")) == "once more"
+
+
+def test_a_stricter_installation_threshold_never_reads_what_a_looser_one_kept(engine, demo_files, monkeypatch):
+    from lasnaolo import contract
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    version = results.import_version(engine)
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("under 5"))
+    monkeypatch.setattr(contract, "SUPPRESSION", contract.SuppressionPolicy(min_pupils=8))
+    stricter = Counted("under 8")
+    assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), stricter) == "under 8"
+    assert stricter.runs == 1

@@ -233,3 +233,60 @@ def test_the_command_line_refuses_an_anonymised_deck_on_a_configured_database_wi
     monkeypatch.setenv(environment.PSEUDONYM_KEY, PSEUDONYM_KEY)
     assert cli.main(["deck", "--region", "01", "--year", "2024-2025", "--out", str(out), "--slides", "headline"]) == 0
     assert out.exists()
+
+
+@pytest.mark.parametrize("pupils, respondents, expected", [
+    (None, None, (5, 10)), ("8", None, (8, 10)), (" 12 ", "25", (12, 25)), ("", "", (5, 10))])
+def test_an_installation_may_make_suppression_stricter_than_the_products_minimum(pupils, respondents, expected):
+    from lasnaolo import contract
+
+    environ = {k: v for k, v in ((environment.MIN_PUPILS, pupils), (environment.MIN_RESPONDENTS, respondents)) if v is not None}
+    policy, problems = contract.installation_suppression(environ)
+    assert (policy.min_pupils, policy.min_respondents) == expected and problems == []
+
+
+@pytest.mark.parametrize("name, value", [(environment.MIN_PUPILS, "3"), (environment.MIN_PUPILS, "7O"),
+                                         (environment.MIN_RESPONDENTS, "9"), (environment.MIN_PUPILS, "5.5"),
+                                         (environment.MIN_PUPILS, "100000")])
+def test_a_looser_or_mistyped_threshold_withholds_everything_and_refuses_to_start_in_every_mode(users_file, name, value):
+    from lasnaolo import contract
+
+    policy, problems = contract.installation_suppression({name: value})
+    assert len(problems) == 1 and name in problems[0] and repr(value) in problems[0]
+    field = "min_pupils" if name == environment.MIN_PUPILS else "min_respondents"
+    assert getattr(policy, field) > 100_000  # fail closed: no group is that large
+    assert name in refusal(production_secrets(users_file), {name: value})
+    assert name in refusal(SecretsFile({}), {name: value})  # nothing else configured: demo mode refuses too
+
+
+def test_a_stricter_threshold_reaches_every_command_and_a_looser_one_stops_the_command_line(tmp_path):
+    """Read when the package loads (the pages, the command line and the exports all take
+    contract.SUPPRESSION): a 33-pupil school is shown under the product's 5 and withheld under 40;
+    a threshold under the product's minimum stops the command line before it reads anything."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from support.helpers import files
+    from lasnaolo import importer
+
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'strict.db'}")
+    store.init_database(engine)
+    importer.import_files(engine, files())
+    engine.dispose()
+    command = [sys.executable, "-m", "lasnaolo", "report", "--school", "04567", "--year", "2024-2025",
+               "--db", f"sqlite:///{tmp_path / 'strict.db'}", "--json"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LASNAOLO_")}
+
+    def report(**extra) -> subprocess.CompletedProcess:
+        return subprocess.run(command, capture_output=True, text=True, env={**clean, **extra}, timeout=120)
+
+    product = report()
+    assert product.returncode == 0 and json.loads(product.stdout)["pupils"] == 33
+    strict = report(**{environment.MIN_PUPILS: "40"})
+    assert strict.returncode == 0, strict.stderr
+    withheld = json.loads(strict.stdout)
+    assert withheld["pupils"] is None and withheld["absence_rate"] is None and "pupils" in withheld["suppressed"]
+    looser = report(**{environment.MIN_PUPILS: "3"})
+    assert looser.returncode == 2 and environment.MIN_PUPILS in looser.stderr and looser.stdout == ""
