@@ -160,7 +160,8 @@ def _school_points(frame: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFra
     """School-level rows for an anonymised scope (the risk profiles' input): pseudonyms, and rows
     of too few pupils withheld with a complement within each school and month. They never leave
     the core as counts: the risk profiles publish standardised ratios and banded sizes only."""
-    frame = frame.drop(columns=metrics.SQUARES).assign(school_id=[pseudonym(s, PROFILES) for s in frame["school_id"]])
+    keys = {s: pseudonym(s, PROFILES) for s in frame["school_id"].unique()}  # per school, not per row
+    frame = frame.drop(columns=metrics.SQUARES).assign(school_id=frame["school_id"].map(keys))
     return disclosure.withhold_school_rows(frame, ["school_year", "month", "school_id"], policy)
 
 
