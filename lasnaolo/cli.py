@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, i18n, impact, importer,
-                      queries, reports, results, risk, store)
+                      queries, reports, results, risk, settings, store)
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -151,8 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # a bad option or --help: argparse has said why; exit 2 (or 0) as it would
         return int(exit_.code or 0)
-    if contract.SUPPRESSION_PROBLEMS:  # a mistyped or looser threshold: refuse rather than guess
-        for problem in contract.SUPPRESSION_PROBLEMS:
+    # A mistyped or looser threshold, or a variable named like Läsnäolo's that nothing reads (a
+    # misspelt LASNAOLO_MIN_PUPILS would leave the product's 5 in force unnoticed): refuse, as the app does.
+    problems = [*contract.SUPPRESSION_PROBLEMS, *settings.environment_problems(os.environ)]
+    if problems:
+        for problem in problems:
             print(f"refused: {problem}", file=sys.stderr)
         return EXIT_REJECTED
     try:

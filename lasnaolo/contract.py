@@ -119,10 +119,8 @@ def installation_suppression(environ: Mapping[str, str]) -> tuple[SuppressionPol
         if text is None or text.strip() == "":
             values[field] = least
             continue
-        try:
-            value = int(text.strip())
-        except ValueError:
-            value = None
+        # ASCII digits only: int() would also take "1_0", "+8" and other scripts' digits.
+        value = int(text.strip()) if re.fullmatch(r"[0-9]{1,4}", text.strip()) else None
         if value is None or not least <= value <= _MOST:
             problems.append(f"the environment variable {name} is {text!r}: give a whole number from {least} (the "
                             f"product's minimum; an installation may only be stricter) up to {_MOST}")

@@ -72,31 +72,58 @@ class Slice:
 
 def _cells(atoms: pd.DataFrame, known: Collection[str], scope_municipalities: frozenset[str] | None) -> pd.DataFrame:
     """Every cell of every month: school year, month, level, area, dimension, value, summed counts,
-    schools, and the part outside the user's own scope (pupils, schools)."""
-    atoms = atoms.assign(_outside=~atoms["school_id"].isin(known))
-    atoms = atoms.assign(_outside_pupils=atoms["pupils"].where(atoms["_outside"], 0),
-                         _present=atoms["pupils"] > 0)
-    atoms = atoms.assign(_outside_school=atoms["school_id"].where(atoms["_outside"] & atoms["_present"]),
-                         _school=atoms["school_id"].where(atoms["_present"]))
+    schools, and the part outside the user's own scope (pupils, schools). Keys as sorted integer
+    codes and sums by bincount: twenty string groupings of the atoms were two thirds of a
+    publication's time."""
+    outside = ~atoms["school_id"].isin(known).to_numpy()
+    present = (atoms["pupils"] > 0).to_numpy()
+    when = atoms.groupby(["school_year", "month"], sort=True).ngroup().to_numpy(dtype=np.int64)
+    whens = atoms[["school_year", "month"]].drop_duplicates().sort_values(["school_year", "month"])
+    school = pd.factorize(atoms["school_id"])[0]
+    schools_n = int(school.max(initial=-1)) + 1
+    counts = {c: atoms[c] for c in COUNTS}
+    outside_pupils = atoms["pupils"].where(outside, 0)
     areas = {"all": pd.Series("", index=atoms.index), "region": atoms["region_code"],
              "municipality": atoms["municipality_code"]}
     if scope_municipalities is not None:
         inside = atoms["municipality_code"].isin(scope_municipalities)
         areas["scope"] = pd.Series("", index=atoms.index).where(inside)
         areas["scope_region"] = atoms["region_code"].where(inside)
+    slices = {dimension: pd.factorize(pd.Series("", index=atoms.index) if dimension == "total" else atoms[dimension],
+                                      sort=True) for dimension in ("total", *SLICE_DIMENSIONS)}
     frames = []
     for level, area in areas.items():
-        for dimension in ("total", *SLICE_DIMENSIONS):
-            value = pd.Series("", index=atoms.index) if dimension == "total" else atoms[dimension]
-            grouped = atoms.assign(_area=area, _value=value).dropna(subset=["_area"]).groupby(
-                ["school_year", "month", "_area", "_value"])
-            cells = grouped[list(COUNTS)].sum()
-            cells["schools"] = grouped["_school"].nunique()
-            cells["outside_pupils"] = grouped["_outside_pupils"].sum()
-            cells["outside_schools"] = grouped["_outside_school"].nunique()
-            cells = cells.reset_index().rename(columns={"_area": "area", "_value": "value"})
-            frames.append(cells.assign(level=level, dimension=dimension))
+        area_code, area_names = pd.factorize(area, sort=True)  # missing (outside a custom area): -1, no cell
+        for dimension, (value_code, value_names) in slices.items():
+            rows = (area_code >= 0) & (value_code >= 0)
+            key = (when[rows] * len(area_names) + area_code[rows]) * len(value_names) + value_code[rows]
+            cell_keys, cell = np.unique(key, return_inverse=True)
+            n = len(cell_keys)
+            out = {"school_year": whens["school_year"].to_numpy()[cell_keys // (len(area_names) * len(value_names))],
+                   "month": whens["month"].to_numpy()[cell_keys // (len(area_names) * len(value_names))],
+                   "area": np.asarray(area_names, dtype=object)[(cell_keys // len(value_names)) % len(area_names)],
+                   "value": np.asarray(value_names, dtype=object)[cell_keys % len(value_names)]}
+            for column, summed in counts.items():
+                out[column] = _summed(summed.to_numpy()[rows], cell, n)
+            out["schools"] = _distinct(cell[present[rows]], school[rows][present[rows]], n, schools_n)
+            out["outside_pupils"] = _summed(outside_pupils.to_numpy()[rows], cell, n)
+            mask = (outside & present)[rows]
+            out["outside_schools"] = _distinct(cell[mask], school[rows][mask], n, schools_n)
+            frames.append(pd.DataFrame(out).assign(level=level, dimension=dimension))
     return pd.concat(frames, ignore_index=True)
+
+
+def _summed(values: np.ndarray, cell: np.ndarray, cells: int) -> np.ndarray:
+    """Per cell the sum of its rows' values (missing ones skipped), in the values' own kind."""
+    if values.dtype.kind in "iub":
+        return np.bincount(cell, weights=values.astype(float), minlength=cells).round().astype(np.int64)
+    return np.bincount(cell, weights=np.nan_to_num(values.astype(float)), minlength=cells)
+
+
+def _distinct(cell: np.ndarray, school: np.ndarray, cells: int, schools: int) -> np.ndarray:
+    """Per cell how many different schools its rows have."""
+    pairs = np.unique(cell.astype(np.int64) * schools + school)
+    return np.bincount(pairs // schools, minlength=cells).astype(np.int64) if schools else np.zeros(cells, dtype=np.int64)
 
 
 def _membership(cells: pd.DataFrame, atoms: pd.DataFrame, known: Collection[str],

@@ -599,7 +599,8 @@ def regional_peers(
         if kept_key[:-1] == key and region_codes <= kept_key[-1]:
             _PEER_ROWS.get(kept_key)  # used: kept longer
             return rows[rows["region_code"].isin(region_codes)].reset_index(drop=True)
-    return _PEER_ROWS.put((*key, region_codes), _regional_peers(engine, scope, region_codes, school_year, policy))
+    kept = _PEER_ROWS.put((*key, region_codes), _regional_peers(engine, scope, region_codes, school_year, policy))
+    return kept.copy()  # never the kept frame itself: a caller's change would reach every later answer
 
 
 _PEER_ROWS: Kept[pd.DataFrame] = Kept(8)

@@ -78,7 +78,7 @@ def secrets_problems(secrets: SecretsFile) -> list[str]:
     return problems
 
 
-def _environment_problems(environ: Mapping[str, str]) -> list[str]:
+def environment_problems(environ: Mapping[str, str]) -> list[str]:
     """A variable named like Läsnäolo's that nothing reads: most likely a typo of one that is."""
     problems = []
     for name in environment.unknown(environ):
@@ -113,7 +113,7 @@ def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
         raise ConfigError([f"the secrets file {_where(secrets)} cannot be read: {secrets.problem}. "
                            f"Fix the file (TOML: sections like [auth], values in quotes) or remove it; "
                            f"until then the app does not start"])
-    problems = secrets_problems(secrets) + _environment_problems(environ) + threshold_problems
+    problems = secrets_problems(secrets) + environment_problems(environ) + threshold_problems
     auth = secrets.values.get("auth") if isinstance(secrets.values.get("auth"), Mapping) else {}
     privacy = secrets.values.get("privacy") if isinstance(secrets.values.get("privacy"), Mapping) else {}
     try:

@@ -399,3 +399,55 @@ def test_regions_whose_slices_are_withheld_are_audited_through_the_totals_and_le
     assert cells.loc[cells["level"] == "region", "suppressed"].any()  # the totals do tie the regions here
     assert not found.any()
     assert not cells["suppressed"].all()
+
+
+def _cells_by_grouping(atoms: pd.DataFrame, known: set[str], scope_municipalities) -> pd.DataFrame:
+    """The publication's cells as plain pandas groupings read them: per school year, month, area
+    and value, the summed counts, how many schools (with pupils) and the part outside `known`."""
+    atoms = atoms.assign(_outside=~atoms["school_id"].isin(known))
+    atoms = atoms.assign(_outside_pupils=atoms["pupils"].where(atoms["_outside"], 0), _present=atoms["pupils"] > 0)
+    atoms = atoms.assign(_outside_school=atoms["school_id"].where(atoms["_outside"] & atoms["_present"]),
+                         _school=atoms["school_id"].where(atoms["_present"]))
+    areas = {"all": pd.Series("", index=atoms.index), "region": atoms["region_code"],
+             "municipality": atoms["municipality_code"]}
+    if scope_municipalities is not None:
+        inside = atoms["municipality_code"].isin(scope_municipalities)
+        areas["scope"] = pd.Series("", index=atoms.index).where(inside)
+        areas["scope_region"] = atoms["region_code"].where(inside)
+    frames = []
+    for level, area in areas.items():
+        for dimension in ("total", *disclosure.SLICE_DIMENSIONS):
+            value = pd.Series("", index=atoms.index) if dimension == "total" else atoms[dimension]
+            grouped = atoms.assign(_area=area, _value=value).dropna(subset=["_area"]).groupby(
+                ["school_year", "month", "_area", "_value"])
+            cells = grouped[list(disclosure.COUNTS)].sum()
+            cells["schools"] = grouped["_school"].nunique()
+            cells["outside_pupils"] = grouped["_outside_pupils"].sum()
+            cells["outside_schools"] = grouped["_outside_school"].nunique()
+            cells = cells.reset_index().rename(columns={"_area": "area", "_value": "value"})
+            frames.append(cells.assign(level=level, dimension=dimension))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_the_publications_cells_equal_plain_groupings_of_the_atoms_for_every_kind_of_audience(demo_sqlite, demo_users):
+    """The cells are summed by integer codes (string groupings were two thirds of a publication's
+    time): every cell, count, school count and outside part as plain groupings give them, for an
+    audience with a custom area (a coordinator), one with own schools (a director) and made-up
+    regions with schools without pupils."""
+    checked = 0
+    for username in ("koordinaattori", "johtaja"):
+        scope = demo_users[username].scope()
+        who = queries.audience(demo_sqlite, scope)
+        atoms = queries.absence_totals(demo_sqlite, who.population, school_years=["2023-2024", YEAR], raw=True,
+                                       by=["school_id", "municipality_code", "region_code", "school_type", "language",
+                                           "grade_band"])
+        custom = set(who.custom_area) if who.custom_area is not None else None
+        pd.testing.assert_frame_equal(disclosure._cells(atoms, set(who.known), custom),
+                                      _cells_by_grouping(atoms, set(who.known), custom))
+        checked += 1
+    made_up = _random_regions(5, ("01", "02"), (3, 6), (1, 6), 0.3)
+    made_up.loc[made_up.index[::7], "pupils"] = 0
+    known = set(made_up["school_id"].iloc[:20])
+    pd.testing.assert_frame_equal(disclosure._cells(made_up, known, {"0100", "0201"}),
+                                  _cells_by_grouping(made_up, known, {"0100", "0201"}))
+    assert checked == 2

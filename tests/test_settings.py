@@ -247,7 +247,8 @@ def test_an_installation_may_make_suppression_stricter_than_the_products_minimum
 
 @pytest.mark.parametrize("name, value", [(environment.MIN_PUPILS, "3"), (environment.MIN_PUPILS, "7O"),
                                          (environment.MIN_RESPONDENTS, "9"), (environment.MIN_PUPILS, "5.5"),
-                                         (environment.MIN_PUPILS, "100000")])
+                                         (environment.MIN_PUPILS, "100000"), (environment.MIN_PUPILS, "1_0"),
+                                         (environment.MIN_PUPILS, "+8"), (environment.MIN_PUPILS, "\uff18")])
 def test_a_looser_or_mistyped_threshold_withholds_everything_and_refuses_to_start_in_every_mode(users_file, name, value):
     from lasnaolo import contract
 
@@ -290,3 +291,5 @@ def test_a_stricter_threshold_reaches_every_command_and_a_looser_one_stops_the_c
     assert withheld["pupils"] is None and withheld["absence_rate"] is None and "pupils" in withheld["suppressed"]
     looser = report(**{environment.MIN_PUPILS: "3"})
     assert looser.returncode == 2 and environment.MIN_PUPILS in looser.stderr and looser.stdout == ""
+    misspelt = report(LASNAOLO_MIN_PUPIL="40")  # would leave the product's 5 in force unnoticed
+    assert misspelt.returncode == 2 and environment.MIN_PUPILS in misspelt.stderr and misspelt.stdout == ""
