@@ -83,12 +83,7 @@ def _cells(atoms: pd.DataFrame, known: Collection[str], scope_municipalities: fr
     schools_n = int(school.max(initial=-1)) + 1
     counts = {c: atoms[c] for c in COUNTS}
     outside_pupils = atoms["pupils"].where(outside, 0)
-    areas = {"all": pd.Series("", index=atoms.index), "region": atoms["region_code"],
-             "municipality": atoms["municipality_code"]}
-    if scope_municipalities is not None:
-        inside = atoms["municipality_code"].isin(scope_municipalities)
-        areas["scope"] = pd.Series("", index=atoms.index).where(inside)
-        areas["scope_region"] = atoms["region_code"].where(inside)
+    areas = cell_areas(atoms, scope_municipalities)
     slices = {dimension: pd.factorize(pd.Series("", index=atoms.index) if dimension == "total" else atoms[dimension],
                                       sort=True) for dimension in ("total", *SLICE_DIMENSIONS)}
     frames = []
@@ -111,6 +106,18 @@ def _cells(atoms: pd.DataFrame, known: Collection[str], scope_municipalities: fr
             out["outside_schools"] = _distinct(cell[mask], school[rows][mask], n, schools_n)
             frames.append(pd.DataFrame(out).assign(level=level, dimension=dimension))
     return pd.concat(frames, ignore_index=True)
+
+
+def cell_areas(atoms: pd.DataFrame, scope_municipalities: frozenset[str] | None) -> dict[str, pd.Series]:
+    """Per area level, each atom's area ("" for the whole; missing where the atom is in no area of
+    that level: outside a custom area)."""
+    areas = {"all": pd.Series("", index=atoms.index), "region": atoms["region_code"],
+             "municipality": atoms["municipality_code"]}
+    if scope_municipalities is not None:
+        inside = atoms["municipality_code"].isin(scope_municipalities)
+        areas["scope"] = pd.Series("", index=atoms.index).where(inside)
+        areas["scope_region"] = atoms["region_code"].where(inside)
+    return areas
 
 
 def _summed(values: np.ndarray, cell: np.ndarray, cells: int) -> np.ndarray:

@@ -26,11 +26,7 @@ def imported(design: simulation.Design, folder, source: str = "tiers"):
     schools, absences, truth = simulation.simulate(design)
     if source == "tiers":
         absences = absences.drop(columns="pupil_share_squares")
-    schools.to_csv(folder / "schools.csv", index=False)
-    absences.to_csv(folder / "absences.csv", index=False)
-    engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, [folder / "schools.csv", folder / "absences.csv"])
+    engine = simulation.imported(schools, absences, folder)
     return engine, truth
 
 

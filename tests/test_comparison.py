@@ -272,18 +272,13 @@ def test_each_regions_list_from_the_whole_scopes_placing_equals_that_region_plac
     region apart took seconds nationally). Each region's list, late deliveries and the rounding
     of other roles included, must be exactly what placing that region alone gives."""
     from support import pupil_simulation as simulation
-    from lasnaolo import importer, store
     from lasnaolo.scope import Unit
 
     schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=5))
     latest = absences["month"].max()
     late = truth.groupby("region_code")["school_id"].first()  # one school a region misses the latest month
     absences = absences[~(absences["school_id"].isin(late) & (absences["month"] == latest))]
-    schools.to_csv(tmp_path / "schools.csv", index=False)
-    absences.to_csv(tmp_path / "absences.csv", index=False)
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    engine = simulation.imported(schools, absences, tmp_path)
     municipality_of = schools.set_index("school_id")["municipality_code"]
     regions = sorted(set(truth["region_code"]))
     two_regions = Scope("director", municipality_codes=frozenset(municipality_of[truth.groupby("region_code")["school_id"]
@@ -321,15 +316,10 @@ def test_peer_rows_answered_from_a_kept_read_of_more_regions_equal_a_fresh_read_
     Every scope's answer must equal a fresh read, pseudonyms and withheld schools included, and a
     rotated pseudonym key must never find frames made with the old one."""
     from support import pupil_simulation as simulation
-    from lasnaolo import importer, store
     from lasnaolo import scope as scope_module
 
     schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=7))
-    schools.to_csv(tmp_path / "schools.csv", index=False)
-    absences.to_csv(tmp_path / "absences.csv", index=False)
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    engine = simulation.imported(schools, absences, tmp_path)
     regions = sorted(set(truth["region_code"]))
     first = truth.groupby("region_code")["school_id"].first()
     municipality_of = schools.set_index("school_id")["municipality_code"]

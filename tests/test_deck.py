@@ -349,14 +349,10 @@ def test_a_deck_of_one_region_or_municipality_ranks_only_that_regions_municipali
     is that region's municipalities (it listed every municipality of the presenter's publication,
     e.g. all 231 of the country in a deck of Uusimaa)."""
     from support import pupil_simulation as simulation
-    from lasnaolo import importer, store, trends
+    from lasnaolo import trends
 
     schools, absences, truth = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=5))
-    schools.to_csv(tmp_path / "schools.csv", index=False)
-    absences.to_csv(tmp_path / "absences.csv", index=False)
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
-    store.init_database(engine)
-    importer.import_paths(engine, [tmp_path / "schools.csv", tmp_path / "absences.csv"])
+    engine = simulation.imported(schools, absences, tmp_path)
     region_of = truth.drop_duplicates("school_id").set_index("school_id")["region_code"]
     municipality_region = dict(zip(schools["municipality_code"], schools["school_id"].map(region_of)))
     regions = sorted(set(region_of))

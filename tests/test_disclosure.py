@@ -408,14 +408,8 @@ def _cells_by_grouping(atoms: pd.DataFrame, known: set[str], scope_municipalitie
     atoms = atoms.assign(_outside_pupils=atoms["pupils"].where(atoms["_outside"], 0), _present=atoms["pupils"] > 0)
     atoms = atoms.assign(_outside_school=atoms["school_id"].where(atoms["_outside"] & atoms["_present"]),
                          _school=atoms["school_id"].where(atoms["_present"]))
-    areas = {"all": pd.Series("", index=atoms.index), "region": atoms["region_code"],
-             "municipality": atoms["municipality_code"]}
-    if scope_municipalities is not None:
-        inside = atoms["municipality_code"].isin(scope_municipalities)
-        areas["scope"] = pd.Series("", index=atoms.index).where(inside)
-        areas["scope_region"] = atoms["region_code"].where(inside)
     frames = []
-    for level, area in areas.items():
+    for level, area in disclosure.cell_areas(atoms, scope_municipalities).items():
         for dimension in ("total", *disclosure.SLICE_DIMENSIONS):
             value = pd.Series("", index=atoms.index) if dimension == "total" else atoms[dimension]
             grouped = atoms.assign(_area=area, _value=value).dropna(subset=["_area"]).groupby(

@@ -112,3 +112,16 @@ def _school_rows(rng, school_id: str, size: int, means: tuple[float, float], mon
                     "pupil_share_squares": round(float((shares ** 2).sum()), 4),
                 })
     return rows
+
+
+def imported(schools: pd.DataFrame, absences: pd.DataFrame, folder):
+    """The contract's two files written to `folder` and imported into a fresh SQLite file there."""
+    from lasnaolo import importer, store
+
+    schools.to_csv(folder / "schools.csv", index=False)
+    absences.to_csv(folder / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{folder / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, [folder / "schools.csv", folder / "absences.csv"])
+    return engine
+
