@@ -445,3 +445,30 @@ def test_the_publications_cells_equal_plain_groupings_of_the_atoms_for_every_kin
     pd.testing.assert_frame_equal(disclosure._cells(made_up, known, {"0100", "0201"}),
                                   _cells_by_grouping(made_up, known, {"0100", "0201"}))
     assert checked == 2
+
+
+def test_months_sharing_one_membership_matrix_publish_what_each_month_built_alone_publishes(demo_sqlite, demo_users,
+                                                                                               monkeypatch):
+    """A publication keeps one read-only membership matrix for months of the same cells and classes
+    (the coordinator's 110 months had one): its cells and what it withholds equal building each
+    month's matrix anew, for a custom area (one matrix) and several regions (region by region)."""
+    built = disclosure._membership
+    for atoms, known, custom in (
+            (queries.absence_totals(demo_sqlite, queries.audience(demo_sqlite, demo_users["koordinaattori"].scope()).population,
+                                    school_years=["2023-2024", YEAR], raw=True,
+                                    by=["school_id", "municipality_code", "region_code", "school_type", "language",
+                                        "grade_band"]), set(), frozenset(accounts.SKY_PILOT_MUNICIPALITIES)),
+            (_random_regions(7, ("01", "02", "04"), (4, 7), (1, 6), 0.3), set(), None)):
+        shared = disclosure.publish(atoms, known, custom)
+        monkeypatch.setattr(disclosure, "_membership", lambda c, a, k, s, memo=None: built(c, a, k, s, None))
+        alone = disclosure.publish(atoms, known, custom)
+        monkeypatch.setattr(disclosure, "_membership", built)
+        pd.testing.assert_frame_equal(shared, alone)
+        assert shared["suppressed"].any()
+    memo: dict = {}
+    cells = disclosure._cells(atoms, set(), None)
+    first = cells[cells["month"] == cells["month"].min()].reset_index(drop=True)
+    matrix = disclosure._membership(first, atoms[atoms["month"] == first["month"].iloc[0]], set(), None, memo)
+    assert disclosure._membership(first, atoms[atoms["month"] == first["month"].iloc[0]], set(), None, memo) is matrix
+    with pytest.raises(ValueError):
+        matrix[0, 0] = 1.0  # kept read-only: a month cannot change another's matrix
