@@ -104,6 +104,11 @@ def visit(page, name: str, home: bool) -> float:
             page.wait_for_function("(h) => [...document.querySelectorAll('h1')].some(e => e.innerText.startsWith(h))",
                                    arg=heading, timeout=30_000 if name != "present" else 300_000)
             page.wait_for_function(QUIET, timeout=300_000, polling=100)
+            if page.locator('[data-testid="stException"]').count():
+                # A page that failed is no measurement (the director's risk page crashed, fast, unnoticed).
+                print(f"  {name}: the page shows an error: {page.locator('[data-testid=stException]').first.inner_text()[:300]}",
+                      file=sys.stderr)
+                return math.nan
             return (page.evaluate("() => window.__benchmark.last") - start) / 1000
         except PlaywrightTimeoutError:
             print(f"  {name}: no change seen, clicking again", file=sys.stderr)

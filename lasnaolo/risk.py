@@ -335,7 +335,8 @@ def leading_components(z: pd.DataFrame, rounds: int = 50) -> np.ndarray:
     # is), largest first: fifty PCA objects per call were most of the null test's time.
     chance = np.array([np.linalg.eigvalsh(np.cov(np.column_stack([rng.permutation(c) for c in values.T]), rowvar=False))[::-1]
                        for _ in range(rounds)])
-    bar = np.percentile(chance, 95, axis=0)
+    # With fewer schools than features PCA has only as many components as schools: the bar for those.
+    bar = np.percentile(chance, 95, axis=0)[:len(pca.explained_variance_)]
     above = pca.explained_variance_ > bar
     leading = len(above) if above.all() else int(np.argmin(above))  # components before the first that fails
     # At least two: k-means needs a plane; whether what it finds there beats chance is `null_test`'s question.

@@ -270,6 +270,16 @@ def test_parallel_analysis_keeps_the_shared_components_and_no_more():
     assert risk.leading_components(planted).shape[1] == 3
 
 
+def test_fewer_schools_than_features_are_clustered_not_refused_with_an_error():
+    """A director's municipality of 16 schools against 18 features crashed the risk page (PCA has
+    only as many components as schools; the chance bar had one per feature)."""
+    rng = np.random.default_rng(8)
+    few = pd.DataFrame(rng.normal(size=(16, 18)))
+    space = risk.leading_components(few)
+    assert space.shape[0] == 16 and 2 <= space.shape[1] <= 16
+    assert risk.null_test(few, [2, 3]) >= 0
+
+
 def test_a_school_whose_few_respondents_all_answered_alike_is_shrunk_toward_the_reference():
     """Review finding: the school's own share gave 0 positive answers a sampling variance of 0 and
     weight 1, so twelve respondents kept the most extreme value of the region."""
