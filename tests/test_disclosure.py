@@ -423,7 +423,7 @@ def _cells_by_grouping(atoms: pd.DataFrame, known: set[str], scope_municipalitie
     return pd.concat(frames, ignore_index=True)
 
 
-def test_the_publications_cells_equal_plain_groupings_of_the_atoms_for_every_kind_of_audience(demo_sqlite, demo_users):
+def test_the_publications_cells_equal_plain_groupings_for_a_coordinator_a_director_and_made_up_regions(demo_sqlite, demo_users):
     """The cells are summed by integer codes (string groupings were two thirds of a publication's
     time): every cell, count, school count and outside part as plain groupings give them, for an
     audience with a custom area (a coordinator), one with own schools (a director) and made-up

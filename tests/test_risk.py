@@ -270,7 +270,7 @@ def test_parallel_analysis_keeps_the_shared_components_and_no_more():
     assert risk.leading_components(planted).shape[1] == 3
 
 
-def test_fewer_schools_than_features_are_clustered_not_refused_with_an_error():
+def test_fewer_schools_than_features_get_leading_components_and_a_null_test_instead_of_an_error():
     """A director's municipality of 16 schools against 18 features crashed the risk page (PCA has
     only as many components as schools; the chance bar had one per feature)."""
     rng = np.random.default_rng(8)

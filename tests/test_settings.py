@@ -260,10 +260,11 @@ def test_a_looser_or_mistyped_threshold_withholds_everything_and_refuses_to_star
     assert name in refusal(SecretsFile({}), {name: value})  # nothing else configured: demo mode refuses too
 
 
-def test_a_stricter_threshold_reaches_every_command_and_a_looser_one_stops_the_command_line(tmp_path):
+def test_a_stricter_threshold_withholds_a_school_in_the_command_lines_report_and_a_looser_or_misspelt_one_stops_it(tmp_path):
     """Read when the package loads (the pages, the command line and the exports all take
-    contract.SUPPRESSION): a 33-pupil school is shown under the product's 5 and withheld under 40;
-    a threshold under the product's minimum stops the command line before it reads anything."""
+    contract.SUPPRESSION): the command line's report shows a 33-pupil school under the product's 5
+    and withholds it under 40; a threshold under the product's minimum, or a misspelt name, stops
+    the command line before it reads anything."""
     import json
     import os
     import subprocess
