@@ -42,6 +42,9 @@ class Settings:
     auth: AuthConfig | None  # None in demo mode: the demo accounts depend on the demo data
     pseudonym_key: str
     trusted_proxies: int = 0  # how many reverse proxies append to X-Forwarded-For; 0: ignore the header
+    # The installation's suppression (never looser than the product's): what contract.SUPPRESSION,
+    # read from the same environment when the package loaded, holds for every module.
+    suppression: contract.SuppressionPolicy = contract.PRODUCT_SUPPRESSION
 
 
 def is_production(secrets: SecretsFile, environ: Mapping[str, str]) -> bool:
@@ -104,11 +107,11 @@ def _trusted_proxies(auth: Mapping, environ: Mapping[str, str], problems: list[s
 
 def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
     """The settings to start with, or ConfigError with every reason the app must not start."""
-    threshold_problems = contract.installation_suppression(environ)[1]
+    suppression, threshold_problems = contract.installation_suppression(environ)
     if not is_production(secrets, environ):
         if threshold_problems:  # even in demo mode: a mistyped threshold would withhold everything unexplained
             raise ConfigError(threshold_problems)
-        return Settings(True, None, keys.DEMO_PSEUDONYM_KEY)
+        return Settings(True, None, keys.DEMO_PSEUDONYM_KEY, suppression=suppression)
     if secrets.problem:
         raise ConfigError([f"the secrets file {_where(secrets)} cannot be read: {secrets.problem}. "
                            f"Fix the file (TOML: sections like [auth], values in quotes) or remove it; "
@@ -134,5 +137,5 @@ def load(secrets: SecretsFile, environ: Mapping[str, str]) -> Settings:
         problems = error.messages + problems
     if problems:
         raise ConfigError(problems)
-    return Settings(False, replace(config, trusted_proxies=trusted), pseudonym_key, trusted)
+    return Settings(False, replace(config, trusted_proxies=trusted), pseudonym_key, trusted, suppression)
 

@@ -756,3 +756,13 @@ def test_the_attention_tables_school_column_stays_in_sight_when_the_table_scroll
         config = json.loads(table.proto.columns)
         first = table.value.columns[0]
         assert config[first] == {"pinned": True} and not any(c.get("pinned") for k, c in config.items() if k != first)
+
+
+def test_thresholds_changed_after_the_package_loaded_stop_the_app_instead_of_showing_a_mixture(app_env, monkeypatch):
+    """contract.SUPPRESSION is read once, when the package loads; an environment that says another
+    (stricter or looser) policy when the app starts must not run with the old one unnoticed."""
+    monkeypatch.setenv(environment.MIN_PUPILS, "8")  # after the package loaded with the product's 5
+    at = start()
+    text = visible_text(at)
+    assert "Läsnäoloa ei voi käynnistää" in text and "restart the app" in text
+    assert not at.text_input and not at.metric

@@ -243,6 +243,7 @@ def test_an_installation_may_make_suppression_stricter_than_the_products_minimum
     environ = {k: v for k, v in ((environment.MIN_PUPILS, pupils), (environment.MIN_RESPONDENTS, respondents)) if v is not None}
     policy, problems = contract.installation_suppression(environ)
     assert (policy.min_pupils, policy.min_respondents) == expected and problems == []
+    assert settings.load(SecretsFile({}), environ).suppression == policy  # the settings object carries it
 
 
 @pytest.mark.parametrize("name, value", [(environment.MIN_PUPILS, "3"), (environment.MIN_PUPILS, "7O"),

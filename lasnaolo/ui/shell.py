@@ -10,7 +10,7 @@ import streamlit_authenticator as stauth
 from streamlit import config as st_config
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from lasnaolo import accounts, bootstrap, i18n, login, policy, reference, scope, settings
+from lasnaolo import accounts, bootstrap, contract, i18n, login, policy, reference, scope, settings
 from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.scope import Scope
 from lasnaolo.text import md
@@ -52,6 +52,9 @@ def auth_config() -> AuthConfig:
     process's pseudonym key (the demo key only in demo mode)."""
     try:
         loaded = settings.load(read_secrets(), os.environ)
+        if loaded.suppression != contract.SUPPRESSION:  # the environment changed after the package loaded
+            raise accounts.ConfigError([f"the suppression thresholds in the environment ({loaded.suppression}) are not "
+                                        f"the ones this process started with ({contract.SUPPRESSION}): restart the app"])
     except accounts.ConfigError as error:
         st.error(t("app.config_error"))
         st.code("\n".join(f"- {m}" for m in error.messages), language=None, wrap_lines=True)
