@@ -229,7 +229,8 @@ def _tiers(engine, scope, request, overview) -> Slide:
 def _regions(engine, scope, request, overview) -> Slide:
     lang = request.language
     regions = trends.region_figures(engine, scope, request.school_year)
-    return _slide("regions", request, charts.region_tile_chart(regions, "absence_rate", lang, REGION_TILE),
+    # An audience has no tooltip: beside the tiles, what each coloured tile's abbreviation stands for.
+    return _slide("regions", request, charts.region_tile_chart(regions, "absence_rate", lang, REGION_TILE, named=True),
                   charts.region_tile_table(regions, "absence_rate", lang), fills_box=False)
 
 

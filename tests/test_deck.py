@@ -210,9 +210,12 @@ def test_every_chart_is_drawn_for_the_slides_chart_box_at_projector_type_sizes(r
         width, height = Image.from_blob(deck.slide_png(slide)).size
         if slide.fills_box:
             assert abs(width - 2 * box_width) <= 4 and abs(height - 2 * box_height) <= 4, (slide.kind, width, height)
-        else:  # the map keeps its squares (a square grid, with the colour scale beside it where there is one), inside the box
-            assert width <= 2 * box_width and height <= 2 * box_height and 0.95 <= width / height <= 1.5, slide.kind
+        else:  # the map keeps its squares (a square grid, with its key and colour scale beside it), inside the box
+            assert width <= 2 * box_width and height <= 2 * box_height and 0.95 <= width / height <= 1.8, slide.kind
         svg = deck.slide_svg(slide)
+        if not slide.fills_box:
+            tiles = re.findall(r'aria-roledescription="rect mark" d="M[\d.]+,[\d.]+h([\d.]+)v([\d.]+)h', svg)
+            assert len(tiles) >= 19 and all(across == down for across, down in tiles), slide.kind
         assert svg.startswith(f'<svg xmlns="http://www.w3.org/2000/svg" width="{box_width}" height="{box_height}"')
         scale = 1.0 if slide.fills_box else float(re.search(r'<svg[^>]* class="marks"[^>]* width="([\d.]+)"', svg).group(1)) / float(
             re.search(r'<svg[^>]* class="marks"[^>]* viewBox="0 0 ([\d.]+)', svg).group(1))
@@ -370,3 +373,22 @@ def test_a_deck_of_one_region_or_municipality_ranks_only_that_regions_municipali
     assert set(ranked["region_code"]) == {regions[1]}
     assert ranked.loc[ranked["own"], "municipality_code"].tolist() == [municipality]
     engine.dispose()
+
+
+def test_the_regions_slide_names_what_each_coloured_tiles_abbreviation_stands_for(demo_engine):
+    """An audience has no tooltip: beside the tiles the slide lists each coloured tile's
+    abbreviation with its region's name, in the deck's language; a tile that is only the
+    presenter's part of a region ("Oma alue") is not listed. The page's own map keeps its tooltip."""
+    from lasnaolo import accounts
+
+    for language, expected in (("fi", "UUS  Uusimaa"), ("sv", "NYL  Nyland"), ("en", "UUS  Uusimaa")):
+        [slide] = deck.build(demo_engine, Scope.everything(), deck.DeckRequest(
+            YEAR, region_codes=REGION, slides=("regions",), language=language)).slides
+        drawn = re.findall(r">([^<>]+)</text>", deck.slide_svg(slide))
+        assert expected in drawn, (language, drawn)
+        assert not {"LAP  Lappi", "LAP  Lappland"} & set(drawn)  # a grey tile (no data) is not listed
+    coordinator = Scope("coordinator", municipality_codes=frozenset(accounts.SKY_PILOT_MUNICIPALITIES))
+    [part] = deck.build(demo_engine, coordinator, deck.DeckRequest(YEAR, slides=("regions",))).slides
+    assert not [t for t in re.findall(r">([^<>]+)</text>", deck.slide_svg(part)) if "Uusimaa" in t]
+    page_map = charts.region_tile_chart(pd.DataFrame({"region_code": ["01"], "absence_rate": [7.0]}), "absence_rate", "fi")
+    assert "hconcat" not in page_map.to_dict()

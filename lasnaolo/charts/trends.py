@@ -194,9 +194,10 @@ def region_tile_frame(regions: pd.DataFrame, metric: str, language: str) -> pd.D
 
 
 @only_what_is_shown
-def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: int = 58) -> alt.Chart:
+def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: int = 58, named: bool = False) -> alt.Chart:
     """The 19 regions as equal squares of `tile` pixels coloured by the metric (a sequential,
-    colour-blind-safe scale), each with its abbreviation and value written on it."""
+    colour-blind-safe scale), each with its abbreviation and value written on it; `named`: with a
+    list beside them of what each coloured tile's abbreviation stands for (a slide has no tooltip)."""
     frame = region_tile_frame(regions, metric, language)
     # A grey tile has no figure: it stays blank (the caption says why), not "–"; one coloured
     # tile needs no colour scale (its figure is written on it).
@@ -224,8 +225,16 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
         lineHeight=round(small * 1.1)).encode(text="abbreviation:N", color=text_colour)
     values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
     # Its own size, never stretched to the page's width: the tiles are equal squares.
-    return (background + squares + labels + own_labels + values).properties(width=6 * tile, height=6 * tile,
-                                                                            autosize=alt.AutoSizeParams(type="pad"))
+    tiles = (background + squares + labels + own_labels + values).properties(width=6 * tile, height=6 * tile)
+    listed = frame[frame["value"].notna() & (frame["abbreviation"].str.len() <= 4)].sort_values(["row", "col"])
+    if not named or listed.empty:
+        return tiles.properties(autosize=alt.AutoSizeParams(type="pad"))
+    listed = listed.assign(line=range(len(listed)), label=listed["abbreviation"] + "  " + listed["name"])
+    key = alt.Chart(listed).mark_text(align="left", baseline="middle", fontSize=round(tile * 0.2), color=TEXT_GREY).encode(
+        x=alt.value(0), y=alt.Y("line:O", axis=None, scale=alt.Scale(domain=list(range(max(len(listed), 12))))),
+        text="label:N",
+    ).properties(width=round(3.5 * tile), height=6 * tile, view=alt.ViewBackground(stroke=None))
+    return alt.hconcat(tiles, key, spacing=round(tile * 0.3)).properties(autosize=alt.AutoSizeParams(type="pad"))
 
 
 def region_tile_table(regions: pd.DataFrame, metric: str, language: str) -> pd.DataFrame:
