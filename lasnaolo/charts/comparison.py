@@ -66,7 +66,8 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
 
     table = pd.DataFrame({
         i18n.t("overview.school", language): school_names(order, language),
-        i18n.t("metric.absence_rate", language): order["school_rate"].astype(float).to_numpy(),
+        # Short headers: at 1400 px the table's last columns needed scrolling (issue 18).
+        i18n.t("attention.rate", language): order["school_rate"].astype(float).to_numpy(),
         i18n.t("compare.peer_group", language): order["peer_rate"].astype(float).to_numpy(),
         i18n.t("attention.verdict", language): [
             i18n.t(f"attention.verdict.{v}", language) if isinstance(v, str) else i18n.t("attention.not_compared", language)
@@ -75,7 +76,7 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("attention.change_against_region", language): [
             i18n.t(f"attention.change.{c}", language) if isinstance(c, str) and pd.notna(v) else "–"
             for v, c in zip(order["change_points"], order["change_verdict"])],
-        i18n.t("metric.tier23_share", language): order["tier23_share"].astype(float).to_numpy(),
+        i18n.t("attention.tier23", language): order["tier23_share"].astype(float).to_numpy(),
     })
     if order["latest_month"].nunique(dropna=False) > 1:  # else the page's caption names the one month
         table[i18n.t("attention.latest_month", language)] = [i18n.month(m, language) if isinstance(m, str) else "–"
