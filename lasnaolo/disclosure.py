@@ -167,7 +167,14 @@ def _membership(cells: pd.DataFrame, atoms: pd.DataFrame, known: Collection[str]
     if key is not None:
         matrix.flags.writeable = False
         memo[key] = matrix
+        # Bounded: a whole country's custom-area matrix is tens of megabytes, and ten years of
+        # changing schools would keep one per distinct month (review finding); oldest out first.
+        while len(memo) > 1 and sum(m.nbytes for m in memo.values()) > _MEMO_BYTES:
+            del memo[next(iter(memo))]
     return matrix
+
+
+_MEMO_BYTES = 64 * 1024 * 1024
 
 
 def determined(published: np.ndarray, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -78,6 +78,12 @@ def secrets_problems(secrets: SecretsFile) -> list[str]:
             if key in secrets.values:
                 problems.append(f"{where}: `{key}` is at the top level and is not read there; "
                                 f"move it under [{section}]")
+    for key in secrets.values:
+        # Streamlit copies the file's top-level values into the environment, over what is set there:
+        # a stale LASNAOLO_MIN_PUPILS = 5 would quietly replace the service's stricter 10 (review finding).
+        if str(key).upper().startswith(environment.PREFIX):
+            problems.append(f"{where}: `{key}` is at the top level, where Streamlit would copy it over the "
+                            f"environment variable of that name; set it in the environment only")
     return problems
 
 

@@ -472,3 +472,7 @@ def test_months_sharing_one_membership_matrix_publish_what_each_month_built_alon
     assert disclosure._membership(first, atoms[atoms["month"] == first["month"].iloc[0]], set(), None, memo) is matrix
     with pytest.raises(ValueError):
         matrix[0, 0] = 1.0  # kept read-only: a month cannot change another's matrix
+    monkeypatch.setattr(disclosure, "_MEMO_BYTES", matrix.nbytes)  # room for one: the oldest goes first
+    other = cells[cells["month"] == cells["month"].min()].iloc[::-1].reset_index(drop=True)
+    disclosure._membership(other, atoms[atoms["month"] == first["month"].iloc[0]], set(), None, memo)
+    assert len(memo) == 1 and all(kept is not matrix for kept in memo.values())

@@ -93,6 +93,17 @@ def test_keys_at_the_top_level_of_the_secrets_file_are_said_to_belong_in_their_s
     assert "`pseudonym_key` is at the top level and is not read there; move it under [privacy]" in refusal(secrets)
 
 
+def test_a_lasnaolo_variable_at_the_top_level_of_the_secrets_file_refuses_to_start(users_file):
+    """Streamlit copies the secrets file's top-level values into the environment over what is set
+    there, so a stale LASNAOLO_MIN_PUPILS = 5 in the file would replace the service's stricter 10."""
+    secrets = production_secrets(users_file)
+    secrets.values[environment.MIN_PUPILS] = 5
+    assert f"`{environment.MIN_PUPILS}` is at the top level" in refusal(secrets, {environment.MIN_PUPILS: "10"})
+    secrets.values.pop(environment.MIN_PUPILS)
+    secrets.values["lasnaolo_db_url"] = "sqlite:///x.db"
+    assert "`lasnaolo_db_url` is at the top level" in refusal(secrets)
+
+
 def test_an_existing_but_empty_secrets_file_means_production_and_refuses_without_accounts():
     text = refusal(SecretsFile({}, (SECRETS_PATH,)))
     assert "no account file is configured" in text and "the pseudonym key is missing" in text
