@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from lasnaolo import environment
+
 ColumnKind = Literal["text", "int", "decimal", "date", "month", "school_year", "year"]
 
 SCHOOL_TYPES: dict[str, range] = {
@@ -110,8 +112,6 @@ def installation_suppression(environ: Mapping[str, str]) -> tuple[SuppressionPol
     (unset: the product's minimum), and what is wrong with them. A value that is not a whole number
     from the product's minimum up to 1000 is a problem: the app and the command line refuse to start
     (lasnaolo.settings, lasnaolo.cli), and meanwhile nothing is published (fail closed)."""
-    from lasnaolo import environment
-
     values, problems = {}, []
     for field, name in (("min_pupils", environment.MIN_PUPILS), ("min_respondents", environment.MIN_RESPONDENTS)):
         least = getattr(PRODUCT_SUPPRESSION, field)
