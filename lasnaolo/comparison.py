@@ -22,6 +22,11 @@ class NoData(LookupError):
     """The school has no absence data in that school year."""
 
 
+class Incomplete(NoData):
+    """The school has data but misses a month of the year so far: it cannot be compared over the
+    same months as the others."""
+
+
 @dataclass(frozen=True)
 class Comparison:
     school_key: str
@@ -51,6 +56,8 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     schools = _figures_over(rows, metrics.months_through(school_year, latest_month), policy)
     rows = rows[rows["month"] <= latest_month]
     schools = _within_classes(schools, classes)
+    if school_id not in set(schools["school_key"]):  # a month of its own missing: nothing to place it by
+        raise Incomplete(f"school {school_id} has not delivered every month of {school_year} through {latest_month}")
     rows = rows[rows["school_key"].isin(schools["school_key"])]
     peers, funnel, z = _place(schools, school_id, criteria, classes)
     members = peers.members.rename(columns={"school_id": "school_key"})

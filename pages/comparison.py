@@ -45,8 +45,9 @@ school = left.selectbox(t("compare.school"), list(names), format_func=names.get,
 
 try:
     result = data.comparison(ctx.scope, school, year, criteria)
-except comparison.NoData:
-    st.info(t("compare.no_school_data", year=i18n.school_year(year)))
+except comparison.NoData as missing:
+    st.info(t("compare.incomplete" if isinstance(missing, comparison.Incomplete) else "compare.no_school_data",
+              year=i18n.school_year(year)))
     st.stop()
 st.caption(t("compare.period", year=i18n.school_year(year), month=i18n.month(result.latest_month, ctx.language)))
 st.markdown(comparison.describe_peers(result, ctx.language))

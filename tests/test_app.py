@@ -766,3 +766,13 @@ def test_thresholds_changed_after_the_package_loaded_stop_the_app_instead_of_sho
     text = visible_text(at)
     assert "Läsnäoloa ei voi käynnistää" in text and "restart the app" in text
     assert not at.text_input and not at.metric
+
+
+def test_a_school_missing_a_month_of_its_own_is_said_to_be_incomplete_instead_of_failing(empty_db):
+    importer.import_files(empty_db, files())  # school 00123 has September and October, not August
+    at = login("admin")
+    at.switch_page("pages/comparison.py").run()
+    at.selectbox(key="compare_school").select("00123").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("Koulun tiedoista puuttuu jokin lukuvuoden 2024–2025 kuukausi tähän mennessä, joten koulua ei voi "
+            "verrata muihin kouluihin samoilta kuukausilta.") in [i.value for i in at.info]
