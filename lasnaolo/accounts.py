@@ -11,12 +11,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bcrypt
 import yaml
 
 from lasnaolo import environment, keys, policy, reference
 from lasnaolo.scope import ROLES, Scope
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # In the account file's settings: municipalities that let rectors see other schools by name.
 NAMES_SETTING = "rectors_see_school_names_in"
@@ -100,6 +104,18 @@ def bcrypt_cost(password_hash: str) -> int:
     return int(match.group(1))
 
 
+DEMO_MUNICIPALITY_SCOPE = Scope("director", municipality_codes=frozenset({DEMO_MUNICIPALITY}))
+
+
+def demo_rector_school(schools: "pd.DataFrame") -> str | None:
+    """The demo rector's school among the demo municipality's schools (`DEMO_MUNICIPALITY_SCOPE`):
+    the first comprehensive school, else the first school."""
+    if schools.empty:
+        return None
+    upper = schools[schools["school_type"] == "comprehensive"]
+    return str((upper if not upper.empty else schools)["school_id"].iloc[0])
+
+
 def demo_accounts(rector_school: str | None) -> dict[str, Account]:
     """The demo accounts; the rector's school is picked from the demo data at start."""
     return {
@@ -178,12 +194,23 @@ def load_config(secrets: Mapping, environ: Mapping[str, str], *, production: boo
         raise ConfigError([f"no account file is configured, and outside demo mode there are no demo accounts: "
                            f"set [auth] users_file in .streamlit/secrets.toml or the environment variable "
                            f"{environment.USERS_FILE}, and create the file with `python -m lasnaolo user add --file …`"])
-    problems: list[str] = []
     problem = keys.key_problem(cookie_key, "the cookie key",
                                f"[auth] cookie_key in .streamlit/secrets.toml or {environment.COOKIE_KEY}")
-    if problem:
-        problems.append(problem)
-    path = Path(path_text).expanduser()
+    accounts, users, settings = _read_file(Path(path_text).expanduser(), [problem] if problem else [])
+    credentials = _credentials(accounts, {u: e["password"] for u, e in users.items()})
+    return AuthConfig(False, credentials, accounts, cookie_key=cookie_key,
+                      cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)), settings=settings)
+
+
+def file_accounts(path: Path) -> dict[str, Account]:
+    """The accounts of an account file, checked as the app checks them (ConfigError with every
+    problem): what an import computes the first views of (`lasnaolo.first_views`)."""
+    return _read_file(path, [])[0]
+
+
+def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dict, dict]:
+    """The accounts, the raw users and the settings of the account file; ConfigError with
+    `problems` and every problem of the file."""
     document: dict = {}
     if not path.is_file():
         problems.append(f"the account file {path} does not exist; create it with `python -m lasnaolo user add --file {path} …`")
@@ -211,9 +238,7 @@ def load_config(secrets: Mapping, environ: Mapping[str, str], *, production: boo
                         str(e["school"]) if e.get("school") else None, named)
         for u, e in users.items()
     }
-    credentials = _credentials(accounts, {u: e["password"] for u, e in users.items()})
-    return AuthConfig(False, credentials, accounts, cookie_key=cookie_key,
-                      cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)), settings=settings)
+    return accounts, users, settings
 
 
 def add_user(path: Path, username: str, name: str, password: str, role: str, *,

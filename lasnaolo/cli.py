@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, i18n, impact, importer,
-                      queries, reports, results, risk, settings, store)
+from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, first_views, i18n, impact,
+                      importer, queries, reports, results, risk, settings, store)
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -131,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("results", help="the pages' results kept in the database: how many, or --clear them "
                             "(after rotating the pseudonym key)", parents=[_options("db")])
     p.add_argument("--clear", action="store_true", help="delete every kept result; the pages compute them again")
+    p.add_argument("--first-views", action="store_true",
+                   help="compute the first views of every account in the account file (as an import does): "
+                        "after adding users")
 
     p = commands.add_parser("user", help="manage the account file (bcrypt-hashed passwords only)")
     user = p.add_subparsers(dest="user_command", required=True)
@@ -263,11 +266,28 @@ def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
         print(rejected.problems.render(args.max_problems), file=sys.stderr)
         return EXIT_REJECTED
     print(summary.one_line())
-    # The pages' results asked of the data before, computed again now, not on the users' first visits.
-    kept = results.warm(engine, before)
+    # The pages' results asked of the data before, and every account's first views, computed now,
+    # not on the users' first visits.
+    kept, first = first_views.after_import(engine, before, _configured_accounts())
     if kept:
         print(f"computed again for the new data: {kept} result(s) the pages had asked for")
+    if first.accounts:
+        print(f"first views of {first.accounts} account(s) ready: {first.results} result(s) in {first.seconds:.1f} s")
     return 0
+
+
+def _configured_accounts() -> list[accounts.Account]:
+    """The account file's accounts (LASNAOLO_USERS_FILE), whose first views an import computes;
+    none without an account file (the embedded demo: small enough to compute on a visit). An
+    unreadable file is reported and skipped: the import itself has succeeded."""
+    path = os.environ.get(environment.USERS_FILE)
+    if not path:
+        return []
+    try:
+        return list(accounts.file_accounts(Path(path).expanduser()).values())
+    except accounts.ConfigError as error:
+        print("first views not computed: " + "; ".join(error.messages), file=sys.stderr)
+        return []
 
 
 def _import(args) -> int:
@@ -429,6 +449,16 @@ def _results(args) -> int:
     engine = _engine(args)
     if args.clear:
         print(f"deleted {results.forget(engine)} kept result(s)")
+        return 0
+    if args.first_views:
+        if not os.environ.get(environment.USERS_FILE):
+            print(f"refused: no account file: set {environment.USERS_FILE}", file=sys.stderr)
+            return EXIT_REJECTED
+        users = _configured_accounts()
+        if not users:
+            return EXIT_REJECTED
+        first = first_views.warm(engine, users)
+        print(f"first views of {first.accounts} account(s) ready: {first.results} result(s) in {first.seconds:.1f} s")
         return 0
     count, size = results.kept(engine)
     print(f"{count} kept result(s), {size / 2**20:.1f} MiB")

@@ -73,6 +73,11 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def name_of(read: Callable) -> str:
+    """The name a result is kept by: the function's module and qualified name."""
+    return f"{read.__module__}.{read.__qualname__}"
+
+
 def canonical(value: Any) -> Any:
     """`value` as JSON that is the same in every process (sets sorted, dataclasses by field);
     TypeError for anything else, which is then not kept."""

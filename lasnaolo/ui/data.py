@@ -51,7 +51,7 @@ def _read(read: Callable, scope: Scope, *args, keep: bool | None = None, via: Ca
     named in STORED (unless `keep` says otherwise), kept in the database for every process.
     `via`: a faster way to the same result here (from other kept parts), kept under `read`'s
     name so that an import's `results.warm` computes it again with `read` itself."""
-    keep = _name(read) in STORED if keep is None else keep
+    keep = results.name_of(read) in STORED if keep is None else keep
     if not keep:
         return _lookup(read, scope, *args, keep=False, via=via)
     # Words instead of a frozen page when it takes long (Streamlit shows them after half a second).
@@ -63,11 +63,7 @@ def _lookup(read: Callable, scope: Scope, *args, keep: bool, via: Callable | Non
     """`_read` without words: for a read inside another cached read, where an element drawn
     would be replayed with the outer one's cached result."""
     url = store.database_url()
-    return _cached(url, queries.data_version(engine(url)), _name(read), via or read, scope, args, keep)
-
-
-def _name(read: Callable) -> str:
-    return f"{read.__module__}.{read.__qualname__}"
+    return _cached(url, queries.data_version(engine(url)), results.name_of(read), via or read, scope, args, keep)
 
 
 # The reads that take a second or more at national scale: kept in the database (lasnaolo.results)

@@ -12,7 +12,6 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from lasnaolo import accounts, bootstrap, contract, i18n, login, policy, reference, scope, settings
 from lasnaolo.accounts import Account, AuthConfig
-from lasnaolo.scope import Scope
 from lasnaolo.text import md
 from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
@@ -70,11 +69,7 @@ def auth_config() -> AuthConfig:
 
 
 def _demo_rector_school() -> str | None:
-    schools = data.schools(Scope("director", municipality_codes=frozenset({accounts.DEMO_MUNICIPALITY})))
-    if schools.empty:
-        return None
-    upper = schools[schools["school_type"] == "comprehensive"]
-    return str((upper if not upper.empty else schools)["school_id"].iloc[0])
+    return accounts.demo_rector_school(data.schools(accounts.DEMO_MUNICIPALITY_SCOPE))
 
 
 def authenticator(config: AuthConfig) -> stauth.Authenticate:

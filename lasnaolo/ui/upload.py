@@ -8,7 +8,7 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import charts, i18n, importer, metrics, results
+from lasnaolo import charts, first_views, i18n, importer, metrics, results
 from lasnaolo.text import md
 from lasnaolo.ui.data import forget_cached_figures
 from lasnaolo.ui.session import language, t
@@ -130,8 +130,13 @@ def upload_flow(engine, username: str) -> None:
             st.rerun()
         st.session_state.pop(STATE_KEY, None)
         forget_cached_figures()
-        # What the pages had asked of the data before, computed again in the background, so that
-        # the users' first visits after the import read stored results.
-        threading.Thread(target=results.warm, args=(engine, before), name="lasnaolo-warm", daemon=True).start()
+        # What the pages had asked of the data before, and every account's first views, computed
+        # in the background, so that the users' first visits after the import read stored results.
+        from lasnaolo.ui import shell
+
+        config = shell.auth_config()
+        users = [] if config.demo_mode else list(config.accounts.values())  # as the command line
+        threading.Thread(target=first_views.after_import, args=(engine, before, users), name="lasnaolo-warm",
+                         daemon=True).start()
         st.success(t("data.imported", summary=md(summary.one_line())))  # file names are data
         st.caption(t("data.warming"))

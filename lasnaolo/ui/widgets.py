@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lasnaolo import charts, export, i18n, reference
+from lasnaolo import charts, export, i18n, reference, results
 from lasnaolo.contract import SUPPRESSION
 from lasnaolo.metrics import Change
 from lasnaolo.scope import Unit
@@ -54,12 +54,8 @@ def figure(name: str, chart: Callable[..., alt.Chart], table: Callable[..., pd.D
     and language in this server process: a warm rerun of the trends page spent about half its
     time building and converting its ten charts again from unchanged figures."""
     lang, key = language(), _content_key(args)
-    _chart_and_table(*_built_chart(_name(chart), key, lang, chart, args),
-                     *_built_table(_name(table), key, lang, table, args), name)
-
-
-def _name(builder: Callable) -> str:
-    return f"{builder.__module__}.{builder.__qualname__}"
+    _chart_and_table(*_built_chart(results.name_of(chart), key, lang, chart, args),
+                     *_built_table(results.name_of(table), key, lang, table, args), name)
 
 
 def _content_key(args: tuple) -> str:

@@ -1,0 +1,135 @@
+"""What every account's pages ask on their first view, computed and kept before anyone signs in.
+
+`results.warm` computes again after an import what users had asked before it; an account that
+never asked anything (a new installation, a new user) would still wait seconds on its first visit
+at national scale (the whole country's deck: 45 s). `warm` asks each account's pages the questions
+they ask when opened with nothing chosen, with the pages' own defaults (the newest school year,
+`TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
+under the names the pages keep them by (`results.name_of`), so the first visit reads them.
+
+A test opens every page of every demo account after `warm` and requires that nothing new is
+computed: a page whose defaults drift from these fails it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from lasnaolo import accounts, comparison, deck, i18n, impact, queries, reports, results, risk, trends
+from lasnaolo.accounts import Account
+from lasnaolo.scope import Scope
+from lasnaolo.stats import PeerCriteria
+
+log = logging.getLogger(__name__)
+
+# What the pages raise for an account whose data cannot answer (the page shows a sentence instead).
+UNANSWERABLE = (comparison.NoData, risk.TooFewSchools, impact.NotEstimated, deck.NotAllowed, queries.NotAllowed)
+
+
+@dataclass(frozen=True)
+class Warmed:
+    accounts: int
+    results: int  # questions answered (computed now, or found kept)
+    seconds: float
+
+
+class _Asker:
+    """Asks one account's questions through `results.computed`, each at most once per scope."""
+
+    def __init__(self, engine: Engine, version: tuple[int, ...]):
+        self.engine, self.version = engine, version
+        self.asked: set[tuple[str, Scope, str]] = set()
+
+    def ask(self, read: Callable, scope: Scope, *args: Any, compute: Callable[[], Any] | None = None) -> Any:
+        """`read(engine, scope, *args)` kept under the name the pages use; `compute`: the same
+        result from parts already kept (as the pages compute it)."""
+        name = results.name_of(read)
+        self.asked.add((name, scope, repr(args)))
+        return results.computed(self.engine, self.version, name, scope, args,
+                                compute or (lambda: read(self.engine, scope, *args)))
+
+
+def _overview(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    asker.ask(reports.overview, scope, years[0])
+
+
+def _trends(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    asker.ask(trends.trends, scope, trends.TrendView().data_key())
+
+
+def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    criteria = PeerCriteria()
+    if scope.role != "rector":  # the attention list and the positive outliers
+        asker.ask(comparison.placed_schools, scope, years[0], criteria)
+    schools = queries.schools(asker.engine, scope)
+    if not schools.empty:  # the page opens on the first school listed
+        asker.ask(comparison.compare, scope, str(schools["school_id"].iloc[0]), years[0], criteria)
+
+
+def _clusters(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    year = years[0]
+    features, survey_year = asker.ask(risk.analysis_features, scope, year)
+    factors = asker.ask(risk.analyse_factors, scope, year, compute=lambda: risk.absence_factors(features))
+    asker.ask(risk.analyse, scope, year, None,
+              compute=lambda: risk.analyse_features(features, year, survey_year, None, factors))
+
+
+def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    regional = scope.role != "admin"  # as the page: users who may look at their regions
+    measure, whole_region = asker.ask(impact.default_view, scope, regional)
+    if whole_region:
+        scope = queries.regional_scope(asker.engine, scope)
+    asker.ask(impact.analyse, scope, impact.Question(measure))
+
+
+def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    request = deck.DeckRequest.from_params({}, years, language)
+    for kind in request.slides:  # kept slide by slide, as the page keeps them
+        if kind not in deck.READS_TARGETS:
+            asker.ask(deck.build, scope, replace(request, slides=(kind,)))
+
+
+# The pages whose first view takes long enough at national scale to be worth keeping.
+PAGES: dict[str, Callable[[_Asker, Scope, list[str], str], None]] = {
+    "overview": _overview, "trends": _trends, "comparison": _comparison, "clusters": _clusters,
+    "impact": _impact, "present": _present,
+}
+
+
+def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = (i18n.DEFAULT_LANGUAGE,)) -> Warmed:
+    """Every account's pages' first-view questions (accounts of one scope asked once), answered
+    and kept for the current import version. `languages`: those the deck is drawn in. A question
+    the data cannot answer is left to the page, which says why."""
+    started = time.perf_counter()
+    asker = _Asker(engine, results.import_version(engine))
+    users = list(users)
+    done: set[tuple[str, Scope, str]] = set()
+    for account in users:
+        scope = account.scope()
+        years = queries.school_years(engine, scope)
+        if not years:
+            continue
+        for page in accounts.pages_for(account.role):
+            if page not in PAGES:
+                continue
+            for language in (languages if page == "present" else (i18n.DEFAULT_LANGUAGE,)):
+                if (page, scope, language) in done:  # another account of the same scope
+                    continue
+                done.add((page, scope, language))
+                try:
+                    PAGES[page](asker, scope, years, language)
+                except UNANSWERABLE as reason:
+                    log.info("first view of %s for %s not kept: %s", page, account.username, reason)
+    return Warmed(len(users), len(asker.asked), time.perf_counter() - started)
+
+
+def after_import(engine: Engine, before: tuple[int, ...], users: Iterable[Account]) -> tuple[int, Warmed]:
+    """After an import (`before`: the import version before it): the questions asked before it
+    computed again (`results.warm`), then every account's first views. Returns both counts."""
+    again = results.warm(engine, before)
+    return again, warm(engine, users)

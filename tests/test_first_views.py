@@ -1,0 +1,74 @@
+"""Every account's first views computed before anyone signs in (lasnaolo.first_views): each page
+of each account then finds its results kept, so a first visit computes nothing. The pages' own
+defaults are what is checked: a page whose defaults drift from first_views' asks a question that
+was not kept, computes it and keeps it, and the count of kept results grows."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from lasnaolo import accounts, environment, first_views, importer, queries, results, scope, store
+
+from test_app import demo_mode_on, login, ROLE_OF
+from test_cli import run
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_files, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('first-views') / 'lasnaolo.db'}"
+    engine = store.make_engine(url)
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    return url
+
+
+def demo_users(engine) -> list[accounts.Account]:
+    """The accounts demo mode signs in (the rector's school chosen from the data as the app does)."""
+    rector = accounts.demo_rector_school(queries.schools(engine, accounts.DEMO_MUNICIPALITY_SCOPE))
+    return list(accounts.demo_config(rector).accounts.values())
+
+
+def test_every_page_of_every_demo_account_reads_its_first_view_kept_and_computes_nothing_new(monkeypatch, demo_db):
+    demo_mode_on(monkeypatch, demo_db)
+    engine = store.make_engine(demo_db)
+    try:
+        warmed = first_views.warm(engine, demo_users(engine))
+        kept = results.kept(engine)[0]
+        # Five accounts; each distinct question kept once (the demo's results are all small enough).
+        assert warmed.accounts == 5 and kept == warmed.results >= 30
+        for username, role in ROLE_OF.items():
+            at = login(username)
+            for page in accounts.pages_for(role):
+                at.switch_page(f"pages/{page}.py").run()
+                assert not at.exception, (username, page, [e.message for e in at.exception])
+                assert results.kept(engine)[0] == kept, f"{username}'s {page} page computed a question not kept"
+    finally:
+        scope.configure_pseudonym_key(None)
+
+
+def test_an_import_computes_the_first_views_of_the_account_files_accounts_and_none_without_a_file(
+        capsys, monkeypatch, demo_files, tmp_path):
+    url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+    files = [str(demo_files / name) for name in ("schools.csv", "absences.csv", "wellbeing.csv", "measures.csv")]
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, "Zt3_pQm8vWc1-XyR6nL0sBfK9uGhJ2aTe5dNo4iY7kVrMxCqHwEj")
+    monkeypatch.delenv(environment.USERS_FILE, raising=False)
+    code, out, _ = run(capsys, "import", *files, "--db", url)
+    engine = store.make_engine(url)
+    assert code == 0 and "first views" not in out and results.kept(engine) == (0, 0)
+
+    users = tmp_path / "users.yaml"
+    users.write_text(yaml.safe_dump({"credentials": {"usernames": {
+        "johtaja": {"name": "Juhani", "password": accounts.DEMO_PASSWORD_HASH, "role": "director",
+                    "municipalities": ["106"]}}}}), encoding="utf-8")
+    monkeypatch.setenv(environment.USERS_FILE, str(users))
+    code, out, _ = run(capsys, "import", files[-1], "--db", url)  # the measures again: a new import version
+    count = results.kept(engine)[0]
+    assert code == 0 and f"first views of 1 account(s) ready: {count} result(s)" in out and count >= 8
+    code, out, _ = run(capsys, "results", "--first-views", "--db", url)  # already kept: found, not added
+    assert code == 0 and f"first views of 1 account(s) ready: {count} result(s)" in out
+    assert results.kept(engine)[0] == count
+
+    users.write_text("credentials: {usernames: {}}\n", encoding="utf-8")  # unusable: said, and the import stands
+    code, out, err = run(capsys, "import", files[-1], "--db", url)
+    assert code == 0 and "first views not computed: the account file" in err
