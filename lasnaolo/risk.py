@@ -75,6 +75,11 @@ class TooFewSchools(ValueError):
     """Fewer schools with data than clustering needs."""
 
 
+class NoVariation(TooFewSchools):
+    """The schools differ in fewer than two of the prepared features (or hardly any school differs
+    from the rest): there is no profile to find and no factor to relate."""
+
+
 # --- features ---------------------------------------------------------------------------------
 
 
@@ -277,7 +282,8 @@ def prepare(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFram
     filled = pd.DataFrame(SimpleImputer(strategy="median").fit_transform(values), index=values.index,
                           columns=values.columns)
     filled = filled.loc[:, filled.std(ddof=0) > 1e-12]
-    scaled = pd.DataFrame(StandardScaler().fit_transform(filled), index=filled.index, columns=filled.columns)
+    scaled = (pd.DataFrame(StandardScaler().fit_transform(filled), index=filled.index, columns=filled.columns)
+              if not filled.empty else filled)  # nothing varies: `cluster` and `absence_factors` say so
     # Flags stay 0 / 1: standardised, one flagged school of a hundred would sit ten standard
     # deviations out and become a cluster of its own.
     raised = flags.loc[:, flags.std(ddof=0) > 1e-12]
@@ -296,8 +302,12 @@ def cluster(features: pd.DataFrame, school_year: str, survey_year: int | None = 
     if len(features) < MIN_SCHOOLS:
         raise TooFewSchools(f"{len(features)} schools with data; clustering needs at least {MIN_SCHOOLS}")
     z, imputed = prepare(features, CLUSTER_FEATURES)
+    distinct = len(z.drop_duplicates()) if z.shape[1] else 1
+    if z.shape[1] < 2 or distinct <= min(K_RANGE) or (k is not None and k >= distinct):
+        raise NoVariation(f"the schools differ in {z.shape[1]} feature(s), {distinct} distinct; "
+                          f"clustering needs at least two features and more distinct schools than clusters")
     space = leading_components(z)
-    candidates = [c for c in K_RANGE if c < len(z)]
+    candidates = [c for c in K_RANGE if c < distinct]
     silhouettes = {}
     fits = {}
     for candidate in ([k] if k else candidates):
@@ -416,6 +426,8 @@ def absence_factors(features: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS) -> F
     if len(usable) < MIN_SCHOOLS:
         raise TooFewSchools(f"{len(usable)} schools with absence figures; the factor model needs {MIN_SCHOOLS}")
     x, _ = prepare(usable, FACTOR_FEATURES)
+    if x.empty or usable[OUTCOME].nunique() < 2:
+        raise NoVariation("no factor or the absence itself does not vary between the schools")
     y = usable[OUTCOME].to_numpy()
     y = (y - y.mean()) / (y.std() or 1.0)
     alpha = float(RidgeCV(alphas=RIDGE_ALPHAS).fit(x, y).alpha_)

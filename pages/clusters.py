@@ -22,8 +22,8 @@ k = right.selectbox(t("risk.k"), [None, *risk.K_RANGE], key="risk_k",
 
 try:
     analysis = data.risk_analysis(ctx.scope, year, k)
-except risk.TooFewSchools:
-    st.info(t("risk.too_few", n=risk.MIN_SCHOOLS))
+except risk.TooFewSchools as reason:
+    st.info(t("risk.no_variation") if isinstance(reason, risk.NoVariation) else t("risk.too_few", n=risk.MIN_SCHOOLS))
     st.stop()
 result = analysis.clusters
 if not result.schools["in_scope"].all():

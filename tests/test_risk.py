@@ -334,3 +334,24 @@ def test_the_reference_is_national_only_when_every_municipality_is_in_it(engine)
     assert (whole.basis, whole.units) == ("national", len(codes))
     expected = sum(60 + i % 10 for i in range(len(codes))) / len(codes)  # equal respondents: the plain mean
     assert whole.values.set_index("indicator").at["belonging", "value_pct"] == pytest.approx(expected)
+
+
+def test_schools_that_differ_in_fewer_than_two_features_or_hardly_at_all_are_said_to_give_nothing_to_cluster():
+    """Noticed in issue 17: identical schools or a single varying feature crashed the page with
+    LinAlgError / ValueError instead of a sentence. Two varying features still cluster."""
+    varied = structureless_features(1, 60)
+    identical = varied.copy()
+    for column in identical.columns:
+        identical[column] = identical[column].iloc[0]
+    one = identical.assign(**{risk.CLUSTER_FEATURES[0]: varied[risk.CLUSTER_FEATURES[0]]})
+    two_groups = one.assign(**{risk.CLUSTER_FEATURES[0]: np.where(np.arange(60) < 30, 1.0, 2.0),
+                               risk.CLUSTER_FEATURES[1]: np.where(np.arange(60) < 30, 3.0, 5.0)})
+    for frame in (identical, one, two_groups):
+        with pytest.raises(risk.NoVariation):
+            risk.cluster(frame, YEAR)
+    with pytest.raises(risk.NoVariation):
+        risk.absence_factors(identical)
+    two = one.assign(**{risk.CLUSTER_FEATURES[1]: varied[risk.CLUSTER_FEATURES[1]]})
+    assert risk.cluster(two, YEAR).k in risk.K_RANGE
+    assert risk.cluster(two, YEAR, k=3).k == 3
+    assert isinstance(risk.NoVariation("x"), risk.TooFewSchools)  # every caller's "nothing to cluster" holds
