@@ -7,7 +7,7 @@ from lasnaolo.ui import shell
 
 st.set_page_config(page_title="Läsnäolo", page_icon=":material/school:", layout="wide")
 
-shell.hide_streamlit_english_hints()
+shell.app_style()
 shell.language_selector()
 config = shell.auth_config()
 auth = shell.authenticator(config)

@@ -488,3 +488,17 @@ def test_a_director_opens_a_school_from_the_attention_list(server, page):
     verdict.first.wait_for(timeout=30_000)
     settle(page)
     shot(page, "johtaja-comparison-chosen-from-the-list")
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_the_directors_attention_table_shows_every_column_at_1400_px_in_every_language(server, page, language):
+    """Issue 18: at 1400 px the Finnish table's last column needed scrolling (the wide layout's
+    5rem margins); the grid's scroll width must not exceed its width."""
+    login(page, server, "johtaja")
+    choose_language(page, language)
+    page.goto(server + "/comparison")
+    settle(page)
+    grid = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"] .dvn-scroller').first
+    grid.wait_for()
+    scroll_width, width = grid.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
+    assert page.viewport_size["width"] == 1400 and scroll_width <= width, (language, scroll_width, width)
