@@ -4,7 +4,8 @@
 never asked anything (a new installation, a new user) would still wait seconds on its first visit
 at national scale (the whole country's deck: 45 s). `warm` asks each account's pages the questions
 they ask when opened with nothing chosen, with the pages' own defaults (the newest school year,
-`TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
+`TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck;
+the comparison of the year before too, its next question),
 under the names the pages keep them by (`results.name_of`), so the first visit reads them.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
@@ -62,13 +63,22 @@ def _trends(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
     asker.ask(trends.trends, scope, trends.TrendView().data_key())
 
 
+COMPARISON_YEARS = 2  # this school year and the one before it: each takes 1-3 s for a whole country
+
+
 def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    """The year before too, not only the newest: it is the page's next question (how did we do
+    last year), and placing a whole country's schools takes over a second."""
     criteria = PeerCriteria()
-    if scope.role != "rector":  # the attention list and the positive outliers
-        asker.ask(comparison.placed_schools, scope, years[0], criteria)
     schools = queries.schools(asker.engine, scope)
-    if not schools.empty:  # the page opens on the first school listed
-        asker.ask(comparison.compare, scope, str(schools["school_id"].iloc[0]), years[0], criteria)
+    for year in years[:COMPARISON_YEARS]:
+        if scope.role != "rector":  # the attention list and the positive outliers
+            asker.ask(comparison.placed_schools, scope, year, criteria)
+        if not schools.empty:  # the page opens on the first school listed
+            try:
+                asker.ask(comparison.compare, scope, str(schools["school_id"].iloc[0]), year, criteria)
+            except comparison.NoData:  # that year the page says so
+                continue
 
 
 def _clusters(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:

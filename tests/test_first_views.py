@@ -29,7 +29,7 @@ def demo_users(engine) -> list[accounts.Account]:
     return list(accounts.demo_config(rector).accounts.values())
 
 
-def test_every_page_of_every_demo_account_reads_its_first_view_kept_and_computes_nothing_new(monkeypatch, demo_db):
+def test_every_page_of_every_demo_account_and_the_comparison_of_the_year_before_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
     demo_mode_on(monkeypatch, demo_db)
     engine = store.make_engine(demo_db)
     try:
@@ -43,6 +43,10 @@ def test_every_page_of_every_demo_account_reads_its_first_view_kept_and_computes
                 at.switch_page(f"pages/{page}.py").run()
                 assert not at.exception, (username, page, [e.message for e in at.exception])
                 assert results.kept(engine)[0] == kept, f"{username}'s {page} page computed a question not kept"
+            if "comparison" in accounts.pages_for(role):  # the year before: kept as well
+                at.switch_page("pages/comparison.py").run()
+                at.selectbox(key="compare_year").select_index(1).run()
+                assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of the year before"
     finally:
         scope.configure_pseudonym_key(None)
 
