@@ -399,7 +399,9 @@ def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type:
     reference_units), indicator by indicator: values (None where under the minimum respondents),
     the difference from the reference in points, and whether that difference is better or worse
     for pupils (each indicator's own direction)."""
-    school = queries.wellbeing(engine, scope, unit_type="school", policy=policy)
+    # An anonymised scope's school rows carry pseudonyms: those are matched after reading.
+    only = None if scope.anonymised else [school_id]
+    school = queries.wellbeing(engine, scope, unit_type="school", unit_ids=only, policy=policy)
     school = school[school["unit_id"] == school_id]
     if school.empty:
         return pd.DataFrame()
@@ -407,8 +409,8 @@ def wellbeing_profile(engine: Engine, scope: Scope, school_id: str, school_type:
     grade_group = groups[0]
     year = int(school.loc[school["grade_group"] == grade_group, "survey_year"].max())
     mine = school[(school["survey_year"] == year) & (school["grade_group"] == grade_group)].set_index("indicator")
-    municipal = queries.wellbeing(engine, scope, unit_type="municipality", policy=policy)
     own_municipality = queries.schools(engine, scope).set_index("school_id").at[school_id, "municipality_code"]
+    municipal = queries.wellbeing(engine, scope, unit_type="municipality", unit_ids=[own_municipality], policy=policy)
     municipal = municipal[(municipal["unit_id"] == own_municipality) & (municipal["survey_year"] == year)
                           & (municipal["grade_group"] == grade_group)].set_index("indicator")
     reference = queries.wellbeing_reference(engine, year, grade_group)

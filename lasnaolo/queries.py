@@ -7,7 +7,7 @@ school identities replaced by pseudonyms: no page can forget to do it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -475,14 +475,17 @@ def school_years(engine: Engine, scope: Scope) -> list[str]:
         return [row[0] for row in connection.execute(query)]
 
 
-def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality",
+def wellbeing(engine: Engine, scope: Scope, *, unit_type: str = "municipality", unit_ids: Collection[str] | None = None,
               policy: SuppressionPolicy = SUPPRESSION) -> pd.DataFrame:
     """Survey rows for schools or municipalities inside the scope (anonymised scopes: results of
-    too few respondents withheld as NaN, schools as pseudonyms)."""
+    too few respondents withheld as NaN, schools as pseudonyms). `unit_ids`: only these units (their
+    own codes, inside the scope as ever): one school's profile need not read the country's."""
     columns = [Wellbeing.unit_type, Wellbeing.unit_id, Wellbeing.survey_year, Wellbeing.grade_group,
                Wellbeing.indicator, Wellbeing.respondents, Wellbeing.value_pct]
     units = _scoped_schools(scope) if unit_type == "school" else _scoped_schools(scope, School.municipality_code)
     query = select(*columns).where(Wellbeing.unit_type == unit_type, Wellbeing.unit_id.in_(units))
+    if unit_ids is not None:
+        query = query.where(Wellbeing.unit_id.in_(sorted(unit_ids)))
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).fetchall(), columns=[c.name for c in columns])
     if scope.anonymised:
