@@ -190,9 +190,10 @@ def funnel_limits(reference_rate: float, sizes: pd.Series, variance: float, betw
 
 
 def two_sided_p(z) -> np.ndarray:
-    from scipy.special import ndtr  # imported here: SciPy is slow to load
-
-    return 2 * ndtr(-np.abs(np.asarray(z, dtype=float)))
+    """2 Φ(−|z|) = erfc(|z| / √2), NaN where z is; the standard library's erfc, since loading
+    SciPy for it was 0.3 s of a server process's first comparison page."""
+    scaled = np.abs(np.asarray(z, dtype=float)).ravel() / math.sqrt(2)
+    return np.array([math.erfc(v) for v in scaled], dtype=float).reshape(np.shape(z))
 
 
 def false_discovery(p_values) -> np.ndarray:

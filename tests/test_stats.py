@@ -148,3 +148,12 @@ def test_peer_positions_take_the_peers_exact_spread_from_their_squared_shares_wh
     from_tiers = float(metrics.pupil_variance(8.0, 500, 150, 50, 10))
     assert lacking["variance"].tolist() == pytest.approx([36.0] + [from_tiers] * 5)
     assert from_tiers != pytest.approx(36.0)
+
+
+def test_two_sided_p_is_twice_the_normal_tail_and_keeps_missing_values():
+    from scipy.stats import norm
+
+    z = np.array([0.0, 1.959963984540054, -2.5758293035489, 8.0, np.nan, -0.3])
+    expected = 2 * norm.sf(np.abs(z))
+    np.testing.assert_allclose(stats.two_sided_p(z), expected, rtol=1e-12, atol=1e-300)
+    assert stats.two_sided_p(z)[1] == pytest.approx(0.05) and np.isnan(stats.two_sided_p(z)[4])
