@@ -5,22 +5,12 @@ was not kept, computes it and keeps it, and the count of kept results grows."""
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
-from lasnaolo import accounts, environment, first_views, importer, queries, results, scope, store
+from lasnaolo import accounts, environment, first_views, queries, results, scope, store
 
-from test_app import demo_mode_on, login, ROLE_OF
+from test_app import ROLE_OF, demo_db, demo_mode_on, login  # noqa: F401 (demo_db: the same module fixture)
 from test_cli import run
-
-
-@pytest.fixture(scope="module")
-def demo_db(demo_files, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('first-views') / 'lasnaolo.db'}"
-    engine = store.make_engine(url)
-    store.init_database(engine)
-    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
-    return url
 
 
 def demo_users(engine) -> list[accounts.Account]:
