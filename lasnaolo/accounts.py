@@ -217,13 +217,27 @@ def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dic
     else:
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as error:
+            problems.append(f"the account file {path} is not UTF-8 text: {error}")
         except yaml.YAMLError as error:
             problems.append(f"the account file {path} is not valid YAML: {error}")
-    users = (document.get("credentials") or {}).get("usernames") or {} if isinstance(document, dict) else {}
+    # Each level must be a mapping: a list or a text where one is expected is said, not a crash.
+    credentials = document.get("credentials") if isinstance(document, dict) else None
+    users = credentials.get("usernames") if isinstance(credentials, dict) else None
+    if not isinstance(document, dict) or (credentials is not None and not isinstance(credentials, dict)) \
+            or (users is not None and not isinstance(users, dict)):
+        problems.append(f"the account file {path} must hold a mapping credentials: usernames: <username>: <its keys>")
+        users = {}
+    users = users or {}
     if path.is_file() and not users and not problems:
         problems.append(f"the account file {path} has no users under credentials.usernames")
     for username, entry in users.items():
+        if entry is not None and not isinstance(entry, dict):
+            problems.append(f"user {username}: expected the user's keys (name, password, role, …), found {entry!r:.40}")
+            continue
         problems.extend(_account_problems(str(username), entry or {}))
+    if isinstance(document, dict) and not isinstance(document.get("settings") or {}, dict):
+        problems.append(f"the account file {path}: settings must be a mapping")
     if problems:
         raise ConfigError(problems)
     settings = dict(document.get("settings") or {})

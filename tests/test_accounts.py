@@ -146,3 +146,22 @@ def test_production_without_an_account_file_stops_the_app_instead_of_offering_de
             accounts.load_config(secrets, environ)
     with pytest.raises(ConfigError, match="no account file is configured"):
         accounts.load_config({}, {}, production=True)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"credentials: [a, b]\n", "must hold a mapping credentials: usernames"),
+    (b"credentials:\n  usernames: [a, b]\n", "must hold a mapping credentials: usernames"),
+    (b"- a list\n", "must hold a mapping credentials: usernames"),
+    (b"credentials:\n  usernames:\n    maija: hello\n", "user maija: expected the user's keys"),
+    (b"credentials:\n  usernames:\n    maija: {name: \"\xe4\"}\n", "is not UTF-8 text"),
+])
+def test_an_account_file_of_the_wrong_shape_or_encoding_is_refused_with_the_reason_not_a_crash(tmp_path, content, reason):
+    """Review finding: these raised AttributeError or UnicodeDecodeError (the app's start, and an
+    import computing the accounts' first views after its data was saved)."""
+    path = tmp_path / "users.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as refused:
+        accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert any(reason in message for message in refused.value.messages), refused.value.messages
+    with pytest.raises(ConfigError):
+        accounts.file_accounts(path)
