@@ -268,7 +268,11 @@ def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
     print(summary.one_line())
     # The pages' results asked of the data before, and every account's first views, computed now,
     # not on the users' first visits.
-    kept, first = first_views.after_import(engine, before, _configured_accounts())
+    try:
+        kept, first = first_views.after_import(engine, before, _configured_accounts())
+    except PseudonymKeyMissing as error:  # the data is imported: only the kept results wait for the key
+        print(f"results not computed: {error}", file=sys.stderr)
+        return 0
     if kept:
         print(f"computed again for the new data: {kept} result(s) the pages had asked for")
     if first.accounts:
@@ -282,6 +286,10 @@ def _configured_accounts() -> list[accounts.Account]:
     unreadable file is reported and skipped: the import itself has succeeded."""
     path = os.environ.get(environment.USERS_FILE)
     if not path:
+        return []
+    if not os.environ.get(environment.PSEUDONYM_KEY):  # kept under the demo key, no installation would read them
+        print(f"first views not computed: {environment.PSEUDONYM_KEY} is not set (give the command the app's key)",
+              file=sys.stderr)
         return []
     try:
         return list(accounts.file_accounts(Path(path).expanduser()).values())

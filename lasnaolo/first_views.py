@@ -120,8 +120,12 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = (i
     users = list(users)
     done: set[tuple[str, Scope, str]] = set()
     for account in users:
-        scope = account.scope()
-        years = queries.school_years(engine, scope)
+        try:
+            scope = account.scope()
+            years = queries.school_years(engine, scope)
+        except Exception:  # as below: never fails an import already saved
+            log.exception("first views of %s not computed", account.username)
+            continue
         if not years:
             continue
         for page in accounts.pages_for(account.role):
@@ -135,6 +139,8 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = (i
                     PAGES[page](asker, scope, years, language)
                 except UNANSWERABLE as reason:
                     log.info("first view of %s for %s not kept: %s", page, account.username, reason)
+                except Exception:  # never fails the import that has already been saved: the page will say
+                    log.exception("first view of %s for %s not computed", page, account.username)
     return Warmed(len(users), len(asker.asked), time.perf_counter() - started)
 
 

@@ -66,3 +66,43 @@ def test_an_import_computes_the_first_views_of_the_account_files_accounts_and_no
     users.write_text("credentials: {usernames: {}}\n", encoding="utf-8")  # unusable: said, and the import stands
     code, out, err = run(capsys, "import", files[-1], "--db", url)
     assert code == 0 and "first views not computed: the account file" in err
+
+
+def test_without_the_installations_pseudonym_key_an_import_keeps_no_first_views_and_still_succeeds(
+        capsys, monkeypatch, demo_files, tmp_path):
+    """Review findings: under the public demo key (`--db` and no key) they were kept where no
+    installation reads them; with LASNAOLO_DB_URL and no key the saved import ended "refused"."""
+    users = tmp_path / "users.yaml"
+    users.write_text(yaml.safe_dump({"credentials": {"usernames": {
+        "admin": {"name": "Aino", "password": accounts.DEMO_PASSWORD_HASH, "role": "admin"}}}}), encoding="utf-8")
+    monkeypatch.setenv(environment.USERS_FILE, str(users))
+    monkeypatch.delenv(environment.PSEUDONYM_KEY, raising=False)
+    url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+    schools = str(demo_files / "schools.csv")
+    code, _, err = run(capsys, "import", schools, str(demo_files / "absences.csv"), "--db", url)
+    assert code == 0 and f"first views not computed: {environment.PSEUDONYM_KEY} is not set" in err
+    engine = store.make_engine(url)
+    assert results.kept(engine) == (0, 0) and queries.school_years(engine, scope.Scope.everything())
+    monkeypatch.setenv(environment.DB_URL, url)
+    code, out, err = run(capsys, "import", str(demo_files / "measures.csv"))
+    assert code == 0 and "refused" not in err and "imported" in out
+
+
+def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(monkeypatch, demo_db):
+    """Review finding: any error but the expected ones ended the import command with a traceback
+    after its data was saved, and stopped the data page's background thread."""
+    demo_mode_on(monkeypatch, demo_db)
+    engine = store.make_engine(demo_db)
+
+    def broken(*_):
+        raise KeyError("region_code")
+
+    monkeypatch.setitem(first_views.PAGES, "trends", broken)
+    try:
+        results.forget(engine)
+        warmed = first_views.warm(engine, demo_users(engine))
+        assert warmed.accounts == 5 and results.kept(engine)[0] == warmed.results > 20
+        assert not any(name == "lasnaolo.trends.trends" for name, _, _ in results.questions_asked(
+            engine, results.import_version(engine)))
+    finally:
+        scope.configure_pseudonym_key(None)
