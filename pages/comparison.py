@@ -46,8 +46,8 @@ school = left.selectbox(t("compare.school"), list(names), format_func=names.get,
 try:
     result = data.comparison(ctx.scope, school, year, criteria)
 except comparison.NoData as missing:
-    st.info(t("compare.incomplete" if isinstance(missing, comparison.Incomplete) else "compare.no_school_data",
-              year=i18n.school_year(year)))
+    reason = {comparison.Incomplete: "compare.incomplete", comparison.Withheld: "compare.withheld"}
+    st.info(t(reason.get(type(missing), "compare.no_school_data"), year=i18n.school_year(year), n=SUPPRESSION.min_pupils))
     st.stop()
 st.caption(t("compare.period", year=i18n.school_year(year), month=i18n.month(result.latest_month, ctx.language)))
 st.markdown(comparison.describe_peers(result, ctx.language))

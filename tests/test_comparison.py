@@ -372,3 +372,33 @@ def test_one_units_survey_rows_equal_the_scopes_rows_of_that_unit_and_stay_insid
                                           expected.sort_values(list(some.columns)).reset_index(drop=True))
     assert not queries.wellbeing(demo_engine, Scope.everything(), unit_type="school", unit_ids=[other]).empty
     assert queries.wellbeing(demo_engine, director, unit_type="school", unit_ids=[other]).empty
+
+
+def test_a_school_missing_a_month_is_incomplete_and_one_too_small_to_show_is_withheld(demo_files, tmp_path):
+    """Review finding: a school whose every month was delivered but whose figures are withheld
+    (fewer pupils than the threshold) was said to miss a month."""
+    from lasnaolo import importer, store
+
+    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
+    year = "2024-2025"
+    this = absences[absences["school_year"] == year]
+    small, gap = sorted(this["school_id"].unique())[:2]
+    tiny = (absences["school_id"] == small) & (absences["school_year"] == year)
+    grades = absences.loc[tiny, "grade"].unique()
+    kept_grade = absences["grade"] == grades[0]
+    absences = absences[~tiny | kept_grade]  # the small school: one grade left...
+    absences.loc[tiny & kept_grade, ["pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils"]] = [3, 0, 0, 0]  # ...of 3 pupils
+    absences = absences[~((absences["school_id"] == gap) & (absences["month"] == "2024-09"))]  # September missing
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("schools.csv", "wellbeing.csv", "measures.csv"):
+        (folder / name).write_bytes((demo_files / name).read_bytes())
+    absences.to_csv(folder / "absences.csv", index=False)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(folder.glob("*.csv")))
+    with pytest.raises(comparison.Withheld):
+        comparison.compare(engine, Scope.everything(), small, year)
+    with pytest.raises(comparison.Incomplete):
+        comparison.compare(engine, Scope.everything(), gap, year)
+    engine.dispose()

@@ -355,3 +355,22 @@ def test_schools_that_differ_in_fewer_than_two_features_or_hardly_at_all_are_sai
     assert risk.cluster(two, YEAR).k in risk.K_RANGE
     assert risk.cluster(two, YEAR, k=3).k == 3
     assert isinstance(risk.NoVariation("x"), risk.TooFewSchools)  # every caller's "nothing to cluster" holds
+
+
+def test_a_new_school_years_first_delivery_by_one_school_gives_too_few_schools_not_a_crash(demo_files, tmp_path):
+    """Review finding: one school's August of a new year (the usual first delivery) crashed the
+    risk profiles with KeyError 'region_code' when nobody was shown under a pseudonym."""
+    from lasnaolo import accounts, importer, store
+
+    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
+    first = absences[(absences["school_id"] == absences["school_id"].iloc[0]) & (absences["month"] == "2024-08")]
+    first = first.assign(school_year="2025-2026", month="2025-08")
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    first.to_csv(tmp_path / "absences.csv", index=False)
+    importer.import_paths(engine, [tmp_path / "absences.csv"])
+    for scope in (Scope.everything(), accounts.demo_accounts(None)["johtaja"].scope()):
+        with pytest.raises(risk.TooFewSchools):
+            risk.analyse(engine, scope, "2025-2026")
+    engine.dispose()
