@@ -496,8 +496,10 @@ def test_the_directors_attention_table_shows_every_column_at_1400_px_in_every_la
     5rem margins); the grid's scroll width must not exceed its width."""
     login(page, server, "johtaja")
     choose_language(page, language)
-    page.goto(server + "/comparison")
+    # Through the sidebar: the language lives in the session, which a typed URL would start anew.
+    open_from_sidebar(page, "comparison", i18n.t("compare.heading", language))
     settle(page)
+    assert page.get_by_role("heading", name=i18n.t("attention.heading", language), level=3).count()
     grid = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"] .dvn-scroller').first
     grid.wait_for()
     scroll_width, width = grid.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
