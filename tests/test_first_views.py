@@ -19,7 +19,7 @@ def demo_users(engine) -> list[accounts.Account]:
     return list(accounts.demo_config(rector).accounts.values())
 
 
-def test_every_page_of_every_demo_account_and_the_comparison_of_the_year_before_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
+def test_every_page_of_every_demo_account_the_comparison_of_the_year_before_and_the_swedish_deck_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
     demo_mode_on(monkeypatch, demo_db)
     engine = store.make_engine(demo_db)
     try:
@@ -37,6 +37,11 @@ def test_every_page_of_every_demo_account_and_the_comparison_of_the_year_before_
                 at.switch_page("pages/comparison.py").run()
                 at.selectbox(key="compare_year").select_index(1).run()
                 assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of the year before"
+            if "present" in accounts.pages_for(role):  # the deck in Swedish: kept as well
+                at = login(username)  # the language is chosen on the first page (AppTest reruns pages alone)
+                at.selectbox(key="language_choice").select("sv").run()
+                at.switch_page("pages/present.py").run()
+                assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s deck in Swedish"
     finally:
         scope.configure_pseudonym_key(None)
 
