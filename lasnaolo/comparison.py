@@ -63,7 +63,9 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     if school_id not in set(schools["school_key"]):  # nothing to place it by: which reason?
         if set(metrics.months_through(school_year, latest_month)) - set(own["month"]):
             raise Incomplete(f"school {school_id} has not delivered every month of {school_year} through {latest_month}")
-        raise Withheld(f"school {school_id}'s figures of {school_year} are withheld (too few pupils)")
+        if own.loc[own["month"] == latest_month, "pupils"].sum() < policy.min_pupils:
+            raise Withheld(f"school {school_id}'s figures of {school_year} are withheld (too few pupils)")
+        raise NoData(f"school {school_id} has no rate to compare in {school_year} (no lesson hours?)")
     rows = rows[rows["school_key"].isin(schools["school_key"])]
     peers, funnel, z = _place(schools, school_id, criteria, classes)
     members = peers.members.rename(columns={"school_id": "school_key"})
@@ -141,8 +143,9 @@ def region_size_classes(engine: Engine, scope: Scope, region_codes: frozenset[st
     profiles both show, so that linking a school across the two pages by its rate gains nothing."""
     by_region = _size_classes_by_region(queries.regional_peers(engine, scope, region_codes, school_year, policy))
     found = [classes.assign(region_code=code) for code, classes in by_region.items()]
-    out = pd.concat(found) if found else pd.DataFrame(columns=["size_class", "pupils_low", "pupils_high", "pupils",
-                                                               "region_code"])  # nobody under a pseudonym
+    # Nobody under a pseudonym: an empty frame of the same columns and number types.
+    out = pd.concat(found) if found else pd.DataFrame({"size_class": [], "pupils_low": [], "pupils_high": [],
+                                                       "pupils": [], "region_code": []}, dtype=float)
     # Classes are numbered within each region: make the numbers distinct across regions.
     number = out["size_class"]
     out["size_class"] = (out["region_code"].astype(str) + ":" + number.astype("Int64").astype(str)).where(number.notna())

@@ -402,3 +402,23 @@ def test_a_school_missing_a_month_is_incomplete_and_one_too_small_to_show_is_wit
     with pytest.raises(comparison.Incomplete):
         comparison.compare(engine, Scope.everything(), gap, year)
     engine.dispose()
+
+
+def test_a_school_with_pupils_but_no_lesson_hours_is_not_said_to_be_too_small(demo_files, tmp_path):
+    """Review finding: a missing rate of another cause (no lesson hours) was blamed on too few pupils."""
+    from lasnaolo import importer, store
+
+    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
+    school = absences.loc[absences["pupils"] > 50, "school_id"].iloc[0]
+    first = absences[(absences["school_id"] == school) & (absences["month"] == "2024-08")]
+    first = first.assign(school_year="2025-2026", month="2025-08", lesson_hours=0, illness_hours=0,
+                         authorised_hours=0, unauthorised_hours=0)
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
+    store.init_database(engine)
+    importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    first.to_csv(tmp_path / "absences.csv", index=False)
+    importer.import_paths(engine, [tmp_path / "absences.csv"])
+    with pytest.raises(comparison.NoData) as raised:
+        comparison.compare(engine, Scope.everything(), school, "2025-2026")
+    assert type(raised.value) is comparison.NoData
+    engine.dispose()

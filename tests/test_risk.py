@@ -357,20 +357,34 @@ def test_schools_that_differ_in_fewer_than_two_features_or_hardly_at_all_are_sai
     assert isinstance(risk.NoVariation("x"), risk.TooFewSchools)  # every caller's "nothing to cluster" holds
 
 
-def test_a_new_school_years_first_delivery_by_one_school_gives_too_few_schools_not_a_crash(demo_files, tmp_path):
-    """Review finding: one school's August of a new year (the usual first delivery) crashed the
-    risk profiles with KeyError 'region_code' when nobody was shown under a pseudonym."""
-    from lasnaolo import accounts, importer, store
+@pytest.mark.parametrize("neighbour_pupils", [None, 3])
+def test_a_new_school_years_first_delivery_gives_too_few_schools_not_a_crash(demo_files, tmp_path, neighbour_pupils):
+    """Review findings: one school's August of a new year (the usual first delivery) crashed the
+    risk profiles with KeyError 'region_code' when nobody was shown under a pseudonym, and then,
+    with a neighbour of 3 pupils outside the director's scope, with a TypeError (an empty frame of
+    text columns)."""
+    from lasnaolo import accounts, importer, queries, store
 
-    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
-    first = absences[(absences["school_id"] == absences["school_id"].iloc[0]) & (absences["month"] == "2024-08")]
-    first = first.assign(school_year="2025-2026", month="2025-08")
     engine = store.make_engine(f"sqlite:///{tmp_path / 'lasnaolo.db'}")
     store.init_database(engine)
     importer.import_paths(engine, sorted(demo_files.glob("*.csv")))
+    director = accounts.demo_accounts(None)["johtaja"].scope()
+    mine = queries.schools(engine, director)
+    every = queries.schools(engine, Scope.everything())
+    neighbour = every[(every["region_code"] == mine["region_code"].iloc[0])
+                      & ~every["school_id"].isin(mine["school_id"])]["school_id"].iloc[0]
+    delivering = [mine["school_id"].iloc[0]] + ([neighbour] if neighbour_pupils else [])
+    absences = pd.read_csv(demo_files / "absences.csv", dtype={"school_id": str})
+    first = absences[absences["school_id"].isin(delivering) & (absences["month"] == "2024-08")]
+    first = first.assign(school_year="2025-2026", month="2025-08")
+    if neighbour_pupils:  # one grade of a few pupils: withheld, under a pseudonym for the director
+        grade = first.loc[first["school_id"] == neighbour, "grade"].iloc[0]
+        first = first[(first["school_id"] != neighbour) | (first["grade"] == grade)]
+        first.loc[first["school_id"] == neighbour, ["pupils", "tier1_pupils", "tier2_pupils", "tier3_pupils"]] = [
+            neighbour_pupils, 0, 0, 0]
     first.to_csv(tmp_path / "absences.csv", index=False)
     importer.import_paths(engine, [tmp_path / "absences.csv"])
-    for scope in (Scope.everything(), accounts.demo_accounts(None)["johtaja"].scope()):
+    for scope in (Scope.everything(), director):
         with pytest.raises(risk.TooFewSchools):
             risk.analyse(engine, scope, "2025-2026")
     engine.dispose()
