@@ -159,8 +159,14 @@ def _account_problems(username: str, entry: Mapping) -> list[str]:
     if role not in ROLES:
         problems.append(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
         return problems
-    municipalities = [str(m) for m in entry.get("municipalities") or []]
-    regions = [str(r) for r in entry.get("regions") or []]
+    lists = {}
+    for key in ("municipalities", "regions"):  # `municipalities: 106` would read as a number, not a list
+        value = entry.get(key) or []
+        if not isinstance(value, list):
+            problems.append(f"{where}: `{key}` must be a list, e.g. {key}: [\"106\"]; found {value!r}")
+            value = []
+        lists[key] = [str(v) for v in value]
+    municipalities, regions = lists["municipalities"], lists["regions"]
     unknown = [m for m in municipalities if m not in reference.municipality_codes()]
     if unknown:
         problems.append(f"{where}: unknown municipality codes {', '.join(unknown)}")
@@ -197,7 +203,7 @@ def load_config(secrets: Mapping, environ: Mapping[str, str], *, production: boo
     problem = keys.key_problem(cookie_key, "the cookie key",
                                f"[auth] cookie_key in .streamlit/secrets.toml or {environment.COOKIE_KEY}")
     accounts, users, settings = _read_file(Path(path_text).expanduser(), [problem] if problem else [])
-    credentials = _credentials(accounts, {u: e["password"] for u, e in users.items()})
+    credentials = _credentials(accounts, {str(u): e["password"] for u, e in users.items()})  # `123:` reads as a number
     return AuthConfig(False, credentials, accounts, cookie_key=cookie_key,
                       cookie_expiry_days=float(auth.get("cookie_expiry_days", 1.0)), settings=settings)
 
@@ -241,6 +247,8 @@ def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dic
     if problems:
         raise ConfigError(problems)
     settings = dict(document.get("settings") or {})
+    if not isinstance(settings.get(NAMES_SETTING) or [], list):
+        raise ConfigError([f"settings.{NAMES_SETTING} must be a list of 3-digit municipality codes"])
     named = tuple(str(m) for m in settings.get(NAMES_SETTING) or [])
     unknown_named = [m for m in named if m not in reference.municipality_codes()]
     if unknown_named:

@@ -165,3 +165,22 @@ def test_an_account_file_of_the_wrong_shape_or_encoding_is_refused_with_the_reas
     assert any(reason in message for message in refused.value.messages), refused.value.messages
     with pytest.raises(ConfigError):
         accounts.file_accounts(path)
+
+
+def test_a_scope_written_as_one_number_is_refused_and_a_numeric_username_loads(tmp_path, hashed):
+    """Review findings: `municipalities: 106` (a number, not a list) crashed with TypeError, and a
+    username YAML reads as a number (`123:`) crashed the credentials with KeyError."""
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": {"maija": {**director(hashed), "municipalities": 106}}}}),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert any("`municipalities` must be a list" in message for message in refused.value.messages)
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": {123: director(hashed)}},
+                                    "settings": {accounts.NAMES_SETTING: ["106"]}}), encoding="utf-8")
+    config = accounts.load_config({"auth": {"users_file": str(path), "cookie_key": GOOD_KEY}}, {})
+    assert config.accounts["123"].municipalities == ("106",) and "123" in config.credentials["usernames"]
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": {"maija": director(hashed)}},
+                                    "settings": {accounts.NAMES_SETTING: 106}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a list"):
+        accounts.file_accounts(path)
