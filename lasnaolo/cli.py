@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 
 from lasnaolo import (accounts, bootstrap, comparison, contract, deck, demo, environment, first_views, i18n, impact,
                       importer, queries, reports, results, risk, settings, store)
+from lasnaolo import scope as scope_module
 from lasnaolo.scope import ROLES, PseudonymKeyMissing, Scope, Unit
 
 EXIT_REJECTED = 2
@@ -269,8 +271,11 @@ def _import_files(engine, files: list[tuple[str, bytes]], args) -> int:
     # The pages' results asked of the data before, and every account's first views, computed now,
     # not on the users' first visits.
     try:
+        if scope_module.demo_key_in_use() and args.db:  # the app's key may be in its secrets file
+            print(f"note: results are kept under the public demo key ({environment.PSEUDONYM_KEY} is not set): "
+                  f"an installation with a key of its own will not read them", file=sys.stderr)
         kept, first = first_views.after_import(engine, before, _configured_accounts())
-    except PseudonymKeyMissing as error:  # the data is imported: only the kept results wait for the key
+    except (PseudonymKeyMissing, SQLAlchemyError) as error:  # the data is imported: only the kept results wait
         print(f"results not computed: {error}", file=sys.stderr)
         return 0
     if kept:
@@ -287,7 +292,7 @@ def _configured_accounts() -> list[accounts.Account]:
     path = os.environ.get(environment.USERS_FILE)
     if not path:
         return []
-    if not os.environ.get(environment.PSEUDONYM_KEY):  # kept under the demo key, no installation would read them
+    if scope_module.demo_key_in_use():  # kept under the demo key, no installation would read them
         print(f"first views not computed: {environment.PSEUDONYM_KEY} is not set (give the command the app's key)",
               file=sys.stderr)
         return []

@@ -20,22 +20,25 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from lasnaolo import accounts, comparison, deck, i18n, impact, queries, reports, results, risk, trends
 from lasnaolo.accounts import Account
-from lasnaolo.scope import Scope
+from lasnaolo.scope import PseudonymKeyMissing, Scope
 from lasnaolo.stats import PeerCriteria
 
 log = logging.getLogger(__name__)
 
 # What the pages raise for an account whose data cannot answer (the page shows a sentence instead).
 UNANSWERABLE = (comparison.NoData, risk.TooFewSchools, impact.NotEstimated, deck.NotAllowed, queries.NotAllowed)
+# What stops every question alike (no usable pseudonym key, no database): raised, not logged per page.
+SYSTEMIC = (PseudonymKeyMissing, SQLAlchemyError)
 
 
 @dataclass(frozen=True)
 class Warmed:
     accounts: int
-    results: int  # questions answered (computed now, or found kept)
+    results: int  # questions answered (computed now and kept unless too large, or found kept)
     seconds: float
 
 
@@ -50,9 +53,10 @@ class _Asker:
         """`read(engine, scope, *args)` kept under the name the pages use; `compute`: the same
         result from parts already kept (as the pages compute it)."""
         name = results.name_of(read)
-        self.asked.add((name, scope, repr(args)))
-        return results.computed(self.engine, self.version, name, scope, args,
-                                compute or (lambda: read(self.engine, scope, *args)))
+        value = results.computed(self.engine, self.version, name, scope, args,
+                                 compute or (lambda: read(self.engine, scope, *args)))
+        self.asked.add((name, scope, repr(args)))  # answered: counted once it is
+        return value
 
 
 def _overview(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
@@ -125,6 +129,8 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = i1
         try:
             scope = account.scope()
             years = queries.school_years(engine, scope)
+        except SYSTEMIC:
+            raise
         except Exception:  # as below: never fails an import already saved
             log.exception("first views of %s not computed", account.username)
             continue
@@ -141,6 +147,8 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = i1
                     PAGES[page](asker, scope, years, language)
                 except UNANSWERABLE as reason:
                     log.info("first view of %s for %s not kept: %s", page, account.username, reason)
+                except SYSTEMIC:  # nothing else could be computed either: the caller says why
+                    raise
                 except Exception:  # never fails the import that has already been saved: the page will say
                     log.exception("first view of %s for %s not computed", page, account.username)
     return Warmed(len(users), len(asker.asked), time.perf_counter() - started)

@@ -119,6 +119,14 @@ def _current_key() -> bytes:
     return _key_from_environment(os.environ.get(environment.PSEUDONYM_KEY), bool(environment.database_url(os.environ)))
 
 
+def demo_key_in_use() -> bool:
+    """Whether pseudonyms and kept results are keyed with the public demo key (nothing configured).
+    PseudonymKeyMissing when a configured database has no strong key."""
+    from lasnaolo import keys
+
+    return _current_key() == keys.DEMO_PSEUDONYM_KEY.encode("utf-8")
+
+
 def derived_key(purpose: str) -> bytes:
     """A key for another use than pseudonyms (signing stored results), derived from the
     installation's pseudonym key: it changes when that key changes, and reveals nothing of it."""

@@ -93,6 +93,23 @@ def test_without_the_installations_pseudonym_key_an_import_keeps_no_first_views_
     assert code == 0 and "refused" not in err and "imported" in out
 
 
+def test_a_weak_pseudonym_key_is_refused_by_results_first_views_and_said_after_an_import(
+        capsys, monkeypatch, demo_files, tmp_path):
+    """Review finding: the first views' catch-all swallowed the key's refusal and reported
+    "ready" with nothing kept."""
+    users = tmp_path / "users.yaml"
+    users.write_text(yaml.safe_dump({"credentials": {"usernames": {
+        "admin": {"name": "Aino", "password": accounts.DEMO_PASSWORD_HASH, "role": "admin"}}}}), encoding="utf-8")
+    monkeypatch.setenv(environment.USERS_FILE, str(users))
+    monkeypatch.setenv(environment.PSEUDONYM_KEY, "short")
+    url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+    code, out, err = run(capsys, "import", str(demo_files / "schools.csv"), str(demo_files / "absences.csv"), "--db", url)
+    assert code == 0 and "imported" in out and "results not computed: the pseudonym key" in err and "ready" not in out
+    code, out, err = run(capsys, "results", "--first-views", "--db", url)
+    assert code == 2 and err.startswith("refused: the pseudonym key") and "ready" not in out
+    assert results.kept(store.make_engine(url)) == (0, 0)
+
+
 def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(monkeypatch, demo_db):
     """Review finding: any error but the expected ones ended the import command with a traceback
     after its data was saved, and stopped the data page's background thread."""
