@@ -343,7 +343,11 @@ def _report(args) -> int:
 
 COMPARE_FIELDS = ("school_id", "school_rate", "peer_rate", "n_peers", "lower_95", "upper_95", "lower_998", "upper_998",
                   "verdict", "verdict_998", "change_points", "change_low", "change_high", "change_verdict",
-                  "region_change", "flagged_fdr", "latest_month", "suppressed")
+                  "region_change", "flagged_fdr", "latest_month", "suppressed", "not_compared")
+
+
+NOT_COMPARED = {"incomplete": ": a month of its year so far is missing", "withheld": ": too few pupils",
+                "no_data": ": no data that year", "no_peers": ": no peer group"}
 
 
 def _compare(args) -> int:
@@ -362,7 +366,8 @@ def _compare(args) -> int:
           "the same months last year")
     for row in rows:
         if row["suppressed"]:
-            print(f"  {row['school_id']}  not compared (latest month {row['latest_month']})")
+            why = NOT_COMPARED.get(row["not_compared"], "")
+            print(f"  {row['school_id']}  not compared{why} (latest month {row['latest_month']})")
             continue
         change = "" if row["change_points"] is None else f"  change {row['change_points']:+.2f} ({row['change_verdict']})"
         print(f"  {row['school_id']}  {row['school_rate']:6.2f} %  peers {row['peer_rate']:6.2f} % "

@@ -242,7 +242,7 @@ def outliers_among(verdicts: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFra
 VERDICT_COLUMNS = ["school_id", "school_name", "municipality_code", "latest_month", "pupils", "school_rate", "peer_rate", "n_peers",
                    "lower_95", "upper_95", "lower_998", "upper_998", "z", "verdict", "verdict_998", "flagged_fdr",
                    "change_points", "change_low", "change_high", "change_verdict", "region_change", "tier23_share",
-                   "suppressed"]
+                   "suppressed", "not_compared"]
 
 
 def school_verdicts(engine: Engine, scope: Scope, school_year: str, unit: Unit | None = None,
@@ -356,7 +356,31 @@ def _placed(now: pd.DataFrame, before: pd.DataFrame, wanted: pd.Series, criteria
     out["change_verdict"] = np.where(~changed, None, np.where(out["change_z"] > stats.Z95, "higher",
                                                                np.where(out["change_z"] < -stats.Z95, "lower", "within")))
     out["suppressed"] = ~compared
+    out["not_compared"] = _not_compared_reasons(out, delivered, compared, policy)
     return out
+
+
+def _not_compared_reasons(out: pd.DataFrame, delivered: pd.DataFrame, compared: pd.Series,
+                          policy: SuppressionPolicy) -> pd.Series:
+    """Why each school that is not compared is not (None for those that are), as the comparison
+    page says it: "incomplete" (a month of its own year so far missing), "withheld" (fewer pupils
+    in its latest month than the threshold), "no_data" (nothing delivered that year), else
+    "no_peers" (no peer group or no rate to place)."""
+    months = delivered.groupby("school_key")["month"].agg(frozenset)
+    pupils = delivered.groupby(["school_key", "month"])["pupils"].sum()
+    reasons: list[str | None] = []
+    for school, latest, placed in zip(out["school_id"], out["latest_month"], compared):
+        if placed:
+            reasons.append(None)
+        elif not isinstance(latest, str):
+            reasons.append("no_data")
+        elif set(metrics.months_through(contract.school_year_of_month(latest), latest)) - months.get(school, frozenset()):
+            reasons.append("incomplete")
+        elif pupils.get((school, latest), 0) < policy.min_pupils:
+            reasons.append("withheld")
+        else:
+            reasons.append("no_peers")
+    return pd.Series(reasons, index=out.index, dtype=object)
 
 
 def _figures_over(rows: pd.DataFrame, months: list[str], policy: SuppressionPolicy) -> pd.DataFrame:

@@ -401,6 +401,10 @@ def test_a_school_missing_a_month_is_incomplete_and_one_too_small_to_show_is_wit
         comparison.compare(engine, Scope.everything(), small, year)
     with pytest.raises(comparison.Incomplete):
         comparison.compare(engine, Scope.everything(), gap, year)
+    # The attention list and the CLI say the same reasons (the list said "a month is missing" for both).
+    reasons = comparison.school_verdicts(engine, Scope.everything(), year).set_index("school_id")["not_compared"]
+    assert reasons[small] == "withheld" and reasons[gap] == "incomplete"
+    assert reasons.isna().sum() > 100  # the others are compared
     engine.dispose()
 
 

@@ -70,8 +70,9 @@ def attention_table(verdicts: pd.DataFrame, language: str) -> pd.DataFrame:
         i18n.t("attention.rate", language): order["school_rate"].astype(float).to_numpy(),
         i18n.t("compare.peer_group", language): order["peer_rate"].astype(float).to_numpy(),
         i18n.t("attention.verdict", language): [
-            i18n.t(f"attention.verdict.{v}", language) if isinstance(v, str) else i18n.t("attention.not_compared", language)
-            for v in order["verdict"]],
+            i18n.t(f"attention.verdict.{v}", language) if isinstance(v, str)
+            else i18n.t(f"attention.not_compared.{why if isinstance(why, str) else 'no_peers'}", language)
+            for v, why in zip(order["verdict"], order["not_compared"])],
         i18n.t("attention.change", language): [i18n.points(v, language) for v in order["change_points"]],
         i18n.t("attention.change_against_region", language): [
             i18n.t(f"attention.change.{c}", language) if isinstance(c, str) and pd.notna(v) else "–"
