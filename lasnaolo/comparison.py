@@ -4,6 +4,7 @@ lasnaolo.stats; other schools are seen only as the data-access layer allows (pse
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -61,9 +62,11 @@ def compare(engine: Engine, scope: Scope, school_id: str, school_year: str,
     rows = rows[rows["month"] <= latest_month]
     schools = _within_classes(schools, classes)
     if school_id not in set(schools["school_key"]):  # nothing to place it by: which reason?
-        if set(metrics.months_through(school_year, latest_month)) - set(own["month"]):
+        reason = _unplaced_reason(set(own["month"]), latest_month,
+                                  own.loc[own["month"] == latest_month, "pupils"].sum(), policy)
+        if reason == "incomplete":
             raise Incomplete(f"school {school_id} has not delivered every month of {school_year} through {latest_month}")
-        if own.loc[own["month"] == latest_month, "pupils"].sum() < policy.min_pupils:
+        if reason == "withheld":
             raise Withheld(f"school {school_id}'s figures of {school_year} are withheld (too few pupils)")
         raise NoData(f"school {school_id} has no rate to compare in {school_year} (no lesson hours?)")
     rows = rows[rows["school_key"].isin(schools["school_key"])]
@@ -374,13 +377,22 @@ def _not_compared_reasons(out: pd.DataFrame, delivered: pd.DataFrame, compared: 
             reasons.append(None)
         elif not isinstance(latest, str):
             reasons.append("no_data")
-        elif set(metrics.months_through(contract.school_year_of_month(latest), latest)) - months.get(school, frozenset()):
-            reasons.append("incomplete")
-        elif pupils.get((school, latest), 0) < policy.min_pupils:
-            reasons.append("withheld")
         else:
-            reasons.append("no_peers")
+            reasons.append(_unplaced_reason(months.get(school, frozenset()), latest, pupils.get((school, latest), 0), policy))
     return pd.Series(reasons, index=out.index, dtype=object)
+
+
+def _unplaced_reason(delivered_months: Collection[str], latest_month: str, latest_pupils: float,
+                     policy: SuppressionPolicy) -> str:
+    """Why a school with data is not placed (the page's message, the list's and the CLI's):
+    "incomplete" when a month of its own year so far is missing, "withheld" when its latest
+    month has fewer pupils than the threshold, else "no_peers" (no peer group, or no rate)."""
+    needed = metrics.months_through(contract.school_year_of_month(latest_month), latest_month)
+    if set(needed) - set(delivered_months):
+        return "incomplete"
+    if latest_pupils < policy.min_pupils:
+        return "withheld"
+    return "no_peers"
 
 
 def _figures_over(rows: pd.DataFrame, months: list[str], policy: SuppressionPolicy) -> pd.DataFrame:
