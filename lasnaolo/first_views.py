@@ -4,9 +4,10 @@
 never asked anything (a new installation, a new user) would still wait seconds on its first visit
 at national scale (the whole country's deck: 45 s). `warm` asks each account's pages the questions
 they ask when opened with nothing chosen, with the pages' own defaults (the newest school year,
-`TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck;
-the comparison of the year before too, its next question),
-under the names the pages keep them by (`results.name_of`), so the first visit reads them.
+`TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
+under the names the pages keep them by (`results.name_of`), so the first visit reads them. The
+next questions that take over a second for a whole country are asked too: the comparison of every
+school year with data, and the impact of the opening measure on every outcome and grade band.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from lasnaolo import accounts, comparison, deck, i18n, impact, queries, reports, results, risk, trends
+from lasnaolo import accounts, comparison, contract, deck, i18n, impact, queries, reports, results, risk, trends
 from lasnaolo.accounts import Account
 from lasnaolo.scope import PseudonymKeyMissing, Scope
 from lasnaolo.stats import PeerCriteria
@@ -67,15 +68,12 @@ def _trends(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
     asker.ask(trends.trends, scope, trends.TrendView().data_key())
 
 
-COMPARISON_YEARS = 2  # this school year and the one before it: each takes 1-3 s for a whole country
-
-
 def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
-    """The year before too, not only the newest: it is the page's next question (how did we do
-    last year), and placing a whole country's schools takes over a second."""
+    """Every school year, not only the newest: another year is the page's next question (how did
+    we do last year), and placing a whole country's schools in one takes about a second."""
     criteria = PeerCriteria()
     schools = queries.schools(asker.engine, scope)
-    for year in years[:COMPARISON_YEARS]:
+    for year in years:
         if scope.role != "rector":  # the attention list and the positive outliers
             asker.ask(comparison.placed_schools, scope, year, criteria)
         if not schools.empty:  # the page opens on the first school listed
@@ -98,7 +96,14 @@ def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
     measure, whole_region = asker.ask(impact.default_view, scope, regional)
     if whole_region:
         scope = queries.regional_scope(asker.engine, scope)
-    asker.ask(impact.analyse, scope, impact.Question(measure))
+    # Every outcome and grade band of the opening measure: a grade band reads a panel of its own
+    # (1-2 s for a whole country) and each question fits its regressions (about 0.5 s).
+    for band in (None, *contract.GRADE_BANDS):
+        for outcome in impact.OUTCOMES:
+            try:
+                asker.ask(impact.analyse, scope, impact.Question(measure, outcome, band))
+            except impact.NotEstimated:  # that question the page answers with its reason
+                continue
 
 
 def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:

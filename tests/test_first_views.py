@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import yaml
 
-from lasnaolo import accounts, environment, first_views, queries, results, scope, store
+from lasnaolo import accounts, contract, environment, first_views, impact, queries, results, scope, store
 
 from test_app import ROLE_OF, demo_db, demo_mode_on, login  # noqa: F401 (demo_db: the same module fixture)
 from test_cli import run
@@ -19,7 +19,7 @@ def demo_users(engine) -> list[accounts.Account]:
     return list(accounts.demo_config(rector).accounts.values())
 
 
-def test_every_page_of_every_demo_account_the_comparison_of_the_year_before_and_the_swedish_deck_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
+def test_every_page_of_every_demo_account_every_comparison_year_every_impact_outcome_and_band_and_the_swedish_deck_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
     demo_mode_on(monkeypatch, demo_db)
     engine = store.make_engine(demo_db)
     try:
@@ -33,10 +33,20 @@ def test_every_page_of_every_demo_account_the_comparison_of_the_year_before_and_
                 at.switch_page(f"pages/{page}.py").run()
                 assert not at.exception, (username, page, [e.message for e in at.exception])
                 assert results.kept(engine)[0] == kept, f"{username}'s {page} page computed a question not kept"
-            if "comparison" in accounts.pages_for(role):  # the year before: kept as well
+            if "comparison" in accounts.pages_for(role):  # every other year: kept as well
                 at.switch_page("pages/comparison.py").run()
-                at.selectbox(key="compare_year").select_index(1).run()
-                assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of the year before"
+                years = at.selectbox(key="compare_year").options
+                assert len(years) >= 2
+                for index in range(1, len(years)):
+                    at.selectbox(key="compare_year").select_index(index).run()
+                    assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of {years[index]}"
+            if "impact" in accounts.pages_for(role):  # the opening measure's other outcomes and grade bands
+                at.switch_page("pages/impact.py").run()
+                for band in (None, *contract.GRADE_BANDS):
+                    for outcome in impact.OUTCOMES:
+                        at.selectbox(key="impact_band").set_value(band)
+                        at.selectbox(key="impact_outcome").set_value(outcome).run()
+                        assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s impact {band}, {outcome}"
             if "present" in accounts.pages_for(role):  # the deck in Swedish: kept as well
                 at = login(username)  # the language is chosen on the first page (AppTest reruns pages alone)
                 at.selectbox(key="language_choice").select("sv").run()
