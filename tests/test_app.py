@@ -19,7 +19,7 @@ from lasnaolo import accounts, environment, i18n, importer, queries, scope, stor
 from lasnaolo.scope import Scope
 
 from conftest import SHARED
-from support.helpers import ABSENCES, SCHOOLS, files, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, open_tables, snapshot
 
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}
@@ -87,6 +87,7 @@ def login(username: str, password: str = "demo", at: AppTest | None = None) -> A
 
 
 def visible_text(at: AppTest) -> str:
+    """Everything the page shows in words as it stands (a chart's table once opened: open_tables)."""
     parts = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
         parts += [str(e.value) for e in getattr(at, kind)]
@@ -294,6 +295,8 @@ def test_trends_page_renders_for_its_roles(app_env, username):
     assert any(h.startswith("Kunnat maakunnittain") for h in headings)
     charts = len(at.get("vega_lite_chart"))
     assert charts == 10  # months and years by reason, years side by side, tiers, three groups, regions, municipalities, wellbeing
+    assert len(at.expander) >= charts and not at.dataframe  # each table built only once opened
+    open_tables(at)
     # Every chart has its table (the text alternative), the table as CSV and XLSX, the chart as PNG and SVG.
     assert len(at.dataframe) == charts and len(at.get("download_button")) == 4 * charts
     keys = {b.key for b in at.get("download_button")}
@@ -341,6 +344,7 @@ def test_a_coordinators_trends_answer_one_slice_and_explain_a_cross_of_two(app_e
 def test_comparison_page_says_in_words_where_the_school_stands(app_env, username):
     at = login(username)
     at.switch_page("pages/comparison.py").run()
+    open_tables(at)  # every chart's table as well: what the page can show
     assert not at.exception, [e.message for e in at.exception]
     text = visible_text(at)
     assert "Vertailuryhmässä on " in text and "oulun poissaoloprosentti " in text  # the verdict in words
@@ -417,6 +421,7 @@ def test_a_school_without_data_that_year_is_said_plainly(empty_db):
 def test_clusters_page_shows_profiles_members_and_factors(app_env, username):
     at = login(username)
     at.switch_page("pages/clusters.py").run()
+    open_tables(at)  # every chart's table as well: what the page can show
     assert not at.exception, [e.message for e in at.exception]
     text = visible_text(at)
     assert at.title[0].value == "Koulujen riskiprofiilit"
@@ -527,6 +532,7 @@ def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_
 def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, username):
     at = login(username)
     at.switch_page("pages/present.py").run()
+    open_tables(at)  # every chart's table as well: what the page can show
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Esitys webinaariin"
     text = visible_text(at)
@@ -749,6 +755,7 @@ def test_the_attention_tables_school_column_stays_in_sight_when_the_table_scroll
     first column, the school, is pinned, and so is every data table's first column."""
     at = login("johtaja")
     at.switch_page("pages/comparison.py").run()
+    open_tables(at)
     assert not at.exception, [e.message for e in at.exception]
     tables = at.dataframe
     assert len(tables) >= 2

@@ -490,6 +490,28 @@ def test_a_director_opens_a_school_from_the_attention_list(server, page):
     shot(page, "johtaja-comparison-chosen-from-the-list")
 
 
+def test_a_charts_table_is_sent_only_once_opened_and_then_shows_its_figures_and_downloads(server, page):
+    """The tables beside the charts are built when opened (a collapsed one cost the browser its
+    data grid and four buttons on every visit): before, the page holds no grid; opening one
+    draws its figures, its CSV / XLSX and PNG / SVG downloads, and leaves the others closed."""
+    from lasnaolo import i18n
+
+    login(page, server, "johtaja")
+    page.goto(server + "/trends")
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    expanders = main.locator('[data-testid="stExpander"]').filter(has_text=i18n.t("overview.table_caption", "fi"))
+    charts = main.locator('[data-testid="stVegaLiteChart"]').count()
+    assert charts == expanders.count() >= 8
+    assert main.locator('[data-testid="stDataFrame"]').count() == 0 and main.locator('[data-testid="stDownloadButton"]').count() == 0
+    expanders.first.locator("summary").click()
+    grid = main.locator('[data-testid="stDataFrame"]')
+    grid.first.wait_for(timeout=30_000)
+    settle(page)
+    assert grid.count() == 1 and main.locator('[data-testid="stDownloadButton"]').count() == 4
+    assert i18n.t("download.csv", "fi") in expanders.first.inner_text()
+
+
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 def test_the_directors_attention_table_shows_every_column_at_1400_px_in_every_language(server, page, language):
     """Issue 18: at 1400 px the Finnish table's last column needed scrolling (the wide layout's

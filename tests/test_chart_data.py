@@ -22,6 +22,7 @@ import pytest
 
 from lasnaolo import accounts, charts, comparison, contract, deck, environment, reports, risk, trends
 
+from support.helpers import open_tables
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
 YEAR = "2024-2025"
@@ -440,6 +441,7 @@ def open_page(at, page: str, role: str):
         at.selectbox(key="impact_band").select("7-9").run()
         if role != "admin":
             at.radio(key="impact_area").set_value(True).run()
+    open_tables(at)  # what a user can open is what the browser can receive
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -96,3 +97,20 @@ def rejected(engine, file_list, **options) -> list:
     assert snapshot(engine) == before, "a rejected import changed the database"
     return caught.value.problems.items
 
+
+_TABLE_EXPANDER = re.compile(r"^\$\$ID-[0-9a-f]+-(table_.+)$")
+
+
+def open_tables(at) -> None:
+    """Opens every chart's table on an AppTest page, as a user clicking each "as a table" does
+    (the tables are built only once opened: lasnaolo.ui.widgets), and reruns when any was closed,
+    so that what a test reads or forbids includes every table the page can show."""
+    closed = []
+    for expander in at.expander:
+        found = _TABLE_EXPANDER.match(expander.proto.id)
+        if found and not (found.group(1) in at.session_state and at.session_state[found.group(1)]):
+            closed.append(found.group(1))
+    for key in closed:
+        at.session_state[key] = True
+    if closed:
+        at.run()
