@@ -1,7 +1,12 @@
 """Benchmark: page render times and memory at demo and national scale, on SQLite and PostgreSQL.
 
 For each data set and database this script
-1. imports the seeded data set with `python -m lasnaolo import` (a child process, timed);
+1. imports the seeded data set with `python -m lasnaolo import` (a child process, timed); then,
+   per pair of server processes, computes the first views of an account file of the five demo
+   roles with the pair's keys (`python -m lasnaolo results --first-views`, timed), as an
+   installation's import does (lasnaolo.first_views); `--no-first-views` leaves them out (an
+   account file of the administrator alone, nothing kept before the first process: the cold
+   renders and filter changes are then computed);
 2. starts a fresh child process that plays the server: it runs the app with Streamlit's AppTest
    (the real scripts, widgets and caches, without a browser), logs in as the administrator (all
    data: the heaviest scope) and measures
@@ -20,7 +25,7 @@ filter change happens once per process; every pair has its own keys, so nothing 
 is read by the next); within a process the warm render is the median of `--repeat` reruns.
 Prints Markdown tables.
 
-    python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--runs 3] [--repeat 3]
+    python benchmarks/page_benchmark.py [--scales demo national] [--databases sqlite postgresql] [--runs 3] [--repeat 3] [--no-first-views]
 
 Goals (issue 7): warm <= 300 ms at national scale and <= 2x the demo time; a filter change <= 1 s;
 first render <= 3 s after start; peak memory <= 1.5 GiB at national scale.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -96,43 +102,54 @@ def measure_pages(repeat: int) -> dict:
 
 def median_of(runs: list[dict]) -> dict:
     """Per figure, the median over the server processes."""
-    out = {key: statistics.median(r[key] for r in runs) for key in ("start_s", "peak_mib", "reimport_s")}
+    out = {key: statistics.median(r[key] for r in runs) for key in ("start_s", "peak_mib", "reimport_s", "first_views_s")}
     out["pages"] = {page: {name: statistics.median(r["pages"][page][name] for r in runs) for name in timings}
                     for page, timings in runs[0]["pages"].items()}
     return out
 
 
-def run_pair(url: str, repeat: int, measures: Path) -> dict:
+def run_pair(url: str, repeat: int, measures: Path, first_views: bool) -> dict:
     """A first server process and then a second one of the same installation (the same keys): the
     first's figures, with the second's first renders and filter changes beside them."""
     import secrets
 
     keys = {"LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
-    first, second = run_child(url, repeat, keys), run_child(url, repeat, keys)
+    users = Path(tempfile.mkdtemp()) / "users.yaml"
+    started = time.perf_counter()
+    if first_views:  # as an installation's import computes them for its account file
+        from browser_benchmark import write_accounts  # the same five demo roles as the browser benchmark
+
+        write_accounts(users, measures.parent / "schools.csv")
+        subprocess.run([sys.executable, "-m", "lasnaolo", "results", "--first-views", "--db", url], cwd=ROOT,
+                       check=True, capture_output=True, env={**os.environ, **keys, "LASNAOLO_USERS_FILE": str(users)})
+    else:  # the administrator alone, and nothing computed before the first process
+        from lasnaolo import accounts
+
+        users.write_text(f"credentials:\n  usernames:\n    admin: {{name: Admin, role: admin, password: "
+                         f"'{accounts.DEMO_PASSWORD_HASH}'}}\n", encoding="utf-8")
+    first_views_s = time.perf_counter() - started
+    first, second = run_child(url, repeat, keys, users), run_child(url, repeat, keys, users)
+    first["first_views_s"] = first_views_s if first_views else float("nan")
     for page, timings in first["pages"].items():
         timings["second_cold_s"] = second["pages"][page]["cold_s"]
         if "filter_s" in timings:
             timings["second_filter_s"] = second["pages"][page]["filter_s"]
     # An import (the measures file again: a new data version), which computes again what the two
-    # processes asked, then a third process's first renders.
+    # processes asked (and, with the account file, its first views), then a third process's first renders.
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "lasnaolo", "import", str(measures), "--db", url],
-                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, **keys})
+    subprocess.run([sys.executable, "-m", "lasnaolo", "import", str(measures), "--db", url], cwd=ROOT, check=True,
+                   capture_output=True,
+                   env={**os.environ, **keys, **({"LASNAOLO_USERS_FILE": str(users)} if first_views else {})})
     first["reimport_s"] = time.perf_counter() - started
-    third = run_child(url, repeat, keys)
+    third = run_child(url, repeat, keys, users)
     for page, timings in first["pages"].items():
         timings["after_import_cold_s"] = third["pages"][page]["cold_s"]
     return first
 
 
-def run_child(url: str, repeat: int, keys: dict[str, str]) -> dict:
+def run_child(url: str, repeat: int, keys: dict[str, str], users: Path) -> dict:
     """A configured database is production: an account file with an administrator (password
     "demo") and random keys, as a real installation has."""
-    from lasnaolo import accounts
-
-    users = Path(tempfile.mkdtemp()) / "users.yaml"
-    users.write_text(f"credentials:\n  usernames:\n    admin: {{name: Admin, role: admin, password: "
-                     f"'{accounts.DEMO_PASSWORD_HASH}'}}\n", encoding="utf-8")
     env = {**os.environ, "LASNAOLO_DB_URL": url, "LASNAOLO_USERS_FILE": str(users), **keys}
     env.pop("LASNAOLO_DEMO_DATA", None)
     output = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(repeat)], cwd=ROOT, env=env,
@@ -168,6 +185,8 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=3, help="warm reruns within a process")
     parser.add_argument("--runs", type=int, default=3, help="fresh server processes per data set and database")
+    parser.add_argument("--no-first-views", action="store_true",
+                        help="time the computation: no account file's first views kept before the first process")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -183,16 +202,19 @@ def main() -> None:
                 for database in args.databases:
                     url = (f"sqlite:///{Path(folder) / f'{scale}.db'}" if database == "sqlite" else server.new_database())
                     imported, _ = import_data(scale, url, Path(folder))
-                    result = median_of([run_pair(url, args.repeat, Path(folder) / scale / "measures.csv") for _ in range(args.runs)])
+                    result = median_of([run_pair(url, args.repeat, Path(folder) / scale / "measures.csv", not args.no_first_views)
+                                        for _ in range(args.runs)])
                     rows.append((scale, database, imported, result))
                     print(f"measured {scale} on {database}", file=sys.stderr)
     finally:
         if server:
             server.stop()
-    print("| data | database | import (s) | start to first page (s) | peak memory (MiB) | import again, with computing again (s) |")
-    print("|---|---|---|---|---|---|")
+    print("| data | database | import (s) | first views (s) | start to first page (s) | peak memory (MiB) "
+          "| import again, with computing again (s) |")
+    print("|---|---|---|---|---|---|---|")
     for scale, database, imported, result in rows:
-        print(f"| {scale} | {database} | {imported:.1f} | {result['start_s']:.1f} | {result['peak_mib']:.0f} "
+        views = "–" if math.isnan(result["first_views_s"]) else f"{result['first_views_s']:.1f}"
+        print(f"| {scale} | {database} | {imported:.1f} | {views} | {result['start_s']:.1f} | {result['peak_mib']:.0f} "
               f"| {result['reimport_s']:.1f} |")
     print()
     print("| data | database | page | cold (ms) | warm (ms) | filter change (ms) | second process: cold (ms) "
