@@ -7,7 +7,8 @@ they ask when opened with nothing chosen, with the pages' own defaults (the newe
 `TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
 under the names the pages keep them by (`results.name_of`), so the first visit reads them. The
 next questions that take over a second for a whole country are asked too: the comparison of every
-school year with data, and the impact of the opening measure on every outcome and grade band.
+school year with data, and the impact of the opening measure, in the page's opening area (the
+user's own or the whole region), on every outcome and grade band.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -68,6 +70,21 @@ def _trends(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
     asker.ask(trends.trends, scope, trends.TrendView().data_key())
 
 
+@contextmanager
+def _alone(what: str, scope: Scope) -> Iterator[None]:
+    """One of a page's several questions: what the data cannot answer is left to the page (it says
+    why), an unexpected error is logged, and neither keeps the page's other questions from being
+    asked (review: one failing grade band left the next ones uncomputed)."""
+    try:
+        yield
+    except UNANSWERABLE as reason:
+        log.info("%s for %s not kept: %s", what, scope, reason)
+    except SYSTEMIC:
+        raise
+    except Exception:
+        log.exception("%s for %s not computed", what, scope)
+
+
 def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     """Every school year, not only the newest: another year is the page's next question (how did
     we do last year), and placing a whole country's schools in one takes about a second."""
@@ -75,12 +92,11 @@ def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) ->
     schools = queries.schools(asker.engine, scope)
     for year in years:
         if scope.role != "rector":  # the attention list and the positive outliers
-            asker.ask(comparison.placed_schools, scope, year, criteria)
+            with _alone(f"the placing of {year}", scope):
+                asker.ask(comparison.placed_schools, scope, year, criteria)
         if not schools.empty:  # the page opens on the first school listed
-            try:
+            with _alone(f"the comparison of {year}", scope):
                 asker.ask(comparison.compare, scope, str(schools["school_id"].iloc[0]), year, criteria)
-            except comparison.NoData:  # that year the page says so
-                continue
 
 
 def _clusters(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
@@ -100,10 +116,8 @@ def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
     # (1-2 s for a whole country) and each question fits its regressions (about 0.5 s).
     for band in (None, *contract.GRADE_BANDS):
         for outcome in impact.OUTCOMES:
-            try:
+            with _alone(f"the impact of {measure} on {outcome} in grades {band or 'all'}", scope):
                 asker.ask(impact.analyse, scope, impact.Question(measure, outcome, band))
-            except impact.NotEstimated:  # that question the page answers with its reason
-                continue
 
 
 def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:

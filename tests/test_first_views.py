@@ -138,3 +138,27 @@ def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(
             engine, results.import_version(engine)))
     finally:
         scope.configure_pseudonym_key(None)
+
+
+def test_an_unexpected_error_in_one_grade_band_leaves_the_other_bands_and_years_kept(monkeypatch, demo_db):
+    """Review finding: only "cannot be estimated" was caught per question, so any other error in
+    one grade band left every later band of that scope uncomputed."""
+    demo_mode_on(monkeypatch, demo_db)
+    engine = store.make_engine(demo_db)
+    estimate = impact.estimate
+
+    def failing_in_grades_1_2(panel, question):
+        if question.grade_band == "1-2":
+            raise FloatingPointError("planted")
+        return estimate(panel, question)
+
+    monkeypatch.setattr(impact, "estimate", failing_in_grades_1_2)
+    try:
+        results.forget(engine)
+        first_views.warm(engine, demo_users(engine))
+        asked = results.questions_asked(engine, results.import_version(engine))
+        bands = {args[0].grade_band for name, who, args in asked
+                 if name == "lasnaolo.impact.analyse" and who == scope.Scope.everything()}
+        assert bands == {None, "3-6", "7-9"}
+    finally:
+        scope.configure_pseudonym_key(None)

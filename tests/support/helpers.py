@@ -105,11 +105,16 @@ def open_tables(at) -> None:
     """Opens every chart's table on an AppTest page, as a user clicking each "as a table" does
     (the tables are built only once opened: lasnaolo.ui.widgets), and reruns when any was closed,
     so that what a test reads or forbids includes every table the page can show."""
-    closed = []
+    closed, tables = [], 0
     for expander in at.expander:
         found = _TABLE_EXPANDER.match(expander.proto.id)
+        tables += bool(found)
         if found and not (found.group(1) in at.session_state and at.session_state[found.group(1)]):
             closed.append(found.group(1))
+    # Every chart has its table: fewer found means the expanders are no longer recognised (another
+    # Streamlit's ids), and a test would read the page without its tables unawares (review).
+    charts = len(at.get("vega_lite_chart"))
+    assert tables >= charts, f"{charts} charts but {tables} table expanders recognised"
     for key in closed:
         at.session_state[key] = True
     if closed:
