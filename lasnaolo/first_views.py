@@ -7,7 +7,7 @@ they ask when opened with nothing chosen, with the pages' own defaults (the newe
 `TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
 under the names the pages keep them by (`results.name_of`), so the first visit reads them. The
 next questions that take over a second for a whole country are asked too: the comparison of every
-school year with data, and the impact of the opening measure, in the page's opening area (the
+school year with data, the risk profiles in each number of clusters the page offers, and the impact of the opening measure, in the page's opening area (the
 user's own or the whole region), on every outcome and grade band.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
@@ -103,8 +103,12 @@ def _clusters(asker: _Asker, scope: Scope, years: list[str], language: str) -> N
     year = years[0]
     features, survey_year = asker.ask(risk.analysis_features, scope, year)
     factors = asker.ask(risk.analyse_factors, scope, year, compute=lambda: risk.absence_factors(features))
-    asker.ask(risk.analyse, scope, year, None,
-              compute=lambda: risk.analyse_features(features, year, survey_year, None, factors))
+    # The number of clusters the data chooses, then each the page offers: another k clusters again
+    # and tests the clustering against shuffled data (about a second for a whole country).
+    for k in (None, *risk.K_RANGE):
+        with _alone(f"the risk profiles of {year} in {k or 'chosen'} clusters", scope):
+            asker.ask(risk.analyse, scope, year, k,
+                      compute=lambda: risk.analyse_features(features, year, survey_year, k, factors))
 
 
 def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:

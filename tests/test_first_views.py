@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import yaml
 
-from lasnaolo import accounts, contract, environment, first_views, impact, queries, results, scope, store
+from lasnaolo import accounts, contract, environment, first_views, impact, queries, results, risk, scope, store
 
 from test_app import ROLE_OF, demo_db, demo_mode_on, login  # noqa: F401 (demo_db: the same module fixture)
 from test_cli import run
@@ -19,7 +19,7 @@ def demo_users(engine) -> list[accounts.Account]:
     return list(accounts.demo_config(rector).accounts.values())
 
 
-def test_every_page_of_every_demo_account_every_comparison_year_every_impact_outcome_and_band_and_the_swedish_deck_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
+def test_every_page_of_every_demo_account_every_comparison_year_number_of_clusters_impact_outcome_and_band_and_the_swedish_deck_read_kept_results_and_compute_nothing_new(monkeypatch, demo_db):
     demo_mode_on(monkeypatch, demo_db)
     engine = store.make_engine(demo_db)
     try:
@@ -40,6 +40,11 @@ def test_every_page_of_every_demo_account_every_comparison_year_every_impact_out
                 for index in range(1, len(years)):
                     at.selectbox(key="compare_year").select_index(index).run()
                     assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of {years[index]}"
+            if "clusters" in accounts.pages_for(role):  # every number of clusters offered
+                at.switch_page("pages/clusters.py").run()
+                for k in risk.K_RANGE:
+                    at.selectbox(key="risk_k").set_value(k).run()
+                    assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s risk profiles in {k} clusters"
             if "impact" in accounts.pages_for(role):  # the opening measure's other outcomes and grade bands
                 at.switch_page("pages/impact.py").run()
                 for band in (None, *contract.GRADE_BANDS):
