@@ -115,13 +115,17 @@ def run_pair(url: str, repeat: int, measures: Path, first_views: bool) -> dict:
 
     keys = {"LASNAOLO_COOKIE_KEY": secrets.token_urlsafe(48), "LASNAOLO_PSEUDONYM_KEY": secrets.token_urlsafe(48)}
     users = Path(tempfile.mkdtemp()) / "users.yaml"
+    # The caller's own account file or demo mode must not change what is computed.
+    clean = {k: v for k, v in os.environ.items() if k not in ("LASNAOLO_USERS_FILE", "LASNAOLO_DEMO_DATA")}
     started = time.perf_counter()
     if first_views:  # as an installation's import computes them for its account file
         from browser_benchmark import write_accounts  # the same five demo roles as the browser benchmark
 
         write_accounts(users, measures.parent / "schools.csv")
-        subprocess.run([sys.executable, "-m", "lasnaolo", "results", "--first-views", "--db", url], cwd=ROOT,
-                       check=True, capture_output=True, env={**os.environ, **keys, "LASNAOLO_USERS_FILE": str(users)})
+        done = subprocess.run([sys.executable, "-m", "lasnaolo", "results", "--first-views", "--db", url], cwd=ROOT,
+                              capture_output=True, text=True, env={**clean, **keys, "LASNAOLO_USERS_FILE": str(users)})
+        if done.returncode != 0:
+            raise SystemExit(f"the first views failed ({done.returncode}):\n{done.stderr[-4000:]}")
     else:  # the administrator alone, and nothing computed before the first process
         from lasnaolo import accounts
 
@@ -139,7 +143,7 @@ def run_pair(url: str, repeat: int, measures: Path, first_views: bool) -> dict:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "lasnaolo", "import", str(measures), "--db", url], cwd=ROOT, check=True,
                    capture_output=True,
-                   env={**os.environ, **keys, **({"LASNAOLO_USERS_FILE": str(users)} if first_views else {})})
+                   env={**clean, **keys, **({"LASNAOLO_USERS_FILE": str(users)} if first_views else {})})
     first["reimport_s"] = time.perf_counter() - started
     third = run_child(url, repeat, keys, users)
     for page, timings in first["pages"].items():

@@ -145,7 +145,7 @@ def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(
         scope.configure_pseudonym_key(None)
 
 
-def test_an_unexpected_error_in_one_grade_band_leaves_the_other_bands_and_years_kept(monkeypatch, demo_db):
+def test_an_unexpected_error_in_one_grade_band_leaves_the_later_grade_bands_kept(monkeypatch, demo_db):
     """Review finding: only "cannot be estimated" was caught per question, so any other error in
     one grade band left every later band of that scope uncomputed."""
     demo_mode_on(monkeypatch, demo_db)
