@@ -7,8 +7,9 @@ they ask when opened with nothing chosen, with the pages' own defaults (the newe
 `TrendView()`, `PeerCriteria()`, the first school listed, `impact.default_view`, the default deck),
 under the names the pages keep them by (`results.name_of`), so the first visit reads them. The
 next questions that take over a second for a whole country are asked too: the comparison of every
-school year with data, the risk profiles in each number of clusters the page offers, and the impact of the opening measure, in the page's opening area (the
-user's own or the whole region), on every outcome and grade band.
+school year with data, the risk profiles in each number of clusters the page offers, and the
+impact of the opening measure, in the page's opening area (the user's own or the whole region),
+on every outcome and grade band.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""

@@ -98,16 +98,20 @@ def rejected(engine, file_list, **options) -> list:
     return caught.value.problems.items
 
 
-_TABLE_EXPANDER = re.compile(r"^\$\$ID-[0-9a-f]+-(table_.+)$")
+def _table_expander() -> re.Pattern:
+    """A chart table expander's element id: Streamlit's prefix and hash, then its widget key."""
+    from lasnaolo.ui.widgets import table_key
+
+    return re.compile(r"^\$\$ID-[0-9a-f]+-(" + re.escape(table_key("")) + r".+)$")
 
 
 def open_tables(at) -> None:
     """Opens every chart's table on an AppTest page, as a user clicking each "as a table" does
     (the tables are built only once opened: lasnaolo.ui.widgets), and reruns when any was closed,
     so that what a test reads or forbids includes every table the page can show."""
-    closed, tables = [], 0
+    closed, tables, pattern = [], 0, _table_expander()
     for expander in at.expander:
-        found = _TABLE_EXPANDER.match(expander.proto.id)
+        found = pattern.match(expander.proto.id)
         tables += bool(found)
         if found and not (found.group(1) in at.session_state and at.session_state[found.group(1)]):
             closed.append(found.group(1))
