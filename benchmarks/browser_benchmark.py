@@ -12,9 +12,12 @@ For each data set and database this script
 3. in headless Chromium (Debian's chromium, driven by Playwright), signs in as each role in turn and
    opens each of the role's pages from the sidebar twice: the first visit, then, after all of
    them, the repeat visit (the overview, where signing in lands, is timed when opened again from
-   the last page: its own first computing happens during the sign-in). A visit is timed from the click on the page's link to the page's last
-   change: the last insertion or removal in the main area before a second without any, once the
-   script has finished (Streamlit's own state) and nothing stale is left on the page;
+   the last page: its own first computing happens during the sign-in). A visit is timed from the
+   click on the page's link to the page's last visible change: the last insertion, removal or edit
+   in the main area, or drawing on a canvas, before a second without any, once the script has
+   finished (Streamlit's own state) and nothing stale is left on the page. A table grid's
+   screen-reader copy, which the grid writes inside its canvas 0.2 s after drawing and a browser
+   never shows, is waited for but not counted (its time is printed when later);
 4. starts a second server process on the same database with the same keys, while the first still
    runs, and measures every role's first visits there: what a second server behind a load balancer
    meets once the first has answered.
@@ -47,12 +50,36 @@ from lasnaolo import accounts, environment, i18n  # noqa: E402
 
 USERNAMES = ("admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori")
 QUIET_MS = 1000  # a page has stopped changing after this long without a change
-# Records the time of every change of the main area; `last` is read once the page is quiet.
+# What a user sees change: a node inserted, removed or edited in the main area, or a drawing on a
+# canvas (a table's grid is drawn on one). The children of a <canvas> are not among them: a
+# browser never draws them. The table's grid (glide-data-grid) puts its screen-reader copy of the
+# visible cells there 200 ms after it draws (a debounced memo), which, counted, made every page
+# with a table look 0.2 s slower than it is seen. That copy's last change is kept apart
+# (`hidden`), so the difference can be printed.
+CANVAS_DRAWS = """(() => {
+  const proto = CanvasRenderingContext2D.prototype;
+  for (const name of ['fillText', 'strokeText', 'fillRect', 'strokeRect', 'clearRect', 'drawImage',
+                      'fill', 'stroke', 'putImageData']) {
+    const draw = proto[name];
+    proto[name] = function (...args) {
+      if (window.__benchmark) window.__benchmark.last = performance.now();
+      return draw.apply(this, args);
+    };
+  }
+})()"""
+# Records the time of every visible change of the main area; `last` is read once the page is quiet.
 OBSERVE = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
-  window.__benchmark = {last: performance.now()};
+  window.__benchmark = {last: performance.now(), hidden: 0};
   if (window.__benchmarkObserver) window.__benchmarkObserver.disconnect();
-  window.__benchmarkObserver = new MutationObserver(() => { window.__benchmark.last = performance.now(); });
+  window.__benchmarkObserver = new MutationObserver((records) => {
+    const now = performance.now();
+    for (const record of records) {
+      const node = record.target.nodeType === Node.ELEMENT_NODE ? record.target : record.target.parentElement;
+      if (node && node.closest('canvas')) window.__benchmark.hidden = now;
+      else window.__benchmark.last = now;
+    }
+  });
   window.__benchmarkObserver.observe(main, {subtree: true, childList: true, characterData: true,
                                            attributes: true, attributeFilter: ['data-stale']});
 }"""
@@ -67,7 +94,7 @@ CLICK = """([name, home]) => {
 }"""
 QUIET = f"""() => !document.querySelector('[data-stale="true"]')
   && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'
-  && performance.now() - window.__benchmark.last >= {QUIET_MS}"""
+  && performance.now() - Math.max(window.__benchmark.last, window.__benchmark.hidden) >= {QUIET_MS}"""
 
 
 def write_accounts(path: Path, schools_csv: Path) -> None:
@@ -89,7 +116,7 @@ def write_accounts(path: Path, schools_csv: Path) -> None:
 
 
 def visit(page, name: str, home: bool) -> float:
-    """Seconds from the click on the page's link to its last change. A click that a component's
+    """Seconds from the click on the page's link to its last visible change. A click that a component's
     rerun swallowed (the sign-in cookie's, right after signing in; the browser tests meet it too)
     is made again, and timed from then; a page that never settles is NaN, not the end of the run."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -109,7 +136,11 @@ def visit(page, name: str, home: bool) -> float:
                 print(f"  {name}: the page shows an error: {page.locator('[data-testid=stException]').first.inner_text()[:300]}",
                       file=sys.stderr)
                 return math.nan
-            return (page.evaluate("() => window.__benchmark.last") - start) / 1000
+            seen, hidden = page.evaluate("() => [window.__benchmark.last, window.__benchmark.hidden]")
+            if hidden - seen > 50:
+                print(f"  {name}: last visible change {(seen - start) / 1000:.2f} s, a table's screen-reader copy "
+                      f"{(hidden - start) / 1000:.2f} s", file=sys.stderr)
+            return (seen - start) / 1000
         except PlaywrightTimeoutError:
             print(f"  {name}: no change seen, clicking again", file=sys.stderr)
     return math.nan
@@ -121,6 +152,7 @@ def measure_server(browser, base: str, usernames: list[str], repeat: bool) -> di
     out = {}
     for username in usernames:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+        context.add_init_script(CANVAS_DRAWS)
         page = context.new_page()
         login(page, base, username)
         pages = accounts.pages_for(ROLE_OF[username])
