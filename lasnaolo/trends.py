@@ -26,7 +26,9 @@ AREA_PREFIX = {"r": "region", "m": "municipality"}
 @dataclass(frozen=True)
 class TrendView:
     """The trends page's state. Empty tuples mean "all"; `area` is '' (the whole scope),
-    'r:01' (a region) or 'm:106' (a municipality)."""
+    'r:01' (a region) or 'm:106' (a municipality); `ranking_region` is the region whose
+    municipalities the ranking shows when it spans several ('': the one it opens on, see
+    `opening_region`)."""
 
     school_years: tuple[str, ...] = ()
     grades: tuple[int, ...] = ()
@@ -36,6 +38,7 @@ class TrendView:
     metric: str = "absence_rate"
     indicator: str = "belonging"
     grade_group: str = "8-9"
+    ranking_region: str = ""
 
     def to_params(self) -> dict[str, str]:
         """Query parameters: only what differs from the default, lists comma-separated."""
@@ -65,14 +68,16 @@ class TrendView:
         metric = str(params.get("metric", "absence_rate"))
         indicator = str(params.get("indicator", "belonging"))
         grade_group = str(params.get("grade_group", "8-9"))
+        ranking_region = str(params.get("ranking_region", ""))
         return cls(years, grades, types, languages, area, metric if metric in METRICS else "absence_rate",
                    indicator if indicator in contract.INDICATORS else "belonging",
-                   grade_group if grade_group in contract.SURVEY_GRADE_GROUPS else "8-9")
+                   grade_group if grade_group in contract.SURVEY_GRADE_GROUPS else "8-9",
+                   ranking_region if _valid_area(f"r:{ranking_region}") else "")
 
     def data_key(self) -> "TrendView":
-        """The view with the metric (which only changes the drawing) at its default: views that
-        differ only there share their figures, and their cache entry."""
-        return replace(self, metric="absence_rate")
+        """The view with what only changes the drawing (the metric, the ranking's region) at
+        its defaults: views that differ only there share their figures, and their cache entry."""
+        return replace(self, metric="absence_rate", ranking_region="")
 
     def unit(self) -> Unit:
         if not self.area:
@@ -182,6 +187,36 @@ def municipality_ranking(engine: Engine, scope: Scope, school_year: str, filters
     figures["name_fi"] = figures["municipality_code"].map(names["name_fi"])
     figures["name_sv"] = figures["municipality_code"].map(names["name_sv"])
     return figures.sort_values("absence_rate", ascending=False).reset_index(drop=True)
+
+
+def ranking_regions(ranking: pd.DataFrame) -> list[str]:
+    """The regions whose municipalities a ranking holds, by code."""
+    return sorted(set(ranking["region_code"])) if not ranking.empty else []
+
+
+def opening_region(ranking: pd.DataFrame, view: TrendView) -> str | None:
+    """The region a ranking of several regions is shown for: the one asked for; else the region
+    the page is narrowed to (or its municipality's); else the first by code. None for a ranking
+    of one region (or none): nothing to pick.
+    The whole country's 290 municipalities in one chart were 6,000 pixels tall, no ranking anyone
+    reads, and took the browser 0.4 s each time the page was drawn."""
+    regions = ranking_regions(ranking)
+    if len(regions) < 2:
+        return None
+    region_of = reference.municipalities().set_index("municipality_code")["region_code"]
+    prefix, _, code = view.area.partition(":")
+    narrowed = code if prefix == "r" else region_of.get(code) if prefix == "m" else None
+    for candidate in (view.ranking_region, narrowed):
+        if candidate in regions:
+            return candidate
+    return regions[0]
+
+
+def in_region(ranking: pd.DataFrame, region_code: str | None) -> pd.DataFrame:
+    """The ranking's municipalities of one region, in the ranking's order; all of them for None."""
+    if region_code is None:
+        return ranking
+    return ranking[ranking["region_code"] == region_code].reset_index(drop=True)
 
 
 def region_figures(engine: Engine, scope: Scope, school_year: str, filters: RowFilter = queries.EVERYTHING,

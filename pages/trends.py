@@ -4,7 +4,7 @@ municipality of the region stands."""
 
 import streamlit as st
 
-from lasnaolo import charts, i18n
+from lasnaolo import charts, i18n, trends
 from lasnaolo.contract import SUPPRESSION
 from lasnaolo.ui import data, filters, maps, page, widgets
 from lasnaolo.ui.session import t
@@ -60,7 +60,9 @@ widgets.figure("regions", charts.region_tile_chart, charts.region_tile_table, sh
 if not shown.municipalities.empty:
     st.subheader(t("trends.ranking", year=i18n.school_year(newest)))
     st.caption(t("trends.ranking_caption", n=SUPPRESSION.min_pupils))
-    widgets.figure("municipalities", charts.ranking_chart, charts.ranking_table, shown.municipalities, ctx.language)
+    region = filters.ranking_region(view, shown.municipalities)  # one region at a time when there are several
+    widgets.figure("municipalities", charts.ranking_chart, charts.ranking_table, trends.in_region(shown.municipalities, region),
+                   ctx.language)
 
 boundaries = maps.municipality_boundaries()
 if boundaries and not shown.municipalities.empty:

@@ -11,6 +11,7 @@ import json
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
@@ -314,6 +315,74 @@ def test_trends_page_renders_for_its_roles(app_env, username):
             "JOIN school USING (school_id) WHERE municipality_code = '106' AND school_year = ?", (year,)).one()
     engine.dispose()
     assert shown.tolist() == [f"{100 * absent / lessons:.1f}\u00a0%".replace(".", ",")]
+
+
+def _ranking_shown(at) -> tuple[list[str], int]:
+    """The municipalities of the trends page's ranking table, and how many the chart draws."""
+    open_tables(at)
+    table = next(d.value for d in at.dataframe if "Kunta" in d.value.columns)
+    drawn = [pa.ipc.open_stream(e.proto.datasets[0].data.data).read_all() for e in at.get("vega_lite_chart")
+             if e.proto.datasets and "interval_text" in pa.ipc.open_stream(e.proto.datasets[0].data.data).schema.names]
+    assert len(drawn) == 1
+    return table["Kunta"].tolist(), drawn[0].num_rows
+
+
+@pytest.fixture
+def three_regions(monkeypatch, tmp_path):
+    """Simulated schools of three regions, two municipalities in each of the first two (Askola
+    and Helsinki in Uusimaa, Aura and Turku in Southwest Finland, Eura in Satakunta), in a
+    production database; the administrator, a coordinator of Turku and Eura, and Eura's director."""
+    from support import pupil_simulation as simulation
+
+    schools, absences, _ = simulation.simulate(simulation.Design(regions=3, schools_per_region=14, seed=5))
+    moved = schools.groupby("municipality_code").cumcount() >= 7
+    schools.loc[moved, "municipality_code"] = schools.loc[moved, "municipality_code"].map({"018": "091", "019": "853"}).fillna(
+        schools.loc[moved, "municipality_code"])
+    engine = simulation.imported(schools, absences, tmp_path)
+    hashed = accounts.DEMO_PASSWORD_HASH
+    production_on(monkeypatch, tmp_path, str(engine.url), {
+        "admin": {"name": "Aino Ylläpito", "password": hashed, "role": "admin"},
+        "koordinaattori": {"name": "Kaisa Koordinaattori", "password": hashed, "role": "coordinator",
+                           "municipalities": ["853", "050"]},
+        "johtaja": {"name": "Juha Johtaja", "password": hashed, "role": "director", "municipalities": ["050"]}})
+    yield engine
+    engine.dispose()
+    scope.configure_pseudonym_key(None)
+
+
+def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_link_keeps_it(three_regions):
+    """The whole country's municipalities in one chart were 6,000 pixels tall (issue 21): a
+    ranking that spans several regions shows one, picked, and every municipality is reachable."""
+    by_region = {"01": {"Askola", "Helsinki"}, "02": {"Aura", "Turku"}, "04": {"Eura"}}
+    at = login("admin")
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    picker = at.selectbox(key="trend_ranking_region_")
+    assert picker.options == ["Uusimaa", "Varsinais-Suomi", "Satakunta"] and picker.value == "01"
+    assert "ranking_region" in at.query_params  # a link keeps the region shown
+    for region, expected in by_region.items():
+        at.selectbox(key="trend_ranking_region_").set_value(region).run()
+        assert not at.exception, [e.message for e in at.exception]
+        listed, drawn = _ranking_shown(at)
+        assert set(listed) == expected and len(listed) == drawn == len(expected)
+    # A link opens on its region; narrowing the page to another area opens on that area's.
+    link = login("admin")
+    link.query_params["ranking_region"] = "02"
+    link.switch_page("pages/trends.py").run()
+    assert link.selectbox(key="trend_ranking_region_").value == "02"
+    assert set(_ranking_shown(link)[0]) == by_region["02"]
+    link.selectbox(key="trend_area").set_value("m:050").run()
+    assert link.selectbox(key="trend_ranking_region_m:050").value == "04"
+    assert _ranking_shown(link)[0] == ["Eura"]
+    # A coordinator of Turku and Eura picks between their two regions; Eura's director has one, no choice.
+    coordinator = login("koordinaattori")
+    coordinator.switch_page("pages/trends.py").run()
+    assert coordinator.selectbox(key="trend_ranking_region_").options == ["Varsinais-Suomi", "Satakunta"]
+    assert set(_ranking_shown(coordinator)[0]) == by_region["02"]
+    director = login("johtaja")
+    director.switch_page("pages/trends.py").run()
+    assert not [box for box in director.selectbox if (box.key or "").startswith("trend_ranking_region")]
+    assert _ranking_shown(director)[0] == ["Eura"]
 
 
 def test_trends_view_comes_from_the_url_and_goes_back_to_it(app_env):

@@ -30,6 +30,35 @@ def test_a_hand_typed_url_never_breaks_the_view():
     assert TrendView.from_params({"area": "r:01"}).unit().level == "region"
 
 
+def test_the_rankings_region_round_trips_through_the_url_and_never_changes_the_figures():
+    view = TrendView(area="r:19", ranking_region="02")
+    assert view.to_params() == {"area": "r:19", "ranking_region": "02"} and TrendView.from_params(view.to_params()) == view
+    assert TrendView.from_params({"ranking_region": "99"}) == TrendView()  # no such region: dropped
+    assert TrendView.from_params({"ranking_region": "01", "metric": "illness_rate"}).data_key() == TrendView()
+
+
+def _ranking(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
+    """A ranking as `municipality_ranking` returns it: highest rate first."""
+    return pd.DataFrame(rows, columns=["municipality_code", "region_code", "own"]).assign(
+        absence_rate=[9.0 - i for i in range(len(rows))])
+
+
+def test_a_ranking_of_several_regions_opens_on_the_asked_then_the_narrowed_then_the_first_region():
+    # Rovaniemi (698) is in Lapland (19), Turku (853) in Southwest Finland (02).
+    ranking = _ranking([("853", "02", True), ("091", "01", False), ("698", "19", False), ("049", "01", False)])
+    assert trends.ranking_regions(ranking) == ["01", "02", "19"]
+    assert trends.opening_region(ranking, TrendView()) == "01"
+    assert trends.opening_region(ranking, TrendView(area="r:19")) == "19"
+    assert trends.opening_region(ranking, TrendView(area="m:698")) == "19"
+    assert trends.opening_region(ranking, TrendView(area="r:19", ranking_region="02")) == "02"  # a link's choice
+    assert trends.opening_region(ranking, TrendView(ranking_region="05")) == "01"  # not in this ranking
+    assert trends.opening_region(ranking, TrendView(area="r:05")) == "01"
+    assert trends.opening_region(ranking[ranking["region_code"] == "01"], TrendView()) is None  # one region: no choice
+    uusimaa = trends.in_region(ranking, "01")
+    assert uusimaa["municipality_code"].tolist() == ["091", "049"] and list(uusimaa.index) == [0, 1]
+    assert trends.in_region(ranking, None) is ranking
+
+
 def test_trends_of_the_hand_made_files(engine):
     importer.import_files(engine, files())
     shown = trends.trends(engine, Scope.everything(), TrendView())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -29,7 +31,7 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
     asked = TrendView.from_params(st.query_params.to_dict())
     areas = _areas(schools)
     # Open when a link or a reload brought choices: what narrows the page is then in sight.
-    with st.expander(t("trends.filters"), expanded=asked != TrendView()):
+    with st.expander(t("trends.filters"), expanded=replace(asked, ranking_region="") != TrendView()):
         left, middle, right = st.columns(3)
         years = left.multiselect(t("trends.school_years"), school_years, default=[y for y in asked.school_years if y in school_years],
                                  format_func=i18n.school_year, placeholder=t("trends.all"), key="trend_years")
@@ -52,7 +54,21 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
                                        index=contract.SURVEY_GRADE_GROUPS.index(asked.grade_group), key="trend_grade_group",
                                        format_func=lambda group: group.replace("-", "–"))
         st.caption(t("trends.link"))
+    # Narrowing the page to another area opens the ranking on that area's region.
     view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric,
-                     indicator, grade_group)
+                     indicator, grade_group, asked.ranking_region if area == asked.area else "")
     st.query_params.from_dict(view.to_params())
     return view
+
+
+def ranking_region(view: TrendView, ranking: pd.DataFrame) -> str | None:
+    """The region whose municipalities the ranking shows, picked when it holds several (None
+    when it holds one); the URL follows the choice."""
+    opening = trends.opening_region(ranking, view)
+    if opening is None:
+        return None
+    regions = trends.ranking_regions(ranking)
+    chosen = st.selectbox(t("trends.ranking_region"), regions, index=regions.index(opening),
+                          format_func=lambda code: reference.region_name(code, language()), key=f"trend_ranking_region_{view.area}")
+    st.query_params.from_dict(replace(view, ranking_region=chosen).to_params())
+    return chosen
