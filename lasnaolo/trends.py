@@ -20,15 +20,18 @@ from lasnaolo.queries import RowFilter
 from lasnaolo.scope import Scope, Unit
 
 METRICS = ("absence_rate", "illness_rate", "authorised_rate", "unauthorised_rate", "tier23_share")
+# The page's sections, one drawn at a time: the time series (months and years by reason, the years
+# side by side, the tiers), the groups, the areas (regions, municipalities, the map), wellbeing.
+SECTIONS = ("time", "groups", "areas", "wellbeing")
 AREA_PREFIX = {"r": "region", "m": "municipality"}
 
 
 @dataclass(frozen=True)
 class TrendView:
     """The trends page's state. Empty tuples mean "all"; `area` is '' (the whole scope),
-    'r:01' (a region) or 'm:106' (a municipality); `ranking_region` is the region whose
-    municipalities the ranking shows when it spans several ('': the one it opens on, see
-    `opening_region`)."""
+    'r:01' (a region) or 'm:106' (a municipality); `section` is the part of the page shown (one of
+    SECTIONS); `ranking_region` is the region whose municipalities the ranking shows when it
+    spans several ('': the one it opens on, see `opening_region`)."""
 
     school_years: tuple[str, ...] = ()
     grades: tuple[int, ...] = ()
@@ -38,6 +41,7 @@ class TrendView:
     metric: str = "absence_rate"
     indicator: str = "belonging"
     grade_group: str = "8-9"
+    section: str = SECTIONS[0]
     ranking_region: str = ""
 
     def to_params(self) -> dict[str, str]:
@@ -68,16 +72,19 @@ class TrendView:
         metric = str(params.get("metric", "absence_rate"))
         indicator = str(params.get("indicator", "belonging"))
         grade_group = str(params.get("grade_group", "8-9"))
+        section = str(params.get("section", SECTIONS[0]))
         ranking_region = str(params.get("ranking_region", ""))
         return cls(years, grades, types, languages, area, metric if metric in METRICS else "absence_rate",
                    indicator if indicator in contract.INDICATORS else "belonging",
                    grade_group if grade_group in contract.SURVEY_GRADE_GROUPS else "8-9",
+                   section if section in SECTIONS else SECTIONS[0],
                    ranking_region if _valid_area(f"r:{ranking_region}") else "")
 
     def data_key(self) -> "TrendView":
-        """The view with what only changes the drawing (the metric, the ranking's region) at
-        its defaults: views that differ only there share their figures, and their cache entry."""
-        return replace(self, metric="absence_rate", ranking_region="")
+        """The view with what only changes the drawing (the metric, the section, the ranking's
+        region) at its defaults: views that differ only there share their figures, and their
+        cache entry."""
+        return replace(self, metric="absence_rate", section=SECTIONS[0], ranking_region="")
 
     def unit(self) -> Unit:
         if not self.area:
@@ -197,9 +204,8 @@ def ranking_regions(ranking: pd.DataFrame) -> list[str]:
 def opening_region(ranking: pd.DataFrame, view: TrendView) -> str | None:
     """The region a ranking of several regions is shown for: the one asked for; else the region
     the page is narrowed to (or its municipality's); else the first by code. None for a ranking
-    of one region (or none): nothing to pick.
-    The whole country's 290 municipalities in one chart were 6,000 pixels tall, no ranking anyone
-    reads, and took the browser 0.4 s each time the page was drawn."""
+    of one region (or none): nothing to pick. The whole country's 290 municipalities in one chart
+    were 6,000 pixels tall: no ranking anyone reads."""
     regions = ranking_regions(ranking)
     if len(regions) < 2:
         return None

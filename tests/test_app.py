@@ -18,9 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from lasnaolo import accounts, environment, i18n, importer, queries, scope, store
 from lasnaolo.scope import Scope
+from lasnaolo.ui import session
 
 from conftest import SHARED
-from support.helpers import ABSENCES, SCHOOLS, files, open_tables, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, open_tables, open_trend_section, snapshot
 
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}
@@ -289,23 +290,30 @@ def test_overview_names_the_schools_whose_latest_month_is_missing(empty_db):
 
 
 @pytest.mark.parametrize("username", ["admin", "johtaja", "ohjausryhma", "koordinaattori"])
-def test_trends_page_renders_for_its_roles(app_env, username):
+def test_trends_page_draws_only_its_open_section_and_every_section_its_charts_and_tables(app_env, username):
     at = login(username)
     at.switch_page("pages/trends.py").run()
     assert not at.exception, [e.message for e in at.exception]
-    headings = [s.value for s in at.subheader]
-    assert "Poissaolot kuukausittain syyn mukaan" in headings and "Lukuvuodet rinnakkain: sama kuukausi eri vuosina" in headings
-    assert any(h.startswith("Kunnat maakunnittain") for h in headings)
-    charts = len(at.get("vega_lite_chart"))
-    assert charts == 10  # months and years by reason, years side by side, tiers, three groups, regions, municipalities, wellbeing
-    assert len(at.expander) >= charts and not at.dataframe  # each table built only once opened
-    open_tables(at)
-    # Every chart has its table (the text alternative), the table as CSV and XLSX, the chart as PNG and SVG.
-    assert len(at.dataframe) == charts and len(at.get("download_button")) == 4 * charts
-    keys = {b.key for b in at.get("download_button")}
-    assert {"csv_regions", "xlsx_regions", "png_regions", "svg_regions"} <= keys
+    assert [tab.label for tab in at.tabs] == ["Kuukaudet ja vuodet", "Ryhmät", "Alueet", "Hyvinvointi"]
+    # Each section holds its charts only while open: months and years by reason, years side by
+    # side and tiers; three groups; regions and municipalities; wellbeing.
+    expected = {"time": 4, "groups": 3, "areas": 2, "wellbeing": 1}
+    for section, charts in expected.items():
+        if section != "time":
+            open_trend_section(at, section)
+        assert at.query_params.get("section", "time") in (section, [section])
+        headings = [s.value for s in at.subheader]
+        assert ("Poissaolot kuukausittain syyn mukaan" in headings) == (section == "time")
+        assert any(h.startswith("Kunnat maakunnittain") for h in headings) == (section == "areas")
+        assert len(at.get("vega_lite_chart")) == charts
+        assert len(at.expander) >= charts and not at.dataframe  # each table built only once opened
+        open_tables(at)
+        # Every chart has its table (the text alternative), the table as CSV and XLSX, the chart as PNG and SVG.
+        assert len(at.dataframe) == charts and len(at.get("download_button")) == 4 * charts
+        if section == "areas":
+            assert {"csv_regions", "xlsx_regions", "png_regions", "svg_regions"} <= {b.key for b in at.get("download_button")}
+            ranking = next(d.value for d in at.dataframe if "Kunta" in d.value.columns)
     # The ranking's figure for Hyvinkää (in every one of these roles' areas) is its hours as stored.
-    ranking = next(d.value for d in at.dataframe if "Kunta" in d.value.columns)
     shown = ranking.loc[ranking["Kunta"] == "Hyvinkää", "Poissaoloprosentti"]
     engine = store.make_engine(app_env)
     with engine.connect() as connection:
@@ -315,6 +323,22 @@ def test_trends_page_renders_for_its_roles(app_env, username):
             "JOIN school USING (school_id) WHERE municipality_code = '106' AND school_year = ?", (year,)).one()
     engine.dispose()
     assert shown.tolist() == [f"{100 * absent / lessons:.1f}\u00a0%".replace(".", ",")]
+
+
+def test_a_trends_link_opens_its_section_and_a_language_switch_keeps_it(app_env):
+    at = login("johtaja")
+    at.query_params["section"] = "areas"
+    at.switch_page("pages/trends.py").run()
+    assert any(s.value.startswith("Kunnat maakunnittain") for s in at.subheader) and len(at.get("vega_lite_chart")) == 2
+    open_trend_section(at, "groups")
+    at.session_state[session.LANGUAGE_KEY] = "sv"  # as the sidebar's choice sets it (not in AppTest's page run)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.tabs[1].label == "Grupper" and "Per grupp och läsår" in [s.value for s in at.subheader]
+    fresh = login("johtaja")
+    fresh.query_params["section"] = "nonsense"  # a hand-typed link opens the first section
+    fresh.switch_page("pages/trends.py").run()
+    assert "Poissaolot kuukausittain syyn mukaan" in [s.value for s in fresh.subheader]
 
 
 def _ranking_shown(at) -> tuple[list[str], int]:
@@ -356,7 +380,7 @@ def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_
     by_region = {"01": {"Askola", "Helsinki"}, "02": {"Aura", "Turku"}, "04": {"Eura"}}
     at = login("admin")
     at.switch_page("pages/trends.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    open_trend_section(at, "areas")
     picker = at.selectbox(key="trend_ranking_region_")
     assert picker.options == ["Uusimaa", "Varsinais-Suomi", "Satakunta"] and picker.value == "01"
     assert "ranking_region" in at.query_params  # a link keeps the region shown
@@ -367,7 +391,7 @@ def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_
         assert set(listed) == expected and len(listed) == drawn == len(expected)
     # A link opens on its region; narrowing the page to another area opens on that area's.
     link = login("admin")
-    link.query_params["ranking_region"] = "02"
+    link.query_params.update({"ranking_region": "02", "section": "areas"})
     link.switch_page("pages/trends.py").run()
     assert link.selectbox(key="trend_ranking_region_").value == "02"
     assert set(_ranking_shown(link)[0]) == by_region["02"]
@@ -377,10 +401,12 @@ def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_
     # A coordinator of Turku and Eura picks between their two regions; Eura's director has one, no choice.
     coordinator = login("koordinaattori")
     coordinator.switch_page("pages/trends.py").run()
+    open_trend_section(coordinator, "areas")
     assert coordinator.selectbox(key="trend_ranking_region_").options == ["Varsinais-Suomi", "Satakunta"]
     assert set(_ranking_shown(coordinator)[0]) == by_region["02"]
     director = login("johtaja")
     director.switch_page("pages/trends.py").run()
+    open_trend_section(director, "areas")
     assert not [box for box in director.selectbox if (box.key or "").startswith("trend_ranking_region")]
     assert _ranking_shown(director)[0] == ["Eura"]
 
@@ -401,10 +427,10 @@ def test_a_coordinators_trends_answer_one_slice_and_explain_a_cross_of_two(app_e
     at.query_params["languages"] = "sv"
     at.switch_page("pages/trends.py").run()
     assert not at.exception, [e.message for e in at.exception]
-    text = visible_text(at)
     # One language: published; its cross with grade bands and school types is not.
     assert "Poissaolot kuukausittain syyn mukaan" in [s.value for s in at.subheader]
-    assert text.count("Ei julkaista tällä rajauksella anonymisoidussa näkymässä.") == 2
+    open_trend_section(at, "groups")
+    assert visible_text(at).count("Ei julkaista tällä rajauksella anonymisoidussa näkymässä.") == 2
     at.multiselect(key="trend_types").select("primary").run()
     assert not at.exception, [e.message for e in at.exception]
     assert "julkaistaan vain yhdellä rajauksella kerrallaan" in visible_text(at)
@@ -443,9 +469,9 @@ def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypat
     monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
-    assert not at.exception
+    open_trend_section(at, "areas")
     assert any(s.value.startswith("Kunnat kartalla") for s in at.subheader)
-    assert len(at.get("vega_lite_chart")) == 11  # the trends page's ten charts and the map
+    assert len(at.get("vega_lite_chart")) == 3  # the areas section's regions and municipalities, and the map
 
 
 def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_path):
@@ -453,6 +479,7 @@ def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_
     monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(tmp_path / "bad.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
+    open_trend_section(at, "areas")
     from lasnaolo.text import unescaped  # the reason holds data, escaped for markdown
 
     assert any("Kuntarajoja ei voi näyttää" in w.value and "bad.geojson" in unescaped(w.value) for w in at.warning)

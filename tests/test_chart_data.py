@@ -22,7 +22,7 @@ import pytest
 
 from lasnaolo import accounts, charts, comparison, contract, deck, environment, reports, risk, trends
 
-from support.helpers import open_tables
+from support.helpers import open_tables, open_trend_section
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
 YEAR = "2024-2025"
@@ -446,6 +446,17 @@ def open_page(at, page: str, role: str):
     return at
 
 
+def page_views(at, page: str, role: str):
+    """The page opened as `open_page` opens it, then each further section of the trends page
+    (drawn one at a time), each with every table open: yields `at` at each."""
+    yield open_page(at, page, role)
+    if page == "trends":
+        for section in trends.SECTIONS[1:]:
+            open_trend_section(at, section)
+            open_tables(at)
+            yield at
+
+
 @pytest.fixture
 def app_with_map(app_env, monkeypatch):
     if SHARED_GEOJSON.exists():
@@ -465,31 +476,32 @@ def test_every_chart_the_app_sends_holds_only_columns_its_spec_refers_to(app_wit
     seen = 0
     problems = []
     for page in pages_of(role):
-        open_page(at, page, role)
-        # The tables beside the charts (and their CSV / XLSX) are built by the table builders,
-        # which name their columns in words: a raw count column would be a leak.
-        problems += [f"{page} table: {c}" for e in at.dataframe for c in e.value.columns if str(c) in COUNTS]
-        for number, (spec, columns) in enumerate(sent_charts(at)):
-            seen += 1
-            fields = spec_fields(spec)
-            for name, names in columns.items():
-                extra = sorted(c for c in names if not referenced(c, fields))
-                if extra:
-                    problems.append(f"{page} chart {number + 1} dataset {name}: {extra}")
+        for view in page_views(at, page, role):
+            # The tables beside the charts (and their CSV / XLSX) are built by the table builders,
+            # which name their columns in words: a raw count column would be a leak.
+            problems += [f"{page} table: {c}" for e in view.dataframe for c in e.value.columns if str(c) in COUNTS]
+            for number, (spec, columns) in enumerate(sent_charts(view)):
+                seen += 1
+                fields = spec_fields(spec)
+                for name, names in columns.items():
+                    extra = sorted(c for c in names if not referenced(c, fields))
+                    if extra:
+                        problems.append(f"{page} chart {number + 1} dataset {name}: {extra}")
     assert seen > 0 and problems == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("username, page", [("rehtori", "comparison"), ("koordinaattori", "trends"), ("johtaja", "trends")])
 def test_rector_comparison_and_coordinator_director_trends_send_no_hours_or_tier_counts(app_with_map, username, page):
-    at = open_page(login(username), page, ROLE_OF[username])
-    sent = sent_charts(at)
+    sent, tables = [], []
+    for view in page_views(login(username), page, ROLE_OF[username]):  # every section of the trends page
+        sent += sent_charts(view)
+        tables += [e.value for e in view.dataframe]
     assert len(sent) >= 4
     for spec, columns in sent:
         drawn = spec_fields(spec)
         leaked = {c for names in columns.values() for c in names if c in COUNTS and c not in drawn}
         assert leaked == set() and not {c for names in columns.values() for c in names} & set(COUNTS)
-    tables = [e.value for e in at.dataframe]
     assert tables and not [c for t in tables for c in t.columns if str(c) in COUNTS or "tunnit" in str(c).lower()]
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lasnaolo import contract, i18n, reference, trends
 from lasnaolo.trends import TrendView
@@ -31,7 +32,7 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
     asked = TrendView.from_params(st.query_params.to_dict())
     areas = _areas(schools)
     # Open when a link or a reload brought choices: what narrows the page is then in sight.
-    with st.expander(t("trends.filters"), expanded=replace(asked, ranking_region="") != TrendView()):
+    with st.expander(t("trends.filters"), expanded=replace(asked, section=TrendView.section, ranking_region="") != TrendView()):
         left, middle, right = st.columns(3)
         years = left.multiselect(t("trends.school_years"), school_years, default=[y for y in asked.school_years if y in school_years],
                                  format_func=i18n.school_year, placeholder=t("trends.all"), key="trend_years")
@@ -56,9 +57,26 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
         st.caption(t("trends.link"))
     # Narrowing the page to another area opens the ranking on that area's region.
     view = TrendView(tuple(sorted(years)), tuple(sorted(grades)), tuple(types), tuple(languages), area, metric,
-                     indicator, grade_group, asked.ranking_region if area == asked.area else "")
+                     indicator, grade_group, asked.section, asked.ranking_region if area == asked.area else "")
     st.query_params.from_dict(view.to_params())
     return view
+
+
+def trend_section(view: TrendView) -> tuple[TrendView, DeltaGenerator]:
+    """The page's sections as tabs of which only the open one is drawn (the browser drawing ten
+    charts was most of a visit); the view with the open section (the URL follows it), and the
+    open tab to draw in. The tabs open on the URL's section by their state, not their `default`:
+    a tab bar whose default changes is a new widget, and the user's next click was undone. A tab's
+    state is its label, so the key carries the language: a switch opens the URL's section again."""
+    labels = {code: t(f"trends.section.{code}") for code in trends.SECTIONS}
+    key = f"trend_section_{language()}"
+    if key not in st.session_state:
+        st.session_state[key] = labels[view.section]
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    section, tab = next((code, tab) for code, tab in zip(labels, tabs) if tab.open)
+    view = replace(view, section=section)
+    st.query_params.from_dict(view.to_params())
+    return view, tab
 
 
 def ranking_region(view: TrendView, ranking: pd.DataFrame) -> str | None:

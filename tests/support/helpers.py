@@ -123,3 +123,13 @@ def open_tables(at) -> None:
         at.session_state[key] = True
     if closed:
         at.run()
+
+
+def open_trend_section(at, section: str, language: str = "fi") -> None:
+    """Opens one section (tab) of the trends page on an AppTest page, as a user clicking its tab
+    does: only the open section is drawn (pages/trends.py)."""
+    from lasnaolo import i18n
+
+    at.session_state[f"trend_section_{language}"] = i18n.t(f"trends.section.{section}", language)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
