@@ -6,6 +6,7 @@ import streamlit as st
 from lasnaolo.ui import shell
 
 st.set_page_config(page_title="Läsnäolo", page_icon=":material/school:", layout="wide")
+shell.preload_modules()
 
 shell.app_style()
 shell.language_selector()

@@ -127,17 +127,33 @@ def _absence_by(engine: Engine, scope: Scope, unit: Unit, school_year: str, key:
     return out.assign(latest_month=latest)
 
 
-def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None) -> pd.DataFrame:
+def unit_absence(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None) -> pd.DataFrame:
+    """The absence figures of `profile`'s units (unit_level, unit_code, `_absence_by`'s columns):
+    every municipality in scope, or `municipality_code` and each of its schools. They depend on
+    imported data alone, unlike the scores, so the app keeps them per import (lasnaolo.results)."""
+    area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)
+    figures = [_absence_by(engine, scope, area, school_year, "municipality_code")
+               .rename(columns={"municipality_code": "unit_code"}).assign(unit_level="municipality")]
+    if municipality_code is not None:
+        figures.append(_absence_by(engine, scope, area, school_year, "school_id")
+                       .rename(columns={"school_id": "unit_code"}).assign(unit_level="school"))
+    return pd.concat([f for f in figures if not f.empty] or figures, ignore_index=True)
+
+
+def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None,
+            absence: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per unit: the score of each recommendation (NaN: not assessed), their mean, and the
     unit's absence figures. Without `municipality_code` every municipality in scope; with it, that
     municipality and its schools (a national profile of every school would be read by no one).
-    Not for rectors: one school is no profile."""
+    `absence`: `unit_absence` of the same arguments, when already at hand. Not for rectors: one
+    school is no profile."""
     if policy.capabilities(scope.role).school_level_only:
         raise NotAllowed("the implementation profile is for those who lead several schools")
     schools, municipalities = queries.self_evaluation_units(engine, scope)
     if municipality_code is not None and municipality_code not in municipalities:
         raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
-    area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)
+    if absence is None:
+        absence = unit_absence(engine, scope, school_year, municipality_code)
     assessed = current(engine, scope, school_year)
     scores = (assessed.pivot_table(index=["unit_level", "unit_code"], columns="recommendation", values="score")
               .reindex(columns=list(contract.RECOMMENDATIONS)).reset_index() if not assessed.empty
@@ -145,19 +161,14 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
     shown = sorted(municipalities) if municipality_code is None else [municipality_code]
     units = [pd.DataFrame({"unit_level": "municipality", "unit_code": shown,
                            "unit_name": [reference.municipality_name(c) for c in shown]})]
-    figures = [_absence_by(engine, scope, area, school_year, "municipality_code")
-               .rename(columns={"municipality_code": "unit_code"}).assign(unit_level="municipality")]
     if municipality_code is not None:
         directory = queries.schools(engine, scope)
         directory = directory[(directory["municipality_code"] == municipality_code) & directory["school_id"].isin(schools)]
         units.append(pd.DataFrame({"unit_level": "school", "unit_code": directory["school_id"],
                                    "unit_name": directory["school_name"]}))
-        figures.append(_absence_by(engine, scope, area, school_year, "school_id")
-                       .rename(columns={"school_id": "unit_code"}).assign(unit_level="school"))
     table = pd.concat(units, ignore_index=True).merge(scores, on=["unit_level", "unit_code"], how="left")
     table[list(contract.RECOMMENDATIONS)] = table[list(contract.RECOMMENDATIONS)].astype(float)
     table["mean_score"] = table[list(contract.RECOMMENDATIONS)].mean(axis=1)
-    table = table.merge(pd.concat([f for f in figures if not f.empty] or figures, ignore_index=True),
-                        on=["unit_level", "unit_code"], how="left")
+    table = table.merge(absence, on=["unit_level", "unit_code"], how="left")
     table["absence_change"] = table["absence_rate"] - table["absence_rate_previous"]
     return table

@@ -9,7 +9,8 @@ under the names the pages keep them by (`results.name_of`), so the first visit r
 next questions that take over a second for a whole country are asked too: the comparison of every
 school year with data, the risk profiles in each number of clusters the page offers, and the
 impact of the opening measure, in the page's opening area (the user's own or the whole region),
-on every outcome and grade band.
+on every outcome and grade band. The self-evaluation page's absence figures are kept too (its
+scores change whenever one is recorded and are read fresh).
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""
@@ -26,7 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from lasnaolo import accounts, comparison, contract, deck, i18n, impact, queries, reports, results, risk, trends
+from lasnaolo import accounts, comparison, contract, deck, evaluation, i18n, impact, queries, reports, results, risk, trends
 from lasnaolo.accounts import Account
 from lasnaolo.scope import PseudonymKeyMissing, Scope
 from lasnaolo.stats import PeerCriteria
@@ -125,6 +126,15 @@ def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
                 asker.ask(impact.analyse, scope, impact.Question(measure, outcome, band))
 
 
+def _evaluation(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    """The absence beside the implementation profile's scores (the scores themselves change
+    whenever one is recorded), for the page's opening area: every municipality, or the only one."""
+    if scope.role == "rector":  # one school is no profile
+        return
+    municipalities = sorted(set(queries.schools(asker.engine, scope)["municipality_code"]))
+    asker.ask(evaluation.unit_absence, scope, years[0], municipalities[0] if len(municipalities) == 1 else None)
+
+
 def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     request = deck.DeckRequest.from_params({}, years, language)
     for kind in request.slides:  # kept slide by slide, as the page keeps them
@@ -135,7 +145,7 @@ def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> No
 # The pages whose first view takes long enough at national scale to be worth keeping.
 PAGES: dict[str, Callable[[_Asker, Scope, list[str], str], None]] = {
     "overview": _overview, "trends": _trends, "comparison": _comparison, "clusters": _clusters,
-    "impact": _impact, "present": _present,
+    "impact": _impact, "evaluation": _evaluation, "present": _present,
 }
 
 

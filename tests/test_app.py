@@ -134,6 +134,25 @@ def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
         assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
 
 
+def test_a_new_server_process_imports_scikit_learn_in_the_background_while_its_first_user_signs_in(app_env):
+    """The risk page's first visit in a new process waited 0.9 s for scikit-learn's import."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, threading\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "assert 'sklearn' not in sys.modules\n"
+        "at = AppTest.from_file('app.py', default_timeout=60)\n"
+        "at.run()\n"
+        "assert len(at.text_input) == 2  # the sign-in form: no page has imported anything\n"
+        "[t.join(60) for t in threading.enumerate() if t.name == 'lasnaolo-preload']\n"
+        "print('sklearn' in sys.modules, 'lasnaolo.risk' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["True", "True"]
+
+
 def test_scope_decides_what_the_overview_counts(app_env):
     director, admin = login("johtaja"), login("admin")
     assert director.title[0].value == "Yleiskuva: Hyvinkää"

@@ -73,7 +73,7 @@ STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
     "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.risk.analyse",
-    "lasnaolo.risk.analyse_factors",
+    "lasnaolo.risk.analyse_factors", "lasnaolo.evaluation.unit_absence",
 })
 
 
@@ -220,9 +220,14 @@ def self_evaluations(scope: Scope, school_year: str) -> pd.DataFrame:
 
 
 def evaluation_profile(scope: Scope, school_year: str, municipality_code: str | None) -> pd.DataFrame:
+    """The scores change whenever one is recorded; the absence beside them is kept per import."""
     from lasnaolo import evaluation
 
-    return _read(evaluation.profile, scope, school_year, municipality_code)
+    def from_kept_absence(eng, scope: Scope, school_year: str, municipality_code: str | None) -> pd.DataFrame:
+        absence = _lookup(evaluation.unit_absence, scope, school_year, municipality_code, keep=True)
+        return evaluation.profile(eng, scope, school_year, municipality_code, absence)
+
+    return _read(evaluation.profile, scope, school_year, municipality_code, via=from_kept_absence)
 
 
 def evaluation_history(scope: Scope, unit) -> pd.DataFrame:

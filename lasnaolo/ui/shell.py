@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from datetime import datetime, timedelta
 
 import streamlit as st
@@ -18,6 +20,22 @@ from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
 TOKEN_KEY = "lasnaolo_login_token"  # the claims of this session's re-login cookie (lasnaolo.login)
+
+
+# Core modules the pages import on first use whose import is slow: scikit-learn (lasnaolo.risk)
+# was 0.9 s of the risk profiles' first visit in every new server process.
+PRELOADED = ("lasnaolo.risk",)
+PRELOAD_THREAD = "lasnaolo-preload"
+
+
+@st.cache_resource(show_spinner=False)
+def preload_modules() -> threading.Thread:
+    """Imports PRELOADED in the background, once per server process, while its first user signs
+    in (a page importing one meanwhile waits for the same import, never runs it twice)."""
+    thread = threading.Thread(target=lambda: [importlib.import_module(name) for name in PRELOADED],
+                              name=PRELOAD_THREAD, daemon=True)
+    thread.start()
+    return thread
 
 
 def read_secrets() -> settings.SecretsFile:
