@@ -392,7 +392,6 @@ HEADING_KEYS = {"overview": "page.overview", "trends": "trends.heading", "compar
                 "evaluation": "evaluation.heading", "present": "present.heading", "data": "data.heading"}
 
 
-@pytest.mark.parametrize("language", i18n.LANGUAGES)
 def open_tab(page, label: str) -> None:
     """Clicks a tab and waits until it is the selected one and the page has settled; a click that a
     rerun swallowed (as the sign-in cookie's can) is made again."""
@@ -433,6 +432,7 @@ def test_each_trends_section_opens_from_its_tab_stays_open_and_a_link_opens_it(s
     assert main.locator("h3").filter(has_text=i18n.t("trends.ranking", "fi", year="")[:12]).count() == 1
 
 
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
 @pytest.mark.parametrize("username", list(ROLE_OF))
 def test_every_page_of_every_role_is_accessible_explains_its_charts_and_reads_without_slips_in_each_language(
         server, tall_page, username, language):
