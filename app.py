@@ -6,7 +6,6 @@ import streamlit as st
 from lasnaolo.ui import shell
 
 st.set_page_config(page_title="Läsnäolo", page_icon=":material/school:", layout="wide")
-shell.preload_modules()
 
 shell.app_style()
 shell.language_selector()
@@ -21,3 +20,4 @@ if account is None:
 else:
     shell.sidebar(account)
     shell.navigation(account).run()
+    shell.preload_modules()  # once the first signed-in page is drawn, not competing with it

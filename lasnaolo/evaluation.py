@@ -127,10 +127,23 @@ def _absence_by(engine: Engine, scope: Scope, unit: Unit, school_year: str, key:
     return out.assign(latest_month=latest)
 
 
+def _profile_allowed(engine: Engine, scope: Scope, municipality_code: str | None) -> tuple[set[str], set[str]]:
+    """The schools and municipalities whose self-evaluations the scope reads; NotAllowed for a rector (one school is no
+    profile) or a municipality outside the scope."""
+    if policy.capabilities(scope.role).school_level_only:
+        raise NotAllowed("the implementation profile is for those who lead several schools")
+    schools, municipalities = queries.self_evaluation_units(engine, scope)
+    if municipality_code is not None and municipality_code not in municipalities:
+        raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
+    return schools, municipalities
+
+
 def unit_absence(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None) -> pd.DataFrame:
     """The absence figures of `profile`'s units (unit_level, unit_code, `_absence_by`'s columns):
     every municipality in scope, or `municipality_code` and each of its schools. They depend on
-    imported data alone, unlike the scores, so the app keeps them per import (lasnaolo.results)."""
+    imported data alone, unlike the scores, so the app keeps them per import (lasnaolo.results).
+    Refused as `profile` refuses: a rector, or a municipality outside the scope."""
+    _profile_allowed(engine, scope, municipality_code)
     area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)
     figures = [_absence_by(engine, scope, area, school_year, "municipality_code")
                .rename(columns={"municipality_code": "unit_code"}).assign(unit_level="municipality")]
@@ -147,11 +160,7 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
     municipality and its schools (a national profile of every school would be read by no one).
     `absence`: `unit_absence` of the same arguments, when already at hand. Not for rectors: one
     school is no profile."""
-    if policy.capabilities(scope.role).school_level_only:
-        raise NotAllowed("the implementation profile is for those who lead several schools")
-    schools, municipalities = queries.self_evaluation_units(engine, scope)
-    if municipality_code is not None and municipality_code not in municipalities:
-        raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
+    schools, municipalities = _profile_allowed(engine, scope, municipality_code)
     if absence is None:
         absence = unit_absence(engine, scope, school_year, municipality_code)
     assessed = current(engine, scope, school_year)

@@ -392,20 +392,36 @@ HEADING_KEYS = {"overview": "page.overview", "trends": "trends.heading", "compar
                 "evaluation": "evaluation.heading", "present": "present.heading", "data": "data.heading"}
 
 
-def open_tab(page, label: str) -> None:
-    """Clicks a tab and waits until it is the selected one and the page has settled; a click that a
-    rerun swallowed (as the sign-in cookie's can) is made again."""
+SECTION_HEADINGS = {"time": "trends.by_category", "groups": "trends.groups", "areas": "trends.regions",
+                    "wellbeing": "trends.wellbeing"}
+
+
+def heading_start(key: str, language: str) -> str:
+    return i18n.t(key, language, year="", indicator="", grades="")[:12]
+
+
+def open_tab(page, section: str, language: str = "fi") -> None:
+    """Clicks a trends section's tab and waits until it is selected and the page shows that
+    section's heading and no other's (the tab is marked selected before the rerun that draws it);
+    a click that a rerun swallowed (as the sign-in cookie's can) is made again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+    label = i18n.t(f"trends.section.{section}", language)
+    want = heading_start(SECTION_HEADINGS[section], language)
+    others = [heading_start(key, language) for other, key in SECTION_HEADINGS.items() if other != section]
+    drawn = """([want, others]) => { const hs = [...document.querySelectorAll('[data-testid="stMain"] h3')].map(h => h.innerText);
+      return hs.some(h => h.startsWith(want)) && !others.some(o => hs.some(h => h.startsWith(o))); }"""
     for _ in range(3):
         page.get_by_role("tab", name=label).click()
         try:
             page.get_by_role("tab", name=label, selected=True).wait_for(timeout=10_000)
+            page.wait_for_function(drawn, arg=[want, others], timeout=30_000)
             break
         except PlaywrightTimeoutError:
             continue
     settle(page)
     assert page.get_by_role("tab", name=label, selected=True).count() == 1, f"the tab {label} did not stay open"
+    assert page.evaluate(drawn, [want, others]), f"the section {section} is not the one drawn"
 
 
 def test_each_trends_section_opens_from_its_tab_stays_open_and_a_link_opens_it(server, page):
@@ -417,18 +433,13 @@ def test_each_trends_section_opens_from_its_tab_stays_open_and_a_link_opens_it(s
     login(page, server, "johtaja")
     open_from_sidebar(page, "trends", i18n.t("trends.heading", "fi"))
     settle(page)
-    headings = {"time": "trends.by_category", "groups": "trends.groups", "areas": "trends.ranking", "wellbeing": "trends.wellbeing"}
-    main = page.locator('[data-testid="stMain"]')
     for section in [*trends.SECTIONS[1:], trends.SECTIONS[0], "areas"]:
-        open_tab(page, i18n.t(f"trends.section.{section}", "fi"))
-        shown = main.locator("h3").all_inner_texts()
-        for other, key in headings.items():
-            start = i18n.t(key, "fi", year="", indicator="", grades="").split("{")[0][:12]
-            assert any(h.startswith(start) for h in shown) == (other == section), (section, other, shown)
+        open_tab(page, section)  # fails unless the section's heading, and no other's, is drawn
     assert "section=areas" in page.url
     page.goto(page.url)  # the link, in a new session
     settle(page)
     page.get_by_role("tab", name=i18n.t("trends.section.areas", "fi"), selected=True).wait_for(timeout=30_000)
+    main = page.locator('[data-testid="stMain"]')
     assert main.locator("h3").filter(has_text=i18n.t("trends.ranking", "fi", year="")[:12]).count() == 1
 
 
@@ -458,7 +469,7 @@ def test_every_page_of_every_role_is_accessible_explains_its_charts_and_reads_wi
         sections = [""] + ([f"-{code}" for code in trends.SECTIONS[1:]] if name == "trends" else [])
         for section in sections:
             if section:
-                open_tab(page, i18n.t(f"trends.section.{section[1:]}", language))
+                open_tab(page, section[1:], language)
             where = f"{name}{section} ({language})"
             no_exception(page)
             shot(page, f"{username}-{name}{section}-{language}")
