@@ -20,4 +20,4 @@ if account is None:
 else:
     shell.sidebar(account)
     shell.navigation(account).run()
-    shell.preload_modules()  # once the first signed-in page is drawn, not competing with it
+    shell.freeze_long_lived()  # once the first signed-in page is drawn, not competing with it

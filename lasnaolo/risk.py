@@ -31,12 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import Ridge, RidgeCV
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
 from sqlalchemy.engine import Engine
 
 from lasnaolo import comparison, contract, disclosure, i18n, metrics, queries
@@ -271,6 +265,11 @@ def _lower_first(text: str) -> str:
 def prepare(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
     """Median imputation and standardisation, plus one 0 / 1 missing flag per source. Columns that
     do not vary (e.g. a flag no school raised) carry no information and are left out."""
+    # scikit-learn is imported where a model is fitted, never to read a kept result (the import
+    # was 0.9 s of a new server process's first visit to the risk page).
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
     values = features[list(columns)].astype(float)
     flags = pd.DataFrame(index=values.index)
     for flag in FLAG_FEATURES:
@@ -296,6 +295,10 @@ CLUSTER_FEATURES = (*ABSENCE_FEATURES, *TIER_FEATURES, CHANGE_FEATURE, *SURVEY_F
 def cluster(features: pd.DataFrame, school_year: str, survey_year: int | None = None, k: int | None = None,
             trait_threshold: float = 0.5) -> Clusters:
     """K-means clusters of schools (see the module notes)."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
     has_data = features["pupils"].notna() | features[list(SURVEY_FEATURES)].notna().any(axis=1)
     not_clustered = list(features.index[~has_data])
     features = features[has_data]
@@ -338,6 +341,8 @@ def leading_components(z: pd.DataFrame, rounds: int = 50) -> np.ndarray:
     """The principal components that carry more variance than the same features would by chance
     (Horn's parallel analysis: each feature shuffled on its own, the 95th percentile of those
     eigenvalues as the bar). Shared structure stays; features varying alone are left out."""
+    from sklearn.decomposition import PCA
+
     pca = PCA(random_state=SEED).fit(z)
     rng = np.random.default_rng(SEED)
     values = z.to_numpy()
@@ -361,6 +366,9 @@ NULL_SAMPLE = 600  # schools: silhouettes are quadratic in them; a fixed sample 
 def best_silhouette(space: np.ndarray, ks: Sequence[int], n_init: int = NULL_N_INIT) -> float:
     """The best silhouette over the candidate numbers of clusters, the same way for the data and
     for each data set without structure."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     return max(float(silhouette_score(space, KMeans(n_clusters=k, n_init=n_init, random_state=SEED).fit_predict(space)))
                for k in ks)
 
@@ -422,6 +430,8 @@ def absence_factors(features: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS) -> F
     indicators instead of letting one of them take it by chance, so a coefficient near zero does
     not mean "not associated", and the resampling range is no significance test (ridge pulls it
     toward zero). Sorted by the plain correlation."""
+    from sklearn.linear_model import Ridge, RidgeCV
+
     usable = features[features[OUTCOME].notna()]
     if len(usable) < MIN_SCHOOLS:
         raise TooFewSchools(f"{len(usable)} schools with absence figures; the factor model needs {MIN_SCHOOLS}")
