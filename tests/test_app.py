@@ -225,10 +225,14 @@ def test_a_forbidden_page_run_directly_shows_nothing_of_itself(app_env, username
     assert not at.title and not at.get("file_uploader") and not at.dataframe
 
 
-def test_a_page_run_without_login_shows_nothing_of_itself(app_env):
+def test_a_page_run_without_login_shows_nothing_of_itself_and_offers_to_open_the_app_again(app_env):
+    """A browser reconnecting to a new server process runs its page without the router."""
     at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=TIMEOUT)
     at.run()
-    assert [e.value for e in at.error] == ["Sinulla ei ole oikeutta tähän näkymään."] and not at.metric
+    assert [w.value for w in at.warning] == ["Tämä sivu avautui ilman kirjautumista: yhteys on voinut siirtyä "
+                                             "toiselle palvelimelle. Avaa Läsnäolo uudelleen."]
+    assert [m.value for m in at.markdown] == ['<a href="./" target="_self">Avaa Läsnäolo</a>']
+    assert not at.metric and not at.title and not at.error
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from lasnaolo import accounts, environment, i18n, trends
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
-from support.helpers import streamlit_server
+from support.helpers import free_port, streamlit_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -422,6 +422,35 @@ def open_tab(page, section: str, language: str = "fi") -> None:
     settle(page)
     assert page.get_by_role("tab", name=label, selected=True).count() == 1, f"the tab {label} did not stay open"
     assert page.evaluate(drawn, [want, others]), f"the section {section} is not the one drawn"
+
+
+def test_a_tab_whose_server_process_changes_shows_nothing_of_its_page_and_its_link_signs_in_again(server, browser, tmp_path):
+    """A browser whose server process is replaced (a restart; another process behind a load
+    balancer) reconnects, and the new session runs the page it was on without the router:
+    nothing of the page is shown, only a warning and a link that opens the app again in the same
+    tab, where the sign-in cookie signs the user in."""
+    db = SERVER_DB[server].split("///", 1)[1]
+    env = {k: v for k, v in os.environ.items() if k not in (*environment.PRODUCTION, "LASNAOLO_DEMO_DATA")}
+    command = [str(ROOT / "tests" / "support" / "demo_server.py"), db, "app.py"]
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fi-FI")
+    tab = context.new_page()
+    try:
+        with streamlit_server(command, cwd=ROOT, env=env, log_path=tmp_path / "first.log", port=port) as base:
+            login(tab, base, "johtaja")
+            tab.goto(base + "/trends")
+            tab.get_by_role("heading", name=PAGE_HEADINGS["trends"]).wait_for(timeout=30_000)
+            settle(tab)
+        with streamlit_server(command, cwd=ROOT, env=env, log_path=tmp_path / "second.log", port=port):
+            tab.get_by_text("Tämä sivu avautui ilman kirjautumista").wait_for(timeout=60_000)
+            settle(tab)
+            assert not tab.get_by_role("heading", name=PAGE_HEADINGS["trends"]).count()
+            assert not tab.locator('[data-testid="stVegaLiteChart"], [data-testid="stMetric"]').count()
+            tab.get_by_role("link", name="Avaa Läsnäolo").click()
+            tab.get_by_role("heading", name=re.compile("^Yleiskuva: Hyvinkää")).wait_for(timeout=30_000)
+            assert len(context.pages) == 1  # the same tab
+    finally:
+        context.close()
 
 
 def test_each_trends_section_opens_from_its_tab_stays_open_and_a_link_opens_it(server, page):

@@ -61,10 +61,11 @@ def snapshot(engine) -> dict[str, list[tuple]]:
 
 
 @contextmanager
-def streamlit_server(script: list[str], *, cwd: Path, env: dict, log_path: Path):
+def streamlit_server(script: list[str], *, cwd: Path, env: dict, log_path: Path, port: int | None = None):
     """A real `streamlit run` (or a wrapper script given in `script`, before Streamlit's options) on
-    a free port of 127.0.0.1, waited for until healthy; yields its base URL and stops it after."""
-    port = free_port()
+    `port` (by default a free one) of 127.0.0.1, waited for until healthy; yields its base URL and
+    stops it after."""
+    port = port or free_port()
     options = ["--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
                "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
     with open(log_path, "w") as log:
