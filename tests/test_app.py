@@ -226,7 +226,8 @@ def test_a_forbidden_page_run_directly_shows_nothing_of_itself(app_env, username
 
 
 def test_a_page_run_without_login_shows_nothing_of_itself_and_offers_to_open_the_app_again(app_env):
-    """A browser reconnecting to a new server process runs its page without the router."""
+    """A page file run as the main script (no router to pass through): after its one attempt to
+    rerun through the router (`page._through_the_router`) it still shows nothing of itself."""
     at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=TIMEOUT)
     at.run()
     assert [w.value for w in at.warning] == ["Tämä sivu avautui ilman kirjautumista: yhteys on voinut siirtyä "

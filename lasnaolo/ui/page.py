@@ -28,9 +28,8 @@ def start(page: str) -> PageContext:
     routes only allowed pages; this second check holds even if a page runs some other way."""
     account = st.session_state.get(ACCOUNT_KEY)
     if account is None:
-        # Run without the router: a browser reconnecting to a new server process (a restart, another
-        # process behind a load balancer) asks the new session for its page by itself. Opening the
-        # app again signs in by the cookie, if any.
+        _through_the_router()
+        # Still here: run some other way (a test running the page file itself). Nothing of the page.
         st.warning(t("app.not_signed_in"))
         # A plain link in this tab (st.link_button opens a new one); the app's root is "./" of a page's URL.
         st.markdown(f'<a href="./" target="_self">{html.escape(t("app.open_again"))}</a>', unsafe_allow_html=True)
@@ -39,3 +38,25 @@ def start(page: str) -> PageContext:
         st.error(t("app.no_access"))
         st.stop()
     return PageContext(account, account.scope(), language(), current_engine())
+
+
+REROUTED_KEY = "lasnaolo_rerouted"
+
+
+def _through_the_router() -> None:
+    """Runs the session again through app.py, once. A server process starts in Streamlit's old
+    multipage mode because a `pages/` folder exists, and until some session has run app.py's
+    `st.navigation` every session asking for a page by its URL (a bookmark, a tab reconnecting
+    after a restart or from another process) runs that page's file by itself, without the
+    router and its sign-in (review: /trends in a fresh process showed a warning until someone
+    opened "/"). `st.navigation` ends that mode for the whole process; the rerun then goes
+    through app.py, which signs in by the cookie and opens the page the URL names if the role may."""
+    if st.session_state.get(REROUTED_KEY):
+        return
+    st.session_state[REROUTED_KEY] = True
+    st.navigation([st.Page(_nothing, title="Läsnäolo", url_path="rerouting")], position="hidden")
+    st.rerun()
+
+
+def _nothing() -> None:
+    """The placeholder page of `_through_the_router`'s navigation, never run."""
