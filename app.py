@@ -18,6 +18,6 @@ account = shell.sign_in(auth, config)
 if account is None:
     shell.login_navigation().run()
 else:
+    shell.freeze_long_lived()  # once, before the first signed-in page
     shell.sidebar(account)
     shell.navigation(account).run()
-    shell.freeze_long_lived()  # once the first signed-in page is drawn, not competing with it

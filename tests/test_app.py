@@ -134,11 +134,11 @@ def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
         assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
 
 
-def test_a_new_process_freezes_its_objects_after_the_first_page_and_reads_kept_risk_profiles_without_scikit_learn(
+def test_a_new_process_freezes_its_objects_once_with_the_first_page_and_reads_kept_risk_profiles_without_scikit_learn(
         monkeypatch, tmp_path, demo_db):
-    """Two server processes in turn on one database. Each freezes what it holds once its first
-    signed-in page is drawn, not at the sign-in form (a full garbage collection in a new process
-    fell on a page's first visit, 0.1-0.25 s). The first computes the risk profiles and keeps them;
+    """Two server processes in turn on one database. Each freezes what it holds once, with its
+    first signed-in page, not at the sign-in form and not again on the next page (a full garbage
+    collection in a new process fell on a page's first visit, 0.1-0.25 s). The first computes the risk profiles and keeps them;
     the second shows them without importing scikit-learn (0.9 s of a new process's first visit)."""
     import subprocess
     import sys
@@ -147,6 +147,8 @@ def test_a_new_process_freezes_its_objects_after_the_first_page_and_reads_kept_r
     probe = (
         "import gc, sys\n"
         "from streamlit.testing.v1 import AppTest\n"
+        "freezes, freeze = [], gc.freeze\n"
+        "gc.freeze = lambda: (freezes.append(1), freeze())[1]  # counted\n"
         "at = AppTest.from_file('app.py', default_timeout=120)\n"
         "at.run()\n"
         "assert len(at.text_input) == 2 and gc.get_freeze_count() == 0  # the sign-in form\n"
@@ -155,6 +157,9 @@ def test_a_new_process_freezes_its_objects_after_the_first_page_and_reads_kept_r
         "frozen = gc.get_freeze_count()\n"
         "at.switch_page('pages/clusters.py').run()\n"
         "assert not at.exception and at.title[0].value == 'Koulujen riskiprofiilit', at.title\n"
+        "from lasnaolo.ui import shell\n"
+        "shell.freeze_long_lived()  # as app.py on every signed-in run (AppTest reruns only the page)\n"
+        "assert len(freezes) == 1, freezes  # once per process\n"
         "print(frozen, 'sklearn' in sys.modules)\n")
 
     def process() -> tuple[int, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 from datetime import datetime, timedelta
 
@@ -23,15 +24,19 @@ TOKEN_KEY = "lasnaolo_login_token"  # the claims of this session's re-login cook
 
 @st.cache_resource(show_spinner=False)
 def freeze_long_lived() -> int:
-    """Once per server process, after its first signed-in page is drawn: every object the
-    process holds then (the libraries' modules, classes and functions, about 260,000) is moved
-    out of the garbage collector's reach (`gc.freeze`), as they live as long as the process.
-    The collector's full collections traverse every tracked object, and in a new process one
-    fell on the first visit to a page or two: 0.1-0.25 s each on this project's 2-core machine
-    (the comparison page's first visit 0.57 -> 0.28 s against a repeat visit of 0.13 s). What is
-    frozen is still freed by reference counting; only a cycle among it is never collected.
-    Freezing takes microseconds; no collection before it (0.25 s against the page). Returns how
-    many objects are frozen."""
+    """Once per server process, as its first signed-in page is about to be drawn: every object the
+    process holds then (the libraries' modules, classes and functions, about 200,000) is moved out
+    of the garbage collector's reach (`gc.freeze`), as they live as long as the process. Full
+    collections traverse every tracked object, and Streamlit makes one after every run
+    (`runner.postScriptGC`) besides the collector's own; in a new process one fell on the first
+    visit to a page or two, 0.1-0.25 s each on this project's 2-core machine (the comparison page's
+    first visit 0.57 -> 0.28 s against a repeat visit of 0.13 s). Frozen before the page, not
+    after it (review): the page's figures, kept in caches that expire, stay collectable, and the
+    sign-in form's run has just ended with a full collection, so little garbage is frozen. Every
+    page's widgets and charts (Altair) are imported first, to be frozen too. What is frozen is
+    still freed by reference counting; only a cycle among it is never collected. Freezing takes
+    microseconds. Returns how many objects are frozen."""
+    importlib.import_module("lasnaolo.ui.widgets")
     gc.freeze()
     return gc.get_freeze_count()
 
