@@ -165,18 +165,15 @@ def open_section(page, section: str) -> float:
     """Seconds from the click on a trends section's tab to the page's last visible change, once
     the section's own heading is drawn and nothing else's (as `visit`)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-    from test_browser import SECTION_HEADINGS, heading_start
+    from test_browser import SECTION_DRAWN, section_headings
 
     label = i18n.t(f"trends.section.{section}", i18n.DEFAULT_LANGUAGE)
-    want = heading_start(SECTION_HEADINGS[section], i18n.DEFAULT_LANGUAGE)
-    others = [heading_start(key, i18n.DEFAULT_LANGUAGE) for other, key in SECTION_HEADINGS.items() if other != section]
-    drawn = """([want, others]) => { const hs = [...document.querySelectorAll('[data-testid="stMain"] h3')].map(h => h.innerText);
-      return hs.some(h => h.startsWith(want)) && !others.some(o => hs.some(h => h.startsWith(o))); }"""
+    headings = section_headings(section, i18n.DEFAULT_LANGUAGE)
     for _ in range(3):
         page.evaluate(OBSERVE)
         start = page.evaluate(CLICK_TAB, label)
         try:
-            page.wait_for_function(drawn, arg=[want, others], timeout=30_000)
+            page.wait_for_function(SECTION_DRAWN, arg=headings, timeout=30_000)
             page.wait_for_function(QUIET, timeout=300_000, polling=100)
             seen = page.evaluate("() => window.__benchmark.last")
             return (seen - start) / 1000

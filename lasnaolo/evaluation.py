@@ -144,6 +144,11 @@ def unit_absence(engine: Engine, scope: Scope, school_year: str, municipality_co
     imported data alone, unlike the scores, so the app keeps them per import (lasnaolo.results).
     Refused as `profile` refuses: a rector, or a municipality outside the scope."""
     _profile_allowed(engine, scope, municipality_code)
+    return _unit_absence(engine, scope, school_year, municipality_code)
+
+
+def _unit_absence(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None) -> pd.DataFrame:
+    """`unit_absence` once the scope's right to it is checked."""
     area = Unit("all") if municipality_code is None else Unit("municipality", municipality_code)
     figures = [_absence_by(engine, scope, area, school_year, "municipality_code")
                .rename(columns={"municipality_code": "unit_code"}).assign(unit_level="municipality")]
@@ -161,8 +166,8 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
     `absence`: `unit_absence` of the same arguments, when already at hand. Not for rectors: one
     school is no profile."""
     schools, municipalities = _profile_allowed(engine, scope, municipality_code)
-    if absence is None:
-        absence = unit_absence(engine, scope, school_year, municipality_code)
+    if absence is None:  # checked just above
+        absence = _unit_absence(engine, scope, school_year, municipality_code)
     assessed = current(engine, scope, school_year)
     scores = (assessed.pivot_table(index=["unit_level", "unit_code"], columns="recommendation", values="score")
               .reindex(columns=list(contract.RECOMMENDATIONS)).reset_index() if not assessed.empty

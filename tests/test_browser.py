@@ -400,6 +400,17 @@ def heading_start(key: str, language: str) -> str:
     return i18n.t(key, language, year="", indicator="", grades="")[:12]
 
 
+# True once the page shows the section's heading (`want`) and no other section's (`others`).
+SECTION_DRAWN = """([want, others]) => { const hs = [...document.querySelectorAll('[data-testid="stMain"] h3')].map(h => h.innerText);
+  return hs.some(h => h.startsWith(want)) && !others.some(o => hs.some(h => h.startsWith(o))); }"""
+
+
+def section_headings(section: str, language: str) -> list:
+    """SECTION_DRAWN's argument for `section`: its heading's start and the other sections'."""
+    return [heading_start(SECTION_HEADINGS[section], language),
+            [heading_start(key, language) for other, key in SECTION_HEADINGS.items() if other != section]]
+
+
 def open_tab(page, section: str, language: str = "fi") -> None:
     """Clicks a trends section's tab and waits until it is selected and the page shows that
     section's heading and no other's (the tab is marked selected before the rerun that draws it);
@@ -407,21 +418,18 @@ def open_tab(page, section: str, language: str = "fi") -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     label = i18n.t(f"trends.section.{section}", language)
-    want = heading_start(SECTION_HEADINGS[section], language)
-    others = [heading_start(key, language) for other, key in SECTION_HEADINGS.items() if other != section]
-    drawn = """([want, others]) => { const hs = [...document.querySelectorAll('[data-testid="stMain"] h3')].map(h => h.innerText);
-      return hs.some(h => h.startsWith(want)) && !others.some(o => hs.some(h => h.startsWith(o))); }"""
+    headings = section_headings(section, language)
     for _ in range(3):
         page.get_by_role("tab", name=label).click()
         try:
             page.get_by_role("tab", name=label, selected=True).wait_for(timeout=10_000)
-            page.wait_for_function(drawn, arg=[want, others], timeout=30_000)
+            page.wait_for_function(SECTION_DRAWN, arg=headings, timeout=30_000)
             break
         except PlaywrightTimeoutError:
             continue
     settle(page)
     assert page.get_by_role("tab", name=label, selected=True).count() == 1, f"the tab {label} did not stay open"
-    assert page.evaluate(drawn, [want, others]), f"the section {section} is not the one drawn"
+    assert page.evaluate(SECTION_DRAWN, headings), f"the section {section} is not the one drawn"
 
 
 def test_a_tab_whose_server_process_changes_is_signed_in_again_by_its_cookie_through_the_router(server, browser, tmp_path):

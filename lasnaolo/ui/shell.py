@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 from datetime import datetime, timedelta
 
@@ -36,7 +35,8 @@ def freeze_long_lived() -> int:
     page's widgets and charts (Altair) are imported first, to be frozen too. What is frozen is
     still freed by reference counting; only a cycle among it is never collected. Freezing takes
     microseconds. Returns how many objects are frozen."""
-    importlib.import_module("lasnaolo.ui.widgets")
+    from lasnaolo.ui import widgets  # noqa: F401  (imported to be frozen)
+
     gc.freeze()
     return gc.get_freeze_count()
 
