@@ -25,9 +25,17 @@ For each data set and database this script
    tab's pages loaded or cached) and times its first visits on the same, now warm, server process:
    what drawing each page for the first time in a tab costs, whatever the server has kept;
 6. starts a second server process on the same database with the same keys, while the first still
-   runs, and times every role's first visits (and trends sections) there in a new tab: what a
-   second server behind a load balancer meets once the first has answered. Step 5 is its yardstick:
-   a second process that computes nothing again is as fast as the first process is for a new tab.
+   runs, and moves the tabs of steps 3-4 to it, as a load balancer does when it takes a process out
+   of service: the benchmark's tabs reach the first process through a relay on a port of its own,
+   which now sends every connection to the second process and closes those open, so each tab
+   reconnects there and is signed in again by its cookie (it was on its overview when moved). It
+   times every role's first visits (and trends sections) on the second process in that tab, which
+   has drawn every page before: the same tab, the same pages, only the process new. Step 3's
+   repeat visits are its yardstick;
+7. starts another new process (the one of step 6 stopped) and times every role's first visits
+   there in a new tab: what a second server behind a load balancer meets from a new user. Step 5
+   is its yardstick: a second process that computes nothing again is as fast as the first
+   process is for a new tab.
 Prints a Markdown table.
 
     python benchmarks/browser_benchmark.py [--scales demo national] [--databases sqlite postgresql]
@@ -35,12 +43,13 @@ Prints a Markdown table.
 
 Goals (issue 21): every page's first visit after an import <= 2 s for every role at national
 scale; repeat visits <= 0.5 s; the second process's first visit as fast as the first process's
-repeat visit (see step 5 for what a new tab alone costs).
+repeat visit (step 6 against step 3; step 7 against step 5 for a new tab).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import math
 import os
@@ -48,6 +57,8 @@ import re
 import secrets
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,10 +208,12 @@ def measure_sections(page, repeat: bool) -> dict[str, dict]:
     return out
 
 
-def measure_server(browser, base: str, usernames: list[str], repeat: bool) -> dict[tuple[str, str], dict]:
+def measure_server(browser, base: str, usernames: list[str], repeat: bool,
+                   keep: dict | None = None) -> dict[tuple[str, str], dict]:
     """Per (user, page) the first visit's seconds (and the repeat visit's); per (user, "trends:"
-    and a section) those of opening the trends section's tab."""
-    from test_browser import ROLE_OF, login
+    and a section) those of opening the trends section's tab. Each user's tab is closed after,
+    or left open on the overview in `keep` (by user)."""
+    from test_browser import login
 
     out = {}
     for username in usernames:
@@ -208,20 +221,123 @@ def measure_server(browser, base: str, usernames: list[str], repeat: bool) -> di
         context.add_init_script(CANVAS_DRAWS)
         page = context.new_page()
         login(page, base, username)
-        pages = accounts.pages_for(ROLE_OF[username])
-        # From the home page the first link clicked is another page: start from the last one.
-        order = pages[1:] + pages[:1]
-        for name in order:
-            out[(username, name)] = {"first_s": visit(page, name, name == pages[0])}
-        if repeat:
-            for name in order:
-                out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
-        if "trends" in pages:
-            for section, figures in measure_sections(page, repeat).items():
-                out[(username, f"trends: {section}")] = figures
-        context.close()
+        out.update(measure_tab(page, username, repeat))
+        if keep is None:
+            context.close()
+        else:
+            visit(page, "overview", True)  # a moved tab reconnects on the page it shows
+            keep[username] = page
         print(f"  measured {username}", file=sys.stderr)
     return out
+
+
+def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict]:
+    """`measure_server`'s figures in one signed-in tab, from its overview."""
+    from test_browser import ROLE_OF
+
+    out = {}
+    pages = accounts.pages_for(ROLE_OF[username])
+    # From the home page the first link clicked is another page: start from the last one.
+    order = pages[1:] + pages[:1]
+    for name in order:
+        out[(username, name)] = {"first_s": visit(page, name, name == pages[0])}
+    if repeat:
+        for name in order:
+            out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
+    if "trends" in pages:
+        for section, figures in measure_sections(page, repeat).items():
+            out[(username, f"trends: {section}")] = figures
+    return out
+
+
+def measure_moved(tabs: dict, relay: "Relay", port: int) -> dict[tuple[str, str], dict]:
+    """Moves the signed-in tabs (by user, each on its overview) to the server on `port` and times
+    their first visits there (as `measure_tab`)."""
+    from test_browser import settle
+
+    reconnected = {username: [] for username in tabs}
+    for username, page in tabs.items():
+        page.on("websocket", lambda socket, seen=reconnected[username]: seen.append(socket))
+    relay.move_to(port)
+    out = {}
+    for username, page in tabs.items():
+        deadline = time.monotonic() + 120
+        while not reconnected[username]:  # Playwright delivers the tab's events while it waits
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{username}'s tab did not reconnect after the move")
+            page.wait_for_timeout(200)
+        # Signed in again by its cookie, on the overview, with the role's pages in the sidebar.
+        page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name=re.compile("^Yleiskuva")).wait_for(timeout=60_000)
+        settle(page)
+        out.update(measure_tab(page, username, repeat=False))
+        page.context.close()
+        print(f"  measured {username} in the moved tab", file=sys.stderr)
+    return out
+
+
+class Relay:
+    """A load balancer's part: forwards a port of its own to one server process, and on `move_to`
+    sends every new connection to another and closes those open (as a process taken out of
+    service does), so the browser reconnects through it to the other process."""
+
+    def __init__(self, target_port: int):
+        from support.helpers import free_port
+
+        self.port, self._target, self._open = free_port(), target_port, set()
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._serve_forever, args=(started,), daemon=True)
+        self._thread.start()
+        started.wait(10)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve_forever(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._connect, "127.0.0.1", self.port))
+        started.set()
+        self._loop.run_forever()
+
+    async def _connect(self, reader, writer) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = {writer, upstream_writer}
+        self._open |= pair
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+        self._open -= pair
+
+    @staticmethod
+    async def _pipe(reader, writer) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.transport.abort()
+
+    def move_to(self, port: int) -> None:
+        def move():
+            self._target = port
+            for writer in list(self._open):
+                writer.transport.abort()
+        self._loop.call_soon_threadsafe(move)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
 
 
 @contextlib.contextmanager
@@ -263,22 +379,31 @@ def main() -> None:
                     print(f"{scale} on {database}: imported in {imported:.0f} s in all; "
                           f"{first_views.group(0) if first_views else 'no first views computed'}", file=sys.stderr)
                     with server(url, users, keys, Path(folder) / "first.log") as first:
-                        timings = measure_server(browser, first, args.roles, repeat=True)
-                        # A new browser session on the same, warm process: what a page's first
-                        # drawing in a new tab costs the browser whatever the server does.
-                        for key, figures in measure_server(browser, first, args.roles, repeat=False).items():
-                            timings[key]["new_session_s"] = figures["first_s"]
-                        with server(url, users, keys, Path(folder) / "second.log") as second:
-                            for key, figures in measure_server(browser, second, args.roles, repeat=False).items():
+                        relay = Relay(port_of(first))
+                        tabs = {}
+                        try:
+                            timings = measure_server(browser, relay.base, args.roles, repeat=True, keep=tabs)
+                            # A new browser session on the same, warm process: what a page's first
+                            # drawing in a new tab costs the browser whatever the server does.
+                            for key, figures in measure_server(browser, first, args.roles, repeat=False).items():
+                                timings[key]["new_session_s"] = figures["first_s"]
+                            with server(url, users, keys, Path(folder) / "second.log") as second:
+                                for key, figures in measure_moved(tabs, relay, port_of(second)).items():
+                                    timings[key]["moved_s"] = figures["first_s"]
+                        finally:
+                            relay.close()
+                        with server(url, users, keys, Path(folder) / "third.log") as another:
+                            for key, figures in measure_server(browser, another, args.roles, repeat=False).items():
                                 timings[key]["second_s"] = figures["first_s"]
                     if not rows:
                         print("| data | database | user | page | first visit (s) | repeat visit (s) "
+                              "| second process, the same tab moved: first visit (s) "
                               "| first process, new tab: first visit (s) | second process, new tab: first visit (s) |")
-                        print("|---|---|---|---|---|---|---|---|")
+                        print("|---|---|---|---|---|---|---|---|---|")
                     rows.append((scale, database, timings))
                     for (username, name), figures in timings.items():  # each data set as soon as measured
                         print(f"| {scale} | {database} | {username} | {name} | {figures['first_s']:.2f} "
-                              f"| {figures['repeat_s']:.2f} | {figures['new_session_s']:.2f} "
+                              f"| {figures['repeat_s']:.2f} | {figures['moved_s']:.2f} | {figures['new_session_s']:.2f} "
                               f"| {figures['second_s']:.2f} |", flush=True)
             browser.close()
     finally:
