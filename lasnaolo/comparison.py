@@ -17,6 +17,9 @@ from lasnaolo.scope import Scope, Unit
 from lasnaolo.stats import Funnel, PeerCriteria, PeerGroup
 
 MIN_PEERS = 5
+# The page's sections for those who lead several schools, one drawn at a time: where to look
+# first, a school against its peers, and the schools to learn from.
+SECTIONS = ("attention", "school", "outliers")
 
 
 class NoData(LookupError):

@@ -21,7 +21,7 @@ from lasnaolo.scope import Scope
 from lasnaolo.ui import session
 
 from conftest import SHARED
-from support.helpers import ABSENCES, SCHOOLS, files, open_tables, open_trend_section, snapshot
+from support.helpers import ABSENCES, SCHOOLS, files, open_tables, open_section, snapshot
 
 ROLE_OF = {"admin": "admin", "johtaja": "director", "rehtori": "rector", "ohjausryhma": "steering_group",
            "koordinaattori": "coordinator"}
@@ -346,7 +346,7 @@ def test_trends_page_draws_only_its_open_section_and_every_section_its_charts_an
     expected = {"time": 4, "groups": 3, "areas": 2, "wellbeing": 1}
     for section, charts in expected.items():
         if section != "time":
-            open_trend_section(at, section)
+            open_section(at, "trends", section)
         assert at.query_params.get("section", "time") in (section, [section])
         headings = [s.value for s in at.subheader]
         assert ("Poissaolot kuukausittain syyn mukaan" in headings) == (section == "time")
@@ -376,7 +376,7 @@ def test_a_trends_link_opens_its_section_and_a_language_switch_keeps_it(app_env)
     at.query_params["section"] = "areas"
     at.switch_page("pages/trends.py").run()
     assert any(s.value.startswith("Kunnat maakunnittain") for s in at.subheader) and len(at.get("vega_lite_chart")) == 2
-    open_trend_section(at, "groups")
+    open_section(at, "trends", "groups")
     at.session_state[session.LANGUAGE_KEY] = "sv"  # as the sidebar's choice sets it (not in AppTest's page run)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -426,7 +426,7 @@ def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_
     by_region = {"01": {"Askola", "Helsinki"}, "02": {"Aura", "Turku"}, "04": {"Eura"}}
     at = login("admin")
     at.switch_page("pages/trends.py").run()
-    open_trend_section(at, "areas")
+    open_section(at, "trends", "areas")
     picker = at.selectbox(key="trend_ranking_region_")
     assert picker.options == ["Uusimaa", "Varsinais-Suomi", "Satakunta"] and picker.value == "01"
     assert "ranking_region" in at.query_params  # a link keeps the region shown
@@ -447,12 +447,12 @@ def test_the_trends_ranking_of_several_regions_shows_one_region_at_a_time_and_a_
     # A coordinator of Turku and Eura picks between their two regions; Eura's director has one, no choice.
     coordinator = login("koordinaattori")
     coordinator.switch_page("pages/trends.py").run()
-    open_trend_section(coordinator, "areas")
+    open_section(coordinator, "trends", "areas")
     assert coordinator.selectbox(key="trend_ranking_region_").options == ["Varsinais-Suomi", "Satakunta"]
     assert set(_ranking_shown(coordinator)[0]) == by_region["02"]
     director = login("johtaja")
     director.switch_page("pages/trends.py").run()
-    open_trend_section(director, "areas")
+    open_section(director, "trends", "areas")
     assert not [box for box in director.selectbox if (box.key or "").startswith("trend_ranking_region")]
     assert _ranking_shown(director)[0] == ["Eura"]
 
@@ -475,7 +475,7 @@ def test_a_coordinators_trends_answer_one_slice_and_explain_a_cross_of_two(app_e
     assert not at.exception, [e.message for e in at.exception]
     # One language: published; its cross with grade bands and school types is not.
     assert "Poissaolot kuukausittain syyn mukaan" in [s.value for s in at.subheader]
-    open_trend_section(at, "groups")
+    open_section(at, "trends", "groups")
     assert visible_text(at).count("Ei julkaista tällä rajauksella anonymisoidussa näkymässä.") == 2
     at.multiselect(key="trend_types").select("primary").run()
     assert not at.exception, [e.message for e in at.exception]
@@ -484,30 +484,41 @@ def test_a_coordinators_trends_answer_one_slice_and_explain_a_cross_of_two(app_e
 
 
 @pytest.mark.parametrize("username", ["admin", "johtaja", "ohjausryhma", "rehtori"])
-def test_comparison_page_says_in_words_where_the_school_stands(app_env, username):
+def test_comparison_page_says_in_words_where_the_school_stands_in_its_section_of_three(app_env, username):
     at = login(username)
     at.switch_page("pages/comparison.py").run()
-    open_tables(at)  # every chart's table as well: what the page can show
     assert not at.exception, [e.message for e in at.exception]
-    text = visible_text(at)
-    assert "Vertailuryhmässä on " in text and "oulun poissaoloprosentti " in text  # the verdict in words
-    schools = at.selectbox(key="compare_school").options
-    if username == "rehtori":
-        assert len(schools) == 1  # a rector compares their own school only
-    lists = 0 if username == "rehtori" else 4  # the attention list and the positive outliers download too
-    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 20 + lists
-    # Those who lead several schools first see every school of theirs, furthest above its peers first.
-    headings = [s.value for s in at.subheader]
-    assert ("Koulut, jotka kaipaavat huomiota" in headings) == (username != "rehtori")
-    if username != "rehtori":
+    several = username != "rehtori"
+    if several:
+        # Those who lead several schools first see every school of theirs, furthest above its peers
+        # first, in the first of three sections; only the open one is drawn.
+        assert [tab.label for tab in at.tabs] == ["Huomiota kaipaavat koulut", "Koulu ja sen vertailuryhmä",
+                                                  "Myönteiset poikkeamat"]
+        assert [s.value for s in at.subheader] == ["Koulut, jotka kaipaavat huomiota"]
+        assert not at.get("vega_lite_chart") and len(at.get("download_button")) == 2  # the list as CSV and XLSX
         attention = at.dataframe[0].value
-        assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
         assert attention["Suhteessa vertailuryhmään"].isin(["Korkeampi kuin sattuma selittää", "Ei näyttöä erosta",
                                                   "Matalampi kuin sattuma selittää", "Ei verrattu: kuukausi puuttuu"]).all()
         # The change in signed points (the unit in the header), its reading in a column of its own.
         changes = attention["Muutos (%-yks.)"]
         assert changes.str.fullmatch(r"[+\u2212±]\d+,\d|–").all() and (changes != "–").any()
         assert attention["Suhteessa maakuntaan"].isin(["Korkeampi kuin maakunnassa", "Matalampi kuin maakunnassa", "Samaa luokkaa", "–"]).all()
+        assert at.query_params.get("section") in ("attention", ["attention"])
+        open_section(at, "comparison", "school")
+        assert at.query_params.get("section") in ("school", ["school"])
+    assert not at.tabs or several
+    open_tables(at)  # every chart's table as well: what the page can show
+    text = visible_text(at)
+    assert "Vertailuryhmässä on " in text and "oulun poissaoloprosentti " in text  # the verdict in words
+    schools = at.selectbox(key="compare_school").options
+    assert (len(schools) == 1) == (not several)  # a rector compares their own school only
+    assert len(at.get("vega_lite_chart")) == 5 and len(at.get("download_button")) == 20
+    assert "Koulut, jotka kaipaavat huomiota" not in [s.value for s in at.subheader]
+    if several:
+        assert sorted(attention["Koulu"]) == sorted(schools)  # the options are shown by name
+        open_section(at, "comparison", "outliers")
+        assert [s.value for s in at.subheader] == [i18n.t("compare.outliers", "fi")]
+        assert not at.get("vega_lite_chart") and len(at.get("download_button")) == 2
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
@@ -515,7 +526,7 @@ def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypat
     monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
-    open_trend_section(at, "areas")
+    open_section(at, "trends", "areas")
     assert any(s.value.startswith("Kunnat kartalla") for s in at.subheader)
     assert len(at.get("vega_lite_chart")) == 3  # the areas section's regions and municipalities, and the map
 
@@ -525,7 +536,7 @@ def test_an_unusable_boundary_file_is_said_not_hidden(app_env, monkeypatch, tmp_
     monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(tmp_path / "bad.geojson"))
     at = login("admin")
     at.switch_page("pages/trends.py").run()
-    open_trend_section(at, "areas")
+    open_section(at, "trends", "areas")
     from lasnaolo.text import unescaped  # the reason holds data, escaped for markdown
 
     assert any("Kuntarajoja ei voi näyttää" in w.value and "bad.geojson" in unescaped(w.value) for w in at.warning)
@@ -555,6 +566,7 @@ def test_a_school_without_data_that_year_is_said_plainly(empty_db):
     importer.import_files(empty_db, [("absences.csv", ("\n".join([older[0], *rows]) + "\n").encode())])
     at = login("admin")
     at.switch_page("pages/comparison.py").run()
+    open_section(at, "comparison", "school")
     at.selectbox(key="compare_school").select("00123").run()
     at.selectbox(key="compare_year").select("2023-2024").run()
     assert not at.exception
@@ -902,9 +914,10 @@ def test_the_attention_tables_school_column_stays_in_sight_when_the_table_scroll
     first column, the school, is pinned, and so is every data table's first column."""
     at = login("johtaja")
     at.switch_page("pages/comparison.py").run()
+    tables = list(at.dataframe)  # the attention list
+    open_section(at, "comparison", "school")
     open_tables(at)
-    assert not at.exception, [e.message for e in at.exception]
-    tables = at.dataframe
+    tables += list(at.dataframe)  # the school's charts' tables
     assert len(tables) >= 2
     for table in tables:
         config = json.loads(table.proto.columns)
@@ -926,6 +939,7 @@ def test_a_school_missing_a_month_of_its_own_is_said_to_be_incomplete_instead_of
     importer.import_files(empty_db, files())  # school 00123 has September and October, not August
     at = login("admin")
     at.switch_page("pages/comparison.py").run()
+    open_section(at, "comparison", "school")
     at.selectbox(key="compare_school").select("00123").run()
     assert not at.exception, [e.message for e in at.exception]
     assert ("Koulun tiedoista puuttuu jokin lukuvuoden 2024–2025 kuukausi tähän mennessä, joten koulua ei voi "

@@ -13,7 +13,7 @@ import pytest
 
 from lasnaolo import accounts, environment, i18n, trends
 from lasnaolo.deck import SLIDES as PRESENT_SLIDES
-from support.helpers import free_port, streamlit_server
+from support.helpers import PAGE_SECTIONS, free_port, sections_of, streamlit_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,8 +392,11 @@ HEADING_KEYS = {"overview": "page.overview", "trends": "trends.heading", "compar
                 "evaluation": "evaluation.heading", "present": "present.heading", "data": "data.heading"}
 
 
-SECTION_HEADINGS = {"time": "trends.by_category", "groups": "trends.groups", "areas": "trends.regions",
-                    "wellbeing": "trends.wellbeing"}
+# Per page drawn one section at a time, each section's first heading (h3).
+SECTION_HEADINGS = {"trends": {"time": "trends.by_category", "groups": "trends.groups", "areas": "trends.regions",
+                               "wellbeing": "trends.wellbeing"},
+                    "comparison": {"attention": "attention.heading", "school": "compare.funnel",
+                                   "outliers": "compare.outliers"}}
 
 
 def heading_start(key: str, language: str) -> str:
@@ -405,20 +408,21 @@ SECTION_DRAWN = """([want, others]) => { const hs = [...document.querySelectorAl
   return hs.some(h => h.startsWith(want)) && !others.some(o => hs.some(h => h.startsWith(o))); }"""
 
 
-def section_headings(section: str, language: str) -> list:
-    """SECTION_DRAWN's argument for `section`: its heading's start and the other sections'."""
-    return [heading_start(SECTION_HEADINGS[section], language),
-            [heading_start(key, language) for other, key in SECTION_HEADINGS.items() if other != section]]
+def section_headings(section: str, language: str, of: str = "trends") -> list:
+    """SECTION_DRAWN's argument for `section` of the page `of`: its heading's start and the other
+    sections'."""
+    return [heading_start(SECTION_HEADINGS[of][section], language),
+            [heading_start(key, language) for other, key in SECTION_HEADINGS[of].items() if other != section]]
 
 
-def open_tab(page, section: str, language: str = "fi") -> None:
-    """Clicks a trends section's tab and waits until it is selected and the page shows that
-    section's heading and no other's (the tab is marked selected before the rerun that draws it);
-    a click that a rerun swallowed (as the sign-in cookie's can) is made again."""
+def open_tab(page, section: str, language: str = "fi", of: str = "trends") -> None:
+    """Clicks a section's tab on the page `of` and waits until it is selected and the page shows
+    that section's heading and no other's (the tab is marked selected before the rerun that draws
+    it); a click that a rerun swallowed (as the sign-in cookie's can) is made again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    label = i18n.t(f"trends.section.{section}", language)
-    headings = section_headings(section, language)
+    label = i18n.t(f"{PAGE_SECTIONS[of][1]}.{section}", language)
+    headings = section_headings(section, language, of)
     for _ in range(3):
         page.get_by_role("tab", name=label).click()
         try:
@@ -505,11 +509,12 @@ def test_every_page_of_every_role_is_accessible_explains_its_charts_and_reads_wi
         page.get_by_role("heading", name=re.compile("^" + re.escape(heading)), level=1).first.wait_for(timeout=30_000)
         settle(page)
         page.get_by_text(i18n.t("app.demo_banner", language)).first.wait_for(timeout=30_000)
-        # The trends page draws one section at a time: each is opened from its tab and read.
-        sections = [""] + ([f"-{code}" for code in trends.SECTIONS[1:]] if name == "trends" else [])
+        # The trends page, and a comparison of several schools, draw one section at a time: each
+        # is opened from its tab and read.
+        sections = [""] + [f"-{code}" for code in sections_of(name, ROLE_OF[username])[1:]]
         for section in sections:
             if section:
-                open_tab(page, section[1:], language)
+                open_tab(page, section[1:], language, of=name)
             where = f"{name}{section} ({language})"
             no_exception(page)
             shot(page, f"{username}-{name}{section}-{language}")
@@ -564,7 +569,8 @@ def test_a_copied_login_cookie_no_longer_signs_in_after_sign_out(server, page, b
 
 def test_a_director_opens_a_school_from_the_attention_list(server, page):
     """The list of the director's schools is a way into each school's comparison: choosing a row
-    opens that school's funnel and verdict below."""
+    opens the school's section on that school's funnel and verdict, which stays chosen while
+    another section is open."""
     from lasnaolo import comparison, i18n, queries, store
 
     login(page, server, "johtaja")
@@ -582,9 +588,15 @@ def test_a_director_opens_a_school_from_the_attention_list(server, page):
     verdict = page.get_by_text(f"Koulun poissaoloprosentti {i18n.percent(third['school_rate'], 'fi')}")
     assert not verdict.count()  # another school is open first
     page.mouse.click(box["x"] + 15, box["y"] + 35 * 3 + 17)  # the third row's selection box
-    verdict.first.wait_for(timeout=30_000)
+    verdict.first.wait_for(timeout=30_000)  # the school's section opens on the school chosen
     settle(page)
+    school_tab = i18n.t("compare.section.school", "fi")
+    assert page.get_by_role("tab", name=school_tab, selected=True).count() == 1 and "section=school" in page.url
     shot(page, "johtaja-comparison-chosen-from-the-list")
+    # The school stays chosen while another section is open (a widget a run does not draw is forgotten).
+    open_tab(page, "outliers", of="comparison")
+    open_tab(page, "school", of="comparison")
+    assert verdict.count() == 1
 
 
 def test_a_charts_table_is_sent_only_once_opened_and_then_shows_its_figures_and_downloads(server, page):

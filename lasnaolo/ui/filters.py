@@ -1,7 +1,8 @@
-"""The trends page's choices, bound to the URL: a link reproduces the view."""
+"""Pages' choices bound to the URL and the session: the trends page's view, and a page's sections."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -63,20 +64,35 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
 
 
 def trend_section(view: TrendView) -> tuple[TrendView, DeltaGenerator]:
-    """The page's sections as tabs of which only the open one is drawn (the browser drawing ten
-    charts was most of a visit); the view with the open section (the URL follows it), and the
-    open tab to draw in. The tabs open on the URL's section by their state, not their `default`:
-    a tab bar whose default changes is a new widget, and the user's next click was undone. A tab's
-    state is its label, so the key carries the language: a switch opens the URL's section again."""
-    labels = {code: t(f"trends.section.{code}") for code in trends.SECTIONS}
-    key = f"trend_section_{language()}"
-    if key not in st.session_state:
-        st.session_state[key] = labels[view.section]
-    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
-    section, tab = next((code, tab) for code, tab in zip(labels, tabs) if tab.open)
+    """The trends page's sections (`sections`); the view with the open one (the URL follows it)."""
+    section, tab = sections("trends.section", trends.SECTIONS, view.section, "trend_section")
     view = replace(view, section=section)
     st.query_params.from_dict(view.to_params())
     return view, tab
+
+
+def sections(labels_key: str, codes: Sequence[str], opening: str, key: str) -> tuple[str, DeltaGenerator]:
+    """A page's sections as tabs of which only the open one is drawn (the browser drawing every
+    chart and table of a page was most of a visit): the open section's code and its tab to draw
+    in. The tabs open on `opening` (the URL's section) by their state, not their `default`: a tab
+    bar whose default changes is a new widget, and the user's next click was undone. A tab's state
+    is its label, so the key carries the language: a switch opens the URL's section again."""
+    labels = {code: t(f"{labels_key}.{code}") for code in codes}
+    key = section_key(key)
+    if key not in st.session_state:
+        st.session_state[key] = labels[opening]
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    return next((code, tab) for code, tab in zip(labels, tabs) if tab.open)
+
+
+def section_key(key: str) -> str:
+    """The session's key of a `sections` tab bar in the language shown."""
+    return f"{key}_{language()}"
+
+
+def open_section(key: str, labels_key: str, code: str) -> None:
+    """Opens a `sections` tab bar on `code` at the next run (from a callback, before it is drawn)."""
+    st.session_state[section_key(key)] = t(f"{labels_key}.{code}")
 
 
 def ranking_region(view: TrendView, ranking: pd.DataFrame) -> str | None:

@@ -147,19 +147,19 @@ def _table_downloads(table: pd.DataFrame, name: str) -> None:
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx_{name}")
 
 
-def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str) -> None:
+def table_choosing(table: pd.DataFrame, keys: list, name: str, chooses: str,
+                   then: Callable[[], None] = lambda: None) -> None:
     """A table (as `table_with_downloads`) whose row, when chosen, sets the widget `chooses` to
-    that row's key; drawn before that widget, so the choice shows at once."""
-    lang = language()
-    shown = export.display_frame(table, lang)
-    event = st.dataframe(shown, hide_index=True, width="stretch", key=f"table_{name}", on_select="rerun",
-                         selection_mode="single-row", column_config=_first_column_pinned(shown))
-    rows = event.selection.rows if event is not None else []
-    chosen = keys[rows[0]] if rows else None
-    # Only a new choice moves the widget: afterwards the user may pick another school there.
-    if chosen is not None and st.session_state.get(f"chosen_{name}") != chosen:
-        st.session_state[chooses] = chosen
-    st.session_state[f"chosen_{name}"] = chosen
+    that row's key for the next run, and calls `then` (e.g. to open the tab the widget is in)."""
+    def chosen() -> None:
+        rows = st.session_state[f"table_{name}"].selection.rows
+        if rows:
+            st.session_state[chooses] = keys[rows[0]]
+            then()
+
+    shown = export.display_frame(table, language())
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"table_{name}", on_select=chosen,
+                 selection_mode="single-row", column_config=_first_column_pinned(shown))
     _table_downloads(table, name)
 
 

@@ -126,11 +126,28 @@ def open_tables(at) -> None:
         at.run()
 
 
-def open_trend_section(at, section: str, language: str = "fi") -> None:
-    """Opens one section (tab) of the trends page on an AppTest page, as a user clicking its tab
-    does: only the open section is drawn (pages/trends.py)."""
+# The pages drawn one section (tab) at a time: the session key of their tab bar (before the
+# language) and their tabs' labels in the catalogue, the sections in the tabs' order.
+PAGE_SECTIONS = {"trends": ("trend_section", "trends.section"), "comparison": ("compare_section", "compare.section")}
+
+
+def sections_of(page: str, role: str) -> tuple[str, ...]:
+    """The sections of a page as `role` sees it, the one it opens on first ((""), drawn whole)."""
+    from lasnaolo import comparison, trends
+
+    if page == "trends":
+        return trends.SECTIONS
+    if page == "comparison" and role != "rector":  # a rector's comparison is the school alone
+        return comparison.SECTIONS
+    return ("",)
+
+
+def open_section(at, page: str, section: str, language: str = "fi") -> None:
+    """Opens one section (tab) of a page drawn one section at a time (PAGE_SECTIONS) on an AppTest
+    page, as a user clicking its tab does."""
     from lasnaolo import i18n
 
-    at.session_state[f"trend_section_{language}"] = i18n.t(f"trends.section.{section}", language)
+    key, labels = PAGE_SECTIONS[page]
+    at.session_state[f"{key}_{language}"] = i18n.t(f"{labels}.{section}", language)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
