@@ -19,8 +19,10 @@ For each data set and database this script
    screen-reader copy, which the grid writes inside its canvas 0.2 s after drawing and a browser
    never shows, and the hidden toolbar of a chart or table are waited for but not counted (their
    time is printed when later);
-4. on the trends page, opens each of its sections from its tab (groups, areas, wellbeing, then back
-   to the months and years it opens on), first and again, timed as a visit, from the click on the tab;
+4. on the pages drawn one section at a time, opens each section from its tab, first and again,
+   timed as a visit, from the click on the tab: the trends page's groups, areas, wellbeing, then
+   back to the months and years it opens on; the comparison's school and positive outliers, then
+   back to the schools needing attention it opens on (a rector's comparison is one section);
 5. signs in again as each role in a new browser tab (a new browser context: nothing of the first
    tab's pages loaded or cached) and times its first visits on the same, now warm, server process:
    what drawing each page for the first time in a tab costs, whatever the server has kept;
@@ -29,7 +31,7 @@ For each data set and database this script
    of service: the benchmark's tabs reach the first process through a relay on a port of its own,
    which now sends every connection to the second process and closes those open, so each tab
    reconnects there and is signed in again by its cookie (it was on its overview when moved). It
-   times every role's first visits (and trends sections) on the second process in that tab, which
+   times every role's first visits (and sections) on the second process in that tab, which
    has drawn every page before: the same tab, the same pages, only the process new. Step 3's
    repeat visits are its yardstick;
 7. starts another new process (the one of step 6 stopped) and times every role's first visits
@@ -111,7 +113,7 @@ CLICK = """([name, home]) => {
   link.click();
   return window.__benchmark.start;
 }"""
-# A trends section's tab, clicked in the same script that starts the clock (as CLICK).
+# A section's tab, clicked in the same script that starts the clock (as CLICK).
 CLICK_TAB = """(label) => {
   const tab = [...document.querySelectorAll('[data-testid="stMain"] [role="tab"]')].find(t => t.innerText.trim() === label);
   window.__benchmark.start = performance.now();
@@ -172,14 +174,15 @@ def visit(page, name: str, home: bool) -> float:
     return math.nan
 
 
-def open_section(page, section: str) -> float:
-    """Seconds from the click on a trends section's tab to the page's last visible change, once
-    the section's own heading is drawn and nothing else's (as `visit`)."""
+def open_section(page, of: str, section: str) -> float:
+    """Seconds from the click on a section's tab of the page `of` to the page's last visible
+    change, once the section's own heading is drawn and nothing else's (as `visit`)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    from support.helpers import PAGE_SECTIONS
     from test_browser import SECTION_DRAWN, section_headings
 
-    label = i18n.t(f"trends.section.{section}", i18n.DEFAULT_LANGUAGE)
-    headings = section_headings(section, i18n.DEFAULT_LANGUAGE)
+    label = i18n.t(f"{PAGE_SECTIONS[of][1]}.{section}", i18n.DEFAULT_LANGUAGE)
+    headings = section_headings(section, i18n.DEFAULT_LANGUAGE, of)
     for _ in range(3):
         page.evaluate(OBSERVE)
         start = page.evaluate(CLICK_TAB, label)
@@ -189,29 +192,27 @@ def open_section(page, section: str) -> float:
             seen = page.evaluate("() => window.__benchmark.last")
             return (seen - start) / 1000
         except PlaywrightTimeoutError:
-            print(f"  trends section {section}: not drawn, clicking again", file=sys.stderr)
+            print(f"  {of} section {section}: not drawn, clicking again", file=sys.stderr)
     return math.nan
 
 
-# The trends page opens on "time"; the others first, then back to it (so "time"'s first figure is
-# its second drawing in the tab).
-SECTIONS = ("groups", "areas", "wellbeing", "time")
-
-
-def measure_sections(page, repeat: bool) -> dict[str, dict]:
-    """Each trends section opened from its tab on the trends page: first, and again (`repeat`)."""
-    visit(page, "trends", False)
-    out = {section: {"first_s": open_section(page, section)} for section in SECTIONS}
+def measure_sections(page, of: str, sections: tuple[str, ...], repeat: bool) -> dict[str, dict]:
+    """Each section of the page `of` opened from its tab: the others first, then back to the one
+    the page opens on (`sections[0]`, so its first figure is its second drawing in the tab); first,
+    and again (`repeat`)."""
+    visit(page, of, False)
+    order = (*sections[1:], sections[0])
+    out = {section: {"first_s": open_section(page, of, section)} for section in order}
     if repeat:
-        for section in SECTIONS:
-            out[section]["repeat_s"] = open_section(page, section)
+        for section in order:
+            out[section]["repeat_s"] = open_section(page, of, section)
     return out
 
 
 def measure_server(browser, base: str, usernames: list[str], repeat: bool,
                    keep: dict | None = None) -> dict[tuple[str, str], dict]:
-    """Per (user, page) the first visit's seconds (and the repeat visit's); per (user, "trends:"
-    and a section) those of opening the trends section's tab. Each user's tab is closed after,
+    """Per (user, page) the first visit's seconds (and the repeat visit's); per (user, "page:
+    section") those of opening the section's tab. Each user's tab is closed after,
     or left open on the overview in `keep` (by user)."""
     from test_browser import login
 
@@ -233,6 +234,7 @@ def measure_server(browser, base: str, usernames: list[str], repeat: bool,
 
 def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict]:
     """`measure_server`'s figures in one signed-in tab, from its overview."""
+    from support.helpers import sections_of
     from test_browser import ROLE_OF
 
     out = {}
@@ -244,9 +246,11 @@ def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict
     if repeat:
         for name in order:
             out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
-    if "trends" in pages:
-        for section, figures in measure_sections(page, repeat).items():
-            out[(username, f"trends: {section}")] = figures
+    for name in pages:  # the pages drawn one section at a time
+        sections = sections_of(name, ROLE_OF[username])
+        if len(sections) > 1:
+            for section, figures in measure_sections(page, name, sections, repeat).items():
+                out[(username, f"{name}: {section}")] = figures
     return out
 
 
