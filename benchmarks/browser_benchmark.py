@@ -109,6 +109,7 @@ CLICK = """([name, home]) => {
   const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
   const path = (a) => new URL(a.href).pathname;
   const link = links.find(a => path(a) === (home ? '/' : `/${name}`));
+  if (!link) return null;  // the sidebar not drawn yet: clicked again
   window.__benchmark.start = performance.now();
   link.click();
   return window.__benchmark.start;
@@ -154,6 +155,10 @@ def visit(page, name: str, home: bool) -> float:
     for _ in range(3):
         page.evaluate(OBSERVE)
         start = page.evaluate(CLICK, [name, home])
+        if start is None:
+            print(f"  {name}: no link in the sidebar yet, clicking again", file=sys.stderr)
+            page.wait_for_timeout(1000)
+            continue
         try:
             # The script starts, runs and stops: first its new heading, then quiet.
             page.wait_for_function("(h) => [...document.querySelectorAll('h1')].some(e => e.innerText.startsWith(h))",
@@ -259,21 +264,31 @@ def measure_moved(tabs: dict, relay: "Relay", port: int) -> dict[tuple[str, str]
     their first visits there (as `measure_tab`)."""
     from test_browser import settle
 
-    reconnected = {username: [] for username in tabs}
+    # Per tab, the times of the frames its new connection received: the old page stays on the
+    # screen while the tab reconnects and its session is run again, so only the connection shows
+    # when the new process has answered and gone quiet.
+    frames = {username: [] for username in tabs}
     for username, page in tabs.items():
-        page.on("websocket", lambda socket, seen=reconnected[username]: seen.append(socket))
+        page.on("websocket", lambda socket, seen=frames[username]: socket.on(
+            "framereceived", lambda _frame: seen.append(time.monotonic())))
     relay.move_to(port)
-    out = {}
+    # Every tab reconnected, signed in again and quiet before any is timed: the others' first runs
+    # on the new process would otherwise fall on the first tab's visits.
     for username, page in tabs.items():
-        deadline = time.monotonic() + 120
-        while not reconnected[username]:  # Playwright delivers the tab's events while it waits
-            if time.monotonic() > deadline:
+        deadline = time.monotonic() + 300
+        while not frames[username] or time.monotonic() - frames[username][-1] < QUIET_MS / 1000 * 1.5:
+            if time.monotonic() > deadline:  # Playwright delivers the tab's events while it waits
                 raise RuntimeError(f"{username}'s tab did not reconnect after the move")
             page.wait_for_timeout(200)
         # Signed in again by its cookie, on the overview, with the role's pages in the sidebar.
-        page.locator('[data-testid="stSidebarNav"] a').first.wait_for(timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSidebarNav\"] a').length > 1",
+                               timeout=60_000)
         page.get_by_role("heading", name=re.compile("^Yleiskuva")).wait_for(timeout=60_000)
         settle(page)
+    if relay.connections_to(port) < len(tabs):
+        raise RuntimeError("the moved tabs did not reach the new process")
+    out = {}
+    for username, page in tabs.items():
         out.update(measure_tab(page, username, repeat=False))
         page.context.close()
         print(f"  measured {username} in the moved tab", file=sys.stderr)
@@ -289,11 +304,13 @@ class Relay:
         from support.helpers import free_port
 
         self.port, self._target, self._open = free_port(), target_port, set()
+        self._connections: dict[int, int] = {}  # per target port, the connections made to it
         self._loop = asyncio.new_event_loop()
         started = threading.Event()
         self._thread = threading.Thread(target=self._serve_forever, args=(started,), daemon=True)
         self._thread.start()
-        started.wait(10)
+        if not started.wait(10):
+            raise RuntimeError(f"the relay could not listen on port {self.port}")
 
     @property
     def base(self) -> str:
@@ -306,11 +323,17 @@ class Relay:
         self._loop.run_forever()
 
     async def _connect(self, reader, writer) -> None:
+        target = self._target
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target)
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", target)
         except OSError:
             writer.transport.abort()
             return
+        if target != self._target:  # moved while connecting: the browser connects again
+            writer.transport.abort()
+            upstream_writer.transport.abort()
+            return
+        self._connections[target] = self._connections.get(target, 0) + 1
         pair = {writer, upstream_writer}
         self._open |= pair
         await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
@@ -322,7 +345,7 @@ class Relay:
             while data := await reader.read(65536):
                 writer.write(data)
                 await writer.drain()
-        except ConnectionError:
+        except (ConnectionError, OSError):
             pass
         finally:
             writer.transport.abort()
@@ -334,10 +357,13 @@ class Relay:
                 writer.transport.abort()
         self._loop.call_soon_threadsafe(move)
 
+    def connections_to(self, port: int) -> int:
+        return self._connections.get(port, 0)
+
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
 
 def port_of(base: str) -> int:

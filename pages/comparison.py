@@ -47,7 +47,7 @@ with shown:
         regions = sorted(set(schools["region_code"]))
         area = None  # a scope of several regions lists one region at a time: thousands of rows guide no one
         if len(regions) > 1:
-            area = Unit("region", st.selectbox(t("attention.region"), regions, key="attention_region",
+            area = Unit("region", st.selectbox(t("attention.region"), regions, key="attention_region", persist_state="page",
                                                format_func=lambda code: reference.region_name(code, ctx.language)))
         verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria, area))
         widgets.table_choosing(charts.attention_table(verdicts, ctx.language), list(verdicts["school_id"]), "attention",
