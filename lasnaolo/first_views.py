@@ -96,7 +96,7 @@ def _comparison(asker: _Asker, scope: Scope, years: list[str], language: str) ->
         if scope.role != "rector":  # the attention list and the positive outliers
             with _alone(f"the placing of {year}", scope):
                 asker.ask(comparison.placed_schools, scope, year, criteria)
-        if not schools.empty:  # the page opens on the first school listed
+        if not schools.empty:  # the school's section opens on the first school listed
             with _alone(f"the comparison of {year}", scope):
                 asker.ask(comparison.compare, scope, str(schools["school_id"].iloc[0]), year, criteria)
 

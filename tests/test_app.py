@@ -521,6 +521,24 @@ def test_comparison_page_says_in_words_where_the_school_stands_in_its_section_of
         assert not at.get("vega_lite_chart") and len(at.get("download_button")) == 2
 
 
+@pytest.mark.parametrize("username, asked, drawn", [
+    ("johtaja", "outliers", "compare.outliers"), ("johtaja", "school", "compare.funnel"),
+    ("johtaja", "nonsense", "attention.heading"), ("rehtori", "outliers", "compare.funnel")])
+def test_the_comparison_opens_on_the_section_its_link_names_the_list_for_another_and_a_rector_on_the_school(
+        app_env, username, asked, drawn):
+    at = login(username)
+    at.query_params["section"] = asked
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    headings = [s.value for s in at.subheader]
+    assert headings[0] == i18n.t(drawn, "fi")
+    others = {"compare.outliers", "compare.funnel", "attention.heading"} - {drawn}
+    assert not [h for h in headings if h in {i18n.t(key, "fi") for key in others}]
+    if username == "johtaja":
+        assert at.query_params["section"] in (asked if asked != "nonsense" else "attention",
+                                              [asked if asked != "nonsense" else "attention"])
+
+
 @pytest.mark.skipif(not (SHARED / "data" / "geo" / "kuntarajat-2023.geojson").exists(), reason="official boundaries absent")
 def test_a_configured_boundary_file_adds_the_municipality_map(app_env, monkeypatch):
     monkeypatch.setenv(environment.MUNICIPALITY_GEOJSON, str(SHARED / "data" / "geo" / "kuntarajat-2023.geojson"))

@@ -9,6 +9,7 @@ import yaml
 
 from lasnaolo import accounts, contract, environment, first_views, impact, queries, results, risk, scope, store
 
+from support.helpers import open_section, sections_of
 from test_app import ROLE_OF, demo_db, demo_mode_on, login  # noqa: F401 (demo_db: the same module fixture)
 from test_cli import run
 
@@ -33,13 +34,18 @@ def test_every_page_of_every_demo_account_every_comparison_year_number_of_cluste
                 at.switch_page(f"pages/{page}.py").run()
                 assert not at.exception, (username, page, [e.message for e in at.exception])
                 assert results.kept(engine)[0] == kept, f"{username}'s {page} page computed a question not kept"
-            if "comparison" in accounts.pages_for(role):  # every other year: kept as well
+            if "comparison" in accounts.pages_for(role):  # every section, and every other year: kept as well
                 at.switch_page("pages/comparison.py").run()
                 years = at.selectbox(key="compare_year").options
                 assert len(years) >= 2
-                for index in range(1, len(years)):
-                    at.selectbox(key="compare_year").select_index(index).run()
-                    assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s comparison of {years[index]}"
+                for section in sections_of("comparison", role):
+                    if section:
+                        open_section(at, "comparison", section)
+                    assert results.kept(engine)[0] == kept, f"{username}'s comparison, {section}"
+                    for index in (*range(1, len(years)), 0):
+                        at.selectbox(key="compare_year").select_index(index).run()
+                        assert not at.exception and results.kept(engine)[0] == kept, \
+                            f"{username}'s comparison of {years[index]}, {section}"
             if "clusters" in accounts.pages_for(role):  # every number of clusters offered
                 at.switch_page("pages/clusters.py").run()
                 for k in risk.K_RANGE:
