@@ -186,7 +186,7 @@ def open_section(page, of: str, section: str) -> float:
     from support.helpers import PAGE_SECTIONS
     from test_browser import SECTION_DRAWN, section_headings
 
-    label = i18n.t(f"{PAGE_SECTIONS[of][1]}.{section}", i18n.DEFAULT_LANGUAGE)
+    label = i18n.t(f"{PAGE_SECTIONS[of]}.{section}", i18n.DEFAULT_LANGUAGE)
     headings = section_headings(section, i18n.DEFAULT_LANGUAGE, of)
     for _ in range(3):
         page.evaluate(OBSERVE)

@@ -35,7 +35,7 @@ with st.expander(t("compare.peer_group")):
 if several:
     asked = st.query_params.get("section", comparison.SECTIONS[0])
     opening = asked if asked in comparison.SECTIONS else comparison.SECTIONS[0]
-    section, shown = filters.sections("compare.section", comparison.SECTIONS, opening, "compare_section")
+    section, shown = filters.sections("compare.section", comparison.SECTIONS, opening)
     st.query_params["section"] = section
 else:
     section, shown = "school", st.container()
@@ -52,7 +52,7 @@ with shown:
         verdicts = comparison.by_attention(data.school_verdicts(ctx.scope, year, criteria, area))
         widgets.table_choosing(charts.attention_table(verdicts, ctx.language), list(verdicts["school_id"]), "attention",
                                chooses="compare_school",
-                               then=lambda: filters.open_section("compare_section", "compare.section", "school"))
+                               then=lambda: filters.open_section("compare.section", "school"))
         if verdicts["latest_month"].nunique(dropna=False) == 1 and isinstance(verdicts["latest_month"].iloc[0], str):
             st.caption(t("attention.through", month=i18n.month(verdicts["latest_month"].iloc[0], ctx.language)))
     elif section == "outliers":

@@ -421,7 +421,7 @@ def open_tab(page, section: str, language: str = "fi", of: str = "trends") -> No
     it); a click that a rerun swallowed (as the sign-in cookie's can) is made again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    label = i18n.t(f"{PAGE_SECTIONS[of][1]}.{section}", language)
+    label = i18n.t(f"{PAGE_SECTIONS[of]}.{section}", language)
     headings = section_headings(section, language, of)
     for _ in range(3):
         page.get_by_role("tab", name=label).click()

@@ -65,34 +65,37 @@ def trend_view(schools: pd.DataFrame, school_years: list[str]) -> TrendView:
 
 def trend_section(view: TrendView) -> tuple[TrendView, DeltaGenerator]:
     """The trends page's sections (`sections`); the view with the open one (the URL follows it)."""
-    section, tab = sections("trends.section", trends.SECTIONS, view.section, "trend_section")
+    section, tab = sections("trends.section", trends.SECTIONS, view.section)
     view = replace(view, section=section)
     st.query_params.from_dict(view.to_params())
     return view, tab
 
 
-def sections(labels_key: str, codes: Sequence[str], opening: str, key: str) -> tuple[str, DeltaGenerator]:
+def sections(bar: str, codes: Sequence[str], opening: str) -> tuple[str, DeltaGenerator]:
     """A page's sections as tabs of which only the open one is drawn (the browser drawing every
     chart and table of a page was most of a visit): the open section's code and its tab to draw
-    in. The tabs open on `opening` (the URL's section) by their state, not their `default`: a tab
-    bar whose default changes is a new widget, and the user's next click was undone. A tab's state
-    is its label, so the key carries the language: a switch opens the URL's section again."""
-    labels = {code: t(f"{labels_key}.{code}") for code in codes}
-    key = section_key(key)
+    in. `bar` names the tab bar: its tabs' labels are the catalogue's `bar.<code>`, and its state
+    is kept under `section_key(bar)`. The tabs open on `opening` (the URL's section) by their
+    state, not their `default`: a tab bar whose default changes is a new widget, and the user's
+    next click was undone. A tab's state is its label, so the key carries the language: a switch
+    opens the URL's section again."""
+    labels = {code: t(f"{bar}.{code}") for code in codes}
+    key = section_key(bar)
     if key not in st.session_state:
         st.session_state[key] = labels[opening]
     tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
     return next((code, tab) for code, tab in zip(labels, tabs) if tab.open)
 
 
-def section_key(key: str) -> str:
-    """The session's key of a `sections` tab bar in the language shown."""
-    return f"{key}_{language()}"
+def section_key(bar: str, lang: str | None = None) -> str:
+    """The session's key of the `sections` tab bar `bar` in the language shown (or `lang`)."""
+    return f"{bar}_{lang or language()}"
 
 
-def open_section(key: str, labels_key: str, code: str) -> None:
-    """Opens a `sections` tab bar on `code` at the next run (from a callback, before it is drawn)."""
-    st.session_state[section_key(key)] = t(f"{labels_key}.{code}")
+def open_section(bar: str, code: str) -> None:
+    """Opens the `sections` tab bar `bar` on `code` at the next run (from a callback, before it is
+    drawn)."""
+    st.session_state[section_key(bar)] = t(f"{bar}.{code}")
 
 
 def ranking_region(view: TrendView, ranking: pd.DataFrame) -> str | None:

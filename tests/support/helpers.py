@@ -126,9 +126,8 @@ def open_tables(at) -> None:
         at.run()
 
 
-# The pages drawn one section (tab) at a time: the session key of their tab bar (before the
-# language) and their tabs' labels in the catalogue, the sections in the tabs' order.
-PAGE_SECTIONS = {"trends": ("trend_section", "trends.section"), "comparison": ("compare_section", "compare.section")}
+# The pages drawn one section (tab) at a time, and the name of their tab bar (filters.sections).
+PAGE_SECTIONS = {"trends": "trends.section", "comparison": "compare.section"}
 
 
 def sections_of(page: str, role: str) -> tuple[str, ...]:
@@ -146,8 +145,9 @@ def open_section(at, page: str, section: str, language: str = "fi") -> None:
     """Opens one section (tab) of a page drawn one section at a time (PAGE_SECTIONS) on an AppTest
     page, as a user clicking its tab does."""
     from lasnaolo import i18n
+    from lasnaolo.ui.filters import section_key
 
-    key, labels = PAGE_SECTIONS[page]
-    at.session_state[f"{key}_{language}"] = i18n.t(f"{labels}.{section}", language)
+    bar = PAGE_SECTIONS[page]
+    at.session_state[section_key(bar, language)] = i18n.t(f"{bar}.{section}", language)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
