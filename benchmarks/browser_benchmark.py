@@ -22,7 +22,8 @@ For each data set and database this script
 4. on the pages drawn one section at a time, opens each section from its tab, first and again,
    timed as a visit, from the click on the tab: the trends page's groups, areas, wellbeing, then
    back to the months and years it opens on; the comparison's school and positive outliers, then
-   back to the schools needing attention it opens on (a rector's comparison is one section);
+   back to the schools needing attention it opens on (a rector's comparison is one section); the
+   presentation's slides in its preview, back to the first;
 5. signs in again as each role in a new browser tab (a new browser context: nothing of the first
    tab's pages loaded or cached) and times its first visits on the same, now warm, server process:
    what drawing each page for the first time in a tab costs, whatever the server has kept;
@@ -201,12 +202,15 @@ def open_section(page, of: str, section: str) -> float:
     return math.nan
 
 
-def measure_sections(page, of: str, sections: tuple[str, ...], repeat: bool) -> dict[str, dict]:
-    """Each section of the page `of` opened from its tab: the others first, then back to the one
-    the page opens on (`sections[0]`, so its first figure is its second drawing in the tab); first,
-    and again (`repeat`)."""
+def measure_sections(page, of: str, role: str, repeat: bool) -> dict[str, dict]:
+    """Each section of the page `of` opened from its tab (as drawn for `role`: a deck leaves out
+    the slides with nothing to show): the others first, then back to the one the page opens on
+    (so its first figure is its second drawing in the tab); first, and again (`repeat`)."""
+    from support.helpers import sections_of
+    from test_browser import drawn_sections
+
     visit(page, of, False)
-    order = (*sections[1:], sections[0])
+    order = (*drawn_sections(page, of, role, i18n.DEFAULT_LANGUAGE), sections_of(of, role)[0])
     out = {section: {"first_s": open_section(page, of, section)} for section in order}
     if repeat:
         for section in order:
@@ -252,9 +256,8 @@ def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict
         for name in order:
             out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
     for name in pages:  # the pages drawn one section at a time
-        sections = sections_of(name, ROLE_OF[username])
-        if len(sections) > 1:
-            for section, figures in measure_sections(page, name, sections, repeat).items():
+        if len(sections_of(name, ROLE_OF[username])) > 1:
+            for section, figures in measure_sections(page, name, ROLE_OF[username], repeat).items():
                 out[(username, f"{name}: {section}")] = figures
     return out
 

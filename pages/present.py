@@ -52,6 +52,4 @@ pptx.download_button(t("download.pptx"), lambda: deck.to_pptx(built, ctx.languag
 pdf.download_button(t("download.pdf"), lambda: deck.to_pdf(built), file_name=f"lasnaolo-{request.school_year}.pdf",
                     mime="application/pdf", key="present_pdf")
 st.subheader(t("present.preview"))
-for number, slide in enumerate(built.slides, start=1):
-    st.divider()
-    slides.show_slide(slide, built, f"slide-{number}")
+slides.preview(built)

@@ -703,24 +703,35 @@ def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_
 
 
 @pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
-def test_presentation_builds_an_anonymised_deck_and_presents_it(app_env, username):
+def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_and_presents_the_chosen_ones_in_order(app_env, username):
+    from lasnaolo import deck
+
     at = login(username)
     at.switch_page("pages/present.py").run()
-    open_tables(at)  # every chart's table as well: what the page can show
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Esitys webinaariin"
-    text = visible_text(at)
-    shown = [s.value for s in at.subheader][1:]  # the preview's slide titles
+    tabs = [tab.label for tab in at.tabs]  # the preview: a tab per slide
     # The catalogue's slides, less those with nothing to show in this scope (no targets set; a
     # director's municipality too small for risk profiles).
-    assert len(shown) >= 6 and set(shown) >= {"Tunnusluvut", "Kuntien vertailu", "Poissaolot kuukausittain"}
-    assert text.count("Anonymisoitu: ei koulujen nimiä") == len(shown)  # the note on every slide
-    names = queries.schools(store.make_engine(app_env), Scope.everything())["school_name"]
-    assert not [n for n in names if n in text]
-    keys = {b.key for b in at.get("download_button")}
-    assert {"present_pptx", "present_pdf", "png_slide-1", "svg_slide-1"} <= keys
+    assert len(tabs) >= 6 and set(tabs) >= {"Tunnusluvut", "Kuntien vertailu", "Poissaolot kuukausittain"}
+    kinds = [kind for kind in deck.SLIDES if i18n.t(f"deck.slide.{kind}", "fi") in tabs]
+    assert [i18n.t(f"deck.slide.{kind}", "fi") for kind in kinds] == tabs  # in the deck's order
+    names = set(queries.schools(store.make_engine(app_env), Scope.everything())["school_name"])
+    keys = set()
+    for number, (kind, label) in enumerate(zip(kinds, tabs), start=1):
+        if number > 1:
+            open_section(at, "present", kind)
+        open_tables(at)  # the chart's table as well: what the page can show
+        assert not at.exception, [e.message for e in at.exception]
+        assert [s.value for s in at.subheader][1:] == [label]  # this slide, and no other, drawn
+        text = visible_text(at)
+        assert text.count("Anonymisoitu: ei koulujen nimiä") == 1  # the note on the slide
+        assert not [n for n in names if n in text]
+        keys |= {b.key for b in at.get("download_button")}
+    assert {"present_pptx", "present_pdf"} | {f"png_slide-{n}" for n in range(1, len(kinds) + 1)} <= keys
     at.multiselect(key="present_slides").set_value(["ranking", "headline"]).run()
-    assert [s.value for s in at.subheader][1:] == ["Kuntien vertailu", "Tunnusluvut"]  # the order chosen
+    assert [tab.label for tab in at.tabs] == ["Kuntien vertailu", "Tunnusluvut"]  # the order chosen
+    assert [s.value for s in at.subheader][1:] == ["Kuntien vertailu"]  # the open slide left the deck: the first
     at.button(key="present_start").click().run()
     assert at.title[0].value == "Kuntien vertailu" and "Dia 1 / 2" in visible_text(at)
     at.button(key="present_next").click().run()

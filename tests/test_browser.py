@@ -396,7 +396,8 @@ HEADING_KEYS = {"overview": "page.overview", "trends": "trends.heading", "compar
 SECTION_HEADINGS = {"trends": {"time": "trends.by_category", "groups": "trends.groups", "areas": "trends.regions",
                                "wellbeing": "trends.wellbeing"},
                     "comparison": {"attention": "attention.heading", "school": "compare.funnel",
-                                   "outliers": "compare.outliers"}}
+                                   "outliers": "compare.outliers"},
+                    "present": {kind: f"deck.slide.{kind}" for kind in PRESENT_SLIDES}}  # a slide's title is its tab's label
 
 
 def heading_start(key: str, language: str) -> str:
@@ -434,6 +435,17 @@ def open_tab(page, section: str, language: str = "fi", of: str = "trends") -> No
     settle(page)
     assert page.get_by_role("tab", name=label, selected=True).count() == 1, f"the tab {label} did not stay open"
     assert page.evaluate(SECTION_DRAWN, headings), f"the section {section} is not the one drawn"
+
+
+def drawn_sections(page, of: str, role: str, language: str) -> list[str]:
+    """The sections after the first of the page `of` as drawn for `role`: every one of
+    `sections_of`'s, save the deck's slides with nothing to show in the scope (a deck leaves them
+    out and says so; whether targets are set depends on the tests run before)."""
+    codes = sections_of(of, role)[1:]
+    drawn = [code for code in codes
+             if page.get_by_role("tab", name=i18n.t(f"{PAGE_SECTIONS[of]}.{code}", language), exact=True).count()]
+    assert of == "present" or drawn == list(codes), f"{of}: tabs missing"
+    return drawn
 
 
 def test_a_tab_whose_server_process_changes_is_signed_in_again_by_its_cookie_through_the_router(server, browser, tmp_path):
@@ -509,9 +521,9 @@ def test_every_page_of_every_role_is_accessible_explains_its_charts_and_reads_wi
         page.get_by_role("heading", name=re.compile("^" + re.escape(heading)), level=1).first.wait_for(timeout=30_000)
         settle(page)
         page.get_by_text(i18n.t("app.demo_banner", language)).first.wait_for(timeout=30_000)
-        # The trends page, and a comparison of several schools, draw one section at a time: each
-        # is opened from its tab and read.
-        sections = [""] + [f"-{code}" for code in sections_of(name, ROLE_OF[username])[1:]]
+        # The trends page, a comparison of several schools and the deck's preview draw one
+        # section at a time: each is opened from its tab and read.
+        sections = [""] + [f"-{code}" for code in drawn_sections(page, name, ROLE_OF[username], language)]
         for section in sections:
             if section:
                 open_tab(page, section[1:], language, of=name)
@@ -599,6 +611,38 @@ def test_a_director_opens_a_school_from_the_attention_list(server, page):
     open_tab(page, "outliers", of="comparison")
     open_tab(page, "school", of="comparison")
     assert verdict.count() == 1
+
+
+def test_the_decks_preview_opens_each_slide_from_its_tab_and_still_does_after_the_slides_change(server, page):
+    """The preview draws one slide at a time, in its tab. Taking a slide out of the deck while
+    another is open changes the tab bar (a new widget to Streamlit): the slide open stays open,
+    and the next click on a tab is not undone."""
+    from playwright.sync_api import expect
+
+    from lasnaolo import i18n
+
+    login(page, server, "koordinaattori")
+    open_from_sidebar(page, "present", PAGE_HEADINGS["present"])
+    settle(page)
+    for kind in ["ranking", "tiers", "headline", "tiers"]:
+        open_tab(page, kind, of="present")  # fails unless that slide's title, and no other's, is drawn
+    tabs = page.get_by_role("tab")
+    before = tabs.count()
+    clusters = i18n.t("deck.slide.clusters", "fi")  # the last slide but one, and a tab (targets may be left out)
+    assert tabs.all_inner_texts()[-1] == clusters
+    chosen = page.locator('[data-testid="stMultiSelect"]').last
+    chosen.locator("input").click()
+    page.keyboard.press("Backspace")  # the last two slides chosen leave the deck
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Escape")
+    expect(chosen.get_by_text(clusters, exact=True)).to_have_count(0, timeout=30_000)
+    expect(tabs).to_have_count(before - 1, timeout=30_000)  # the run it starts has drawn the deck
+    settle(page)
+    assert clusters not in tabs.all_inner_texts()
+    assert page.evaluate(SECTION_DRAWN, section_headings("tiers", "fi", of="present")), "the open slide did not stay"
+    for kind in ["regions", "headline"]:
+        open_tab(page, kind, of="present")
+    shot(page, "koordinaattori-present-preview")
 
 
 def test_a_charts_table_is_sent_only_once_opened_and_then_shows_its_figures_and_downloads(server, page):

@@ -81,8 +81,9 @@ def sections(bar: str, codes: Sequence[str], opening: str) -> tuple[str, DeltaGe
     opens the URL's section again."""
     labels = {code: t(f"{bar}.{code}") for code in codes}
     key = section_key(bar)
-    if key not in st.session_state:
-        st.session_state[key] = labels[opening]
+    # Set before each drawing: a bar whose tabs change (a deck's slides) is a new widget to
+    # Streamlit, which opened it on its first tab.
+    st.session_state[key] = st.session_state.get(key, labels[opening])
     tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
     return next((code, tab) for code, tab in zip(labels, tabs) if tab.open)
 

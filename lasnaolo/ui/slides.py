@@ -7,7 +7,7 @@ import streamlit as st
 from lasnaolo import deck as decks
 from lasnaolo import i18n, reference
 from lasnaolo.deck import Deck, DeckRequest, Slide
-from lasnaolo.ui import data, widgets
+from lasnaolo.ui import data, filters, widgets
 from lasnaolo.ui.page import PageContext
 from lasnaolo.ui.session import t
 
@@ -26,6 +26,7 @@ PRESENTING_STYLE = """
 FULL_SCREEN_CHART_WIDTH = 1500
 POSITION_KEY = "present_slide"
 PRESENTING_KEY = "presenting"
+PREVIEW_BAR = "deck.slide"  # the preview's tabs: the slides' names in the catalogue
 FORM_KEYS = ("present_region", "present_year", "present_municipalities", "present_slides")
 
 
@@ -102,6 +103,18 @@ def show_slide(slide: Slide, deck: Deck, name: str, large: bool = False) -> None
     if large and slide.chart is not None:  # the numbers below the screen's fold: the audience sees the slide
         with st.expander(t("overview.table_caption")):
             widgets.table_with_downloads(slide.table, name)
+
+
+def preview(deck: Deck) -> None:
+    """The deck's slides in tabs, one drawn at a time (the browser drawing every slide's chart was
+    most of a visit), from the first."""
+    kinds = [slide.kind for slide in deck.slides]
+    if not kinds:  # every chosen slide had nothing to show (the page names them)
+        return
+    kind, tab = filters.sections(PREVIEW_BAR, kinds, kinds[0])
+    number = kinds.index(kind) + 1
+    with tab:
+        show_slide(deck.slides[number - 1], deck, f"slide-{number}")
 
 
 def presenting(deck: Deck) -> None:

@@ -127,17 +127,21 @@ def open_tables(at) -> None:
 
 
 # The pages drawn one section (tab) at a time, and the name of their tab bar (filters.sections).
-PAGE_SECTIONS = {"trends": "trends.section", "comparison": "compare.section"}
+PAGE_SECTIONS = {"trends": "trends.section", "comparison": "compare.section", "present": "deck.slide"}
 
 
 def sections_of(page: str, role: str) -> tuple[str, ...]:
-    """The sections of a page as `role` sees it, the one it opens on first ((""), drawn whole)."""
-    from lasnaolo import comparison, trends
+    """The sections of a page as `role` sees it, the one it opens on first ((""), drawn whole).
+    The presentation's are the catalogue's slides: a deck leaves out those with nothing to show
+    in its scope."""
+    from lasnaolo import comparison, deck, trends
 
     if page == "trends":
         return trends.SECTIONS
     if page == "comparison" and role != "rector":  # a rector's comparison is the school alone
         return comparison.SECTIONS
+    if page == "present":
+        return deck.SLIDES
     return ("",)
 
 
