@@ -703,7 +703,8 @@ def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_
 
 
 @pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
-def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_and_presents_the_chosen_ones_in_order(app_env, username):
+def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_open_while_others_leave_and_presents_the_chosen_ones_in_order(
+        app_env, username):
     from lasnaolo import deck
 
     at = login(username)
@@ -728,7 +729,13 @@ def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_and_presen
         assert text.count("Anonymisoitu: ei koulujen nimiä") == 1  # the note on the slide
         assert not [n for n in names if n in text]
         keys |= {b.key for b in at.get("download_button")}
-    assert {"present_pptx", "present_pdf"} | {f"png_slide-{n}" for n in range(1, len(kinds) + 1)} <= keys
+    numbers = range(1, len(kinds) + 1)
+    assert {"present_pptx", "present_pdf"} | {f"{kind}_slide-{n}" for kind in ("png", "svg") for n in numbers} <= keys
+    open_section(at, "present", "tiers")
+    # Other slides leave the deck (a new tab bar to Streamlit): the open one stays open.
+    at.multiselect(key="present_slides").set_value(["headline", "tiers", "ranking"]).run()
+    assert [tab.label for tab in at.tabs] == ["Tunnusluvut", "Läsnäolomallin tasot", "Kuntien vertailu"]
+    assert [s.value for s in at.subheader][1:] == ["Läsnäolomallin tasot"]
     at.multiselect(key="present_slides").set_value(["ranking", "headline"]).run()
     assert [tab.label for tab in at.tabs] == ["Kuntien vertailu", "Tunnusluvut"]  # the order chosen
     assert [s.value for s in at.subheader][1:] == ["Kuntien vertailu"]  # the open slide left the deck: the first

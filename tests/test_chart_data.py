@@ -22,7 +22,7 @@ import pytest
 
 from lasnaolo import accounts, charts, comparison, contract, deck, environment, reports, risk, trends
 
-from support.helpers import open_section, open_tables, sections_of
+from support.helpers import drawn_sections_of, open_section, open_tables
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
 YEAR = "2024-2025"
@@ -448,10 +448,10 @@ def open_page(at, page: str, role: str):
 
 def page_views(at, page: str, role: str):
     """The page opened as `open_page` opens it, then each further section of a page drawn one
-    section at a time (trends, a comparison of several schools), each with every table open:
-    yields `at` at each."""
+    section at a time (trends, a comparison of several schools, the deck's slides), each with
+    every table open: yields `at` at each."""
     yield open_page(at, page, role)
-    for section in sections_of(page, role)[1:]:
+    for section in drawn_sections_of(at, page, role):
         open_section(at, page, section)
         open_tables(at)
         yield at

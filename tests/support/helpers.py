@@ -145,6 +145,19 @@ def sections_of(page: str, role: str) -> tuple[str, ...]:
     return ("",)
 
 
+def drawn_sections_of(at, page: str, role: str, language: str = "fi") -> list[str]:
+    """The sections after the first of `page` as drawn on an AppTest page for `role`: every one of
+    `sections_of`'s, save the deck's slides with nothing to show in the scope (a deck leaves them
+    out and says so)."""
+    from lasnaolo import i18n
+
+    tabs = [tab.label for tab in at.tabs]
+    codes = sections_of(page, role)[1:]
+    drawn = [code for code in codes if i18n.t(f"{PAGE_SECTIONS[page]}.{code}", language) in tabs]
+    assert page == "present" or drawn == list(codes), f"{page}: tabs missing"
+    return drawn
+
+
 def open_section(at, page: str, section: str, language: str = "fi") -> None:
     """Opens one section (tab) of a page drawn one section at a time (PAGE_SECTIONS) on an AppTest
     page, as a user clicking its tab does."""
@@ -152,6 +165,8 @@ def open_section(at, page: str, section: str, language: str = "fi") -> None:
     from lasnaolo.ui.filters import section_key
 
     bar = PAGE_SECTIONS[page]
-    at.session_state[section_key(bar, language)] = i18n.t(f"{bar}.{section}", language)
+    label = i18n.t(f"{bar}.{section}", language)
+    assert label in [tab.label for tab in at.tabs], f"{page}: no tab {label}"
+    at.session_state[section_key(bar, language)] = label
     at.run()
     assert not at.exception, [e.message for e in at.exception]
