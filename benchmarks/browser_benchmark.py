@@ -206,11 +206,11 @@ def measure_sections(page, of: str, role: str, repeat: bool) -> dict[str, dict]:
     """Each section of the page `of` opened from its tab (as drawn for `role`: a deck leaves out
     the slides with nothing to show): the others first, then back to the one the page opens on
     (so its first figure is its second drawing in the tab); first, and again (`repeat`)."""
-    from support.helpers import sections_of
-    from test_browser import drawn_sections
+    from support.helpers import drawn_sections, sections_of
+    from test_browser import tab_labels
 
     visit(page, of, False)
-    order = (*drawn_sections(page, of, role, i18n.DEFAULT_LANGUAGE), sections_of(of, role)[0])
+    order = (*drawn_sections(of, role, tab_labels(page), i18n.DEFAULT_LANGUAGE), sections_of(of, role)[0])
     out = {section: {"first_s": open_section(page, of, section)} for section in order}
     if repeat:
         for section in order:

@@ -22,7 +22,7 @@ import pytest
 
 from lasnaolo import accounts, charts, comparison, contract, deck, environment, reports, risk, trends
 
-from support.helpers import drawn_sections_of, open_section, open_tables
+from support.helpers import drawn_sections, open_section, open_tables
 from test_app import ROLE_OF, app_env, demo_db, login  # noqa: F401 (app_env and demo_db are fixtures)
 
 YEAR = "2024-2025"
@@ -451,7 +451,7 @@ def page_views(at, page: str, role: str):
     section at a time (trends, a comparison of several schools, the deck's slides), each with
     every table open: yields `at` at each."""
     yield open_page(at, page, role)
-    for section in drawn_sections_of(at, page, role):
+    for section in drawn_sections(page, role, [tab.label for tab in at.tabs]):
         open_section(at, page, section)
         open_tables(at)
         yield at

@@ -112,9 +112,9 @@ def preview(deck: Deck) -> None:
     if not kinds:  # every chosen slide had nothing to show (the page names them)
         return
     kind, tab = filters.sections(PREVIEW_BAR, kinds, kinds[0])
-    number = kinds.index(kind) + 1
+    index = kinds.index(kind)
     with tab:
-        show_slide(deck.slides[number - 1], deck, f"slide-{number}")
+        show_slide(deck.slides[index], deck, f"slide-{index + 1}")
 
 
 def presenting(deck: Deck) -> None:

@@ -145,13 +145,13 @@ def sections_of(page: str, role: str) -> tuple[str, ...]:
     return ("",)
 
 
-def drawn_sections_of(at, page: str, role: str, language: str = "fi") -> list[str]:
-    """The sections after the first of `page` as drawn on an AppTest page for `role`: every one of
-    `sections_of`'s, save the deck's slides with nothing to show in the scope (a deck leaves them
-    out and says so)."""
+def drawn_sections(page: str, role: str, tabs: list[str], language: str = "fi") -> list[str]:
+    """The sections after the first of `page` as drawn for `role`, whose tabs' labels are `tabs`
+    (read from an AppTest or a browser page): every one of `sections_of`'s, save the deck's slides
+    with nothing to show in the scope (a deck leaves them out and says so; whether targets are set
+    depends on the tests run before)."""
     from lasnaolo import i18n
 
-    tabs = [tab.label for tab in at.tabs]
     codes = sections_of(page, role)[1:]
     drawn = [code for code in codes if i18n.t(f"{PAGE_SECTIONS[page]}.{code}", language) in tabs]
     assert page == "present" or drawn == list(codes), f"{page}: tabs missing"
