@@ -174,19 +174,25 @@ def build(engine: Engine, user: Scope, request: DeckRequest) -> Deck:
         data_up_to = reports.month_end(latest.max()) if not latest.empty else None
     up_to = i18n.day(data_up_to, lang) if data_up_to else "–"
     note = i18n.t("deck.note", lang, source=SOURCE, date=up_to, n=contract.SUPPRESSION.min_pupils)
-    builders = {
-        "headline": _headline, "seasonal": _seasonal, "tiers": _tiers, "regions": _regions, "ranking": _ranking,
-        "wellbeing": _wellbeing, "clusters": _clusters, "targets": _targets,
-    }
-    slides = [builders[kind](engine, scope, request, overview) for kind in request.slides]
-    # A slide with nothing to show (no targets set, say) is left out: a webinar audience should
-    # not look at an empty frame (review finding).
-    slides = [slide for slide in slides if slide.chart is not None or not slide.table.empty]
+    slides = _drawn([_BUILDERS[kind](engine, scope, request, overview) for kind in request.slides])
     return Deck(i18n.t("deck.title", lang), area_text(scope, lang), request.school_year, note, slides)
 
 
+def target_slides(engine: Engine, user: Scope, request: DeckRequest) -> list[Slide]:
+    """The request's slides that read targets, built without the deck's title and note: the
+    pages put them among the kept slides, whose note they share."""
+    scope = presentation_scope(user, request.region_codes, request.municipality_codes)
+    return _drawn([_BUILDERS[kind](engine, scope, request, None) for kind in request.slides if kind in READS_TARGETS])
+
+
+def _drawn(slides: list[Slide]) -> list[Slide]:
+    # A slide with nothing to show (no targets set, say) is left out: a webinar audience should
+    # not look at an empty frame (review finding).
+    return [slide for slide in slides if slide.chart is not None or not slide.table.empty]
+
+
 # The slides that read targets: they change with every target save, so the pages build them apart
-# and do not keep them; drawn without the area's overview, a deck of them alone does not compute it.
+# (target_slides) and do not keep them; a deck of them alone does not compute the area's overview.
 READS_TARGETS = frozenset({"targets"})
 
 
@@ -290,6 +296,12 @@ def _targets(engine, scope, request, overview) -> Slide:
     total = int(counts.sum())
     return _slide("targets", request, charts.status_counts_chart(counts, lang), charts.status_counts_table(counts, lang),
                   n=total)
+
+
+_BUILDERS = {
+    "headline": _headline, "seasonal": _seasonal, "tiers": _tiers, "regions": _regions, "ranking": _ranking,
+    "wellbeing": _wellbeing, "clusters": _clusters, "targets": _targets,
+}
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -853,10 +853,13 @@ def target_rows(engine: Engine, scope: Scope, *, target_id: int | None = None,
         if not _readable_unit(engine, scope, row.unit_level, row.unit_code):
             raise NotAllowed(f"target {target_id} is not in your scope")
         return [row]
-    schools, municipalities = readable_units(engine, scope)
-    query = select(table).where(Target.deleted.is_(False),
-                                ((Target.unit_level == "school") & Target.unit_code.in_(sorted(schools)))
-                                | ((Target.unit_level == "municipality") & Target.unit_code.in_(sorted(municipalities))))
+    if scope.anonymised:  # the units readable_units gives, as subqueries: a country's schools are no list of binds
+        return []
+    readable = (Target.unit_level == "school") & Target.unit_code.in_(_scoped_schools(scope))
+    if not policy.capabilities(scope.role).school_level_only:
+        readable = readable | ((Target.unit_level == "municipality")
+                               & Target.unit_code.in_(_scoped_schools(scope, School.municipality_code)))
+    query = select(table).where(Target.deleted.is_(False), readable)
     if school_year is not None:
         query = query.where(Target.school_year == school_year)
     with engine.connect() as connection:

@@ -757,9 +757,12 @@ def _year_to_date(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
 def overview_table(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
     """One row per target with its status: the steering group's meeting table."""
     rows = []
+    records = list_targets(engine, scope, school_year)
+    if not records:  # no directory to read (a whole country's takes a while) when there is nothing to name
+        return pd.DataFrame(columns=OVERVIEW_COLUMNS)
     directory = queries.schools(engine, scope).set_index("school_id")
     names, places = directory["school_name"], directory["municipality_code"]
-    for record in list_targets(engine, scope, school_year):
+    for record in records:
         state = progress(engine, scope, record)
         rows.append({
             "id": record.id, "version": record.version, "unit_level": record.unit_level, "unit_code": record.unit_code,
@@ -769,9 +772,11 @@ def overview_table(engine: Engine, scope: Scope, school_year: str) -> pd.DataFra
             "projected": state.projected, "status": state.status, "latest_month": state.latest_month,
             "measures": record.measures, "responsible": record.responsible, "note": record.note,
         })
-    return pd.DataFrame(rows, columns=["id", "version", "unit_level", "unit_code", "unit_name", "municipality_code", "metric", "baseline",
-                                       "target", "current", "projected", "status", "latest_month", "measures",
-                                       "responsible", "note"])
+    return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+
+
+OVERVIEW_COLUMNS = ["id", "version", "unit_level", "unit_code", "unit_name", "municipality_code", "metric", "baseline",
+                    "target", "current", "projected", "status", "latest_month", "measures", "responsible", "note"]
 
 
 def status_counts(engine: Engine, scope: Scope, school_year: str) -> pd.Series:

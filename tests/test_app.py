@@ -749,6 +749,52 @@ def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_o
     assert not [w.value for w in at.warning if "Session State" in w.value]
 
 
+def test_the_decks_targets_slide_counts_the_targets_set_under_the_decks_own_note_and_a_new_one_on_the_next_run(
+        app_env, monkeypatch):
+    """The targets slide is built apart from the kept slides (it changes with every save) and
+    shares their note: not as a deck of its own, whose note would read a whole country's months."""
+    import functools
+
+    from lasnaolo import deck
+    from lasnaolo import targets as target_core
+
+    build, built = deck.build, []
+
+    @functools.wraps(build)  # the same name: the same cache entries
+    def recording_build(engine, user, request):
+        built.append(request.slides)
+        return build(engine, user, request)
+
+    monkeypatch.setattr(deck, "build", recording_build)
+
+    engine = store.make_engine(app_env)
+    steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
+
+    def set_target(metric: str) -> None:  # as another server process would
+        target_core.create(engine, steering, "ohjausryhma", target_core.TargetDraft(
+            "municipality", accounts.DEMO_MUNICIPALITY, "2024-2025", metric, 4.0, 3.8, baseline_reason="pyöreä luku"))
+
+    def caption() -> str:  # the area's targets so far (others' tests set some in this database too)
+        counts = target_core.status_counts(engine, accounts.demo_accounts(None)["johtaja"].scope(), "2024-2025")
+        return i18n.t("deck.caption.targets", "fi", n=int(counts.sum()))
+
+    set_target("unauthorised_rate")
+    before = caption()
+    at = login("johtaja")
+    at.switch_page("pages/present.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [tab.label for tab in at.tabs][-1] == "Tavoitteiden tilanne"
+    notes = [c.value for c in at.caption if "Anonymisoitu" in c.value]  # the first slide's
+    open_section(at, "present", "targets")
+    assert [s.value for s in at.subheader][1:] == ["Tavoitteiden tilanne"]
+    assert before in visible_text(at)
+    assert len(notes) == 1 and [c.value for c in at.caption if "Anonymisoitu" in c.value] == notes
+    set_target("absence_rate")
+    at.run()
+    assert caption() != before and caption() in visible_text(at)
+    assert not [slides for slides in built if "targets" in slides]  # only kept slides, each alone
+
+
 def test_impact_page_estimates_the_coach_effect_and_shows_its_assumptions(app_env):
     at = login("johtaja")  # Hyvinkää: too few coach schools of its own
     at.switch_page("pages/impact.py").run()

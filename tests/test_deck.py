@@ -347,6 +347,35 @@ def test_a_deck_of_the_targets_slide_alone_does_not_compute_the_areas_overview(d
         deck.build(demo_sqlite, Scope.everything(), deck.DeckRequest(year, slides=("headline", "targets")))
 
 
+def test_the_targets_slide_built_apart_is_the_decks_own_and_without_targets_reads_no_overview_months_or_directory(
+        demo_sqlite, monkeypatch):
+    """The pages put it among the kept slides, whose note it shares: it needs no note of its own
+    (a whole country's latest months) nor, when none are set, the directory that names targets."""
+    from lasnaolo import reports, targets
+
+    year = queries.school_years(demo_sqlite, Scope.everything())[0]
+    request = deck.DeckRequest(year, region_codes=REGION, slides=("headline", "targets"))
+    status_counts = targets.status_counts
+    monkeypatch.setattr(targets, "status_counts", lambda *args: pd.Series({"on_track": 2, "at_risk": 1}))
+    whole = deck.build(demo_sqlite, Scope.everything(), request)
+    apart = deck.target_slides(demo_sqlite, Scope.everything(), request)
+    assert [s.kind for s in apart] == ["targets"] and apart[0].caption == whole.slides[1].caption == "3 tavoitetta tilan mukaan."
+    pd.testing.assert_frame_equal(apart[0].table, whole.slides[1].table)
+    assert apart[0].chart.to_dict() == whole.slides[1].chart.to_dict()
+    with pytest.raises(deck.NotAllowed):  # the presenter's area, as for every slide
+        deck.target_slides(demo_sqlite, Scope("rector", school_ids=frozenset({"x"})), request)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("read in vain")
+
+    monkeypatch.setattr(targets, "status_counts", status_counts)
+    for name in ("schools", "latest_months_by_school"):
+        monkeypatch.setattr(queries, name, refuse)
+    monkeypatch.setattr(reports, "overview", refuse)
+    assert targets.list_targets(demo_sqlite, Scope.everything(), year) == []  # the demo sets none
+    assert deck.target_slides(demo_sqlite, Scope.everything(), request) == []  # left out: nothing to show
+
+
 def test_a_deck_of_one_region_or_municipality_ranks_only_that_regions_municipalities(tmp_path):
     """A presenter whose area spans several regions narrows a deck to one of them: its ranking slide
     is that region's municipalities (it listed every municipality of the presenter's publication,

@@ -189,10 +189,16 @@ def deck(scope: Scope, request):
 
     from lasnaolo import deck as deck_module
 
-    # Slides that read targets change with every save: never kept (kept results follow imports only).
-    parts = [_read(deck_module.build, scope, replace(request, slides=(kind,)), keep=kind not in deck_module.READS_TARGETS)
-             for kind in request.slides]
-    return replace(parts[0], slides=[slide for part in parts for slide in part.slides])
+    # Slides that read targets change with every save: never kept (kept results follow imports
+    # only), and built without a note of their own when a kept slide brings the deck's.
+    kept = [kind for kind in request.slides if kind not in deck_module.READS_TARGETS]
+    if not kept:
+        return _read(deck_module.build, scope, request, keep=False)
+    parts = {kind: _read(deck_module.build, scope, replace(request, slides=(kind,))) for kind in kept}
+    live = [kind for kind in request.slides if kind in deck_module.READS_TARGETS]
+    built = {slide.kind: [slide] for slide in _read(deck_module.target_slides, scope, replace(request, slides=tuple(live)))} if live else {}
+    slides = [slide for kind in request.slides for slide in (parts[kind].slides if kind in parts else built.get(kind, []))]
+    return replace(parts[kept[0]], slides=slides)
 
 
 def impact(scope: Scope, question, whole_region: bool = False):
