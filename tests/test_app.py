@@ -702,6 +702,20 @@ def test_a_change_made_by_another_server_process_is_shown_on_the_next_rerun(app_
     assert "Toisen palvelimen tavoite" in visible_text(at)
 
 
+def test_a_pages_run_asks_the_database_for_the_data_version_once(app_env, monkeypatch):
+    """Every cached figure's key holds the data version: read once per run, not once per figure
+    (a score of queries a run, each a round trip to PostgreSQL)."""
+    asked = []
+    data_version = queries.data_version
+    monkeypatch.setattr(queries, "data_version", lambda engine: asked.append(1) or data_version(engine))
+    at = login("johtaja")
+    at.switch_page("pages/trends.py").run()
+    asked.clear()
+    at.run()  # a repeat: every figure from this process's cache
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.get("vega_lite_chart") and len(asked) == 1
+
+
 @pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
 def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_open_while_others_leave_and_presents_the_chosen_ones_in_order(
         app_env, username):

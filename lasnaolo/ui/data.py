@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lasnaolo import bootstrap, environment, queries, reports, results, store
 from lasnaolo import comparison as comparison_module
@@ -63,7 +64,28 @@ def _lookup(read: Callable, scope: Scope, *args, keep: bool, via: Callable | Non
     """`_read` without words: for a read inside another cached read, where an element drawn
     would be replayed with the outer one's cached result."""
     url = store.database_url()
-    return _cached(url, queries.data_version(engine(url)), results.name_of(read), via or read, scope, args, keep)
+    return _cached(url, _data_version(url), results.name_of(read), via or read, scope, args, keep)
+
+
+_RUN_VERSIONS = "_data_versions_this_run"
+
+
+def _data_version(url: str) -> tuple[int, ...]:
+    """The data version, read once per script run rather than once per figure (a page asks a
+    score of times, each a query), so a page is also drawn from one version throughout. The run
+    is known by the cursors Streamlit replaces at the start of every run: a marker this run
+    holds, where a flag set by the router would go stale on any run that skips it."""
+    run = getattr(get_script_run_ctx(), "cursors", None)
+    if run is None:  # no run to remember it for: read every time
+        return queries.data_version(engine(url))
+    remembered = st.session_state.get(_RUN_VERSIONS)
+    if remembered is None or remembered[0] is not run:
+        remembered = (run, {})
+        st.session_state[_RUN_VERSIONS] = remembered
+    versions = remembered[1]
+    if url not in versions:
+        versions[url] = queries.data_version(engine(url))
+    return versions[url]
 
 
 # The reads that take a second or more at national scale: kept in the database (lasnaolo.results)
@@ -91,8 +113,10 @@ def schools(scope: Scope) -> pd.DataFrame:
 
 def forget_cached_figures() -> None:
     """After an import or a target change: the data version already keeps old figures from being
-    served; this frees their memory in this process at once instead of at their expiry."""
+    served; this frees their memory in this process at once instead of at their expiry, and the
+    rest of this run reads the new version."""
     st.cache_data.clear()
+    st.session_state.pop(_RUN_VERSIONS, None)
 
 
 def trends(scope: Scope, view) -> "trends_module.Trends":
