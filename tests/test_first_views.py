@@ -140,13 +140,15 @@ def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(
     def broken(*_):
         raise KeyError("region_code")
 
-    monkeypatch.setitem(first_views.PAGES, "trends", broken)
+    # The broken page between two working ones (the rest ask the same way, and take a minute).
+    pages = first_views.PAGES
+    monkeypatch.setattr(first_views, "PAGES", {"overview": pages["overview"], "trends": broken, "evaluation": pages["evaluation"]})
     try:
         results.forget(engine)
         warmed = first_views.warm(engine, demo_users(engine))
-        assert warmed.accounts == 5 and results.kept(engine)[0] == warmed.results > 20
-        assert not any(name == "lasnaolo.trends.trends" for name, _, _ in results.questions_asked(
-            engine, results.import_version(engine)))
+        asked = {name for name, _, _ in results.questions_asked(engine, results.import_version(engine))}
+        assert warmed.accounts == 5 and results.kept(engine)[0] == warmed.results >= 5
+        assert asked == {"lasnaolo.reports.overview", "lasnaolo.evaluation.unit_absence"}  # every page but the broken one
     finally:
         scope.configure_pseudonym_key(None)
 
@@ -164,9 +166,10 @@ def test_an_unexpected_error_in_one_grade_band_leaves_the_later_grade_bands_kept
         return estimate(panel, question)
 
     monkeypatch.setattr(impact, "estimate", failing_in_grades_1_2)
+    monkeypatch.setattr(first_views, "PAGES", {"impact": first_views.PAGES["impact"]})  # the others take a minute
     try:
         results.forget(engine)
-        first_views.warm(engine, demo_users(engine))
+        first_views.warm(engine, [user for user in demo_users(engine) if user.role == "admin"])
         asked = results.questions_asked(engine, results.import_version(engine))
         bands = {args[0].grade_band for name, who, args in asked
                  if name == "lasnaolo.impact.analyse" and who == scope.Scope.everything()}
