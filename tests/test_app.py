@@ -763,6 +763,31 @@ def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_o
     assert not [w.value for w in at.warning if "Session State" in w.value]
 
 
+def test_the_previews_open_slide_is_in_the_url_so_a_language_switch_a_reload_and_a_link_open_it(app_env):
+    at = login("koordinaattori")
+    at.switch_page("pages/present.py").run()
+    assert at.query_params.get("section") in ("headline", ["headline"])  # the first slide's
+    open_section(at, "present", "tiers")
+    assert at.query_params.get("section") in ("tiers", ["tiers"])
+    at.button(key="present_start").click().run()  # presenting names its slide by number, not the preview's
+    assert at.query_params.get("slide") in ("1", ["1"]) and "section" not in at.query_params
+    at.button(key="present_stop").click().run()
+    assert at.query_params.get("section") in ("tiers", ["tiers"]) and "slide" not in at.query_params
+    at.session_state[session.LANGUAGE_KEY] = "sv"  # as the sidebar's choice sets it (not in AppTest's page run)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [s.value for s in at.subheader][1:] == [i18n.t("deck.slide.tiers", "sv")]
+    reloaded = login("koordinaattori")  # a new session from a link: the deck and the open slide
+    reloaded.query_params.update({"slides": "ranking,tiers,headline", "section": "headline"})
+    reloaded.switch_page("pages/present.py").run()
+    assert [tab.label for tab in reloaded.tabs] == ["Kuntien vertailu", "Läsnäolomallin tasot", "Tunnusluvut"]
+    assert [s.value for s in reloaded.subheader][1:] == ["Tunnusluvut"]
+    typed = login("koordinaattori")
+    typed.query_params["section"] = "nonsense"  # a hand-typed link opens the first slide
+    typed.switch_page("pages/present.py").run()
+    assert [s.value for s in typed.subheader][1:] == ["Tunnusluvut"] and typed.query_params["section"] in ("headline", ["headline"])
+
+
 def test_the_decks_targets_slide_counts_the_targets_set_under_the_decks_own_note_and_a_new_one_on_the_next_run(
         app_env, monkeypatch):
     """The targets slide is built apart from the kept slides (it changes with every save) and

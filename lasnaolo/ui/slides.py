@@ -71,10 +71,13 @@ def resume_from_url() -> None:
 
 
 def follow_in_url(request: DeckRequest) -> None:
-    """The URL names the deck, and the slide while presenting."""
+    """The URL names the deck, and the slide: presented (`slide`, its number) or open in the
+    preview (`section`, its kind, which the preview keeps)."""
     params = request.to_params()
     if st.session_state.get(PRESENTING_KEY):
         params["slide"] = str(st.session_state.get(POSITION_KEY, 0) + 1)
+    elif "section" in st.query_params:
+        params["section"] = st.query_params["section"]
     st.query_params.from_dict(params)
 
 
@@ -107,11 +110,13 @@ def show_slide(slide: Slide, deck: Deck, name: str, large: bool = False) -> None
 
 def preview(deck: Deck) -> None:
     """The deck's slides in tabs, one drawn at a time (the browser drawing every slide's chart was
-    most of a visit), from the first."""
+    most of a visit), from the URL's slide (a reload, a language switch, a link) or the first."""
     kinds = [slide.kind for slide in deck.slides]
     if not kinds:  # every chosen slide had nothing to show (the page names them)
         return
-    kind, tab = filters.sections(PREVIEW_BAR, kinds, kinds[0])
+    asked = st.query_params.get("section", "")
+    kind, tab = filters.sections(PREVIEW_BAR, kinds, asked if asked in kinds else kinds[0])
+    st.query_params["section"] = kind
     index = kinds.index(kind)
     with tab:
         show_slide(deck.slides[index], deck, f"slide-{index + 1}")
