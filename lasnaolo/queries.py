@@ -506,12 +506,15 @@ def _admin_only(scope: Scope, what: str) -> None:
 
 def data_version(engine: Engine) -> tuple[int, ...]:
     """Grows with every import, every change to targets and every self-evaluation (each is logged
-    with a new id). Part of every cached figure's key, so all app server processes see new data at
-    once, not only the process that imported or saved. Not scoped: it reveals only that something
-    changed."""
+    as a new row, and no row of these logs is ever deleted). Part of every cached figure's key, so
+    all app server processes see new data at once, not only the process that imported or saved.
+    Each log's newest id and its count of rows: ids are handed out in order but may be committed
+    out of order (two saves at once), and a save committed after a later one leaves the newest id
+    as it was but not the count (review). Not scoped: it reveals only that something changed."""
     logs = (ImportLog.id, TargetEvent.id, SelfEvaluation.id)
+    parts = [part for c in logs for part in (func.coalesce(func.max(c), 0), func.count(c))]
     with engine.connect() as connection:
-        return tuple(connection.execute(select(*[select(func.coalesce(func.max(c), 0)).scalar_subquery() for c in logs])).one())
+        return tuple(connection.execute(select(*[select(part).scalar_subquery() for part in parts])).one())
 
 
 def import_log(engine: Engine, scope: Scope, limit: int = 200) -> pd.DataFrame:

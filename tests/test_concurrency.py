@@ -108,3 +108,25 @@ def test_readers_never_see_half_an_import_and_importers_take_turns(pg, demo_file
     for rows, lessons, summarised, logs in states:
         assert (rows, lessons, summarised) in ((0, 0, 0), (expected_rows, total, total)), "a half-visible import"
         assert logs in (0, 4, 8)
+
+
+def test_a_save_committed_after_a_later_one_still_changes_the_data_version(pg):
+    """Ids are handed out in order but committed in any order: the version a reader took between
+    the two commits must not stay the version after the slower one (its figures would be served
+    without that save for the caches' lifetime)."""
+    from lasnaolo import queries
+
+    importer.import_files(pg, files())
+    record = targets.create(pg, EDITOR, "a", targets.TargetDraft(
+        "municipality", "091", "2024-2025", "absence_rate", 5.0, 4.0, baseline_reason="pyöreä luku"))
+    comment = "INSERT INTO target_event (target_id, at, actor, actor_role, action, version, new) " \
+              "VALUES (:id, now(), 'x', 'steering_group', 'comment', 1, :text) RETURNING id"
+    with pg.connect() as slow:
+        slow_id = slow.execute(text(comment), {"id": record.id, "text": "slow"}).scalar_one()  # not yet committed
+        with pg.begin() as fast:
+            fast_id = fast.execute(text(comment), {"id": record.id, "text": "fast"}).scalar_one()
+        seen = queries.data_version(pg)  # a reader keys its figures by this now
+        slow.commit()
+    assert slow_id < fast_id  # the slower save holds the older id
+    assert queries.data_version(pg) != seen
+
