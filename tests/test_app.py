@@ -381,6 +381,11 @@ def test_a_trends_link_opens_its_section_and_a_language_switch_keeps_it(app_env)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.tabs[1].label == "Grupper" and "Per grupp och läsår" in [s.value for s in at.subheader]
+    open_section(at, "trends", "time", language="sv")
+    at.session_state[session.LANGUAGE_KEY] = "fi"  # back: the section opened in Swedish, not the one left in Finnish
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Poissaolot kuukausittain syyn mukaan" in [s.value for s in at.subheader]
     fresh = login("johtaja")
     fresh.query_params["section"] = "nonsense"  # a hand-typed link opens the first section
     fresh.switch_page("pages/trends.py").run()
@@ -763,29 +768,33 @@ def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_o
     assert not [w.value for w in at.warning if "Session State" in w.value]
 
 
-def test_the_previews_open_slide_is_in_the_url_so_a_language_switch_a_reload_and_a_link_open_it(app_env):
+def test_the_previews_open_slide_is_in_the_url_so_a_language_switch_a_reload_and_a_link_open_it_and_trends_section_does_not(
+        app_env):
     at = login("koordinaattori")
+    at.switch_page("pages/trends.py").run()
+    open_section(at, "trends", "wellbeing")  # ?section=wellbeing, carried along by a page change
     at.switch_page("pages/present.py").run()
-    assert at.query_params.get("section") in ("headline", ["headline"])  # the first slide's
+    assert [s.value for s in at.subheader][1:] == ["Tunnusluvut"]  # not the wellbeing slide
+    assert at.query_params.get("preview") in ("headline", ["headline"])  # the first slide's
     open_section(at, "present", "tiers")
-    assert at.query_params.get("section") in ("tiers", ["tiers"])
+    assert at.query_params.get("preview") in ("tiers", ["tiers"])
     at.button(key="present_start").click().run()  # presenting names its slide by number, not the preview's
-    assert at.query_params.get("slide") in ("1", ["1"]) and "section" not in at.query_params
+    assert at.query_params.get("slide") in ("1", ["1"]) and "preview" not in at.query_params
     at.button(key="present_stop").click().run()
-    assert at.query_params.get("section") in ("tiers", ["tiers"]) and "slide" not in at.query_params
+    assert at.query_params.get("preview") in ("tiers", ["tiers"]) and "slide" not in at.query_params
     at.session_state[session.LANGUAGE_KEY] = "sv"  # as the sidebar's choice sets it (not in AppTest's page run)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert [s.value for s in at.subheader][1:] == [i18n.t("deck.slide.tiers", "sv")]
     reloaded = login("koordinaattori")  # a new session from a link: the deck and the open slide
-    reloaded.query_params.update({"slides": "ranking,tiers,headline", "section": "headline"})
+    reloaded.query_params.update({"slides": "ranking,tiers,headline", "preview": "headline"})
     reloaded.switch_page("pages/present.py").run()
     assert [tab.label for tab in reloaded.tabs] == ["Kuntien vertailu", "Läsnäolomallin tasot", "Tunnusluvut"]
     assert [s.value for s in reloaded.subheader][1:] == ["Tunnusluvut"]
     typed = login("koordinaattori")
-    typed.query_params["section"] = "nonsense"  # a hand-typed link opens the first slide
+    typed.query_params["preview"] = "nonsense"  # a hand-typed link opens the first slide
     typed.switch_page("pages/present.py").run()
-    assert [s.value for s in typed.subheader][1:] == ["Tunnusluvut"] and typed.query_params["section"] in ("headline", ["headline"])
+    assert [s.value for s in typed.subheader][1:] == ["Tunnusluvut"] and typed.query_params["preview"] in ("headline", ["headline"])
 
 
 def test_the_decks_targets_slide_counts_the_targets_set_under_the_decks_own_note_and_a_new_one_on_the_next_run(

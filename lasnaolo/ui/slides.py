@@ -27,6 +27,9 @@ FULL_SCREEN_CHART_WIDTH = 1500
 POSITION_KEY = "present_slide"
 PRESENTING_KEY = "presenting"
 PREVIEW_BAR = "deck.slide"  # the preview's tabs: the slides' names in the catalogue
+# The URL's name for the slide open in the preview: not `section`, which trends' and the
+# comparison's tabs use and a page change carries along (trends' "wellbeing" is a slide too).
+PREVIEW_PARAM = "preview"
 FORM_KEYS = ("present_region", "present_year", "present_municipalities", "present_slides")
 
 
@@ -72,12 +75,12 @@ def resume_from_url() -> None:
 
 def follow_in_url(request: DeckRequest) -> None:
     """The URL names the deck, and the slide: presented (`slide`, its number) or open in the
-    preview (`section`, its kind, which the preview keeps)."""
+    preview (`preview`, its kind, which the preview keeps)."""
     params = request.to_params()
     if st.session_state.get(PRESENTING_KEY):
         params["slide"] = str(st.session_state.get(POSITION_KEY, 0) + 1)
-    elif "section" in st.query_params:
-        params["section"] = st.query_params["section"]
+    elif PREVIEW_PARAM in st.query_params:
+        params[PREVIEW_PARAM] = st.query_params[PREVIEW_PARAM]
     st.query_params.from_dict(params)
 
 
@@ -114,9 +117,9 @@ def preview(deck: Deck) -> None:
     kinds = [slide.kind for slide in deck.slides]
     if not kinds:  # every chosen slide had nothing to show (the page names them)
         return
-    asked = st.query_params.get("section", "")
+    asked = st.query_params.get(PREVIEW_PARAM, "")
     kind, tab = filters.sections(PREVIEW_BAR, kinds, asked if asked in kinds else kinds[0])
-    st.query_params["section"] = kind
+    st.query_params[PREVIEW_PARAM] = kind
     index = kinds.index(kind)
     with tab:
         show_slide(deck.slides[index], deck, f"slide-{index + 1}")
