@@ -866,7 +866,7 @@ def target_rows(engine: Engine, scope: Scope, *, target_id: int | None = None,
     if school_year is not None:
         query = query.where(Target.school_year == school_year)
     with engine.connect() as connection:
-        return connection.execute(query.order_by(Target.unit_level.desc(), Target.unit_code, Target.metric)).fetchall()
+        return connection.execute(query.order_by(Target.unit_level.desc(), Target.unit_code, Target.metric, Target.id)).fetchall()
 
 
 def target_events(engine: Engine, scope: Scope, target_id: int) -> pd.DataFrame:

@@ -721,6 +721,37 @@ def test_a_pages_run_asks_the_database_for_the_data_version_once(app_env, monkey
     assert at.get("vega_lite_chart") and len(asked) == 1
 
 
+def _version_across_a_rerun(url: str) -> None:
+    """An app of one page: reads the data version, has another process record a self-evaluation,
+    reruns (st.rerun: the same script runner and context, as a server reruns) and reads it again."""
+    import sqlalchemy as sa
+    import streamlit as st
+
+    from lasnaolo.ui import data
+
+    versions = st.session_state.setdefault("versions", [])
+    versions.append((data._data_version(url), data._data_version(url)))
+    if len(versions) == 1:
+        with sa.create_engine(url).begin() as other_process:
+            other_process.execute(sa.text(
+                "INSERT INTO self_evaluation (unit_level, unit_code, school_year, recommendation, score, note, recorded_by,"
+                " recorded_at) VALUES ('municipality', '106', '2024-2025', 'x', 1, '', 'toinen', CURRENT_TIMESTAMP)"))
+        st.rerun()
+
+
+def test_the_data_version_is_read_afresh_in_a_run_that_follows_st_rerun_and_kept_within_a_run(tmp_path):
+    """The version is remembered per run by a marker Streamlit replaces when a run starts: a
+    rerun in the same script runner (not a new one, as AppTest makes for every `run()`) must read
+    the change another process made in between."""
+    url = f"sqlite:///{tmp_path / 'lasnaolo.db'}"
+    store.init_database(store.make_engine(url))
+    at = AppTest.from_function(_version_across_a_rerun, args=(url,), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    (first, again), (after, after_again) = at.session_state["versions"]
+    assert first == again and after == after_again  # once a run
+    assert after != first and after[-1] == first[-1] + 1  # the other process's self-evaluation counted
+
+
 @pytest.mark.parametrize("username", ["koordinaattori", "johtaja"])
 def test_presentation_previews_each_slide_in_its_tab_alone_anonymised_keeps_it_open_while_others_leave_and_presents_the_chosen_ones_in_order(
         app_env, username):
@@ -840,7 +871,7 @@ def test_the_decks_targets_slide_counts_the_targets_set_under_the_decks_own_note
     set_target("absence_rate")
     at.run()
     assert caption() != before and caption() in visible_text(at)
-    assert not [slides for slides in built if "targets" in slides]  # only kept slides, each alone
+    assert not [slides for slides in built if "targets" in slides]  # the slide shown came from target_slides
 
 
 def test_impact_page_estimates_the_coach_effect_and_shows_its_assumptions(app_env):
