@@ -607,10 +607,10 @@ def test_a_director_opens_a_school_from_the_attention_list(server, page):
     assert verdict.count() == 1
 
 
-def test_the_decks_preview_opens_each_slide_from_its_tab_and_still_does_after_the_slides_change(server, page):
+def test_the_decks_preview_opens_each_slide_from_its_tab_and_still_does_after_the_slides_change_and_a_reload(server, page):
     """The preview draws one slide at a time, in its tab. Taking a slide out of the deck while
     another is open changes the tab bar (a new widget to Streamlit): the slide open stays open,
-    and the next click on a tab is not undone."""
+    and the next click on a tab is not undone. The URL names the open slide: a reload opens it."""
     from playwright.sync_api import expect
 
     from lasnaolo import i18n
@@ -640,6 +640,10 @@ def test_the_decks_preview_opens_each_slide_from_its_tab_and_still_does_after_th
     page.wait_for_function(SECTION_DRAWN, arg=section_headings("regions", "fi", of="present"), timeout=30_000)
     settle(page)
     assert page.evaluate(SECTION_DRAWN, section_headings("regions", "fi", of="present")), "the click was undone"
+    assert "preview=regions" in page.url
+    page.reload()
+    page.wait_for_function(SECTION_DRAWN, arg=section_headings("regions", "fi", of="present"), timeout=60_000)
+    assert page.get_by_role("tab").all_inner_texts() == staying  # the deck, from the URL too
     open_tab(page, "headline", of="present")
     shot(page, "koordinaattori-present-preview")
 
