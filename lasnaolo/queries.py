@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from lasnaolo import contract, disclosure, metrics, policy, reference
@@ -444,12 +444,26 @@ def latest_months_by_school(engine: Engine, scope: Scope, school_year: str) -> p
 
 def readable_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
     """Schools and municipalities whose own records (targets, self-evaluations) the scope may read:
-    a rector the own school only; anonymised scopes none."""
+    a rector the own school only; anonymised scopes none (`_readable_unit_queries`)."""
+    with engine.connect() as connection:
+        return tuple(set() if query is None else set(connection.execute(query).scalars())
+                     for query in _readable_unit_queries(scope))
+
+
+def _readable_unit_queries(scope: Scope) -> tuple[Select | None, Select | None]:
+    """`readable_units` as subqueries of school and municipality codes (None: none), so a
+    country's records are filtered in the database, not by a list of every school."""
     if scope.anonymised:
-        return set(), set()
-    inside = schools(engine, scope)
-    municipalities = set() if policy.capabilities(scope.role).school_level_only else set(inside["municipality_code"])
-    return set(inside["school_id"]), municipalities
+        return None, None
+    municipalities = None if policy.capabilities(scope.role).school_level_only else _scoped_schools(scope, School.municipality_code)
+    return _scoped_schools(scope), municipalities
+
+
+def _readable_unit_condition(scope: Scope, level, code) -> ColumnElement[bool]:
+    """Rows of a table of units' own records (`level`, `code` columns) that the scope may read."""
+    conditions = [(level == unit_level) & code.in_(query)
+                  for unit_level, query in zip(("school", "municipality"), _readable_unit_queries(scope)) if query is not None]
+    return or_(*conditions) if conditions else false()
 
 
 def _scoped_schools(scope: Scope, column=School.school_id):
@@ -856,13 +870,7 @@ def target_rows(engine: Engine, scope: Scope, *, target_id: int | None = None,
         if not _readable_unit(engine, scope, row.unit_level, row.unit_code):
             raise NotAllowed(f"target {target_id} is not in your scope")
         return [row]
-    if scope.anonymised:  # the units readable_units gives, as subqueries: a country's schools are no list of binds
-        return []
-    readable = (Target.unit_level == "school") & Target.unit_code.in_(_scoped_schools(scope))
-    if not policy.capabilities(scope.role).school_level_only:
-        readable = readable | ((Target.unit_level == "municipality")
-                               & Target.unit_code.in_(_scoped_schools(scope, School.municipality_code)))
-    query = select(table).where(Target.deleted.is_(False), readable)
+    query = select(table).where(Target.deleted.is_(False), _readable_unit_condition(scope, Target.unit_level, Target.unit_code))
     if school_year is not None:
         query = query.where(Target.school_year == school_year)
     with engine.connect() as connection:

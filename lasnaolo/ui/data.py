@@ -218,11 +218,12 @@ def deck(scope: Scope, request):
     kept = [kind for kind in request.slides if kind not in deck_module.READS_TARGETS]
     if not kept:
         return _read(deck_module.build, scope, request, keep=False)
-    parts = {kind: _read(deck_module.build, scope, replace(request, slides=(kind,))) for kind in kept}
-    live = [kind for kind in request.slides if kind in deck_module.READS_TARGETS]
-    built = {slide.kind: [slide] for slide in _read(deck_module.target_slides, scope, replace(request, slides=tuple(live)))} if live else {}
-    slides = [slide for kind in request.slides for slide in (parts[kind].slides if kind in parts else built.get(kind, []))]
-    return replace(parts[kept[0]], slides=slides)
+    decks = {kind: _read(deck_module.build, scope, replace(request, slides=(kind,))) for kind in kept}
+    slides = {kind: part.slides for kind, part in decks.items()}
+    live = tuple(kind for kind in request.slides if kind in deck_module.READS_TARGETS)
+    if live:
+        slides.update({slide.kind: [slide] for slide in _read(deck_module.target_slides, scope, replace(request, slides=live))})
+    return replace(decks[kept[0]], slides=[slide for kind in request.slides for slide in slides.get(kind, [])])
 
 
 def impact(scope: Scope, question, whole_region: bool = False):
