@@ -162,7 +162,7 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = i1
     for account in users:
         try:
             scope = account.scope()
-            years = queries.school_years(engine, scope)
+            years = asker.ask(queries.school_years, scope)  # every page asks it first
         except SYSTEMIC:
             raise
         except Exception:  # as below: never fails an import already saved

@@ -5,13 +5,30 @@ was not kept, computes it and keeps it, and the count of kept results grows."""
 
 from __future__ import annotations
 
+import streamlit as st
 import yaml
+from sqlalchemy import func, select
 
 from lasnaolo import accounts, contract, environment, first_views, impact, queries, results, risk, scope, store
+from lasnaolo.store import ComputedResult
+from lasnaolo.ui import widgets
 
 from support.helpers import open_section, sections_of
 from test_app import ROLE_OF, demo_db, demo_mode_on, login  # noqa: F401 (demo_db: the same module fixture)
 from test_cli import run
+
+
+def questions_kept(engine) -> int:
+    """Kept results of questions, not what pages built from figures they held (results.built)."""
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(ComputedResult)
+                                  .where(~ComputedResult.name.startswith(results.BUILT))).scalar_one()
+
+
+def sent(at) -> list:
+    """What the page sent the browser of its charts (spec and datasets) and tables, in order."""
+    charts = [(e.proto.spec, [(d.name, d.data.data) for d in e.proto.datasets]) for e in at.get("vega_lite_chart")]
+    return charts + [e.value.to_json() for e in at.dataframe]
 
 
 def demo_users(engine) -> list[accounts.Account]:
@@ -25,7 +42,7 @@ def test_every_page_of_every_demo_account_every_comparison_year_number_of_cluste
     engine = store.make_engine(demo_db)
     try:
         warmed = first_views.warm(engine, demo_users(engine))
-        kept = results.kept(engine)[0]
+        kept = questions_kept(engine)
         # Five accounts; each distinct question kept once (the demo's results are all small enough).
         assert warmed.accounts == 5 and kept == warmed.results >= 30
         for username, role in ROLE_OF.items():
@@ -33,7 +50,7 @@ def test_every_page_of_every_demo_account_every_comparison_year_number_of_cluste
             for page in accounts.pages_for(role):
                 at.switch_page(f"pages/{page}.py").run()
                 assert not at.exception, (username, page, [e.message for e in at.exception])
-                assert results.kept(engine)[0] == kept, f"{username}'s {page} page computed a question not kept"
+                assert questions_kept(engine) == kept, f"{username}'s {page} page computed a question not kept"
             if "comparison" in accounts.pages_for(role):  # every section, and every other year: kept as well
                 at.switch_page("pages/comparison.py").run()
                 years = at.selectbox(key="compare_year").options
@@ -41,28 +58,62 @@ def test_every_page_of_every_demo_account_every_comparison_year_number_of_cluste
                 for section in sections_of("comparison", role):
                     if section:
                         open_section(at, "comparison", section)
-                    assert results.kept(engine)[0] == kept, f"{username}'s comparison, {section}"
+                    assert questions_kept(engine) == kept, f"{username}'s comparison, {section}"
                     for index in (*range(1, len(years)), 0):
                         at.selectbox(key="compare_year").select_index(index).run()
-                        assert not at.exception and results.kept(engine)[0] == kept, \
+                        assert not at.exception and questions_kept(engine) == kept, \
                             f"{username}'s comparison of {years[index]}, {section}"
             if "clusters" in accounts.pages_for(role):  # every number of clusters offered
                 at.switch_page("pages/clusters.py").run()
                 for k in risk.K_RANGE:
                     at.selectbox(key="risk_k").set_value(k).run()
-                    assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s risk profiles in {k} clusters"
+                    assert not at.exception and questions_kept(engine) == kept, f"{username}'s risk profiles in {k} clusters"
             if "impact" in accounts.pages_for(role):  # the opening measure's other outcomes and grade bands
                 at.switch_page("pages/impact.py").run()
                 for band in (None, *contract.GRADE_BANDS):
                     for outcome in impact.OUTCOMES:
                         at.selectbox(key="impact_band").set_value(band)
                         at.selectbox(key="impact_outcome").set_value(outcome).run()
-                        assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s impact {band}, {outcome}"
+                        assert not at.exception and questions_kept(engine) == kept, f"{username}'s impact {band}, {outcome}"
             if "present" in accounts.pages_for(role):  # the deck in Swedish: kept as well
                 at = login(username)  # the language is chosen on the first page (AppTest reruns pages alone)
                 at.selectbox(key="language_choice").select("sv").run()
                 at.switch_page("pages/present.py").run()
-                assert not at.exception and results.kept(engine)[0] == kept, f"{username}'s deck in Swedish"
+                assert not at.exception and questions_kept(engine) == kept, f"{username}'s deck in Swedish"
+    finally:
+        scope.configure_pseudonym_key(None)
+
+
+def test_a_new_server_process_draws_every_demo_accounts_pages_from_kept_parts_building_no_chart_or_table_and_sends_the_same(
+        monkeypatch, demo_db):
+    """A second server process (every in-process cache gone) opening the pages the first has drawn
+    builds none of their charts or tables again: it reads them kept (results.built), keeps nothing
+    new, and sends the browser exactly what the first process sent."""
+    demo_mode_on(monkeypatch, demo_db)
+    engine = store.make_engine(demo_db)
+    builds = []
+    sent_parts = widgets._sent_parts
+    monkeypatch.setattr(widgets, "_sent_parts", lambda *args: builds.append(args[0]) or sent_parts(*args))
+    try:
+        results.forget(engine)  # the database's kept results and this process's caches: from nothing
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        first_views.warm(engine, demo_users(engine))
+        first, logged_in = {}, {}
+        for username, role in ROLE_OF.items():
+            logged_in[username] = at = login(username)
+            for page in accounts.pages_for(role):
+                first[(username, page)] = sent(at.switch_page(f"pages/{page}.py").run())
+        kept, built_first = results.kept(engine)[0], len(builds)
+        assert built_first >= 20 and kept - questions_kept(engine) >= 20  # distinct figures, each kept once
+        st.cache_data.clear()
+        st.cache_resource.clear()  # a new process: new engine, nothing built in it
+        for username, role in ROLE_OF.items():
+            at = logged_in[username]
+            for page in accounts.pages_for(role):
+                again = sent(at.switch_page(f"pages/{page}.py").run())
+                assert not at.exception and again == first[(username, page)], (username, page)
+        assert len(builds) == built_first and results.kept(engine)[0] == kept
     finally:
         scope.configure_pseudonym_key(None)
 
@@ -83,11 +134,11 @@ def test_an_import_computes_the_first_views_of_the_account_files_accounts_and_no
                     "municipalities": ["106"]}}}}), encoding="utf-8")
     monkeypatch.setenv(environment.USERS_FILE, str(users))
     code, out, _ = run(capsys, "import", files[-1], "--db", url)  # the measures again: a new import version
-    count = results.kept(engine)[0]
+    count = questions_kept(engine)
     assert code == 0 and f"first views of 1 account(s) ready: {count} result(s)" in out and count >= 8
     code, out, _ = run(capsys, "results", "--first-views", "--db", url)  # already kept: found, not added
     assert code == 0 and f"first views of 1 account(s) ready: {count} result(s)" in out
-    assert results.kept(engine)[0] == count
+    assert questions_kept(engine) == count
 
     users.write_text("credentials: {usernames: {}}\n", encoding="utf-8")  # unusable: said, and the import stands
     code, out, err = run(capsys, "import", files[-1], "--db", url)
@@ -147,8 +198,9 @@ def test_a_page_that_fails_unexpectedly_leaves_the_other_pages_first_views_kept(
         results.forget(engine)
         warmed = first_views.warm(engine, demo_users(engine))
         asked = {name for name, _, _ in results.questions_asked(engine, results.import_version(engine))}
-        assert warmed.accounts == 5 and results.kept(engine)[0] == warmed.results >= 5
-        assert asked == {"lasnaolo.reports.overview", "lasnaolo.evaluation.unit_absence"}  # every page but the broken one
+        assert warmed.accounts == 5 and questions_kept(engine) == warmed.results >= 5
+        # Every page but the broken one, after each account's school years (every page asks them first).
+        assert asked == {"lasnaolo.queries.school_years", "lasnaolo.reports.overview", "lasnaolo.evaluation.unit_absence"}
     finally:
         scope.configure_pseudonym_key(None)
 

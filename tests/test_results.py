@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from lasnaolo import comparison, importer, queries, results, scope as scope_module
+from lasnaolo import comparison, importer, queries, results, store, scope as scope_module
 from lasnaolo.scope import Scope
 from lasnaolo.store import ComputedResult
 
@@ -193,6 +193,33 @@ def test_after_an_import_the_questions_asked_before_are_computed_again_for_the_n
         assert same(kept, fresh) and not same(kept, old), name
     with engine.connect() as connection:
         assert set(connection.execute(select(ComputedResult.data_version)).scalars()) == {".".join(map(str, after))}
+
+
+def test_built_parts_are_read_back_by_content_and_language_and_are_never_asked_again_after_an_import(engine, demo_files):
+    """What a page draws from figures it holds (results.built): built once, read back by a fresh
+    engine (another process) without building; another content key or language is built apart;
+    `questions_asked` (what `warm` computes again) never lists them, however many are kept, and
+    an import's `warm` deletes them with the older version's results."""
+    before = results.import_version(engine)
+    results.computed(engine, before, "lasnaolo.queries.school_years", Scope.everything(), (), Counted([YEAR]))
+    spec = ({"mark": "bar", "datasets": {"data-1": pd.DataFrame({"x": [1, 2]})}}, False)
+    first = Counted(spec)
+    kept = results.built(engine, "lasnaolo.charts.trends.category_chart", "c" * 64, "fi", first)
+    refuse = Counted(None)
+    another_process = store.make_engine(engine.url.render_as_string(hide_password=False))
+    again = results.built(another_process, "lasnaolo.charts.trends.category_chart", "c" * 64, "fi", refuse)
+    another_process.dispose()
+    assert first.runs == 1 and refuse.runs == 0 and same(again[0]["datasets"]["data-1"], kept[0]["datasets"]["data-1"])
+    for content_key, language in (("d" * 64, "fi"), ("c" * 64, "sv")):
+        other = Counted("other")
+        assert results.built(engine, "lasnaolo.charts.trends.category_chart", content_key, language, other) == "other"
+        assert other.runs == 1
+    assert stored_rows(engine) == 4
+    # The built parts are newer than the question, and still not listed first, or at all.
+    assert results.questions_asked(engine, before, limit=1) == [("lasnaolo.queries.school_years", Scope.everything(), ())]
+    assert len(results.questions_asked(engine, before)) == 1
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    assert results.warm(engine, before) == 1 and stored_rows(engine) == 1
 
 
 def test_warm_skips_questions_whose_signature_does_not_match(engine):

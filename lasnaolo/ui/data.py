@@ -88,14 +88,29 @@ def _data_version(url: str) -> tuple[int, ...]:
     return versions[url]
 
 
-# The reads that take a second or more at national scale: kept in the database (lasnaolo.results)
-# so that another server process, a restart or the next user reads them instead of computing.
+def built(name: str, content_key: str, language: str, build: Callable):
+    """`build()`, what a page draws from figures it holds (see `results.built`): once per server
+    process, and kept in the database for the others."""
+    return _built(store.database_url(), name, content_key, language, build)
+
+
+# Keyed by the database, the builder's name, the figures' content and the language: equal figures
+# share one entry whoever asks (the figures themselves come scoped). Shared and never changed.
+@st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
+def _built(url: str, name: str, content_key: str, language: str, _build: Callable):
+    return results.built(engine(url), name, content_key, language, _build)
+
+
+# The reads that take a second or more at national scale, or that every page asks first (the
+# whole country's school years: 0.13 s of a new process's first page on SQLite): kept in the
+# database (lasnaolo.results) so that another server process, a restart or the next user reads
+# them instead of computing.
 # Each depends on imported data alone (results.import_version): none reads targets or self-evaluations.
 STORED = frozenset({
     "lasnaolo.reports.overview", "lasnaolo.trends.trends", "lasnaolo.comparison.compare",
     "lasnaolo.comparison.placed_schools", "lasnaolo.risk.analysis_features", "lasnaolo.deck.build",
     "lasnaolo.impact.analyse", "lasnaolo.impact.default_view", "lasnaolo.risk.analyse",
-    "lasnaolo.risk.analyse_factors", "lasnaolo.evaluation.unit_absence",
+    "lasnaolo.risk.analyse_factors", "lasnaolo.evaluation.unit_absence", "lasnaolo.queries.school_years",
 })
 
 

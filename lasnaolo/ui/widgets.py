@@ -15,6 +15,7 @@ from lasnaolo import charts, export, i18n, reference, results
 from lasnaolo.contract import SUPPRESSION
 from lasnaolo.metrics import Change
 from lasnaolo.scope import Unit
+from lasnaolo.ui import data
 from lasnaolo.ui.session import language, t
 
 
@@ -45,17 +46,23 @@ def chart_with_table(chart: alt.Chart, table: pd.DataFrame, name: str) -> None:
 
     The chart's data is cut to the fields it draws once more here (the builders in
     lasnaolo.charts already do it), so a chart made anywhere else cannot send the browser more."""
-    shown = _as_shown(chart, language())
-    _chart_and_table(*shown, table, export.display_frame(table, language()), name)
+    lang = language()
+    shown = charts.as_shown(chart, lang)
+    _chart_and_table(charts.browser_spec(shown), charts.keeps_own_size(shown), table,
+                     export.display_frame(table, lang), name, lambda: shown)
 
 
 def figure(name: str, chart: Callable[..., alt.Chart], table: Callable[..., pd.DataFrame], *args) -> None:
-    """`chart_with_table(chart(*args), table(*args), name)`, each built once per distinct input
-    and language in this server process: a warm rerun of the trends page spent about half its
-    time building and converting its ten charts again from unchanged figures."""
+    """`chart_with_table(chart(*args), table(*args), name)`, what the page sends built once per
+    distinct input and language (`data.built`: in this server process, and kept in the database
+    for the others): a warm rerun of the trends page spent about half its time building and
+    converting its ten charts again from unchanged figures."""
     lang, key = language(), _content_key(args)
-    _chart_and_table(*_built_chart(results.name_of(chart), key, lang, chart, args),
-                     *_built_table(results.name_of(table), key, lang, table, args), name)
+    builders = f"{results.name_of(chart)}+{results.name_of(table)}"
+    spec, own_size, frame, shown = data.built(builders, key, lang, lambda: _sent_parts(chart, table, args, lang))
+    # The chart itself only for its downloads, once the table is opened.
+    _chart_and_table(spec, own_size, frame, shown, name,
+                     lambda: _built_chart(results.name_of(chart), key, lang, chart, args))
 
 
 def _content_key(args: tuple) -> str:
@@ -67,29 +74,24 @@ def _content_key(args: tuple) -> str:
     return hashlib.sha256(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
 
 
-# Keyed by the builder's name, the content of its arguments and the language, so equal figures
-# share one entry whoever asks: the figures themselves come scoped. Entries are shared and never
-# changed: the page gets a copy of the spec (Streamlit adjusts it).
-@st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_chart(builder: str, key: str, lang: str, _build: Callable, _args: tuple) -> tuple[alt.Chart, dict, bool]:
-    return _as_shown(_build(*_args), lang)
+def _sent_parts(chart: Callable[..., alt.Chart], table: Callable[..., pd.DataFrame], args: tuple,
+                lang: str) -> tuple[dict, bool, pd.DataFrame, pd.DataFrame]:
+    """The spec the browser receives, whether the chart keeps its own size (the tile map's squares
+    are not stretched to the page's width), the table and the table as shown."""
+    shown = charts.as_shown(chart(*args), lang)
+    frame = table(*args)
+    return charts.browser_spec(shown), charts.keeps_own_size(shown), frame, export.display_frame(frame, lang)
 
 
-@st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built_table(builder: str, key: str, lang: str, _build: Callable, _args: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    table = _build(*_args)
-    return table, export.display_frame(table, lang)
+# Keyed as `data.built`'s entries; entries are shared and never changed.
+@st.cache_resource(max_entries=64, ttl=900, show_spinner=False)
+def _built_chart(builder: str, key: str, lang: str, _build: Callable, _args: tuple) -> alt.Chart:
+    return charts.as_shown(_build(*_args), lang)
 
 
-def _as_shown(chart: alt.Chart, lang: str) -> tuple[alt.Chart, dict, bool]:
-    """The chart as shown, the spec the browser receives, and whether it keeps its own size
-    (the tile map's squares are not stretched to the page's width)."""
-    chart = charts.as_shown(chart, lang)
-    return chart, charts.browser_spec(chart), charts.keeps_own_size(chart)
-
-
-def _chart_and_table(chart: alt.Chart, spec: dict, own_size: bool, table: pd.DataFrame, shown: pd.DataFrame,
-                     name: str) -> None:
+def _chart_and_table(spec: dict, own_size: bool, table: pd.DataFrame, shown: pd.DataFrame, name: str,
+                     chart: Callable[[], alt.Chart]) -> None:
+    # The page gets a copy of the spec (Streamlit adjusts it); the datasets it only reads.
     spec = {key: value if key == "datasets" else copy.deepcopy(value) for key, value in spec.items()}
     st.vega_lite_chart(spec, width="content" if own_size else "stretch")
     # Built and sent only once opened (Streamlit's lazy expander; opening reruns the page): a
@@ -99,7 +101,7 @@ def _chart_and_table(chart: alt.Chart, spec: dict, own_size: bool, table: pd.Dat
     if box.open:
         with box:
             _shown_table(table, shown, name)
-            chart_downloads(chart, name)
+            chart_downloads(chart(), name)
 
 
 def table_key(name: str) -> str:
