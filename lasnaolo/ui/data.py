@@ -6,6 +6,7 @@ figure cached before a change - in this server process or any other - is never s
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,13 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
     # The key is (url, version, name, scope, args, keep); the function itself is named by `name`.
     if keep:  # computed once per import for every server process
         eng = engine(url)
-        return results.computed(eng, results.import_version(eng), name, scope, args, lambda: _read(eng, scope, *args))
-    return _read(engine(url), scope, *args)
+        value = results.computed(eng, results.import_version(eng), name, scope, args, lambda: _read(eng, scope, *args))
+    else:
+        value = _read(engine(url), scope, *args)
+    # What this run gets is what every later run and process gets, a pickled copy: a frame just
+    # computed pickles to other bytes than its copy (review), and the charts drawn from it are
+    # found by those bytes (widgets.figure), so they would be built and kept twice.
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read(read: Callable, scope: Scope, *args, keep: bool | None = None, via: Callable | None = None):
