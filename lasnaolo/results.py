@@ -12,8 +12,10 @@ stored. Storing never fails a page: a locked or unavailable table only means com
 
 Bounded: a result over MAX_RESULT_BYTES is not kept; results of older data versions are deleted
 once a newer version's are stored (after OLD_VERSIONS_KEPT_S, or when `warm` has computed their
-questions again for the new version), and the oldest go first when the table would pass
-MAX_STORED_BYTES.
+questions again for the new version), and when the heavy results pass MAX_STORED_BYTES, or the
+charts the pages drew from them (BUILT, cheap to build again) pass MAX_BUILT_BYTES, the oldest of
+that class go until it holds TRIMMED_SHARE of its bound. The two are bounded apart so that many
+charts never push out the analyses `warm` computed after an import.
 
 After an import, `warm` computes again every question asked of the data before it (the core's
 functions only, the newest WARM_LIMIT), so that the users' first visits after an import read
@@ -47,11 +49,14 @@ from lasnaolo import scope as scope_module
 from lasnaolo.store import ComputedResult, ImportLog
 
 MAX_RESULT_BYTES = 32 * 2**20  # compressed
-MAX_STORED_BYTES = 512 * 2**20
+MAX_STORED_BYTES = 512 * 2**20  # heavy results
+MAX_BUILT_BYTES = 64 * 2**20  # charts and tables drawn from them (BUILT)
+TRIMMED_SHARE = 0.75  # a class over its bound is trimmed to this share of it, so that not every keep trims
 VERSIONED_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "altair", "linearmodels", "statsmodels")
 OLD_VERSIONS_KEPT_S = 600  # an older data version's results, for `warm` after an import
 WARM_LIMIT = 200  # questions computed again after an import, newest first
 WRITE_WAIT_MS = 200  # a page does not wait on an import's write lock to keep a result: it skips keeping it
+BUILT_WRITE_WAIT_MS = 0  # nor for a chart at all: building it again costs a few ms, waiting up to 200 per chart
 # What a page draws from figures it holds (a chart's spec, a table as shown) is kept under names
 # with this prefix: no question an import computes again (`warm` reads none of them).
 BUILT = "lasnaolo.ui.built:"
@@ -202,6 +207,7 @@ def _delete(engine: Engine, key: str) -> None:
 
 
 def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: Any, asked: tuple) -> None:
+    built_part = name.startswith(BUILT)
     try:
         payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
         question = pickle.dumps(asked, protocol=pickle.HIGHEST_PROTOCOL)
@@ -212,19 +218,22 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
     text = _version_text(version)
     try:
         with engine.connect() as connection:
-            _wait_briefly(connection)
+            _wait_briefly(connection, BUILT_WRITE_WAIT_MS if built_part else WRITE_WAIT_MS)
             try:
                 # Computed from data an import has since replaced: not kept under the old version's key.
                 if import_version(connection) != version:
                     return
                 # Older versions' results are never served again; they are kept a while only for
-                # `warm` to read which questions were asked before an import.
-                stale = (ComputedResult.data_version != text) & (ComputedResult.created_at < time.time() - OLD_VERSIONS_KEPT_S)
+                # `warm` to read which questions were asked before an import. (Not `!=`: neither
+                # database finds "every other version" through the version's index, and reading
+                # the whole table took 20 ms per keep with 20,000 kept charts.)
+                other_version = (ComputedResult.data_version < text) | (ComputedResult.data_version > text)
+                stale = other_version & (ComputedResult.created_at < time.time() - OLD_VERSIONS_KEPT_S)
                 connection.execute(delete(ComputedResult).where(stale | (ComputedResult.result_key == key)))
                 connection.execute(ComputedResult.__table__.insert().values(
-                    result_key=key, data_version=text, name=name[:200], size=len(payload), created_at=time.time(),
+                    result_key=key, data_version=text, name=name[:200], built=built_part, size=len(payload), created_at=time.time(),
                     payload=payload, question=question, signature=_signature(key, payload, question)))
-                _trim(connection)
+                _trim(connection, built_part)
                 connection.commit()
             finally:
                 connection.rollback()
@@ -233,11 +242,11 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
         log.info("a result was not kept: %s", error)
 
 
-def _wait_briefly(connection) -> None:
+def _wait_briefly(connection, wait_ms: int) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={WRITE_WAIT_MS}")
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{WRITE_WAIT_MS}ms'")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+    elif connection.dialect.name == "postgresql":  # 0 would mean waiting for ever there
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(wait_ms, 1)}ms'")
 
 
 def _wait_as_usual(connection) -> None:
@@ -247,20 +256,22 @@ def _wait_as_usual(connection) -> None:
         connection.commit()
 
 
-def _trim(connection) -> None:
-    """The oldest results go first while the table holds more than MAX_STORED_BYTES."""
-    total = connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0))).scalar_one()
-    if total <= MAX_STORED_BYTES:
+def _trim(connection, built_part: bool) -> None:
+    """While a class holds more than its bound, its oldest go until it holds TRIMMED_SHARE of it."""
+    bound = MAX_BUILT_BYTES if built_part else MAX_STORED_BYTES
+    of_class = ComputedResult.built == built_part
+    total = connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0)).where(of_class)).scalar_one()
+    if total <= bound:
         return
-    rows = connection.execute(select(ComputedResult.result_key, ComputedResult.size)
+    rows = connection.execute(select(ComputedResult.result_key, ComputedResult.size).where(of_class)
                               .order_by(ComputedResult.created_at.desc())).fetchall()
     kept, drop = 0, []
     for row in rows:
         kept += row.size
-        if kept > MAX_STORED_BYTES:
+        if kept > bound * TRIMMED_SHARE:
             drop.append(row.result_key)
-    if drop:
-        connection.execute(delete(ComputedResult).where(ComputedResult.result_key.in_(drop)))
+    for start in range(0, len(drop), 500):  # bound parameters per statement
+        connection.execute(delete(ComputedResult).where(ComputedResult.result_key.in_(drop[start:start + 500])))
 
 
 def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_LIMIT) -> list[tuple[str, Any, tuple]]:
@@ -269,7 +280,7 @@ def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_
     with engine.connect() as connection:
         rows = connection.execute(
             select(ComputedResult.result_key, ComputedResult.payload, ComputedResult.question, ComputedResult.signature)
-            .where(ComputedResult.data_version == _version_text(version), ~ComputedResult.name.startswith(BUILT, autoescape=True))
+            .where(ComputedResult.data_version == _version_text(version), ~ComputedResult.built)
             .order_by(ComputedResult.created_at.desc()).limit(limit)).fetchall()
     asked = []
     for row in rows:

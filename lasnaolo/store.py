@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     func,
     insert,
     select,
@@ -246,7 +247,12 @@ class ComputedResult(Base):
     question: Mapped[bytes] = mapped_column(LargeBinary)  # (name, scope, args), for computing it again after an import
     signature: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_computed_result_version", "data_version"),)
+    # A chart or table a page drew from results it holds (lasnaolo.results.BUILT): bounded apart.
+    built: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    # (built, size): each class's bytes (lasnaolo.results._trim) are summed without reading payloads.
+    __table_args__ = (Index("ix_computed_result_version", "data_version"),
+                      Index("ix_computed_result_class_size", "built", "size"))
 
 
 TABLE_OF_KIND = {

@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import zlib
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -222,6 +223,56 @@ def test_built_parts_are_read_back_by_content_and_language_and_are_never_asked_a
     assert results.warm(engine, before) == 1 and stored_rows(engine) == 1
 
 
+def test_a_chart_is_built_and_not_kept_without_a_pseudonym_key_or_with_the_database_down(engine, monkeypatch, tmp_path):
+    """results.built never fails a page: with nothing to sign with, or no database to read, the
+    chart is built every time and nothing is kept."""
+    name, content_key = "lasnaolo.charts.trends.category_chart", "e" * 64
+    monkeypatch.setenv("LASNAOLO_DB_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("LASNAOLO_PSEUDONYM_KEY", raising=False)
+    scope_module.configure_pseudonym_key(None)
+    scope_module._key_from_environment.cache_clear()
+    with pytest.raises(scope_module.PseudonymKeyMissing):
+        scope_module.derived_key("result-key")
+    unsigned = Counted("chart")
+    assert [results.built(engine, name, content_key, "fi", unsigned) for _ in range(2)] == ["chart", "chart"]
+    assert unsigned.runs == 2 and stored_rows(engine) == 0
+    monkeypatch.delenv("LASNAOLO_DB_URL")
+    scope_module._key_from_environment.cache_clear()
+    down = store.make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}" if engine.dialect.name == "sqlite"
+                             else "postgresql+psycopg://nobody@127.0.0.1:9/nothing?connect_timeout=2")
+    unreachable = Counted("chart")
+    assert [results.built(down, name, content_key, "fi", unreachable) for _ in range(2)] == ["chart", "chart"]
+    assert unreachable.runs == 2
+    down.dispose()
+
+
+def test_a_chart_waits_for_no_write_lock_is_not_kept_while_another_holds_it_and_is_kept_once_it_is_free(
+        engine, monkeypatch):
+    """An import holds the write lock for its whole transaction: a chart drawn meanwhile is built
+    and shown at once, not kept (BUILT_WRITE_WAIT_MS, not the heavy results' WRITE_WAIT_MS, made
+    half a minute here so that waiting it could not pass unseen), and kept by a later visit."""
+    name, content_key = "lasnaolo.charts.trends.category_chart", "f" * 64
+    monkeypatch.setattr(results, "WRITE_WAIT_MS", 30_000)
+    results.import_version(engine)
+    importing = engine.connect()
+    try:
+        if engine.dialect.name == "sqlite":
+            importing.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            importing.exec_driver_sql("LOCK TABLE computed_result IN EXCLUSIVE MODE")
+        during, started = Counted("chart"), time.monotonic()
+        assert results.built(engine, name, content_key, "fi", during) == "chart" and during.runs == 1
+        assert time.monotonic() - started < 15
+    finally:
+        importing.rollback()
+        importing.close()
+    assert stored_rows(engine) == 0
+    after = Counted("chart")
+    results.built(engine, name, content_key, "fi", after)
+    assert after.runs == 1 and stored_rows(engine) == 1
+    assert results.built(engine, name, content_key, "fi", Counted(None)) == "chart"
+
+
 def test_warm_skips_questions_whose_signature_does_not_match(engine):
     version = results.import_version(engine)
     results.computed(engine, version, "lasnaolo.queries.school_years", Scope.everything(), (), Counted(["2024-2025"]))
@@ -231,22 +282,41 @@ def test_warm_skips_questions_whose_signature_does_not_match(engine):
     assert results.questions_asked(engine, version) == []
 
 
-def test_the_table_stays_under_its_bound_dropping_the_oldest_and_never_keeps_an_oversized_result(engine, monkeypatch):
+def class_bytes(engine, built: bool) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0))
+                                  .where(ComputedResult.built == built)).scalar_one()
+
+
+def test_results_and_built_charts_are_bounded_apart_each_losing_its_oldest_and_an_oversized_result_is_never_kept(
+        engine, monkeypatch):
+    """Heavy results and the charts drawn from them (results.built) each have their own bound: many
+    charts never push out a result, and a class over its bound drops its oldest until it holds
+    TRIMMED_SHARE of the bound (so that not every later keep trims again)."""
     version = results.import_version(engine)
     monkeypatch.setattr(results, "MAX_RESULT_BYTES", 40_000)
     results.computed(engine, version, "x.huge", Scope.everything(), (YEAR,), Counted(os.urandom(50_000)))
     assert stored_rows(engine) == 0
     monkeypatch.setattr(results, "MAX_STORED_BYTES", 70_000)
-    for year in ("2021-2022", "2022-2023", "2023-2024"):
+    monkeypatch.setattr(results, "MAX_BUILT_BYTES", 70_000)
+    for year in ("2021-2022", "2022-2023"):
         results.computed(engine, version, "x.big", Scope.everything(), (year,), Counted(os.urandom(30_000)))
-    with engine.connect() as connection:
-        sizes = connection.execute(select(func.sum(ComputedResult.size))).scalar_one()
-    assert stored_rows(engine) == 2 and sizes <= 70_000
-    newest = Counted(None)
+    for content_key in ("a" * 64, "b" * 64, "c" * 64):  # 90,000 bytes of charts: trimmed to the newest
+        results.built(engine, "x.chart", content_key, "fi", Counted(os.urandom(30_000)))
+    assert 60_000 < class_bytes(engine, built=False) <= 70_000
+    assert 30_000 < class_bytes(engine, built=True) <= 0.75 * 70_000
+    assert [results.built(engine, "x.chart", k * 64, "fi", Counted(None)) is None for k in "abc"] == [True, True, False]
+    both_years = [Counted(None), Counted(None)]
+    for year, compute in zip(("2021-2022", "2022-2023"), both_years):
+        results.computed(engine, version, "x.big", Scope.everything(), (year,), compute)
+    assert [compute.runs for compute in both_years] == [0, 0]  # the charts pushed out no result
+    results.computed(engine, version, "x.big", Scope.everything(), ("2023-2024",), Counted(os.urandom(30_000)))
+    assert 30_000 < class_bytes(engine, built=False) <= 0.75 * 70_000
+    newest, oldest = Counted(None), Counted(b"again")
     results.computed(engine, version, "x.big", Scope.everything(), ("2023-2024",), newest)
-    oldest = Counted(b"again")
     results.computed(engine, version, "x.big", Scope.everything(), ("2021-2022",), oldest)
     assert (newest.runs, oldest.runs) == (0, 1)
+    assert results.built(engine, "x.chart", "c" * 64, "fi", Counted(None)) is not None  # the results took no chart
 
 
 def test_a_second_server_process_reads_the_scopes_placing_without_computing_it(demo_files, tmp_path, installation_key):
