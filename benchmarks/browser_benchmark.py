@@ -12,7 +12,9 @@ For each data set and database this script
 3. in headless Chromium (Debian's chromium, driven by Playwright), signs in as each role in turn and
    opens each of the role's pages from the sidebar twice: the first visit, then, after all of
    them, the repeat visit (the overview, where signing in lands, is timed when opened again from
-   the last page: its own first computing happens during the sign-in). A visit is timed from the
+   the last page: its own first computing happens during the sign-in), and the first page once
+   more after the tab was left alone IDLE_S (Chromium draws a page slower after a pause, whatever
+   the server does; step 6's first page is compared with it). A visit is timed from the
    click on the page's link to the page's last visible change: the last insertion, removal or edit
    in the main area, or drawing on a canvas, before a second without any, once the script has
    finished (Streamlit's own state) and nothing stale is left on the page. A table grid's
@@ -33,8 +35,11 @@ For each data set and database this script
    which now sends every connection to the second process and closes those open, so each tab
    reconnects there and is signed in again by its cookie (it was on its overview when moved). It
    times every role's first visits (and sections) on the second process in that tab, which
-   has drawn every page before: the same tab, the same pages, only the process new. Step 3's
-   repeat visits are its yardstick;
+   has drawn every page before: the same tab, the same pages, only the process new; each tab's
+   first page no sooner than IDLE_S after the tab went quiet. Step 3's repeat visits are its
+   yardstick (its page after IDLE_S alone for the first page). For each visit of steps 3 and 6 the
+   server process's CPU time is printed too: the server's part, which the browser's varying time
+   cannot blur;
 7. starts another new process (the one of step 6 stopped) and times every role's first visits
    there in a new tab: what a second server behind a load balancer meets from a new user. Step 5
    is its yardstick: a second process that computes nothing again is as fast as the first
@@ -70,6 +75,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the product, and tests/suppor
 from lasnaolo import accounts, environment, i18n  # noqa: E402
 
 USERNAMES = ("admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori")
+# A tab left alone this long draws its next page 0.1-0.2 s slower in Chromium (more of the
+# browser's own CPU, the same server CPU; measured with and without a move, the same after 10 s
+# and 30 s alone): a moved tab's first page is compared with the first process's page after as long
+# alone, and is never clicked sooner.
+IDLE_S = 20
 QUIET_MS = 1000  # a page has stopped changing after this long without a change
 # What a user sees change: a node inserted, removed or edited in the main area, or a drawing on a
 # canvas (a table's grid is drawn on one). Two kinds of change are not seen and kept apart
@@ -180,6 +190,35 @@ def visit(page, name: str, home: bool) -> float:
     return math.nan
 
 
+def server_cpu(port: int):
+    """A clock of the CPU time (ns, all threads) that the server process on `port` has used: what the
+    server spent on a visit, apart from what the browser did (Linux's /proc)."""
+    flag = f"--server.port={port}".encode()
+    found = [path.parent for path in Path("/proc").glob("[0-9]*/cmdline")
+             if flag in _read(path).split(b"\0") and b"streamlit" in _read(path)]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one server process on port {port}, found {len(found)}")
+    process = found[0]
+
+    def used_ns() -> int:
+        return sum(int(_read(stat).split()[0] or 0) for stat in process.glob("task/*/schedstat"))
+    return used_ns
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # a thread or process that ended meanwhile
+        return b""
+
+
+def timed_visit(page, name: str, home: bool, cpu) -> tuple[float, float]:
+    """`visit`'s seconds, and the server's CPU milliseconds from the click to the page gone quiet."""
+    before = cpu()
+    seconds = visit(page, name, home)
+    return seconds, (cpu() - before) / 1e6
+
+
 def open_section(page, of: str, section: str) -> float:
     """Seconds from the click on a section's tab of the page `of` to the page's last visible
     change, once the section's own heading is drawn and nothing else's (as `visit`)."""
@@ -218,11 +257,11 @@ def measure_sections(page, of: str, role: str, repeat: bool) -> dict[str, dict]:
     return out
 
 
-def measure_server(browser, base: str, usernames: list[str], repeat: bool,
-                   keep: dict | None = None) -> dict[tuple[str, str], dict]:
-    """Per (user, page) the first visit's seconds (and the repeat visit's); per (user, "page:
-    section") those of opening the section's tab. Each user's tab is closed after,
-    or left open on the overview in `keep` (by user)."""
+def measure_server(browser, base: str, usernames: list[str], repeat: bool, keep: dict | None = None,
+                   server_port: int | None = None) -> dict[tuple[str, str], dict]:
+    """Per (user, page) the first visit's seconds and server CPU (and the repeat visit's); per
+    (user, "page: section") those of opening the section's tab. Each user's tab is closed after,
+    or left open on the overview in `keep` (by user). `server_port`: the server's, when `base` is a relay's."""
     from test_browser import login
 
     out = {}
@@ -231,7 +270,7 @@ def measure_server(browser, base: str, usernames: list[str], repeat: bool,
         context.add_init_script(CANVAS_DRAWS)
         page = context.new_page()
         login(page, base, username)
-        out.update(measure_tab(page, username, repeat))
+        out.update(measure_tab(page, username, repeat, server_cpu(server_port or port_of(base))))
         if keep is None:
             context.close()
         else:
@@ -241,8 +280,10 @@ def measure_server(browser, base: str, usernames: list[str], repeat: bool,
     return out
 
 
-def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict]:
-    """`measure_server`'s figures in one signed-in tab, from its overview."""
+def measure_tab(page, username: str, repeat: bool, cpu) -> dict[tuple[str, str], dict]:
+    """`measure_server`'s figures in one signed-in tab, from its overview. With `repeat`, the
+    first page is visited once more after the tab was left alone IDLE_S (`idle_repeat_s`): the
+    yardstick of a moved tab's first page."""
     from support.helpers import sections_of
     from test_browser import ROLE_OF
 
@@ -251,10 +292,15 @@ def measure_tab(page, username: str, repeat: bool) -> dict[tuple[str, str], dict
     # From the home page the first link clicked is another page: start from the last one.
     order = pages[1:] + pages[:1]
     for name in order:
-        out[(username, name)] = {"first_s": visit(page, name, name == pages[0])}
+        seconds, cpu_ms = timed_visit(page, name, name == pages[0], cpu)
+        out[(username, name)] = {"first_s": seconds, "first_cpu_ms": cpu_ms}
     if repeat:
         for name in order:
-            out[(username, name)]["repeat_s"] = visit(page, name, name == pages[0])
+            out[(username, name)]["repeat_s"], out[(username, name)]["repeat_cpu_ms"] = \
+                timed_visit(page, name, name == pages[0], cpu)
+        page.wait_for_timeout(IDLE_S * 1000)
+        out[(username, order[0])]["idle_repeat_s"], out[(username, order[0])]["idle_repeat_cpu_ms"] = \
+            timed_visit(page, order[0], order[0] == pages[0], cpu)
     for name in pages:  # the pages drawn one section at a time
         if len(sections_of(name, ROLE_OF[username])) > 1:
             for section, figures in measure_sections(page, name, ROLE_OF[username], repeat).items():
@@ -290,9 +336,10 @@ def measure_moved(tabs: dict, relay: "Relay", port: int) -> dict[tuple[str, str]
         settle(page)
     if relay.connections_to(port) < len(tabs):
         raise RuntimeError("the moved tabs did not reach the new process")
-    out = {}
+    out, cpu = {}, server_cpu(port)
     for username, page in tabs.items():
-        out.update(measure_tab(page, username, repeat=False))
+        page.wait_for_timeout(max(0.0, IDLE_S - (time.monotonic() - frames[username][-1])) * 1000)
+        out.update(measure_tab(page, username, repeat=False, cpu=cpu))
         page.context.close()
         print(f"  measured {username} in the moved tab", file=sys.stderr)
     return out
@@ -415,7 +462,8 @@ def main() -> None:
                         relay = Relay(port_of(first))
                         tabs = {}
                         try:
-                            timings = measure_server(browser, relay.base, args.roles, repeat=True, keep=tabs)
+                            timings = measure_server(browser, relay.base, args.roles, repeat=True, keep=tabs,
+                                                     server_port=port_of(first))
                             # A new browser session on the same, warm process: what a page's first
                             # drawing in a new tab costs the browser whatever the server does.
                             for key, figures in measure_server(browser, first, args.roles, repeat=False).items():
@@ -423,6 +471,8 @@ def main() -> None:
                             with server(url, users, keys, Path(folder) / "second.log") as second:
                                 for key, figures in measure_moved(tabs, relay, port_of(second)).items():
                                     timings[key]["moved_s"] = figures["first_s"]
+                                    if "first_cpu_ms" in figures:
+                                        timings[key]["moved_cpu_ms"] = figures["first_cpu_ms"]
                         finally:
                             relay.close()
                         with server(url, users, keys, Path(folder) / "third.log") as another:
@@ -430,14 +480,19 @@ def main() -> None:
                                 timings[key]["second_s"] = figures["first_s"]
                     if not rows:
                         print("| data | database | user | page | first visit (s) | repeat visit (s) "
+                              f"| the tab's first page again after {IDLE_S} s alone (s) "
                               "| second process, the same tab moved: first visit (s) "
+                              "| server CPU (ms): repeat visit / after the tab alone / moved tab "
                               "| first process, new tab: first visit (s) | second process, new tab: first visit (s) |")
-                        print("|---|---|---|---|---|---|---|---|---|")
+                        print("|---|---|---|---|---|---|---|---|---|---|---|")
                     rows.append((scale, database, timings))
                     for (username, name), figures in timings.items():  # each data set as soon as measured
+                        cpu_ms = " / ".join(f"{figures[k]:.0f}" if k in figures else "–"
+                                            for k in ("repeat_cpu_ms", "idle_repeat_cpu_ms", "moved_cpu_ms"))
+                        idle = f"{figures['idle_repeat_s']:.2f}" if "idle_repeat_s" in figures else "–"
                         print(f"| {scale} | {database} | {username} | {name} | {figures['first_s']:.2f} "
-                              f"| {figures['repeat_s']:.2f} | {figures['moved_s']:.2f} | {figures['new_session_s']:.2f} "
-                              f"| {figures['second_s']:.2f} |", flush=True)
+                              f"| {figures['repeat_s']:.2f} | {idle} | {figures['moved_s']:.2f} | {cpu_ms} "
+                              f"| {figures['new_session_s']:.2f} | {figures['second_s']:.2f} |", flush=True)
             browser.close()
     finally:
         if pg:
