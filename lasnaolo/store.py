@@ -301,8 +301,8 @@ def refresh_statistics(engine: Engine) -> None:
         connection.exec_driver_sql(statement)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest alembic revision."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest alembic revision (or to `revision`, for testing a migration)."""
     from alembic import command
     from alembic.config import Config
 
@@ -310,7 +310,7 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", "lasnaolo:migrations")
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def init_database(engine: Engine) -> None:
