@@ -37,9 +37,9 @@ For each data set and database this script
    times every role's first visits (and sections) on the second process in that tab, which
    has drawn every page before: the same tab, the same pages, only the process new; each tab's
    first page no sooner than IDLE_S after the tab went quiet. Step 3's repeat visits are its
-   yardstick (its page after IDLE_S alone for the first page). For each visit of steps 3 and 6 the
-   server process's CPU time is printed too: the server's part, which the browser's varying time
-   cannot blur;
+   yardstick (its page after IDLE_S alone for the first page). For step 3's repeat visits, its
+   visit after IDLE_S alone and step 6's visits the server process's CPU time is printed too (10 ms
+   ticks; on PostgreSQL without the database's): the server's part, apart from the browser's;
 7. starts another new process (the one of step 6 stopped) and times every role's first visits
    there in a new tab: what a second server behind a load balancer meets from a new user. Step 5
    is its yardstick: a second process that computes nothing again is as fast as the first
@@ -75,9 +75,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the product, and tests/suppor
 from lasnaolo import accounts, environment, i18n  # noqa: E402
 
 USERNAMES = ("admin", "johtaja", "rehtori", "ohjausryhma", "koordinaattori")
-# A tab left alone this long draws its next page 0.1-0.2 s slower in Chromium (more of the
-# browser's own CPU, the same server CPU; measured with and without a move, the same after 10 s
-# and 30 s alone): a moved tab's first page is compared with the first process's page after as long
+# A tab left alone this long draws its next page about 0.13 s slower in Chromium (more of the
+# browser's own CPU, the same server CPU; measured with and without a move, README's ninth
+# session): a moved tab's first page is compared with the first process's page after as long
 # alone, and is never clicked sooner.
 IDLE_S = 20
 QUIET_MS = 1000  # a page has stopped changing after this long without a change
@@ -191,24 +191,28 @@ def visit(page, name: str, home: bool) -> float:
 
 
 def server_cpu(port: int):
-    """A clock of the CPU time (ns, all threads) that the server process on `port` has used: what the
-    server spent on a visit, apart from what the browser did (Linux's /proc)."""
+    """A clock of the CPU time (ns) that the server process on `port` has used, from Linux's
+    /proc/<pid>/stat: the whole process, including the threads that have ended (each script run
+    is a thread of its own that ends with the run; summing the live threads missed them), in
+    clock ticks of 10 ms. The server's part of a visit, apart from the browser's. On PostgreSQL the
+    database's own processes are not in it."""
     flag = f"--server.port={port}".encode()
     found = [path.parent for path in Path("/proc").glob("[0-9]*/cmdline")
              if flag in _read(path).split(b"\0") and b"streamlit" in _read(path)]
     if len(found) != 1:
         raise RuntimeError(f"expected one server process on port {port}, found {len(found)}")
-    process = found[0]
+    stat, tick_ns = found[0] / "stat", 1e9 / os.sysconf("SC_CLK_TCK")
 
     def used_ns() -> int:
-        return sum(int(_read(stat).split()[0] or 0) for stat in process.glob("task/*/schedstat"))
+        fields = _read(stat).rsplit(b")", 1)[-1].split()  # after the command's name, which may hold spaces
+        return int((int(fields[11]) + int(fields[12])) * tick_ns)  # utime, stime
     return used_ns
 
 
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
-    except OSError:  # a thread or process that ended meanwhile
+    except OSError:  # a process that ended meanwhile
         return b""
 
 

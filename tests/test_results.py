@@ -246,7 +246,7 @@ def test_a_chart_is_built_and_not_kept_without_a_pseudonym_key_or_with_the_datab
     down.dispose()
 
 
-def test_a_chart_waits_for_no_write_lock_is_not_kept_while_another_holds_it_and_is_kept_once_it_is_free(
+def test_a_chart_waits_only_briefly_for_a_write_lock_is_not_kept_while_another_holds_it_and_is_kept_once_it_is_free(
         engine, monkeypatch):
     """An import holds the write lock for its whole transaction: a chart drawn meanwhile is built
     and shown at once, not kept (BUILT_WRITE_WAIT_MS, 20 ms; neither the heavy results'
