@@ -853,8 +853,13 @@ def measure_panel(engine: Engine, scope: Scope, measure: str, grade_band: str | 
 # --- Records of the scope's units: targets and self-evaluations -------------------------------
 
 def _readable_unit(engine: Engine, scope: Scope, unit_level: str, unit_code: str) -> bool:
-    schools, municipalities = readable_units(engine, scope)
-    return unit_code in (schools if unit_level == "school" else municipalities)
+    """Whether the scope may read the unit's own records: one row asked of the database, not the
+    scope's every school (a country's, for an administrator) read to look one up."""
+    query = dict(zip(("school", "municipality"), _readable_unit_queries(scope))).get(unit_level)
+    if query is None:
+        return False
+    with engine.connect() as connection:
+        return connection.execute(query.where(query.selected_columns[0] == unit_code).limit(1)).first() is not None
 
 
 def target_rows(engine: Engine, scope: Scope, *, target_id: int | None = None,
@@ -893,36 +898,36 @@ SELF_EVALUATION_COLUMNS = ["unit_level", "unit_code", "school_year", "recommenda
 
 def self_evaluation_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
     """The schools and municipalities whose self-evaluations the scope may read."""
+    _require_evaluation_reader(scope)
+    return readable_units(engine, scope)
+
+
+def _require_evaluation_reader(scope: Scope) -> None:
     if not policy.capabilities(scope.role).reads_evaluations:
         raise NotAllowed(f"the {scope.role} role may not read self-evaluations")
-    return readable_units(engine, scope)
 
 
 def current_self_evaluations(engine: Engine, scope: Scope, school_year: str) -> pd.DataFrame:
     """The newest assessment per unit and recommendation of every unit in scope, for the school
     year (the table is append-only; ids only grow)."""
-    schools, municipalities = self_evaluation_units(engine, scope)
-    columns = [getattr(SelfEvaluation, c) for c in SELF_EVALUATION_COLUMNS]
-    frames = []
+    _require_evaluation_reader(scope)
+    # Filtered in the database by the scope's units as subqueries: reading a country's schools
+    # into a list only to send it back as parameters made a new process's first profile slow.
+    newest = (select(func.max(SelfEvaluation.id))
+              .where(_readable_unit_condition(scope, SelfEvaluation.unit_level, SelfEvaluation.unit_code),
+                     SelfEvaluation.school_year == school_year)
+              .group_by(SelfEvaluation.unit_level, SelfEvaluation.unit_code, SelfEvaluation.recommendation))
+    query = select(*[getattr(SelfEvaluation, c) for c in SELF_EVALUATION_COLUMNS]).where(SelfEvaluation.id.in_(newest))
     with engine.connect() as connection:
-        for level, codes in (("municipality", municipalities), ("school", schools)):
-            if not codes:
-                continue
-            newest = (select(func.max(SelfEvaluation.id))
-                      .where(SelfEvaluation.unit_level == level, SelfEvaluation.unit_code.in_(sorted(codes)),
-                             SelfEvaluation.school_year == school_year)
-                      .group_by(SelfEvaluation.unit_code, SelfEvaluation.recommendation))
-            rows = connection.execute(select(*columns).where(SelfEvaluation.id.in_(newest))).fetchall()
-            if rows:
-                frames.append(pd.DataFrame(rows, columns=SELF_EVALUATION_COLUMNS))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SELF_EVALUATION_COLUMNS)
+        rows = connection.execute(query).fetchall()
+    frame = pd.DataFrame(rows, columns=SELF_EVALUATION_COLUMNS)
     return frame.sort_values(["unit_level", "unit_code", "recommendation"], ignore_index=True)
 
 
 def self_evaluation_history(engine: Engine, scope: Scope, unit: Unit) -> pd.DataFrame:
     """Every assessment ever recorded for a unit in scope, newest first."""
-    schools, municipalities = self_evaluation_units(engine, scope)
-    if unit.code not in (schools if unit.level == "school" else municipalities):
+    _require_evaluation_reader(scope)
+    if not _readable_unit(engine, scope, unit.level, unit.code):
         raise NotAllowed(f"{unit} is not in your scope")
     query = (select(*[getattr(SelfEvaluation, c) for c in SELF_EVALUATION_COLUMNS])
              .where(SelfEvaluation.unit_level == unit.level, SelfEvaluation.unit_code == unit.code)

@@ -79,6 +79,31 @@ def test_history_is_kept_and_only_changes_are_appended(loaded):
         evaluation.history(loaded, RECTOR, Unit("school", "04567"))
 
 
+
+def test_current_assessments_and_history_hold_only_the_units_the_scope_reads(loaded):
+    everyone = Scope.everything()
+    for unit in (Unit("municipality", HELSINKI), Unit("school", "00123"), Unit("municipality", ESPOO), Unit("school", "04567")):
+        evaluation.record(loaded, everyone, "admin", unit, "2024-2025", ALL[:2])
+    evaluation.record(loaded, everyone, "admin", Unit("school", "00123"), "2023-2024", ALL[:1])
+
+    def units(scope):
+        return set(zip(*evaluation.current(loaded, scope, "2024-2025")[["unit_level", "unit_code"]].T.values))
+
+    assert units(everyone) == {("municipality", HELSINKI), ("school", "00123"), ("municipality", ESPOO), ("school", "04567")}
+    assert units(DIRECTOR) == {("municipality", HELSINKI), ("school", "00123")}
+    assert units(RECTOR) == {("school", "00123")}  # not the municipality's own records
+    assert len(evaluation.current(loaded, RECTOR, "2024-2025")) == 2  # the other year's row left out
+    assert len(evaluation.history(loaded, RECTOR, Unit("school", "00123"))) == 3
+    assert len(evaluation.history(loaded, DIRECTOR, Unit("municipality", HELSINKI))) == 2
+    for scope, unit in ((RECTOR, Unit("municipality", HELSINKI)), (RECTOR, Unit("school", "04567")),
+                        (DIRECTOR, Unit("municipality", ESPOO)), (DIRECTOR, Unit("school", "04567"))):
+        with pytest.raises(NotAllowed):
+            evaluation.history(loaded, scope, unit)
+    for read in (lambda: evaluation.current(loaded, Scope("coordinator"), "2024-2025"),
+                 lambda: evaluation.history(loaded, Scope("coordinator"), Unit("school", "00123"))):
+        with pytest.raises(NotAllowed):  # anonymised: no unit's own records
+            read()
+
 @pytest.mark.parametrize("bad, field", [
     (Assessment("staff_competence", 5), "score"),
     (Assessment("staff_competence", 0), "score"),
