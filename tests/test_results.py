@@ -196,6 +196,32 @@ def test_after_an_import_the_questions_asked_before_are_computed_again_for_the_n
         assert set(connection.execute(select(ComputedResult.data_version)).scalars()) == {".".join(map(str, after))}
 
 
+def test_a_targets_baseline_and_suggestion_are_kept_and_computed_again_after_an_import(engine, demo_files, tmp_path):
+    """The targets page's two reads of imported data (ui.data.STORED): their arguments (a unit)
+    and answers (a number, a Suggestion) survive the keeping, and after an import `warm` keeps
+    answers equal to computing them from the new data."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+    from lasnaolo.ui import data
+
+    assert {"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"} <= data.STORED
+    importer.import_paths(engine, [demo_files / "schools.csv", demo_files / "absences.csv"])
+    before = results.import_version(engine)
+    director = Scope("director", municipality_codes=frozenset({"106"}))
+    asked = [("lasnaolo.targets.baseline", (Unit("municipality", "106"), "absence_rate", YEAR, None), targets.baseline),
+             ("lasnaolo.targets.suggest", (Unit("municipality", "106"), "tier23_share", YEAR), targets.suggest)]
+    for name, args, function in asked:
+        answer = results.computed(engine, before, name, director, args, lambda: function(engine, director, *args))
+        assert answer is not None and answer == function(engine, director, *args), name
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    assert results.warm(engine, before) == 2
+    after = results.import_version(engine)
+    for name, args, function in asked:
+        refuse = Counted(None)
+        assert results.computed(engine, after, name, director, args, refuse) == function(engine, director, *args)
+        assert refuse.runs == 0, name
+
+
 def test_built_parts_are_read_back_by_content_and_language_and_are_never_asked_again_after_an_import(engine, demo_files):
     """What a page draws from figures it holds (results.built): built once, read back by a fresh
     engine (another process) without building; another content key or language is built apart;
