@@ -21,3 +21,4 @@ else:
     shell.freeze_long_lived()  # once, before the first signed-in page
     shell.sidebar(account)
     shell.navigation(account).run()
+    shell.freeze_newly_imported()  # after a page that computed with a library imported just now

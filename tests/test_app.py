@@ -134,12 +134,15 @@ def test_each_role_sees_its_overview_and_only_its_pages(app_env, username):
         assert routable(at, f"pages/{page}.py") == accounts.may_open(role, page), page
 
 
-def test_a_new_process_freezes_its_objects_once_with_the_first_page_and_reads_kept_risk_profiles_without_scikit_learn(
+def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page_reads_kept_risk_profiles_without_scikit_learn_and_freezes_it_once_imported(
         monkeypatch, tmp_path, demo_db):
     """Two server processes in turn on one database. Each freezes what it holds once, with its
     first signed-in page, not at the sign-in form and not again on the next page (a full garbage
     collection in a new process fell on a page's first visit, 0.1-0.25 s). The first computes the risk profiles and keeps them;
-    the second shows them without importing scikit-learn (0.9 s of a new process's first visit)."""
+    the second shows them without importing scikit-learn (0.9 s of a new process's first visit).
+    With the first page every module of the package a page may use is imported, and none of the
+    heavy libraries the overview does not use; the process that imports scikit-learn to compute freezes it after that run
+    (`freeze_newly_imported`, as app.py after every signed-in run), once."""
     import subprocess
     import sys
 
@@ -154,13 +157,25 @@ def test_a_new_process_freezes_its_objects_once_with_the_first_page_and_reads_ke
         "assert len(at.text_input) == 2 and gc.get_freeze_count() == 0  # the sign-in form\n"
         "at.text_input[0].input('admin'); at.text_input[1].input('demo'); at.button[0].click(); at.run()\n"
         "assert at.title[0].value.startswith('Yleiskuva') and not at.exception\n"
-        "frozen = gc.get_freeze_count()\n"
+        "frozen, first_freezes = gc.get_freeze_count(), len(freezes)\n"
+        "assert first_freezes in (1, 2), freezes  # freeze_long_lived's, and one of what the run imported after it\n"
+        "ahead = [m for m in ('lasnaolo.impact', 'lasnaolo.deck', 'lasnaolo.risk', 'lasnaolo.evaluation',\n"
+        "                     'lasnaolo.pupil_import', 'lasnaolo.ui.upload', 'lasnaolo.ui.slides') if m not in sys.modules]\n"
+        "assert not ahead, ahead  # the overview uses none of them\n"
+        "heavy = [m for m in ('sklearn', 'linearmodels', 'pptx') if m in sys.modules]  # SciPy: the overview's own\n"
+        "assert not heavy, heavy\n"
         "at.switch_page('pages/clusters.py').run()\n"
         "assert not at.exception and at.title[0].value == 'Koulujen riskiprofiilit', at.title\n"
         "from lasnaolo.ui import shell\n"
         "shell.freeze_long_lived()  # as app.py on every signed-in run (AppTest reruns only the page)\n"
-        "assert len(freezes) == 1, freezes  # once per process\n"
-        "print(frozen, 'sklearn' in sys.modules)\n")
+        "assert len(freezes) == first_freezes, freezes  # once per process\n"
+        "imported = 'sklearn' in sys.modules\n"
+        "if imported:  # as app.py after every signed-in run\n"
+        "    assert shell.freeze_newly_imported() and len(freezes) == first_freezes + 1\n"
+        "    from sklearn.cluster import KMeans\n"
+        "    assert not any(o is KMeans for o in gc.get_objects()), 'scikit-learn left to every collection'\n"
+        "    assert not shell.freeze_newly_imported() and len(freezes) == first_freezes + 1  # once\n"
+        "print(frozen, imported)\n")
 
     def process() -> tuple[int, bool]:
         done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)

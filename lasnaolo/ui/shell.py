@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from datetime import datetime, timedelta
 
 import streamlit as st
@@ -34,11 +35,58 @@ def freeze_long_lived() -> int:
     sign-in form's run has just ended with a full collection, so little garbage is frozen. Every
     page's widgets and charts (Altair) are imported first, to be frozen too. What is frozen is
     still freed by reference counting; only a cycle among it is never collected. Freezing takes
-    microseconds. Returns how many objects are frozen."""
-    from lasnaolo.ui import widgets  # noqa: F401  (imported to be frozen)
+    microseconds. Returns how many objects are frozen.
 
+    Before freezing, the process does once what every page's first visit in it did on top of a
+    repeat visit (`_prepare_process`), so that a second process's first visit costs what the first
+    process's repeat visit does."""
+    _prepare_process()
     gc.freeze()
+    _modules_when_frozen[0] = len(sys.modules)
     return gc.get_freeze_count()
+
+
+_modules_when_frozen = [0]  # this process's count of imported modules at its last freeze
+
+
+def freeze_newly_imported() -> bool:
+    """After a signed-in run that imported modules (a figure computed in this process brings in
+    scikit-learn, SciPy, linearmodels or python-pptx: about 90,000 objects), the same as
+    `freeze_long_lived` for them: collected once and frozen, or every later run's full collection
+    (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine. Rare (once
+    per library and process), so the cycles of other runs' garbage it may freeze stay few.
+    Returns whether it froze."""
+    if len(sys.modules) <= _modules_when_frozen[0]:
+        return False
+    gc.collect()
+    gc.freeze()
+    _modules_when_frozen[0] = len(sys.modules)
+    return True
+
+
+# Not imported ahead: the command line, the demo data's generators (SciPy) and alembic's scripts.
+NOT_FOR_PAGES = ("lasnaolo.__main__", "lasnaolo.cli", "lasnaolo.demo", "lasnaolo.pupil_demo", "lasnaolo.migrations")
+
+
+def _prepare_process() -> None:
+    """Imports every module of the package a page may use (a page imports some only when drawn:
+    where Python may not write bytecode, as in many containers, each is compiled from source on
+    the first visit) - the heavy libraries (scikit-learn, SciPy, linearmodels, python-pptx) stay
+    imported only when a figure is computed - and has Altair compile the regular expressions it
+    parses a field's shorthand with (about ten, compiled on a process's first chart)."""
+    import importlib
+    import pkgutil
+
+    import altair as alt
+    import pandas as pd
+
+    import lasnaolo
+
+    for module in pkgutil.walk_packages(lasnaolo.__path__, "lasnaolo."):
+        if not module.name.startswith(NOT_FOR_PAGES):
+            importlib.import_module(module.name)
+    # An untyped field is tried against every shorthand pattern, so all are compiled.
+    alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x").to_dict()
 
 
 def read_secrets() -> settings.SecretsFile:
