@@ -10,7 +10,9 @@ next questions that take over a second for a whole country are asked too: the co
 school year with data, the risk profiles in each number of clusters the page offers, and the
 impact of the opening measure, in the page's opening area (the user's own or the whole region),
 on every outcome and grade band. The self-evaluation page's absence figures are kept too (its
-scores change whenever one is recorded and are read fresh).
+scores change whenever one is recorded and are read fresh), and an editor's new-target form's
+baseline and suggestion (55 and 80 ms for a whole country, kept so that another process reads
+them).
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""
@@ -27,9 +29,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from lasnaolo import accounts, comparison, contract, deck, evaluation, i18n, impact, queries, reports, results, risk, trends
+from lasnaolo import (accounts, comparison, contract, deck, evaluation, i18n, impact, queries, reports, results, risk,
+                      targets, trends)
 from lasnaolo.accounts import Account
-from lasnaolo.scope import PseudonymKeyMissing, Scope
+from lasnaolo.scope import PseudonymKeyMissing, Scope, Unit
 from lasnaolo.stats import PeerCriteria
 
 log = logging.getLogger(__name__)
@@ -135,6 +138,26 @@ def _evaluation(asker: _Asker, scope: Scope, years: list[str], language: str) ->
     asker.ask(evaluation.unit_absence, scope, years[0], municipalities[0] if len(municipalities) == 1 else None)
 
 
+def _targets(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
+    """The new-target form, which an editor's page opens with (its expander shut or not): the
+    baseline and the suggestion of the first unit listed (the first municipality), the first
+    metric, the current school year and the newest earlier one with data."""
+    if scope.role not in targets.EDITORS:
+        return
+    schools = queries.schools(asker.engine, scope)
+    if schools.empty:
+        return
+    options, current = targets.year_choices(years)
+    year = options[current]
+    unit = Unit("municipality", sorted(set(schools["municipality_code"]))[0])
+    metric = targets.METRICS[0]
+    earlier = [y for y in years if y < year]
+    with _alone(f"the baseline of {unit}", scope):
+        asker.ask(targets.baseline, scope, unit, metric, year, earlier[0] if earlier else None)
+    with _alone(f"the suggestion for {unit}", scope):
+        asker.ask(targets.suggest, scope, unit, metric, year)
+
+
 def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     request = deck.DeckRequest.from_params({}, years, language)
     for kind in request.slides:  # kept slide by slide, as the page keeps them
@@ -145,7 +168,7 @@ def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> No
 # The pages whose first view takes long enough at national scale to be worth keeping.
 PAGES: dict[str, Callable[[_Asker, Scope, list[str], str], None]] = {
     "overview": _overview, "trends": _trends, "comparison": _comparison, "clusters": _clusters,
-    "impact": _impact, "evaluation": _evaluation, "present": _present,
+    "impact": _impact, "evaluation": _evaluation, "present": _present, "targets": _targets,
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from statistics import NormalDist
 
 import numpy as np
@@ -296,6 +296,17 @@ def baseline(engine: Engine, scope: Scope, unit: Unit, metric: str, school_year:
     if metric.startswith(SURVEY_PREFIX):
         return _survey_value(engine, scope, unit, metric.removeprefix(SURVEY_PREFIX), contract.parse_school_year(year) + 1)
     return _value(_absence_rows(engine, scope, unit, [year]), metric)
+
+
+def year_choices(years: list[str], today: date | None = None) -> tuple[list[str], int]:
+    """The school years a target can be for (those with data, the one after the newest data, the
+    current and the coming one), newest first, and the current school year as the default:
+    targets are set ahead, not for a finished year."""
+    today = today or date.today()
+    current = contract.school_year_label(today.year if today.month >= 8 else today.year - 1)
+    ahead = {contract.school_year_label(contract.parse_school_year(y) + 1) for y in (current, *years[:1])}
+    options = sorted({*years, current, *ahead}, reverse=True)
+    return options, options.index(current)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ years = data.school_years(ctx.scope)
 if not years:
     st.info(t("overview.no_data"))
     st.stop()
-year = st.selectbox(t("overview.school_year"), *targets_ui.year_choices(years), format_func=i18n.school_year,
+year = st.selectbox(t("overview.school_year"), *targets.year_choices(years), format_func=i18n.school_year,
                     key="target_year")
 targets_ui.confirm_saved()
 

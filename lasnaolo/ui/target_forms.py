@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import streamlit as st
 
@@ -14,17 +13,6 @@ from lasnaolo.ui import data
 from lasnaolo.ui.session import language, t
 
 SAVED = "targets_saved"
-
-
-def year_choices(years: list[str], today: date | None = None) -> tuple[list[str], int]:
-    """The school years a target can be for (those with data, the one after the newest data, the
-    current and the coming one), newest first, and the current school year as the default:
-    targets are set ahead, not for a finished year."""
-    today = today or date.today()
-    current = contract.school_year_label(today.year if today.month >= 8 else today.year - 1)
-    ahead = {contract.school_year_label(contract.parse_school_year(y) + 1) for y in (current, *years[:1])}
-    options = sorted({*years, current, *ahead}, reverse=True)
-    return options, options.index(current)
 
 
 def unit_of(record: targets.TargetRecord) -> Unit:
