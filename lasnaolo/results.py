@@ -55,6 +55,10 @@ TRIMMED_SHARE = 0.75  # a class over its bound is trimmed to this share of it, s
 VERSIONED_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "altair", "linearmodels", "statsmodels")
 OLD_VERSIONS_KEPT_S = 600  # an older data version's results, for `warm` after an import
 WARM_LIMIT = 200  # questions computed again after an import, newest first
+# Kept for every process to read, but not computed again after an import: cheap (under 0.1 s) and
+# asked per unit and metric, they would crowd the heavy questions out of WARM_LIMIT (review). A
+# page's opening ones are first views (lasnaolo.first_views).
+NOT_WARMED = frozenset({"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"})
 WRITE_WAIT_MS = 200  # a page does not wait on an import's write lock to keep a result: it skips keeping it
 # A chart waits only as long as another's keep takes (a few ms), not an import's lock: building
 # it again costs a few ms, waiting out WRITE_WAIT_MS would cost 200 per chart. (Not 0: then two
@@ -279,11 +283,13 @@ def _trim(connection, built_part: bool) -> None:
 
 def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_LIMIT) -> list[tuple[str, Any, tuple]]:
     """The questions whose results were kept at `version` (newest first, at most `limit`): what
-    the users asked of the data before an import, to be computed again after it. Only signed rows."""
+    the users asked of the data before an import, to be computed again after it. Only signed rows,
+    none of NOT_WARMED."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(ComputedResult.result_key, ComputedResult.payload, ComputedResult.question, ComputedResult.signature)
-            .where(ComputedResult.data_version == _version_text(version), ~ComputedResult.built)
+            .where(ComputedResult.data_version == _version_text(version), ~ComputedResult.built,
+                   ComputedResult.name.notin_(NOT_WARMED))
             .order_by(ComputedResult.created_at.desc()).limit(limit)).fetchall()
     asked = []
     for row in rows:
