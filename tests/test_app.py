@@ -151,7 +151,7 @@ def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page
         "import gc, sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         "freezes, freeze = [], gc.freeze\n"
-        "gc.freeze = lambda: (freezes.append(1), freeze())[1]  # counted\n"
+        "gc.freeze = lambda: (freezes.append(len(sys.modules)), freeze())[1]  # counted, with the modules then\n"
         "at = AppTest.from_file('app.py', default_timeout=120)\n"
         "at.run()\n"
         "assert len(at.text_input) == 2 and gc.get_freeze_count() == 0  # the sign-in form\n"
@@ -159,6 +159,13 @@ def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page
         "assert at.title[0].value.startswith('Yleiskuva') and not at.exception\n"
         "frozen, first_freezes = gc.get_freeze_count(), len(freezes)\n"
         "assert first_freezes in (1, 2), freezes  # freeze_long_lived's, and one of what the run imported after it\n"
+        "assert all(b > a for a, b in zip(freezes, freezes[1:])), freezes  # never again without new modules\n"
+        "import re, altair\n"
+        "compiled, compile_ = [], re._compiler.compile\n"
+        "re._compiler.compile = lambda *a: (compiled.append(a[0]), compile_(*a))[1]  # a miss of re's cache\n"
+        "assert altair.utils.parse_shorthand('untyped') == {'field': 'untyped'}  # tried against every pattern\n"
+        "re._compiler.compile = compile_\n"
+        "assert not compiled, compiled  # Altair's shorthand patterns were compiled ahead\n"
         "ahead = [m for m in ('lasnaolo.impact', 'lasnaolo.deck', 'lasnaolo.risk', 'lasnaolo.evaluation',\n"
         "                     'lasnaolo.pupil_import', 'lasnaolo.ui.upload', 'lasnaolo.ui.slides') if m not in sys.modules]\n"
         "assert not ahead, ahead  # the overview uses none of them\n"
@@ -171,7 +178,7 @@ def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page
         "assert len(freezes) == first_freezes, freezes  # once per process\n"
         "imported = 'sklearn' in sys.modules\n"
         "if imported:  # as app.py after every signed-in run\n"
-        "    assert shell.freeze_newly_imported() and len(freezes) == first_freezes + 1\n"
+        "    assert shell.freeze_newly_imported() and len(freezes) == first_freezes + 1  # alone: AppTest\n"
         "    from sklearn.cluster import KMeans\n"
         "    assert not any(o is KMeans for o in gc.get_objects()), 'scikit-learn left to every collection'\n"
         "    assert not shell.freeze_newly_imported() and len(freezes) == first_freezes + 1  # once\n"
@@ -189,6 +196,53 @@ def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page
     assert first_imported  # it computed the profiles
     assert not second_imported  # it read them
 
+
+
+def test_a_module_that_cannot_be_imported_ahead_is_logged_and_the_rest_are_imported(monkeypatch, caplog):
+    """A page's module that fails to import fails that page, not every signed-in page (review)."""
+    import importlib
+
+    from lasnaolo.ui import shell
+
+    real, tried = importlib.import_module, []
+
+    def failing(name, *args):
+        tried.append(name)
+        if name == "lasnaolo.deck":
+            raise ImportError("a library this installation lacks")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", failing)
+    with caplog.at_level("ERROR", logger="lasnaolo.ui.shell"):
+        shell._prepare_process()
+    assert "lasnaolo.deck not imported ahead" in caplog.text
+    assert tried.index("lasnaolo.deck") < tried.index("lasnaolo.ui.widgets")  # the walk went on after it
+    assert not [name for name in tried if name.startswith(shell.NOT_FOR_PAGES)]
+
+
+@pytest.mark.parametrize("sessions, alone", [(0, True), (1, True), (2, False), (None, False)])
+def test_newly_imported_modules_are_frozen_only_while_the_server_holds_one_session(monkeypatch, sessions, alone):
+    """A freeze keeps every object living then, another session's state too (review): only a
+    process's one session freezes; a session manager that cannot be asked means never."""
+    from streamlit.runtime import Runtime
+
+    from lasnaolo.ui import shell
+
+    class Manager:
+        def num_sessions(self):
+            if sessions is None:
+                raise AttributeError("no such manager")
+            return sessions
+
+    class Server:
+        _session_mgr = Manager()
+
+    monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
+    monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: Server()))
+    monkeypatch.setattr(shell, "_modules_when_frozen", [0])
+    frozen = []
+    monkeypatch.setattr(shell.gc, "freeze", lambda: frozen.append(1))
+    assert shell.freeze_newly_imported() == alone and len(frozen) == int(alone)
 
 def test_scope_decides_what_the_overview_counts(app_env):
     director, admin = login("johtaja"), login("admin")

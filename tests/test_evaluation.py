@@ -84,7 +84,8 @@ def test_current_assessments_and_history_hold_only_the_units_the_scope_reads(loa
     everyone = Scope.everything()
     for unit in (Unit("municipality", HELSINKI), Unit("school", "00123"), Unit("municipality", ESPOO), Unit("school", "04567")):
         evaluation.record(loaded, everyone, "admin", unit, "2024-2025", ALL[:2])
-    evaluation.record(loaded, everyone, "admin", Unit("school", "00123"), "2023-2024", ALL[:1])
+    other_year = [Assessment(code, 4, "toinen vuosi") for code in contract.RECOMMENDATIONS[:2]]
+    evaluation.record(loaded, everyone, "admin", Unit("school", "00123"), "2023-2024", other_year)
 
     def units(scope):
         return set(zip(*evaluation.current(loaded, scope, "2024-2025")[["unit_level", "unit_code"]].T.values))
@@ -92,8 +93,10 @@ def test_current_assessments_and_history_hold_only_the_units_the_scope_reads(loa
     assert units(everyone) == {("municipality", HELSINKI), ("school", "00123"), ("municipality", ESPOO), ("school", "04567")}
     assert units(DIRECTOR) == {("municipality", HELSINKI), ("school", "00123")}
     assert units(RECTOR) == {("school", "00123")}  # not the municipality's own records
-    assert len(evaluation.current(loaded, RECTOR, "2024-2025")) == 2  # the other year's row left out
-    assert len(evaluation.history(loaded, RECTOR, Unit("school", "00123"))) == 3
+    mine = evaluation.current(loaded, RECTOR, "2024-2025")  # the other year's newer rows left out
+    assert list(mine["school_year"]) == ["2024-2025"] * 2 and set(mine["score"]) == {2}
+    assert set(evaluation.current(loaded, RECTOR, "2023-2024")["score"]) == {4}
+    assert len(evaluation.history(loaded, RECTOR, Unit("school", "00123"))) == 4
     assert len(evaluation.history(loaded, DIRECTOR, Unit("municipality", HELSINKI))) == 2
     for scope, unit in ((RECTOR, Unit("municipality", HELSINKI)), (RECTOR, Unit("school", "04567")),
                         (DIRECTOR, Unit("municipality", ESPOO)), (DIRECTOR, Unit("school", "04567"))):

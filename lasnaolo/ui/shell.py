@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from lasnaolo.accounts import Account, AuthConfig
 from lasnaolo.text import md
 from lasnaolo.ui import data
 from lasnaolo.ui.session import ACCOUNT_KEY, LANGUAGE_KEY, language, t
+
+log = logging.getLogger(__name__)
 
 SIGN_OUT_KEY = "sign_out"  # not "logout": streamlit-authenticator keeps its own flag under that key
 TOKEN_KEY = "lasnaolo_login_token"  # the claims of this session's re-login cookie (lasnaolo.login)
@@ -54,14 +57,29 @@ def freeze_newly_imported() -> bool:
     scikit-learn, SciPy, linearmodels or python-pptx: about 90,000 objects), the same as
     `freeze_long_lived` for them: collected once and frozen, or every later run's full collection
     (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine. Rare (once
-    per library and process), so the cycles of other runs' garbage it may freeze stay few.
-    Returns whether it froze."""
-    if len(sys.modules) <= _modules_when_frozen[0]:
+    per library and process). Only while this is the process's one session: a freeze keeps
+    whatever lives then, and another session's state holds cycles that would then outlive it
+    (review); with others connected it is left to a later run. Returns whether it froze."""
+    if len(sys.modules) <= _modules_when_frozen[0] or not _alone_in_process():
         return False
     gc.collect()
     gc.freeze()
     _modules_when_frozen[0] = len(sys.modules)
     return True
+
+
+def _alone_in_process() -> bool:
+    """Whether the server holds no session but this run's (connected or waiting for a
+    reconnection). Outside a server (AppTest) a run is alone; if Streamlit's session manager
+    cannot be asked, not."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return True
+    try:
+        return Runtime.instance()._session_mgr.num_sessions() <= 1
+    except Exception:  # a Streamlit without that manager: never freeze another's state
+        return False
 
 
 # Not imported ahead: the command line, the demo data's generators (SciPy) and alembic's scripts.
@@ -82,9 +100,15 @@ def _prepare_process() -> None:
 
     import lasnaolo
 
-    for module in pkgutil.walk_packages(lasnaolo.__path__, "lasnaolo."):
+    def unreadable(name: str) -> None:
+        log.warning("package %s not imported ahead", name)
+
+    for module in pkgutil.walk_packages(lasnaolo.__path__, "lasnaolo.", onerror=unreadable):
         if not module.name.startswith(NOT_FOR_PAGES):
-            importlib.import_module(module.name)
+            try:
+                importlib.import_module(module.name)
+            except Exception:  # left to the page that uses it, which says what is wrong (review)
+                log.exception("%s not imported ahead", module.name)
     # An untyped field is tried against every shorthand pattern, so all are compiled.
     alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x").to_dict()
 
