@@ -56,39 +56,19 @@ def freeze_newly_imported() -> bool:
     """After a signed-in run that imported modules (a figure computed in this process brings in
     scikit-learn, SciPy, linearmodels or python-pptx: about 90,000 objects), the same as
     `freeze_long_lived` for them: collected once and frozen, or every later run's full collection
-    (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine. Rare (once
-    per library and process). Only while this is the process's one session (`_alone_in_process`):
-    a freeze keeps whatever lives then - this session's state, the shared caches' entries, and
-    another session's state, whose cycles would then outlive it (review); with others connected
-    it is left to a later run. Returns whether it froze."""
-    if len(sys.modules) <= _modules_when_frozen[0] or not _alone_in_process():
+    (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine (40-90 ms
+    more per run in the benchmark when only a process's first session froze). Rare: once per
+    library and process (three times over every page of the five demo roles, review). A freeze
+    keeps whatever lives then, and what holds cycles among it is never collected: this and the
+    other connected sessions' state (outliving its session), the shared caches' entries - a
+    one-off cost per library, chosen over the collection's cost on every run. Returns whether
+    it froze."""
+    if len(sys.modules) <= _modules_when_frozen[0]:
         return False
     gc.collect()
     gc.freeze()
     _modules_when_frozen[0] = len(sys.modules)
     return True
-
-
-def _alone_in_process() -> bool:
-    """Whether the server holds no session but this run's: connected, or disconnected less than
-    two minutes ago and kept for a reconnection (Streamlit's `num_sessions`; a session expired
-    from that store but not yet removed from it is not counted, and its state would be frozen).
-    AppTest runs one session under a stand-in runtime: alone. If Streamlit's session manager
-    cannot be asked (another version), not alone, and said once in the log."""
-    from streamlit.runtime import Runtime
-
-    if st_config.get_option("global.appTest") or not Runtime.exists():
-        return True
-    try:
-        return Runtime.instance()._session_mgr.num_sessions() <= 1
-    except Exception as error:
-        if not _unaskable_logged:
-            _unaskable_logged.append(True)
-            log.warning("sessions cannot be counted, newly imported modules are not frozen: %s", error)
-        return False
-
-
-_unaskable_logged: list[bool] = []
 
 
 # Not imported ahead: the command line, the demo data's generators (SciPy) and alembic's scripts.
