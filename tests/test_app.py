@@ -198,7 +198,6 @@ def test_a_new_process_imports_the_pages_modules_and_freezes_with_the_first_page
     assert not second_imported  # it read them
 
 
-
 def test_a_module_that_cannot_be_imported_ahead_is_logged_and_the_rest_are_imported(monkeypatch, caplog):
     """A page's module that fails to import fails that page, not every signed-in page (review)."""
     import importlib
@@ -219,6 +218,7 @@ def test_a_module_that_cannot_be_imported_ahead_is_logged_and_the_rest_are_impor
     assert "lasnaolo.deck not imported ahead" in caplog.text
     assert tried.index("lasnaolo.deck") < tried.index("lasnaolo.ui.widgets")  # the walk went on after it
     assert not [name for name in tried if name.startswith(shell.NOT_FOR_PAGES)]
+
 
 def test_scope_decides_what_the_overview_counts(app_env):
     director, admin = login("johtaja"), login("admin")

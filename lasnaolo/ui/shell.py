@@ -56,8 +56,9 @@ def freeze_newly_imported() -> bool:
     """After a signed-in run that imported modules (a figure computed in this process brings in
     scikit-learn, SciPy, linearmodels or python-pptx: about 90,000 objects), the same as
     `freeze_long_lived` for them: collected once and frozen, or every later run's full collection
-    (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine (40-90 ms
-    more per run in the benchmark when only a process's first session froze). Rare: once per
+    (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine (freezing
+    only while a process held one session, its repeat visits cost 40-90 ms more in the benchmark,
+    most likely for this; not traced). Rare: once per
     library and process (three times over every page of the five demo roles, review). A freeze
     keeps whatever lives then, and what holds cycles among it is never collected: this and the
     other connected sessions' state (outliving its session), the shared caches' entries - a
