@@ -684,3 +684,35 @@ def test_the_directors_attention_table_shows_every_column_at_1400_px_in_every_la
     grid.wait_for()
     scroll_width, width = grid.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
     assert page.viewport_size["width"] == 1400 and scroll_width <= width, (language, scroll_width, width)
+
+
+def test_all_eight_slide_tabs_fit_the_presentations_tab_bar_at_1400_px_in_every_language(server, page):
+    """With a target set, the coordinator's deck has every slide; at 1400 px the eight tabs must
+    fit the bar without scrolling sideways in each language (the English ones ran past it). The
+    target is taken away again: the other tests on this server meet the demo data as it was."""
+    from lasnaolo import queries, store, targets
+
+    login(page, server, "koordinaattori")  # the app fills its database on its first run
+    engine = store.make_engine(SERVER_DB[server])
+    steering = accounts.demo_accounts(None)["ohjausryhma"].scope()
+    year = queries.school_years(engine, accounts.demo_accounts(None)["koordinaattori"].scope())[0]
+    record = targets.create(engine, steering, "ohjausryhma", targets.TargetDraft(
+        "municipality", accounts.DEMO_MUNICIPALITY, year, "absence_rate", 6.0, 5.0, baseline_reason="pyöreä luku"))
+    try:
+        for language in ("fi", "sv", "en"):
+            choose_language(page, language)
+            open_from_sidebar(page, "present", i18n.t("present.heading", language))
+            settle(page)
+            labels = [i18n.t(f"deck.slide.{kind}", language) for kind in PRESENT_SLIDES]
+            assert tab_labels(page) == labels, language
+            bar = page.locator('[data-testid="stMain"] [role="tablist"]').first
+            # The bar's own overflow, and its last tab's right edge against the main area's.
+            scroll_width, width, last_right, main_right = bar.evaluate(
+                """(bar) => [bar.scrollWidth, bar.clientWidth, [...bar.querySelectorAll('[role="tab"]')].pop().getBoundingClientRect().right,
+                             bar.closest('[data-testid="stMain"]').getBoundingClientRect().right]""")
+            assert page.viewport_size["width"] == 1400 and scroll_width <= width and last_right <= main_right, \
+                (language, scroll_width, width, last_right, main_right)
+            shot(page, f"koordinaattori-present-eight-slides-{language}")
+    finally:
+        targets.delete(engine, steering, "ohjausryhma", record.id, record.version)
+        engine.dispose()
