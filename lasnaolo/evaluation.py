@@ -128,14 +128,17 @@ def _absence_by(engine: Engine, scope: Scope, unit: Unit, school_year: str, key:
 
 
 def _profile_allowed(engine: Engine, scope: Scope, municipality_code: str | None) -> tuple[set[str], set[str]]:
-    """The schools and municipalities whose self-evaluations the scope reads; NotAllowed for a rector (one school is no
-    profile) or a municipality outside the scope."""
+    """The schools (of `municipality_code`; none without one) and the municipalities whose
+    self-evaluations the scope reads; NotAllowed for a rector (one school is no profile) or a
+    municipality outside the scope."""
     if policy.capabilities(scope.role).school_level_only:
         raise NotAllowed("the implementation profile is for those who lead several schools")
-    schools, municipalities = queries.self_evaluation_units(engine, scope)
-    if municipality_code is not None and municipality_code not in municipalities:
+    municipalities = queries.self_evaluation_municipalities(engine, scope)
+    if municipality_code is None:
+        return set(), municipalities
+    if municipality_code not in municipalities:
         raise NotAllowed(f"municipality {municipality_code!r} is not in your scope")
-    return schools, municipalities
+    return queries.self_evaluation_schools(engine, scope, municipality_code), municipalities
 
 
 def unit_absence(engine: Engine, scope: Scope, school_year: str, municipality_code: str | None = None) -> pd.DataFrame:

@@ -442,16 +442,29 @@ def latest_months_by_school(engine: Engine, scope: Scope, school_year: str) -> p
     return frame
 
 
-def readable_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
-    """Schools and municipalities whose own records (targets, self-evaluations) the scope may read:
-    a rector the own school only; anonymised scopes none (`_readable_unit_queries`)."""
+def readable_municipalities(engine: Engine, scope: Scope) -> set[str]:
+    """Municipalities whose own records (targets, self-evaluations) the scope may read: none for
+    a rector or an anonymised scope (`_readable_unit_queries`). Each once (not once per school:
+    a country's 4,000 rows made a new process's first self-evaluation profile slower)."""
+    query = _readable_unit_queries(scope)[1]
+    if query is None:
+        return set()
     with engine.connect() as connection:
-        return tuple(set() if query is None else set(connection.execute(query).scalars())
-                     for query in _readable_unit_queries(scope))
+        return set(connection.execute(query.distinct()).scalars())
+
+
+def readable_schools(engine: Engine, scope: Scope, municipality_code: str) -> set[str]:
+    """The schools of one municipality whose own records the scope may read: a rector the own
+    school only; anonymised scopes none."""
+    query = _readable_unit_queries(scope)[0]
+    if query is None:
+        return set()
+    with engine.connect() as connection:
+        return set(connection.execute(query.where(School.municipality_code == municipality_code)).scalars())
 
 
 def _readable_unit_queries(scope: Scope) -> tuple[Select | None, Select | None]:
-    """`readable_units` as subqueries of school and municipality codes (None: none), so a
+    """The readable schools' and municipalities' codes as subqueries (None: none), so a
     country's records are filtered in the database, not by a list of every school."""
     if scope.anonymised:
         return None, None
@@ -896,10 +909,16 @@ SELF_EVALUATION_COLUMNS = ["unit_level", "unit_code", "school_year", "recommenda
                            "recorded_at"]
 
 
-def self_evaluation_units(engine: Engine, scope: Scope) -> tuple[set[str], set[str]]:
-    """The schools and municipalities whose self-evaluations the scope may read."""
+def self_evaluation_municipalities(engine: Engine, scope: Scope) -> set[str]:
+    """The municipalities whose self-evaluations the scope may read."""
     _require_evaluation_reader(scope)
-    return readable_units(engine, scope)
+    return readable_municipalities(engine, scope)
+
+
+def self_evaluation_schools(engine: Engine, scope: Scope, municipality_code: str) -> set[str]:
+    """The schools of one municipality whose self-evaluations the scope may read."""
+    _require_evaluation_reader(scope)
+    return readable_schools(engine, scope, municipality_code)
 
 
 def _require_evaluation_reader(scope: Scope) -> None:
