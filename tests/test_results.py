@@ -409,22 +409,26 @@ def draw_at_once(engine, writers: str, charts: int, chart_bytes: int) -> list[st
     return wrong + [f"{thread.name} still running" for thread in threads if thread.is_alive()]
 
 
-def test_two_writers_keeping_charts_at_once_keep_at_least_three_quarters_of_them(engine):
+def test_two_writers_keeping_charts_at_once_keep_at_least_55_of_80(engine):
     """Two server processes drawing charts at the same moment each wait the other's keep out
-    (BUILT_WRITE_WAIT_MS) instead of giving up at once. Measured on one SQLite file (80 charts,
-    ten runs each): 78-80 kept idle and 74-80 with both cores busy; with no wait 20-50. A chart
-    not kept is built again on its next visit, so three quarters is the bar; PostgreSQL's
-    inserts of different charts do not block each other."""
+    (BUILT_WRITE_WAIT_MS) instead of giving up at once. Measured on one SQLite file (80 charts):
+    75-80 kept idle, 69-74 with two busy threads beside, 58-67 with four (54-59 with six); with
+    no wait 20-50 (50 the most in 40 runs). A chart not kept is built again on its next visit,
+    so the bar is 55: above what no wait keeps, under what a loaded CI worker keeps. On PostgreSQL the
+    inserts of different charts do not block each other: every chart is kept there, wait or not."""
     results.import_version(engine)
     assert draw_at_once(engine, "ab", charts=40, chart_bytes=2_000) == []
     kept = kept_chart_keys(engine)
-    assert kept <= {f"{writer}{n:063d}" for writer in "ab" for n in range(40)} and len(kept) >= 60, len(kept)
+    assert kept <= {f"{writer}{n:063d}" for writer in "ab" for n in range(40)}
+    assert len(kept) >= 55
 
 
 def test_two_writers_trimming_at_once_raise_nothing_hold_the_bound_and_drop_only_the_oldest(engine, monkeypatch):
     """Charts kept by two processes at once while the class is over its bound: each keep trims
     (on PostgreSQL two trims may want the same rows' locks; a keep that cannot have them in
-    BUILT_WRITE_WAIT_MS is given up, the chart still shown). Nothing reaches the page, the class
+    BUILT_WRITE_WAIT_MS is given up, the chart still shown; the review's ten runs on PostgreSQL
+    never met that case nor an uncommitted chart, so there the test checks bound, order and that
+    nothing is raised, not the lock timeout's path). Nothing reaches the page, the class
     ends within its bound (plus the one chart the other writer had not yet committed) and no
     lower than a trim leaves it, and only the newest stay: no chart of either writer's first half."""
     monkeypatch.setattr(results, "MAX_BUILT_BYTES", 100_000)
