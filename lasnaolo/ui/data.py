@@ -42,15 +42,22 @@ def current_engine():
 @st.cache_data(max_entries=256, ttl=900, show_spinner=False)
 def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scope: Scope, args: tuple, keep: bool):
     # The key is (url, version, name, scope, args, keep); the function itself is named by `name`.
+    computed_here = []
+
+    def compute():
+        computed_here.append(True)
+        return _read(engine(url), scope, *args)
+
     if keep:  # computed once per import for every server process
         eng = engine(url)
-        value = results.computed(eng, results.import_version(eng), name, scope, args, lambda: _read(eng, scope, *args))
+        value = results.computed(eng, results.import_version(eng), name, scope, args, compute)
     else:
-        value = _read(engine(url), scope, *args)
+        value = compute()
     # What this run gets is what every later run and process gets, a pickled copy: a frame just
     # computed pickles to other bytes than its copy (review), and the charts drawn from it are
-    # found by those bytes (widgets.figure), so they would be built and kept twice.
-    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    # found by those bytes (widgets.figure), so they would be built and kept twice. A result read
+    # back from the database is such a copy already (0.5-2 ms a result saved on a new process).
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) if computed_here else value
 
 
 def _read(read: Callable, scope: Scope, *args, keep: bool | None = None, via: Callable | None = None):
