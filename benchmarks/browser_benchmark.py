@@ -16,7 +16,8 @@ For each data set and database this script
    again (two visits that should cost the same: how far they differ is the noise a moved tab's
    difference is judged against, printed as the summary's "again" line), and the first page once
    more after the tab was left alone IDLE_S (Chromium draws a page slower after a pause, whatever
-   the server does; step 6's first page is compared with it). Sections too are opened a third time. A visit is timed from the
+   the server does; step 6's first page is compared with it; sections too are opened a third
+   time). A visit is timed from the
    click on the page's link to the page's last visible change: the last insertion, removal or edit
    in the main area, or drawing on a canvas, before a second without any, once the script has
    finished (Streamlit's own state) and nothing stale is left on the page. A table grid's
