@@ -176,8 +176,9 @@ def profile(engine: Engine, scope: Scope, school_year: str, municipality_code: s
               .reindex(columns=list(contract.RECOMMENDATIONS)).reset_index() if not assessed.empty
               else pd.DataFrame(columns=["unit_level", "unit_code", *contract.RECOMMENDATIONS]))
     shown = sorted(municipalities) if municipality_code is None else [municipality_code]
+    # Text columns even when empty (a scope with no schools yet): empty lists would make numbers.
     units = [pd.DataFrame({"unit_level": "municipality", "unit_code": shown,
-                           "unit_name": [reference.municipality_name(c) for c in shown]})]
+                           "unit_name": [reference.municipality_name(c) for c in shown]}, dtype=object)]
     if municipality_code is not None:
         directory = queries.schools(engine, scope)
         directory = directory[(directory["municipality_code"] == municipality_code) & directory["school_id"].isin(schools)]

@@ -177,3 +177,11 @@ def test_the_data_version_grows_with_a_self_evaluation(loaded):
     before = queries.data_version(loaded)
     evaluation.record(loaded, RECTOR, "anna", Unit("school", "00123"), "2024-2025", ALL[:1])
     assert queries.data_version(loaded) > before
+
+
+def test_a_scope_whose_municipalities_have_no_schools_yet_gets_an_empty_profile_not_an_error(loaded):
+    """A municipality on the account with nothing imported for it yet (review: the empty frame's
+    codes were numbers, and merging them with the scores' text failed)."""
+    nothing_yet = Scope("director", municipality_codes=frozenset({"837"}))  # Tampere: no school in this data
+    profile = evaluation.profile(loaded, nothing_yet, "2024-2025")
+    assert profile.empty and "mean_score" in profile.columns
