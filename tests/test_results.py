@@ -414,8 +414,9 @@ def test_two_writers_keeping_charts_at_once_keep_at_least_55_of_80(engine):
     (BUILT_WRITE_WAIT_MS) instead of giving up at once. Measured on one SQLite file (80 charts):
     75-80 kept idle, 69-74 with two busy threads beside, 58-67 with four (54-59 with six); with
     no wait 20-50 (50 the most in 40 runs). A chart not kept is built again on its next visit,
-    so the bar is 55: above what no wait keeps, under what a loaded CI worker keeps. On PostgreSQL the
-    inserts of different charts do not block each other: every chart is kept there, wait or not."""
+    so the bar is 55: above what no wait keeps, under what a loaded CI worker keeps. On
+    PostgreSQL the inserts of different charts do not block each other: every chart is kept
+    there, wait or not."""
     results.import_version(engine)
     assert draw_at_once(engine, "ab", charts=40, chart_bytes=2_000) == []
     kept = kept_chart_keys(engine)

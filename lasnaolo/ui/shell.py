@@ -58,12 +58,11 @@ def freeze_newly_imported() -> bool:
     `freeze_long_lived` for them: collected once and frozen, or every later run's full collection
     (`runner.postScriptGC`) traverses them again, about 30 ms on this project's machine (freezing
     only while a process held one session, its repeat visits cost 40-90 ms more in the benchmark,
-    most likely for this; not traced). Rare: once per
-    library and process (three times over every page of the five demo roles, review). A freeze
-    keeps whatever lives then, and what holds cycles among it is never collected: this and the
-    other connected sessions' state (outliving its session), the shared caches' entries - a
-    one-off cost per library, chosen over the collection's cost on every run. Returns whether
-    it froze."""
+    most likely for this; not traced). Rare: once per library and process (three times over
+    every page of the five demo roles, review). A freeze keeps whatever lives then, and what
+    holds cycles among it is never collected: this and the other connected sessions' state
+    (outliving its session), the shared caches' entries - a one-off cost per library, chosen
+    over the collection's cost on every run. Returns whether it froze."""
     if len(sys.modules) <= _modules_when_frozen[0]:
         return False
     gc.collect()
