@@ -19,7 +19,8 @@ charts never push out the analyses `warm` computed after an import.
 
 After an import, `warm` computes again every question asked of the data before it (the core's
 functions only, the newest WARM_LIMIT), so that the users' first visits after an import read
-stored results too."""
+stored results too. A new server process reads the newest of them ahead (`read_ahead`), so that
+its first visits take them from memory, as the first process's repeat visits take its own."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import json
 import logging
 import pickle
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -67,6 +69,9 @@ BUILT_WRITE_WAIT_MS = 20
 # What a page draws from figures it holds (a chart's spec, a table as shown) is kept under names
 # with this prefix: no question an import computes again (`warm` reads none of them).
 BUILT = "lasnaolo.ui.built:"
+# Read ahead by a new server process (compressed bytes, newest first): every result and chart kept
+# for the national benchmark's five roles took 27 MiB.
+READ_AHEAD_BYTES = 32 * 2**20
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -142,6 +147,12 @@ def import_version(engine_or_connection) -> tuple[int, ...]:
     return (engine_or_connection.execute(query).scalar_one(),)
 
 
+def import_version_of(data_version: tuple[int, ...]) -> tuple[int, ...]:
+    """`import_version` as a part of `queries.data_version`, which a page has read already: its
+    first part is the newest import's id (no query of its own on every figure)."""
+    return data_version[:1]
+
+
 def _version_text(version: tuple[int, ...]) -> str:
     return ".".join(str(v) for v in version)
 
@@ -152,7 +163,7 @@ def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_m
     key = result_key(name, version, scope, args)
     if key is None:
         return compute()
-    found = _fetch(engine, key)
+    found = _taken_ahead(engine, version, key) or _fetch(engine, key)
     if found is not None:
         return found[0]
     value = compute()
@@ -160,15 +171,17 @@ def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_m
     return value
 
 
-def built(engine: Engine, name: str, content_key: str, language: str, build: Callable[[], T]) -> T:
+def built(engine: Engine, name: str, content_key: str, language: str, build: Callable[[], T],
+          version: tuple[int, ...] | None = None) -> T:
     """What `build()` makes of figures a page already holds (their charts' specs and tables as
     shown), kept by the figures' content (`content_key`, a digest of them), the language and the
     builder's `name`, so that another server process reads it instead of building it again: on
     a new process, building the opening charts of a page was most of its first run (about 50 ms
     of the trends page's 80 ms more than a repeat run). Kept under the newest import only so that
-    it is deleted with that import's results: the content key alone decides what is drawn."""
+    it is deleted with that import's results: the content key alone decides what is drawn.
+    `version`: the import version when the caller has read it already."""
     try:
-        version = import_version(engine)
+        version = import_version(engine) if version is None else version
         scope_module.derived_key("result-key")
     except SQLAlchemyError as error:
         log.warning("stored results unavailable, building: %s", error)
@@ -176,6 +189,78 @@ def built(engine: Engine, name: str, content_key: str, language: str, build: Cal
     except scope_module.PseudonymKeyMissing:  # nothing can be signed: built, not kept
         return build()
     return computed(engine, version, BUILT + name, None, (content_key, language), build)
+
+
+_ahead: dict[tuple[str, str], bytes] = {}  # (database, result key): a verified payload read ahead
+_ahead_versions: dict[str, tuple[int, ...]] = {}  # database: the import version read ahead
+_ahead_lock = threading.Lock()
+
+
+def read_ahead(engine: Engine, budget: int = READ_AHEAD_BYTES) -> int:
+    """For a new server process, before its first visits: the newest results and charts kept for
+    the current import, up to `budget` compressed bytes, read and their signatures checked, so
+    that `computed` takes each from memory once instead of from the database (a moved tab's first
+    visit of a page read its results from the database and a repeat visit from memory: 2-4 ms a
+    result, plus building a dozen SQL statements for the first time). Kept compressed until taken,
+    then dropped: the taker's cache holds it. Never fails: a result not read ahead is fetched.
+    Returns how many were read."""
+    database = str(engine.url)
+    try:
+        version = import_version(engine)
+        scope_module.derived_key("result-signature")
+        with engine.connect() as connection:
+            listed = connection.execute(select(ComputedResult.result_key, ComputedResult.size)
+                                        .where(ComputedResult.data_version == _version_text(version))
+                                        .order_by(ComputedResult.created_at.desc())).fetchall()
+        chosen, total = [], 0
+        for row in listed:
+            total += row.size
+            if total > budget:
+                break
+            chosen.append(row.result_key)
+        read = {}
+        for start in range(0, len(chosen), 100):  # bound parameters per statement
+            with engine.connect() as connection:
+                rows = connection.execute(select(ComputedResult.result_key, ComputedResult.payload,
+                                                 ComputedResult.question, ComputedResult.signature)
+                                          .where(ComputedResult.result_key.in_(chosen[start:start + 100]))).fetchall()
+            for row in rows:
+                payload = bytes(row.payload)
+                if _signed(row.result_key, payload, bytes(row.question), row.signature):
+                    read[(database, row.result_key)] = payload
+    except (SQLAlchemyError, scope_module.PseudonymKeyMissing) as error:
+        log.info("no results read ahead: %s", error)
+        return 0
+    with _ahead_lock:
+        _forget_ahead(database)
+        _ahead.update(read)
+        _ahead_versions[database] = version
+    return len(read)
+
+
+def _taken_ahead(engine: Engine, version: tuple[int, ...], key: str) -> tuple[Any] | None:
+    """The result read ahead under `key`, once; None when there is none (or it cannot be read)."""
+    database = str(engine.url)
+    with _ahead_lock:
+        if database not in _ahead_versions:
+            return None
+        if _ahead_versions[database] != version:  # a newer import's results are asked: the old go
+            _forget_ahead(database)
+            return None
+        payload = _ahead.pop((database, key), None)
+    if payload is None:
+        return None
+    try:
+        return (pickle.loads(zlib.decompress(payload)),)
+    except Exception as error:  # as in _fetch: fetched, and there deleted if still unreadable
+        log.info("a result read ahead cannot be read (%s)", error)
+        return None
+
+
+def _forget_ahead(database: str) -> None:
+    for taken in [k for k in _ahead if k[0] == database]:
+        del _ahead[taken]
+    _ahead_versions.pop(database, None)
 
 
 def _fetch(engine: Engine, key: str) -> tuple[Any] | None:
@@ -353,5 +438,7 @@ def forget(engine: Engine) -> int:
     """Delete every stored result (`python -m lasnaolo results --clear`: after rotating the
     pseudonym key, say, whose older results would otherwise wait for the next import). Returns
     how many were deleted."""
+    with _ahead_lock:
+        _forget_ahead(str(engine.url))
     with engine.begin() as connection:
         return connection.execute(delete(ComputedResult)).rowcount

@@ -522,3 +522,71 @@ def test_a_stricter_installation_threshold_never_reads_what_a_looser_one_kept(en
     stricter = Counted("under 8")
     assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), stricter) == "under 8"
     assert stricter.runs == 1
+
+
+def test_read_ahead_results_are_taken_from_memory_once_then_fetched_and_only_the_current_imports(engine, demo_files):
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    old = results.import_version(engine)
+    results.computed(engine, old, "x.old", Scope.everything(), (YEAR,), Counted("old import"))
+    importer.import_paths(engine, [demo_files / "measures.csv"])
+    version = results.import_version(engine)
+    kept = [results.computed(engine, version, f"x.heavy{i}", Scope.everything(), (YEAR,), Counted(f"kept {i}"))
+            for i in range(3)]
+    assert results.read_ahead(engine) == 3  # not the older import's
+    with engine.begin() as connection:  # only memory can serve them now
+        connection.execute(update(ComputedResult).values(payload=zlib.compress(pickle.dumps("tampered"))))
+    for i, value in enumerate(kept):
+        computation = Counted("computed")
+        assert results.computed(engine, version, f"x.heavy{i}", Scope.everything(), (YEAR,), computation) == value
+        assert computation.runs == 0
+    # Taken once: the second time the database is asked, whose tampered payload is refused.
+    computation = Counted("computed again")
+    assert results.computed(engine, version, "x.heavy0", Scope.everything(), (YEAR,), computation) == "computed again"
+
+
+def test_read_ahead_takes_the_newest_within_its_budget_and_skips_a_payload_not_signed_here(engine):
+    version = results.import_version(engine)
+    for i in range(4):  # incompressible, so each takes about as much of the budget
+        results.computed(engine, version, f"x.heavy{i}", Scope.everything(), (YEAR,), Counted(os.urandom(3000)))
+        time.sleep(0.01)  # created apart: x.heavy3 is the newest
+    with engine.connect() as connection:
+        sizes = dict(connection.execute(select(ComputedResult.name, ComputedResult.size)).fetchall())
+    with engine.begin() as connection:
+        connection.execute(update(ComputedResult).where(ComputedResult.name == "x.heavy3")
+                           .values(payload=zlib.compress(pickle.dumps("planted"))))
+    # A budget for the newest two: the newest is refused by its signature, the next one read.
+    assert results.read_ahead(engine, budget=sizes["x.heavy3"] + sizes["x.heavy2"] + 10) == 1
+    with engine.begin() as connection:  # from now on the database serves nothing
+        connection.execute(update(ComputedResult).values(payload=zlib.compress(pickle.dumps("planted"))))
+    asked = {name: Counted("computed") for name in ("x.heavy3", "x.heavy2", "x.heavy1", "x.heavy0")}
+    for name, computation in asked.items():
+        results.computed(engine, version, name, Scope.everything(), (YEAR,), computation)
+    assert {name: computation.runs for name, computation in asked.items()} == {
+        "x.heavy3": 1, "x.heavy2": 0, "x.heavy1": 1, "x.heavy0": 1}
+
+
+def test_read_ahead_serves_only_its_own_database_and_is_dropped_when_a_newer_import_is_asked(engine, demo_files, tmp_path):
+    other = store.make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    store.init_database(other)
+    version = results.import_version(engine)
+    assert results.import_version(other) == version  # the same key in both
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("this database's"))
+    results.computed(other, version, "x.heavy", Scope.everything(), (YEAR,), Counted("the other's"))
+    assert results.read_ahead(engine) == 1 and results.read_ahead(other) == 1
+    assert results.computed(other, version, "x.heavy", Scope.everything(), (YEAR,), Counted(None)) == "the other's"
+    assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted(None)) == "this database's"
+    results.computed(engine, version, "x.second", Scope.everything(), (YEAR,), Counted("read ahead, never asked"))
+    assert results.read_ahead(engine) == 2
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    results.computed(engine, results.import_version(engine), "x.heavy", Scope.everything(), (YEAR,), Counted("new"))
+    assert [key for key in results._ahead if key[0] == str(engine.url)] == []  # the old import's memory freed
+    other.dispose()
+
+
+def test_the_import_version_is_the_first_part_of_the_data_version(engine, demo_files):
+    versions = set()
+    for step in ("schools.csv", "measures.csv"):
+        importer.import_paths(engine, [demo_files / step])
+        assert results.import_version_of(queries.data_version(engine)) == results.import_version(engine)
+        versions.add(results.import_version(engine))
+    assert len(versions) == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,9 @@ def engine(url: str):
     eng = store.make_engine(url)
     with_demo = environment.fills_demo_data(os.environ)
     bootstrap.ensure_database(eng, with_demo=with_demo)
+    # In the background, while the first user signs in (or a moved tab reconnects): the pages'
+    # kept results, so that this process's first visits read them from memory.
+    threading.Thread(target=results.read_ahead, args=(eng,), name="lasnaolo-read-ahead", daemon=True).start()
     return eng
 
 
@@ -50,7 +54,7 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
 
     if keep:  # computed once per import for every server process
         eng = engine(url)
-        value = results.computed(eng, results.import_version(eng), name, scope, args, compute)
+        value = results.computed(eng, results.import_version_of(version), name, scope, args, compute)
     else:
         value = compute()
     # What this run gets is what every later run and process gets, a pickled copy: a frame just
@@ -104,14 +108,15 @@ def _data_version(url: str) -> tuple[int, ...]:
 def built(name: str, content_key: str, language: str, build: Callable):
     """`build()`, what a page draws from figures it holds (see `results.built`): once per server
     process, and kept in the database for the others."""
-    return _built(store.database_url(), name, content_key, language, build)
+    url = store.database_url()
+    return _built(url, name, content_key, language, build, results.import_version_of(_data_version(url)))
 
 
 # Keyed by the database, the builder's name, the figures' content and the language: equal figures
 # share one entry whoever asks (the figures themselves come scoped). Shared and never changed.
 @st.cache_resource(max_entries=512, ttl=900, show_spinner=False)
-def _built(url: str, name: str, content_key: str, language: str, _build: Callable):
-    return results.built(engine(url), name, content_key, language, _build)
+def _built(url: str, name: str, content_key: str, language: str, _build: Callable, _version: tuple[int, ...]):
+    return results.built(engine(url), name, content_key, language, _build, _version)
 
 
 # The reads that take a second or more at national scale, or that every page asks first (the
