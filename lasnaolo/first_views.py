@@ -9,10 +9,12 @@ under the names the pages keep them by (`results.name_of`), so the first visit r
 next questions that take over a second for a whole country are asked too: the comparison of every
 school year with data, the risk profiles in each number of clusters the page offers, and the
 impact of the opening measure, in the page's opening area (the user's own or the whole region),
-on every outcome and grade band. The self-evaluation page's absence figures are kept too (its
-scores change whenever one is recorded and are read fresh), and an editor's new-target form's
-baseline and suggestion (55 and 80 ms for a whole country, kept so that another process reads
-them).
+on every outcome and grade band. The self-evaluation page's absence figures are kept too, and an
+editor's new-target form's baseline and suggestion (55 and 80 ms for a whole country, kept so
+that another process reads them). So are what the pages read of targets and self-evaluations
+(`results.LIVE`: the targets' table, the first target's progress, the assessments, the
+implementation profile, the deck's targets slide), under the data version of the moment: a save
+makes them new questions, answered by the first page that asks.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""
@@ -53,8 +55,8 @@ class Warmed:
 class _Asker:
     """Asks one account's questions through `results.computed`, each at most once per scope."""
 
-    def __init__(self, engine: Engine, version: tuple[int, ...]):
-        self.engine, self.version = engine, version
+    def __init__(self, engine: Engine, version: tuple[int, ...], data_version: tuple[int, ...]):
+        self.engine, self.version, self.data_version = engine, version, data_version
         self.asked: set[tuple[str, Scope, str]] = set()
 
     def ask(self, read: Callable, scope: Scope, *args: Any, compute: Callable[[], Any] | None = None) -> Any:
@@ -62,13 +64,15 @@ class _Asker:
         result from parts already kept (as the pages compute it)."""
         name = results.name_of(read)
         value = results.computed(self.engine, self.version, name, scope, args,
-                                 compute or (lambda: read(self.engine, scope, *args)))
+                                 compute or (lambda: read(self.engine, scope, *args)),
+                                 self.data_version if name in results.LIVE else ())
         self.asked.add((name, scope, repr(args)))  # answered: counted once it is
         return value
 
 
 def _overview(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     asker.ask(reports.overview, scope, years[0])
+    asker.ask(targets.overview_table, scope, years[0])
 
 
 def _trends(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
@@ -131,24 +135,33 @@ def _impact(asker: _Asker, scope: Scope, years: list[str], language: str) -> Non
 
 def _evaluation(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     """The absence beside the implementation profile's scores (the scores themselves change
-    whenever one is recorded), for the page's opening area: every municipality, or the only one."""
+    whenever one is recorded), for the page's opening area: every municipality, or the only one;
+    and the assessments and the profile as they stand."""
+    asker.ask(evaluation.current, scope, years[0])
     if scope.role == "rector":  # one school is no profile
         return
     municipalities = sorted(set(queries.schools(asker.engine, scope)["municipality_code"]))
-    asker.ask(evaluation.unit_absence, scope, years[0], municipalities[0] if len(municipalities) == 1 else None)
+    area = municipalities[0] if len(municipalities) == 1 else None
+    absence = asker.ask(evaluation.unit_absence, scope, years[0], area)
+    asker.ask(evaluation.profile, scope, years[0], area,
+              compute=lambda: evaluation.profile(asker.engine, scope, years[0], area, absence))
 
 
 def _targets(asker: _Asker, scope: Scope, years: list[str], language: str) -> None:
     """The new-target form, which an editor's page opens with (its expander shut or not): the
     baseline and the suggestion of the first unit listed (the first municipality), the first
-    metric, the current school year and the newest earlier one with data."""
+    metric, the current school year and the newest earlier one with data; for everyone, the
+    targets' table and the first target's progress."""
+    options, current = targets.year_choices(years)
+    year = options[current]
+    table = asker.ask(targets.overview_table, scope, year)
+    if not table.empty:  # the page opens on the first target listed
+        asker.ask(targets.progress, scope, targets.get(asker.engine, scope, int(table["id"].iloc[0])))
     if scope.role not in targets.EDITORS:
         return
     schools = queries.schools(asker.engine, scope)
     if schools.empty:
         return
-    options, current = targets.year_choices(years)
-    year = options[current]
     unit = Unit("municipality", sorted(set(schools["municipality_code"]))[0])
     metric = targets.METRICS[0]
     earlier = [y for y in years if y < year]
@@ -163,6 +176,9 @@ def _present(asker: _Asker, scope: Scope, years: list[str], language: str) -> No
     for kind in request.slides:  # kept slide by slide, as the page keeps them
         if kind not in deck.READS_TARGETS:
             asker.ask(deck.build, scope, replace(request, slides=(kind,)))
+    live = tuple(kind for kind in request.slides if kind in deck.READS_TARGETS)
+    if live:
+        asker.ask(deck.target_slides, scope, replace(request, slides=live))
 
 
 # The pages whose first view takes long enough at national scale to be worth keeping.
@@ -179,7 +195,7 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = i1
     two cost about 30 s more for the five demo roles at national scale). A question the data
     cannot answer is left to the page, which says why."""
     started = time.perf_counter()
-    asker = _Asker(engine, results.import_version(engine))
+    asker = _Asker(engine, results.import_version(engine), queries.data_version(engine))
     users, languages = list(users), tuple(languages)
     done: set[tuple[str, Scope, str]] = set()
     for account in users:

@@ -61,6 +61,12 @@ WARM_LIMIT = 200  # questions computed again after an import, newest first
 # asked per unit and metric, they would crowd the heavy questions out of WARM_LIMIT (review). A
 # page's opening ones are first views (lasnaolo.first_views).
 NOT_WARMED = frozenset({"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"})
+# Kept under the whole data version (`computed`'s `also`), as they read targets or self-evaluations
+# too: every save makes them new questions. A new process read them from the database instead of
+# computing them (20-60 ms of CPU on a moved tab's first visit of the presentation, the targets
+# and the self-evaluation pages). Never computed again by `warm`: an import makes them new anyway.
+LIVE = frozenset({"lasnaolo.evaluation.current", "lasnaolo.evaluation.profile", "lasnaolo.targets.overview_table",
+                  "lasnaolo.targets.progress", "lasnaolo.deck.target_slides"})
 WRITE_WAIT_MS = 200  # a page does not wait on an import's write lock to keep a result: it skips keeping it
 # A chart waits only as long as another's keep takes (a few ms), not an import's lock: building
 # it again costs a few ms, waiting out WRITE_WAIT_MS would cost 200 per chart. (Not 0: then two
@@ -158,9 +164,11 @@ def _version_text(version: tuple[int, ...]) -> str:
 
 
 def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_module.Scope | None, args: tuple,
-             compute: Callable[[], T]) -> T:
-    """The stored result of this question at this data version, or `compute()` kept for the next."""
-    key = result_key(name, version, scope, args)
+             compute: Callable[[], T], also: tuple[int, ...] = ()) -> T:
+    """The stored result of this question at this import version, or `compute()` kept for the
+    next. `also`: the rest of the data version the result depends on (LIVE: the whole
+    `queries.data_version`), part of its key; it is kept and deleted with the import's results."""
+    key = result_key(name, (*version, *also), scope, args)
     if key is None:
         return compute()
     found = _taken_ahead(engine, version, key) or _fetch(engine, key)
@@ -369,12 +377,12 @@ def _trim(connection, built_part: bool) -> None:
 def questions_asked(engine: Engine, version: tuple[int, ...], limit: int = WARM_LIMIT) -> list[tuple[str, Any, tuple]]:
     """The questions whose results were kept at `version` (newest first, at most `limit`): what
     the users asked of the data before an import, to be computed again after it. Only signed rows,
-    none of NOT_WARMED."""
+    none of NOT_WARMED or LIVE."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(ComputedResult.result_key, ComputedResult.payload, ComputedResult.question, ComputedResult.signature)
             .where(ComputedResult.data_version == _version_text(version), ~ComputedResult.built,
-                   ComputedResult.name.notin_(NOT_WARMED))
+                   ComputedResult.name.notin_(NOT_WARMED | LIVE))
             .order_by(ComputedResult.created_at.desc()).limit(limit)).fetchall()
     asked = []
     for row in rows:

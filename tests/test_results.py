@@ -471,12 +471,12 @@ frame.to_pickle(sys.argv[1])
     assert len(placed) > 50
 
 
-def test_every_read_named_as_stored_exists():
+def test_every_read_named_as_stored_or_live_exists():
     import importlib
 
     from lasnaolo.ui import data
 
-    for name in data.STORED:
+    for name in data.STORED | results.LIVE:
         module, function = name.rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), function)), name
 
@@ -590,3 +590,33 @@ def test_the_import_version_is_the_first_part_of_the_data_version(engine, demo_f
         assert results.import_version_of(queries.data_version(engine)) == results.import_version(engine)
         versions.add(results.import_version(engine))
     assert len(versions) == 2
+
+
+def test_a_live_result_is_kept_under_the_whole_data_version_and_never_computed_again_by_an_import(engine, demo_files):
+    """The targets' table, read by a second process at the same data version, is the kept one; a
+    target saved makes it a new question, answered with the target; an import computes it again
+    only when asked (`warm` leaves it out)."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    name, scope, args = "lasnaolo.targets.overview_table", Scope.everything(), (YEAR,)
+    assert name in results.LIVE
+
+    def asked(compute):
+        return results.computed(engine, results.import_version(engine), name, scope, args, compute,
+                                queries.data_version(engine))
+
+    empty = asked(lambda: targets.overview_table(engine, scope, *args))
+    assert empty.empty
+    second_process = Counted(None)
+    assert asked(second_process).empty and second_process.runs == 0 and stored_rows(engine) == 1
+    baseline = targets.baseline(engine, scope, Unit("municipality", "106"), "absence_rate", YEAR)
+    targets.create(engine, scope, "admin", targets.TargetDraft("municipality", "106", YEAR, "absence_rate",
+                                                               baseline, baseline - 0.5))
+    with_target = asked(lambda: targets.overview_table(engine, scope, *args))
+    assert list(with_target["unit_code"]) == ["106"]
+    assert stored_rows(engine) == 2
+    before = results.import_version(engine)
+    importer.import_paths(engine, [demo_files / "measures.csv"])
+    assert results.warm(engine, before) == 0

@@ -54,7 +54,8 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
 
     if keep:  # computed once per import for every server process
         eng = engine(url)
-        value = results.computed(eng, results.import_version_of(version), name, scope, args, compute)
+        also = version if name in results.LIVE else ()
+        value = results.computed(eng, results.import_version_of(version), name, scope, args, compute, also)
     else:
         value = compute()
     # What this run gets is what every later run and process gets, a pickled copy: a frame just
@@ -66,10 +67,12 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
 
 def _read(read: Callable, scope: Scope, *args, keep: bool | None = None, via: Callable | None = None):
     """`read(engine, scope, *args)` cached in this process per data version and, for the reads
-    named in STORED (unless `keep` says otherwise), kept in the database for every process.
+    named in STORED or `results.LIVE` (unless `keep` says otherwise), kept in the database for
+    every process.
     `via`: a faster way to the same result here (from other kept parts), kept under `read`'s
     name so that an import's `results.warm` computes it again with `read` itself."""
-    keep = results.name_of(read) in STORED if keep is None else keep
+    name = results.name_of(read)
+    keep = (name in STORED or name in results.LIVE) if keep is None else keep
     if not keep:
         return _lookup(read, scope, *args, keep=False, via=via)
     # Words instead of a frozen page when it takes long (Streamlit shows them after half a second).
@@ -249,8 +252,8 @@ def deck(scope: Scope, request):
 
     from lasnaolo import deck as deck_module
 
-    # Slides that read targets change with every save: never kept (kept results follow imports
-    # only), and built without a note of their own when a kept slide brings the deck's.
+    # Slides that read targets change with every save: kept apart under the whole data version
+    # (results.LIVE), and built without a note of their own when a kept slide brings the deck's.
     kept = [kind for kind in request.slides if kind not in deck_module.READS_TARGETS]
     if not kept:
         return _read(deck_module.build, scope, request, keep=False)
