@@ -31,12 +31,12 @@ def funnel_chart(funnel, school_key: str, language: str) -> alt.Chart:
     limits["level"] = limits["limit"].str.split("_").str[1]
     lines = alt.Chart(limits).mark_line(color=OKABE_ITO["grey"]).encode(
         x=x, y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-        detail="limit:N", strokeDash=alt.StrokeDash("level:N", scale=alt.Scale(domain=["95", "998"], range=[[4, 3], [1, 0]]),
+        detail=alt.Detail("limit:N"), strokeDash=alt.StrokeDash("level:N", scale=alt.Scale(domain=["95", "998"], range=[[4, 3], [1, 0]]),
                                                      legend=None))
-    reference_line = alt.Chart(pd.DataFrame({"rate": [funnel.reference_rate]})).mark_rule(color=OKABE_ITO["grey"]).encode(y="rate:Q")
+    reference_line = alt.Chart(pd.DataFrame({"rate": [funnel.reference_rate]})).mark_rule(color=OKABE_ITO["grey"]).encode(y=alt.Y("rate:Q"))
     tooltip = [alt.Tooltip("rate_text:N", title=y_title), alt.Tooltip("pupils_text:N", title=i18n.t("metric.pupils", language))]
     dots = alt.Chart(units).mark_point(filled=True, opacity=0.85).encode(
-        x=x, y="absence_rate:Q",
+        x=x, y=alt.Y("absence_rate:Q"),
         color=alt.Color("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=[FOCUS_COLOUR, CONTEXT_COLOUR])),
         size=alt.Size("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=[260, 50])),
         shape=alt.Shape("who:N", legend=None, scale=alt.Scale(domain=["self", "peer"], range=["diamond", "circle"])),

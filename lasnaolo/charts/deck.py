@@ -34,7 +34,7 @@ def figures_chart(rows: list[dict[str, str]], scale: float = 1.0) -> alt.Chart:
     below (`delta`)."""
     base = alt.Chart(pd.DataFrame(rows).assign(position=range(len(rows)))).encode(x=alt.X("position:O", axis=None))
     return alt.layer(
-        base.mark_text(fontSize=18 * scale, dy=-55 * scale).encode(text="label:N"),
-        base.mark_text(fontSize=44 * scale, fontWeight="bold", color=CURRENT_COLOUR).encode(text="value:N"),
-        base.mark_text(fontSize=16 * scale, dy=45 * scale).encode(text="delta:N"),
+        base.mark_text(fontSize=18 * scale, dy=-55 * scale).encode(text=alt.Text("label:N")),
+        base.mark_text(fontSize=44 * scale, fontWeight="bold", color=CURRENT_COLOUR).encode(text=alt.Text("value:N")),
+        base.mark_text(fontSize=16 * scale, dy=45 * scale).encode(text=alt.Text("delta:N")),
     ).properties(height=220 * scale).configure_view(strokeWidth=0)  # figures, not a plot: no frame

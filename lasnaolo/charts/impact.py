@@ -20,13 +20,13 @@ def event_study_chart(impact, language: str) -> alt.Chart:
               for e, lo, hi in zip(impact.event_study["estimate"], impact.event_study["ci_low"], impact.event_study["ci_high"])])
     x = alt.X("event_month:Q", title=i18n.t("impact.event_month", language))
     title = i18n.t("impact.difference", language)
-    band = alt.Chart(frame).mark_area(opacity=0.2, color=OKABE_ITO["blue"]).encode(x=x, y="ci_low:Q", y2="ci_high:Q")
+    band = alt.Chart(frame).mark_area(opacity=0.2, color=OKABE_ITO["blue"]).encode(x=x, y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
     line = alt.Chart(frame).mark_line(point=True, color=OKABE_ITO["blue"]).encode(
         x=x, y=alt.Y("estimate:Q", title=title),
         tooltip=[alt.Tooltip("event_month:Q", title=i18n.t("impact.event_month", language)),
                  alt.Tooltip("text:N", title=title)])
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=OKABE_ITO["black"]).encode(y="y:Q")
-    start = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(color=OKABE_ITO["grey"], strokeDash=[4, 4]).encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=OKABE_ITO["black"]).encode(y=alt.Y("y:Q"))
+    start = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(color=OKABE_ITO["grey"], strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     return (band + line + zero + start).properties(height=320)
 
 

@@ -156,8 +156,8 @@ def ranking_chart(ranking: pd.DataFrame, language: str) -> alt.Chart:
     rule = base.mark_rule(strokeWidth=2.5).encode(x=alt.X("ci_low:Q", title=i18n.t("metric.absence_rate", language),
                                                            scale=alt.Scale(zero=False),
                                                            axis=alt.Axis(labelExpr=percent_axis_labels(language))),
-                                                  x2="ci_high:Q", color=colour, tooltip=tooltip)
-    dots = base.mark_point(filled=True, size=110).encode(x="absence_rate:Q", color=colour, tooltip=tooltip)
+                                                  x2=alt.X2("ci_high:Q"), color=colour, tooltip=tooltip)
+    dots = base.mark_point(filled=True, size=110).encode(x=alt.X("absence_rate:Q"), color=colour, tooltip=tooltip)
     return (rule + dots).properties(height=max(160, 20 * len(frame)))
 
 
@@ -216,14 +216,14 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
     # Dark text on light tiles and light text on dark ones keeps the labels readable.
     text_colour = alt.condition("isValid(datum.value)", alt.value("white"), alt.value(TEXT_GREY))
     labels = base.transform_filter("length(datum.abbreviation) <= 4").mark_text(
-        baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(text="abbreviation:N", color=text_colour)
+        baseline="bottom", dy=-1, fontWeight="bold", fontSize=round(tile * 0.2)).encode(text=alt.Text("abbreviation:N"), color=text_colour)
     # "Oma alue" / "Eget område" on two smaller lines above the figure: at the abbreviations'
     # size on one line it filled its tile edge to edge (review).
     small = round(tile * 0.17)
     own_labels = base.transform_filter("length(datum.abbreviation) > 4").mark_text(
         baseline="bottom", dy=-1 - round(small * 1.1), fontWeight="bold", fontSize=small, lineBreak=" ",
-        lineHeight=round(small * 1.1)).encode(text="abbreviation:N", color=text_colour)
-    values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text="value_text:N", color=text_colour)
+        lineHeight=round(small * 1.1)).encode(text=alt.Text("abbreviation:N"), color=text_colour)
+    values = base.mark_text(baseline="top", dy=2, fontSize=round(tile * 0.18)).encode(text=alt.Text("value_text:N"), color=text_colour)
     # Its own size, never stretched to the page's width: the tiles are equal squares.
     tiles = (background + squares + labels + own_labels + values).properties(width=6 * tile, height=6 * tile)
     listed = frame[frame["value"].notna() & (frame["abbreviation"].str.len() <= 4)].sort_values(["row", "col"])
@@ -232,7 +232,7 @@ def region_tile_chart(regions: pd.DataFrame, metric: str, language: str, tile: i
     listed = listed.assign(line=range(len(listed)), label=listed["abbreviation"] + "  " + listed["name"])
     key = alt.Chart(listed).mark_text(align="left", baseline="middle", fontSize=round(tile * 0.2), color=TEXT_GREY).encode(
         x=alt.value(0), y=alt.Y("line:O", axis=None, scale=alt.Scale(domain=list(range(max(len(listed), 12))))),
-        text="label:N",
+        text=alt.Text("label:N"),
     ).properties(width=round(3.5 * tile), height=6 * tile, view=alt.ViewBackground(stroke=None))
     return alt.hconcat(tiles, key, spacing=round(tile * 0.3)).properties(autosize=alt.AutoSizeParams(type="pad"))
 
@@ -289,7 +289,7 @@ def wellbeing_chart(wellbeing: pd.DataFrame, indicator: str, language: str) -> a
                  alt.Tooltip("respondents_text:N", title=respondents)])
     if len(frame) > MAX_NAMED_DOTS:  # a region's worth of names would cover the dots; the tooltip and table name them
         return dots.properties(height=300)
-    names = base.mark_text(align="left", dx=9, dy=-7, color=TEXT_GREY).encode(text="label:N")
+    names = base.mark_text(align="left", dx=9, dy=-7, color=TEXT_GREY).encode(text=alt.Text("label:N"))
     return (dots + names).properties(height=300)
 
 
