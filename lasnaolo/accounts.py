@@ -214,6 +214,12 @@ def file_accounts(path: Path) -> dict[str, Account]:
     return _read_file(path, [])[0]
 
 
+# The account file is read on every page run (a changed or removed account counts at once):
+# libyaml's parser where PyYAML has it, ten times faster than the pure-Python one (2 ms a run for
+# five users, growing with the file); the same safe subset of YAML.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dict, dict]:
     """The accounts, the raw users and the settings of the account file; ConfigError with
     `problems` and every problem of the file."""
@@ -222,7 +228,7 @@ def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dic
         problems.append(f"the account file {path} does not exist; create it with `python -m lasnaolo user add --file {path} …`")
     else:
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
         except UnicodeDecodeError as error:
             problems.append(f"the account file {path} is not UTF-8 text: {error}")
         except yaml.YAMLError as error:

@@ -154,6 +154,9 @@ def test_production_without_an_account_file_stops_the_app_instead_of_offering_de
     (b"- a list\n", "must hold a mapping credentials: usernames"),
     (b"credentials:\n  usernames:\n    maija: hello\n", "user maija: expected the user's keys"),
     (b"credentials:\n  usernames:\n    maija: {name: \"\xe4\"}\n", "is not UTF-8 text"),
+    (b"credentials: [unclosed\n", "is not valid YAML"),
+    # Read with libyaml's parser where there is one: still the safe subset, no object is built.
+    (b"!!python/object/apply:os.system ['true']\n", "is not valid YAML"),
 ])
 def test_an_account_file_of_the_wrong_shape_or_encoding_is_refused_with_the_reason_not_a_crash(tmp_path, content, reason):
     """Review finding: these raised AttributeError or UnicodeDecodeError (the app's start, and an
