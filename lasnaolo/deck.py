@@ -192,7 +192,8 @@ def _drawn(slides: list[Slide]) -> list[Slide]:
 
 
 # The slides that read targets: they change with every target save, so the pages build them apart
-# (target_slides) and do not keep them; a deck of them alone does not compute the area's overview.
+# (target_slides) and keep them under the whole data version (results.LIVE); a deck of them alone
+# does not compute the area's overview.
 READS_TARGETS = frozenset({"targets"})
 
 

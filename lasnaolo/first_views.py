@@ -12,8 +12,8 @@ impact of the opening measure, in the page's opening area (the user's own or the
 on every outcome and grade band. The self-evaluation page's absence figures are kept too, and an
 editor's new-target form's baseline and suggestion (55 and 80 ms for a whole country, kept so
 that another process reads them). So are what the pages read of targets and self-evaluations
-(`results.LIVE`: the targets' table, the first target's progress, the assessments, the
-implementation profile, the deck's targets slide), under the data version of the moment: a save
+(`results.LIVE`: the targets' table, the first target's progress and history, the
+assessments, the implementation profile and the opening unit's history, the deck's targets slide), under the data version of the moment: a save
 makes them new questions, answered by the first page that asks.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
@@ -138,9 +138,15 @@ def _evaluation(asker: _Asker, scope: Scope, years: list[str], language: str) ->
     whenever one is recorded), for the page's opening area: every municipality, or the only one;
     and the assessments and the profile as they stand."""
     asker.ask(evaluation.current, scope, years[0])
+    schools = queries.schools(asker.engine, scope)
+    municipalities = sorted(set(schools["municipality_code"]))
+    # The history of the unit the page opens on: the first municipality, a rector's school.
+    if scope.role != "rector" and municipalities:
+        asker.ask(evaluation.history, scope, Unit("municipality", municipalities[0]))
+    elif not schools.empty:
+        asker.ask(evaluation.history, scope, Unit("school", str(schools["school_id"].iloc[0])))
     if scope.role == "rector":  # one school is no profile
         return
-    municipalities = sorted(set(queries.schools(asker.engine, scope)["municipality_code"]))
     area = municipalities[0] if len(municipalities) == 1 else None
     absence = asker.ask(evaluation.unit_absence, scope, years[0], area)
     asker.ask(evaluation.profile, scope, years[0], area,
@@ -151,12 +157,19 @@ def _targets(asker: _Asker, scope: Scope, years: list[str], language: str) -> No
     """The new-target form, which an editor's page opens with (its expander shut or not): the
     baseline and the suggestion of the first unit listed (the first municipality), the first
     metric, the current school year and the newest earlier one with data; for everyone, the
-    targets' table and the first target's progress."""
+    targets' table and the first target's progress and history (an editor's: its edit form's
+    baseline too)."""
     options, current = targets.year_choices(years)
     year = options[current]
     table = asker.ask(targets.overview_table, scope, year)
-    if not table.empty:  # the page opens on the first target listed
-        asker.ask(targets.progress, scope, targets.get(asker.engine, scope, int(table["id"].iloc[0])))
+    if not table.empty:  # the page opens on the first target listed: its progress, history and edit form
+        record = targets.get(asker.engine, scope, int(table["id"].iloc[0]))
+        asker.ask(targets.progress, scope, record)
+        asker.ask(targets.history, scope, record.id)
+        if scope.role in targets.EDITORS:
+            with _alone(f"the baseline of target {record.id}", scope):
+                asker.ask(targets.baseline, scope, Unit(record.unit_level, record.unit_code), record.metric,
+                          record.school_year, record.baseline_year)
     if scope.role not in targets.EDITORS:
         return
     schools = queries.schools(asker.engine, scope)
@@ -195,7 +208,8 @@ def warm(engine: Engine, users: Iterable[Account], languages: Iterable[str] = i1
     two cost about 30 s more for the five demo roles at national scale). A question the data
     cannot answer is left to the page, which says why."""
     started = time.perf_counter()
-    asker = _Asker(engine, results.import_version(engine), queries.data_version(engine))
+    data_version = queries.data_version(engine)
+    asker = _Asker(engine, results.import_version_of(data_version), data_version)
     users, languages = list(users), tuple(languages)
     done: set[tuple[str, Scope, str]] = set()
     for account in users:

@@ -4,9 +4,9 @@ national analysis takes seconds; reading it back, milliseconds).
 
 A result is found by a keyed hash of everything it depends on: the function's name, the scope
 (every role and area apart, as the pages' caches keep them), the question's arguments, the import
-version (`import_version`: nothing kept reads targets or self-evaluations), the code and libraries
-that compute it and the installation's pseudonym key (results carry pseudonyms). Its payload is signed with a key derived
-from the pseudonym key, and a payload whose signature does not match is never unpickled: only what
+version (`import_version`; for the few reads of targets or self-evaluations, LIVE, the whole data
+version), the code and libraries that compute it and the installation's pseudonym key (results
+carry pseudonyms). Its payload is signed with a key derived from the pseudonym key, and a payload whose signature does not match is never unpickled: only what
 this installation stored is read back. A question that cannot be keyed exactly is computed, not
 stored. Storing never fails a page: a locked or unavailable table only means computing again.
 
@@ -65,8 +65,9 @@ NOT_WARMED = frozenset({"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"}
 # too: every save makes them new questions. A new process read them from the database instead of
 # computing them (20-60 ms of CPU on a moved tab's first visit of the presentation, the targets
 # and the self-evaluation pages). Never computed again by `warm`: an import makes them new anyway.
-LIVE = frozenset({"lasnaolo.evaluation.current", "lasnaolo.evaluation.profile", "lasnaolo.targets.overview_table",
-                  "lasnaolo.targets.progress", "lasnaolo.deck.target_slides"})
+LIVE = frozenset({"lasnaolo.evaluation.current", "lasnaolo.evaluation.profile", "lasnaolo.evaluation.history",
+                  "lasnaolo.targets.overview_table", "lasnaolo.targets.progress", "lasnaolo.targets.history",
+                  "lasnaolo.deck.target_slides"})
 WRITE_WAIT_MS = 200  # a page does not wait on an import's write lock to keep a result: it skips keeping it
 # A chart waits only as long as another's keep takes (a few ms), not an import's lock: building
 # it again costs a few ms, waiting out WRITE_WAIT_MS would cost 200 per chart. (Not 0: then two
@@ -144,8 +145,8 @@ def _signature(key: str, payload: bytes, question: bytes) -> str:
 
 def import_version(engine_or_connection) -> tuple[int, ...]:
     """The data version a stored result depends on: the newest import. Target changes and
-    self-evaluations (the rest of queries.data_version) change none of the stored results (the
-    deck's targets slide is not kept), so a comment on a target does not throw them away."""
+    self-evaluations (the rest of queries.data_version) change none of the stored results but the
+    LIVE ones (keyed by the whole data version), so a comment on a target does not throw them away."""
     query = select(func.coalesce(func.max(ImportLog.id), 0))
     if isinstance(engine_or_connection, Engine):
         with engine_or_connection.connect() as connection:
@@ -163,19 +164,31 @@ def _version_text(version: tuple[int, ...]) -> str:
     return ".".join(str(v) for v in version)
 
 
+def _stored_version_text(version: tuple[int, ...], also: tuple[int, ...]) -> str:
+    """What a result is stored under: its import version, and for a live one (LIVE) the whole
+    data version after a "+", so that an import's clean-up finds both by the import
+    (`_of_import`) and only the current data version's live results are read ahead."""
+    return _version_text(version) + (f"+{_version_text(also)}" if also else "")
+
+
+def _of_import(text: str):
+    """The rows kept under an import version's text, live ones included."""
+    return (ComputedResult.data_version == text) | ComputedResult.data_version.like(f"{text}+%")
+
+
 def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_module.Scope | None, args: tuple,
              compute: Callable[[], T], also: tuple[int, ...] = ()) -> T:
     """The stored result of this question at this import version, or `compute()` kept for the
     next. `also`: the rest of the data version the result depends on (LIVE: the whole
     `queries.data_version`), part of its key; it is kept and deleted with the import's results."""
     key = result_key(name, (*version, *also), scope, args)
-    if key is None:
+    if key is None or (name in LIVE and not also):  # a live read keyed by imports alone would go stale
         return compute()
     found = _taken_ahead(engine, version, key) or _fetch(engine, key)
     if found is not None:
         return found[0]
     value = compute()
-    _keep(engine, key, version, name, value, (name, scope, args))
+    _keep(engine, key, version, name, value, (name, scope, args), also)
     return value
 
 
@@ -201,6 +214,7 @@ def built(engine: Engine, name: str, content_key: str, language: str, build: Cal
 
 _ahead: dict[tuple[str, str], bytes] = {}  # (database, result key): a verified payload read ahead
 _ahead_versions: dict[str, tuple[int, ...]] = {}  # database: the import version read ahead
+_ahead_generations: dict[str, int] = {}  # database: bumped by every forgetting (a read begun before it is dropped)
 _ahead_lock = threading.Lock()
 
 
@@ -212,13 +226,21 @@ def read_ahead(engine: Engine, budget: int = READ_AHEAD_BYTES) -> int:
     result, plus building a dozen SQL statements for the first time). Kept compressed until taken,
     then dropped: the taker's cache holds it. Never fails: a result not read ahead is fetched.
     Returns how many were read."""
+    from lasnaolo import queries
+
     database = str(engine.url)
+    with _ahead_lock:
+        generation = _ahead_generations.get(database, 0)
     try:
-        version = import_version(engine)
+        data_version = queries.data_version(engine)
+        version = import_version_of(data_version)
         scope_module.derived_key("result-signature")
+        # The import's results and charts, and the live results of this data version only: older
+        # ones are never asked again.
+        current = (_version_text(version), _stored_version_text(version, data_version))
         with engine.connect() as connection:
             listed = connection.execute(select(ComputedResult.result_key, ComputedResult.size)
-                                        .where(ComputedResult.data_version == _version_text(version))
+                                        .where(ComputedResult.data_version.in_(current))
                                         .order_by(ComputedResult.created_at.desc())).fetchall()
         chosen, total = [], 0
         for row in listed:
@@ -240,6 +262,8 @@ def read_ahead(engine: Engine, budget: int = READ_AHEAD_BYTES) -> int:
         log.info("no results read ahead: %s", error)
         return 0
     with _ahead_lock:
+        if _ahead_generations.get(database, 0) != generation:  # forgotten while reading (`forget`)
+            return 0
         _forget_ahead(database)
         _ahead.update(read)
         _ahead_versions[database] = version
@@ -252,8 +276,9 @@ def _taken_ahead(engine: Engine, version: tuple[int, ...], key: str) -> tuple[An
     with _ahead_lock:
         if database not in _ahead_versions:
             return None
-        if _ahead_versions[database] != version:  # a newer import's results are asked: the old go
-            _forget_ahead(database)
+        if _ahead_versions[database] != version:
+            if version > _ahead_versions[database]:  # a newer import's results are asked: the old go
+                _forget_ahead(database)
             return None
         payload = _ahead.pop((database, key), None)
     if payload is None:
@@ -269,6 +294,7 @@ def _forget_ahead(database: str) -> None:
     for taken in [k for k in _ahead if k[0] == database]:
         del _ahead[taken]
     _ahead_versions.pop(database, None)
+    _ahead_generations[database] = _ahead_generations.get(database, 0) + 1
 
 
 def _fetch(engine: Engine, key: str) -> tuple[Any] | None:
@@ -306,7 +332,8 @@ def _delete(engine: Engine, key: str) -> None:
         log.info("an unreadable result was not deleted: %s", error)
 
 
-def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: Any, asked: tuple) -> None:
+def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: Any, asked: tuple,
+          also: tuple[int, ...] = ()) -> None:
     built_part = name.startswith(BUILT)
     try:
         payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
@@ -315,7 +342,7 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
         return
     if len(payload) > MAX_RESULT_BYTES:
         return
-    text = _version_text(version)
+    text, stored_as = _version_text(version), _stored_version_text(version, also)
     try:
         with engine.connect() as connection:
             _wait_briefly(connection, BUILT_WRITE_WAIT_MS if built_part else WRITE_WAIT_MS)
@@ -327,11 +354,15 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
                 # `warm` to read which questions were asked before an import. (Not `!=`: neither
                 # database finds "every other version" through the version's index, and reading
                 # the whole table took about 20 ms of a keep's 50 with 20,000 kept charts on SQLite.)
-                other_version = (ComputedResult.data_version < text) | (ComputedResult.data_version > text)
-                stale = other_version & (ComputedResult.created_at < time.time() - OLD_VERSIONS_KEPT_S)
+                other_version = ((ComputedResult.data_version < text) | (ComputedResult.data_version > text)) \
+                    & ~ComputedResult.data_version.like(f"{text}+%")
+                old = ComputedResult.created_at < time.time() - OLD_VERSIONS_KEPT_S
+                stale = other_version & old
+                if also:  # this import's live results of older data versions: a save made them new questions
+                    stale |= ComputedResult.data_version.like(f"{text}+%") & (ComputedResult.data_version != stored_as) & old
                 connection.execute(delete(ComputedResult).where(stale | (ComputedResult.result_key == key)))
                 connection.execute(ComputedResult.__table__.insert().values(
-                    result_key=key, data_version=text, name=name[:200], built=built_part, size=len(payload), created_at=time.time(),
+                    result_key=key, data_version=stored_as, name=name[:200], built=built_part, size=len(payload), created_at=time.time(),
                     payload=payload, question=question, signature=_signature(key, payload, question)))
                 _trim(connection, built_part)
                 connection.commit()
@@ -417,7 +448,7 @@ def warm(engine: Engine, before: tuple[int, ...]) -> int:
                 log.info("not computed again: %s: %s", name, error)
     try:
         with engine.begin() as connection:
-            connection.execute(delete(ComputedResult).where(ComputedResult.data_version == _version_text(before)))
+            connection.execute(delete(ComputedResult).where(_of_import(_version_text(before))))
     except SQLAlchemyError as error:  # left for the next keep's cleaning
         log.info("older results not deleted yet: %s", error)
     return done
@@ -445,8 +476,10 @@ def kept(engine: Engine) -> tuple[int, int]:
 def forget(engine: Engine) -> int:
     """Delete every stored result (`python -m lasnaolo results --clear`: after rotating the
     pseudonym key, say, whose older results would otherwise wait for the next import). Returns
-    how many were deleted."""
+    how many were deleted. What this process read ahead goes too, and so does what a read ahead
+    under way brings (it began before)."""
+    with engine.begin() as connection:
+        deleted = connection.execute(delete(ComputedResult)).rowcount
     with _ahead_lock:
         _forget_ahead(str(engine.url))
-    with engine.begin() as connection:
-        return connection.execute(delete(ComputedResult)).rowcount
+    return deleted

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from lasnaolo import comparison, contract, importer, queries, results, store, scope as scope_module
 from lasnaolo.scope import Scope
@@ -573,8 +573,13 @@ def test_read_ahead_serves_only_its_own_database_and_is_dropped_when_a_newer_imp
     results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("this database's"))
     results.computed(other, version, "x.heavy", Scope.everything(), (YEAR,), Counted("the other's"))
     assert results.read_ahead(engine) == 1 and results.read_ahead(other) == 1
-    assert results.computed(other, version, "x.heavy", Scope.everything(), (YEAR,), Counted(None)) == "the other's"
+    with engine.begin() as connection:  # from memory only, from here on
+        connection.execute(delete(ComputedResult))
+    with other.begin() as connection:
+        connection.execute(delete(ComputedResult))
     assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted(None)) == "this database's"
+    assert results.computed(other, version, "x.heavy", Scope.everything(), (YEAR,), Counted(None)) == "the other's"
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("this database's"))
     results.computed(engine, version, "x.second", Scope.everything(), (YEAR,), Counted("read ahead, never asked"))
     assert results.read_ahead(engine) == 2
     importer.import_paths(engine, [demo_files / "schools.csv"])
@@ -620,3 +625,80 @@ def test_a_live_result_is_kept_under_the_whole_data_version_and_never_computed_a
     before = results.import_version(engine)
     importer.import_paths(engine, [demo_files / "measures.csv"])
     assert results.warm(engine, before) == 0
+
+
+def test_forgetting_drops_what_was_read_ahead_and_what_a_read_under_way_brings(engine, monkeypatch):
+    version = results.import_version(engine)
+    results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), Counted("kept"))
+    assert results.read_ahead(engine) == 1
+    results.forget(engine)
+    computation = Counted("computed")
+    assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), computation) == "computed"
+    assert computation.runs == 1
+    # A read ahead that has checked a row when `results --clear` deletes it brings nothing back.
+    checked = results._signed
+
+    def cleared_meanwhile(*args):
+        found = checked(*args)
+        results.forget(engine)
+        return found
+
+    monkeypatch.setattr(results, "_signed", cleared_meanwhile)
+    assert results.read_ahead(engine) == 0
+    monkeypatch.setattr(results, "_signed", checked)
+    again = Counted("computed again")
+    assert results.computed(engine, version, "x.heavy", Scope.everything(), (YEAR,), again) == "computed again"
+
+
+def test_a_second_read_ahead_holds_only_what_is_kept_now(engine):
+    version = results.import_version(engine)
+    for name in ("x.first", "x.second"):
+        results.computed(engine, version, name, Scope.everything(), (YEAR,), Counted(name))
+    assert results.read_ahead(engine) == 2
+    with engine.begin() as connection:
+        connection.execute(delete(ComputedResult).where(ComputedResult.name == "x.first"))
+    assert results.read_ahead(engine) == 1
+    gone = Counted("computed")
+    assert results.computed(engine, version, "x.first", Scope.everything(), (YEAR,), gone) == "computed"
+    assert gone.runs == 1
+
+
+def test_older_live_results_go_after_a_while_only_the_current_ones_are_read_ahead_and_an_import_takes_them(
+        engine, demo_files, monkeypatch):
+    """A save makes a live read a new question; the older answers are deleted by the next live
+    keep once OLD_VERSIONS_KEPT_S has passed, never the import's heavy results; a new process
+    reads ahead the heavy results and the current live ones only."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    version = results.import_version(engine)
+    scope = Scope.everything()
+    results.computed(engine, version, "x.heavy", scope, (YEAR,), Counted("heavy"))
+    live = "lasnaolo.targets.overview_table"
+
+    def save_and_ask(goal: float):
+        before = queries.data_version(engine)
+        baseline = targets.baseline(engine, scope, Unit("municipality", "106"), "absence_rate", YEAR)
+        targets.create(engine, scope, "admin", targets.TargetDraft("municipality", "106", YEAR, "absence_rate",
+                                                                   baseline, baseline - goal))
+        assert queries.data_version(engine) != before
+        return results.computed(engine, version, live, scope, (YEAR,), Counted(f"table {goal}"), queries.data_version(engine))
+
+    save_and_ask(0.5)
+    save_and_ask(0.6)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(ComputedResult.name == live)).scalar_one() == 2
+    assert results.read_ahead(engine) == 2  # the heavy one and the current table
+    monkeypatch.setattr(results, "OLD_VERSIONS_KEPT_S", -1)
+    save_and_ask(0.7)
+    with engine.connect() as connection:
+        kept = dict(connection.execute(select(ComputedResult.name, func.count()).group_by(ComputedResult.name)).fetchall())
+    assert kept == {"x.heavy": 1, live: 1}
+    unkeyed = Counted("computed")  # a live read asked without the whole data version is not kept
+    results.computed(engine, version, live, scope, ("2023-2024",), unkeyed)
+    results.computed(engine, version, live, scope, ("2023-2024",), unkeyed)
+    assert unkeyed.runs == 2
+    importer.import_paths(engine, [demo_files / "measures.csv"])
+    results.warm(engine, version)
+    assert stored_rows(engine) == 0
