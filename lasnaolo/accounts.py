@@ -272,7 +272,10 @@ def _read_file(path: Path, problems: list[str]) -> tuple[dict[str, Account], dic
 def add_user(path: Path, username: str, name: str, password: str, role: str, *,
              municipalities: tuple[str, ...] = (), regions: tuple[str, ...] = (), school: str | None = None) -> None:
     """Add or replace one user in the account file, storing only the bcrypt hash."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    try:  # read as the app reads it
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError([f"the account file {path} cannot be read: {error}"]) from None
     document = document or {}
     users = document.setdefault("credentials", {}).setdefault("usernames", {})
     entry = {"name": name, "email": f"{username}@example.invalid", "password": hash_password(password), "role": role,

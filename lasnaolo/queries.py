@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from lasnaolo import contract, disclosure, metrics, policy, reference
 from lasnaolo.contract import SUPPRESSION, SuppressionPolicy
@@ -531,7 +531,7 @@ def _admin_only(scope: Scope, what: str) -> None:
         raise NotAllowed(f"{what} is for administrators only")
 
 
-def data_version(engine: Engine) -> tuple[int, ...]:
+def data_version(engine: Engine | Connection) -> tuple[int, ...]:
     """Grows with every import, every change to targets and every self-evaluation (each is logged
     as a new row, and no row of these logs is ever deleted). Part of every cached figure's key, so
     all app server processes see new data at once, not only the process that imported or saved.
@@ -540,8 +540,11 @@ def data_version(engine: Engine) -> tuple[int, ...]:
     as it was but not the count (review). Not scoped: it reveals only that something changed."""
     logs = (ImportLog.id, TargetEvent.id, SelfEvaluation.id)
     parts = [part for c in logs for part in (func.coalesce(func.max(c), 0), func.count(c))]
+    query = select(*[select(part).scalar_subquery() for part in parts])
+    if isinstance(engine, Connection):  # inside a caller's transaction (lasnaolo.results keeping a live result)
+        return tuple(engine.execute(query).one())
     with engine.connect() as connection:
-        return tuple(connection.execute(select(*[select(part).scalar_subquery() for part in parts])).one())
+        return tuple(connection.execute(query).one())
 
 
 def import_log(engine: Engine, scope: Scope, limit: int = 200) -> pd.DataFrame:

@@ -187,3 +187,11 @@ def test_a_scope_written_as_one_number_is_refused_and_a_numeric_username_loads(t
                                     "settings": {accounts.NAMES_SETTING: 106}}), encoding="utf-8")
     with pytest.raises(ConfigError, match="must be a list"):
         accounts.file_accounts(path)
+
+
+def test_adding_a_user_to_a_file_that_is_not_valid_yaml_is_refused_with_the_reason_and_leaves_the_file(tmp_path):
+    path = tmp_path / "users.yaml"
+    path.write_text("credentials: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        accounts.add_user(path, "maija", "Maija M", "a long secret", "director", municipalities=("106",))
+    assert path.read_text(encoding="utf-8") == "credentials: [unclosed\n"

@@ -702,3 +702,48 @@ def test_older_live_results_go_after_a_while_only_the_current_ones_are_read_ahea
     importer.import_paths(engine, [demo_files / "measures.csv"])
     results.warm(engine, version)
     assert stored_rows(engine) == 0
+
+
+def test_a_heavy_keep_and_another_live_keep_leave_the_current_live_results_however_old(engine, monkeypatch):
+    """(Second review.) Only other imports' rows and older data versions' live rows are cleaned."""
+    version, data_version, scope = results.import_version(engine), queries.data_version(engine), Scope.everything()
+    live = "lasnaolo.targets.overview_table"
+    results.computed(engine, version, live, scope, (YEAR,), Counted("this year"), data_version)
+    results.computed(engine, version, live, scope, ("2023-2024",), Counted("last year"), data_version)
+    monkeypatch.setattr(results, "OLD_VERSIONS_KEPT_S", -1)
+    results.computed(engine, version, "x.heavy", scope, (YEAR,), Counted("heavy"))
+    results.computed(engine, version, live, scope, ("2022-2023",), Counted("the year before"), data_version)
+    assert stored_rows(engine) == 4
+
+
+def test_a_live_result_of_a_run_begun_before_a_save_is_not_kept_and_cleans_nothing(engine, demo_files, monkeypatch):
+    """(Second review.) A run that read the data version before a save (or a long first-views
+    computation) neither keeps its live result under the old version nor deletes the new one's."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    version, scope, live = results.import_version(engine), Scope.everything(), "lasnaolo.targets.overview_table"
+    before_the_save = queries.data_version(engine)
+    baseline = targets.baseline(engine, scope, Unit("municipality", "106"), "absence_rate", YEAR)
+    targets.create(engine, scope, "admin", targets.TargetDraft("municipality", "106", YEAR, "absence_rate",
+                                                               baseline, baseline - 0.5))
+    results.computed(engine, version, live, scope, (YEAR,), Counted("current"), queries.data_version(engine))
+    monkeypatch.setattr(results, "OLD_VERSIONS_KEPT_S", -1)
+    late = Counted("begun before the save")
+    assert results.computed(engine, version, live, scope, ("2023-2024",), late, before_the_save) == "begun before the save"
+    with engine.connect() as connection:
+        assert connection.execute(select(ComputedResult.data_version)).scalars().all() == [
+            f"{version[0]}+" + ".".join(map(str, queries.data_version(engine)))]
+
+
+def test_asking_an_older_import_keeps_what_was_read_ahead(engine):
+    """(Second review.) A run begun before an import asks the older version: the newer one's
+    results read ahead stay for the runs after it."""
+    version, scope = results.import_version(engine), Scope.everything()
+    results.computed(engine, version, "x.heavy", scope, (YEAR,), Counted("kept"))
+    assert results.read_ahead(engine) == 1
+    with engine.begin() as connection:
+        connection.execute(delete(ComputedResult))
+    results.computed(engine, (version[0] - 1,), "x.heavy", scope, (YEAR,), Counted("older"))
+    assert results.computed(engine, version, "x.heavy", scope, (YEAR,), Counted("computed")) == "kept"
