@@ -12,9 +12,9 @@ impact of the opening measure, in the page's opening area (the user's own or the
 on every outcome and grade band. The self-evaluation page's absence figures are kept too, and an
 editor's new-target form's baseline and suggestion (55 and 80 ms for a whole country, kept so
 that another process reads them). So are what the pages read of targets and self-evaluations
-(`results.LIVE`: the targets' table, the first target's progress and history, the
-assessments, the implementation profile and the opening unit's history, the deck's targets slide), under the data version of the moment: a save
-makes them new questions, answered by the first page that asks.
+(`results.LIVE`: the targets' table, the first target's progress and history, the assessments,
+the implementation profile and the opening unit's history, the deck's targets slide), under the
+data version of the moment: a save makes them new questions, answered by the first page that asks.
 
 A test opens every page of every demo account after `warm` and requires that nothing new is
 computed: a page whose defaults drift from these fails it."""

@@ -6,8 +6,9 @@ A result is found by a keyed hash of everything it depends on: the function's na
 (every role and area apart, as the pages' caches keep them), the question's arguments, the import
 version (`import_version`; for the few reads of targets or self-evaluations, LIVE, the whole data
 version), the code and libraries that compute it and the installation's pseudonym key (results
-carry pseudonyms). Its payload is signed with a key derived from the pseudonym key, and a payload whose signature does not match is never unpickled: only what
-this installation stored is read back. A question that cannot be keyed exactly is computed, not
+carry pseudonyms). Its payload is signed with a key derived from the pseudonym key, and a
+payload whose signature does not match is never unpickled: only what this installation stored
+is read back. A question that cannot be keyed exactly is computed, not
 stored. Storing never fails a page: a locked or unavailable table only means computing again.
 
 Bounded: a result over MAX_RESULT_BYTES is not kept; results of older data versions are deleted
