@@ -64,8 +64,7 @@ class _Asker:
         result from parts already kept (as the pages compute it)."""
         name = results.name_of(read)
         value = results.computed(self.engine, self.version, name, scope, args,
-                                 compute or (lambda: read(self.engine, scope, *args)),
-                                 self.data_version if name in results.LIVE else ())
+                                 compute or (lambda: read(self.engine, scope, *args)), self.data_version)
         self.asked.add((name, scope, repr(args)))  # answered: counted once it is
         return value
 

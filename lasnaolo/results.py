@@ -62,8 +62,8 @@ WARM_LIMIT = 200  # questions computed again after an import, newest first
 # asked per unit and metric, they would crowd the heavy questions out of WARM_LIMIT (review). A
 # page's opening ones are first views (lasnaolo.first_views).
 NOT_WARMED = frozenset({"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"})
-# Kept under the whole data version (`computed`'s `also`), as they read targets or self-evaluations
-# too: every save makes them new questions. A new process read them from the database instead of
+# Kept under the whole data version (`computed`'s `data_version`), as they read targets or
+# self-evaluations too: every save makes them new questions. A new process read them from the database instead of
 # computing them (20-60 ms of CPU on a moved tab's first visit of the presentation, the targets
 # and the self-evaluation pages). Never computed again by `warm`: an import makes them new anyway.
 LIVE = frozenset({"lasnaolo.evaluation.current", "lasnaolo.evaluation.profile", "lasnaolo.evaluation.history",
@@ -185,10 +185,11 @@ def _of_import(text: str):
 
 
 def computed(engine: Engine, version: tuple[int, ...], name: str, scope: scope_module.Scope | None, args: tuple,
-             compute: Callable[[], T], also: tuple[int, ...] = ()) -> T:
+             compute: Callable[[], T], data_version: tuple[int, ...] = ()) -> T:
     """The stored result of this question at this import version, or `compute()` kept for the
-    next. `also`: the rest of the data version the result depends on (LIVE: the whole
-    `queries.data_version`), part of its key; it is kept and deleted with the import's results."""
+    next. `data_version`: the whole `queries.data_version` the question is asked at, part of a
+    LIVE result's key (ignored for the others); kept and deleted with the import's results."""
+    also = data_version if name in LIVE else ()
     key = result_key(name, (*version, *also), scope, args)
     if key is None or (name in LIVE and not also):  # a live read keyed by imports alone would go stale
         return compute()

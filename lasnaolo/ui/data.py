@@ -54,8 +54,7 @@ def _cached(url: str, version: tuple[int, ...], name: str, _read: Callable, scop
 
     if keep:  # computed once per import for every server process
         eng = engine(url)
-        also = version if name in results.LIVE else ()
-        value = results.computed(eng, results.import_version_of(version), name, scope, args, compute, also)
+        value = results.computed(eng, results.import_version_of(version), name, scope, args, compute, version)
     else:
         value = compute()
     # What this run gets is what every later run and process gets, a pickled copy: a frame just

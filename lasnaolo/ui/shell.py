@@ -102,7 +102,8 @@ def _prepare_process() -> None:
                 log.exception("%s not imported ahead", module.name)
     # An untyped field is tried against every shorthand pattern, so all are compiled.
     alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x").to_dict()
-    charts.browser_spec(charts.as_shown(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"), i18n.DEFAULT_LANGUAGE))
+    sent = alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q")
+    charts.browser_spec(charts.as_shown(sent, i18n.DEFAULT_LANGUAGE))
 
 
 def read_secrets() -> settings.SecretsFile:
