@@ -63,9 +63,10 @@ WARM_LIMIT = 200  # questions computed again after an import, newest first
 # page's opening ones are first views (lasnaolo.first_views).
 NOT_WARMED = frozenset({"lasnaolo.targets.baseline", "lasnaolo.targets.suggest"})
 # Kept under the whole data version (`computed`'s `data_version`), as they read targets or
-# self-evaluations too: every save makes them new questions. A new process read them from the database instead of
-# computing them (20-60 ms of CPU on a moved tab's first visit of the presentation, the targets
-# and the self-evaluation pages). Never computed again by `warm`: an import makes them new anyway.
+# self-evaluations too: every save makes them new questions. A new process read them from the
+# database instead of computing them (20-60 ms of CPU on a moved tab's first visit of the
+# presentation, the targets and the self-evaluation pages). Never computed again by `warm`: an
+# import makes them new anyway.
 LIVE = frozenset({"lasnaolo.evaluation.current", "lasnaolo.evaluation.profile", "lasnaolo.evaluation.history",
                   "lasnaolo.targets.overview_table", "lasnaolo.targets.progress", "lasnaolo.targets.history",
                   "lasnaolo.deck.target_slides"})
