@@ -43,7 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -376,7 +376,7 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
                 connection.execute(ComputedResult.__table__.insert().values(
                     result_key=key, data_version=stored_as, name=name[:200], built=built_part, size=len(payload), created_at=time.time(),
                     payload=payload, question=question, signature=_signature(key, payload, question)))
-                _trim(connection, built_part)
+                _trim(connection, built_part, version)
                 connection.commit()
             finally:
                 connection.rollback()
@@ -399,15 +399,21 @@ def _wait_as_usual(connection) -> None:
         connection.commit()
 
 
-def _trim(connection, built_part: bool) -> None:
-    """While a class holds more than its bound, its oldest go until it holds TRIMMED_SHARE of it."""
+def _trim(connection, built_part: bool, version: tuple[int, ...]) -> None:
+    """While a class holds more than its bound, rows go until it holds TRIMMED_SHARE of it: first
+    those no page reads any more (older imports' rows, live rows of older data versions, kept
+    a while after a save), oldest first, then the current ones, oldest first. (Oldest first
+    alone dropped the results `warm` computed after an import before the stale live rows of
+    later saves.)"""
     bound = MAX_BUILT_BYTES if built_part else MAX_STORED_BYTES
     of_class = ComputedResult.built == built_part
     total = connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0)).where(of_class)).scalar_one()
     if total <= bound:
         return
+    current = ComputedResult.data_version.in_(
+        [_version_text(version), _stored_version_text(version, tuple(queries.data_version(connection)))])
     rows = connection.execute(select(ComputedResult.result_key, ComputedResult.size).where(of_class)
-                              .order_by(ComputedResult.created_at.desc())).fetchall()
+                              .order_by(case((current, 0), else_=1), ComputedResult.created_at.desc())).fetchall()
     kept, drop = 0, []
     for row in rows:
         kept += row.size

@@ -737,6 +737,30 @@ def test_a_live_result_of_a_run_begun_before_a_save_is_not_kept_and_cleans_nothi
             f"{version[0]}+" + ".".join(map(str, queries.data_version(engine)))]
 
 
+def test_a_trim_drops_a_live_result_a_save_made_stale_before_an_older_current_result(engine, demo_files, monkeypatch):
+    """(Review.) Over the bound, rows no page reads any more go first however new: here a live
+    table of the data version before a save, newer than a heavy result `warm` kept, which oldest
+    first alone would have dropped."""
+    from lasnaolo import targets
+    from lasnaolo.scope import Unit
+
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    version, scope, live = results.import_version(engine), Scope.everything(), "lasnaolo.targets.overview_table"
+    monkeypatch.setattr(results, "MAX_STORED_BYTES", 100_000)
+    results.computed(engine, version, "x.warmed", scope, (YEAR,), Counted(os.urandom(20_000)))
+    results.computed(engine, version, live, scope, (YEAR,), Counted(os.urandom(40_000)), queries.data_version(engine))
+    baseline = targets.baseline(engine, scope, Unit("municipality", "106"), "absence_rate", YEAR)
+    targets.create(engine, scope, "admin", targets.TargetDraft("municipality", "106", YEAR, "absence_rate",
+                                                               baseline, baseline - 0.5))
+    results.computed(engine, version, "x.later", scope, (YEAR,), Counted(os.urandom(20_000)))
+    assert class_bytes(engine, built=False) == pytest.approx(80_000, rel=0.01)  # not yet over the bound
+    results.computed(engine, version, live, scope, (YEAR,), Counted(os.urandom(30_000)), queries.data_version(engine))
+    with engine.connect() as connection:
+        kept = connection.execute(select(ComputedResult.name, ComputedResult.data_version)).fetchall()
+    now = f"{version[0]}+" + ".".join(map(str, queries.data_version(engine)))
+    assert sorted(kept) == sorted([("x.warmed", str(version[0])), ("x.later", str(version[0])), (live, now)])
+
+
 def test_asking_an_older_import_keeps_what_was_read_ahead(engine):
     """(Second review.) A run begun before an import asks the older version: the newer one's
     results read ahead stay for the runs after it."""
