@@ -14,9 +14,10 @@ stored. Storing never fails a page: a locked or unavailable table only means com
 Bounded: a result over MAX_RESULT_BYTES is not kept; results of older data versions are deleted
 once a newer version's are stored (after OLD_VERSIONS_KEPT_S, or when `warm` has computed their
 questions again for the new version), and when the heavy results pass MAX_STORED_BYTES, or the
-charts the pages drew from them (BUILT, cheap to build again) pass MAX_BUILT_BYTES, the oldest of
-that class go until it holds TRIMMED_SHARE of its bound. The two are bounded apart so that many
-charts never push out the analyses `warm` computed after an import.
+charts the pages drew from them (BUILT, cheap to build again) pass MAX_BUILT_BYTES, rows of that
+class go until it holds TRIMMED_SHARE of its bound: first those no page reads any more, then the
+oldest (`_trim`). The two are bounded apart so that many charts never push out the analyses
+`warm` computed after an import.
 
 After an import, `warm` computes again every question asked of the data before it (the core's
 functions only, the newest WARM_LIMIT), so that the users' first visits after an import read
@@ -376,7 +377,7 @@ def _keep(engine: Engine, key: str, version: tuple[int, ...], name: str, value: 
                 connection.execute(ComputedResult.__table__.insert().values(
                     result_key=key, data_version=stored_as, name=name[:200], built=built_part, size=len(payload), created_at=time.time(),
                     payload=payload, question=question, signature=_signature(key, payload, question)))
-                _trim(connection, built_part, version)
+                _trim(connection, built_part, version, also)
                 connection.commit()
             finally:
                 connection.rollback()
@@ -399,19 +400,20 @@ def _wait_as_usual(connection) -> None:
         connection.commit()
 
 
-def _trim(connection, built_part: bool, version: tuple[int, ...]) -> None:
+def _trim(connection, built_part: bool, version: tuple[int, ...], data_version: tuple[int, ...]) -> None:
     """While a class holds more than its bound, rows go until it holds TRIMMED_SHARE of it: first
-    those no page reads any more (older imports' rows, live rows of older data versions, kept
-    a while after a save), oldest first, then the current ones, oldest first. (Oldest first
-    alone dropped the results `warm` computed after an import before the stale live rows of
-    later saves.)"""
+    those no page reads any more (older imports' rows, and live results of data versions a save
+    has replaced, kept a while after it), oldest first, then the current ones, oldest first.
+    (Oldest first alone dropped the results `warm` computed after an import before the stale
+    live rows of later saves.) Charts are kept under the import alone, so for them only an older
+    import's count as unread. `data_version`: the whole data version, read when not known."""
     bound = MAX_BUILT_BYTES if built_part else MAX_STORED_BYTES
     of_class = ComputedResult.built == built_part
     total = connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0)).where(of_class)).scalar_one()
     if total <= bound:
         return
-    current = ComputedResult.data_version.in_(
-        [_version_text(version), _stored_version_text(version, tuple(queries.data_version(connection)))])
+    live_now = _stored_version_text(version, data_version or tuple(queries.data_version(connection)))
+    current = ComputedResult.data_version.in_([_version_text(version), live_now])
     rows = connection.execute(select(ComputedResult.result_key, ComputedResult.size).where(of_class)
                               .order_by(case((current, 0), else_=1), ComputedResult.created_at.desc())).fetchall()
     kept, drop = 0, []

@@ -739,8 +739,8 @@ def test_a_live_result_of_a_run_begun_before_a_save_is_not_kept_and_cleans_nothi
 
 def test_a_trim_drops_a_live_result_a_save_made_stale_before_an_older_current_result(engine, demo_files, monkeypatch):
     """(Review.) Over the bound, rows no page reads any more go first however new: here a live
-    table of the data version before a save, newer than a heavy result `warm` kept, which oldest
-    first alone would have dropped."""
+    table of the data version before a save, newer than a heavy result kept before it (as `warm`
+    keeps them after an import), which oldest first alone would have dropped."""
     from lasnaolo import targets
     from lasnaolo.scope import Unit
 
@@ -759,6 +759,43 @@ def test_a_trim_drops_a_live_result_a_save_made_stale_before_an_older_current_re
         kept = connection.execute(select(ComputedResult.name, ComputedResult.data_version)).fetchall()
     now = f"{version[0]}+" + ".".join(map(str, queries.data_version(engine)))
     assert sorted(kept) == sorted([("x.warmed", str(version[0])), ("x.later", str(version[0])), (live, now)])
+
+
+def kept_names(engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(select(ComputedResult.name)).scalars())
+
+
+def test_a_trim_keeps_the_current_live_result_before_an_older_heavy_one(engine, demo_files, monkeypatch):
+    """(Second review.) The current data version's live rows count as current: over the bound,
+    the oldest heavy result goes, not the live table kept after it."""
+    importer.import_paths(engine, [demo_files / name for name in ("schools.csv", "absences.csv")])
+    version, scope, live = results.import_version(engine), Scope.everything(), "lasnaolo.targets.overview_table"
+    monkeypatch.setattr(results, "MAX_STORED_BYTES", 100_000)
+    results.computed(engine, version, "x.a", scope, (YEAR,), Counted(os.urandom(40_000)))
+    results.computed(engine, version, live, scope, (YEAR,), Counted(os.urandom(20_000)), queries.data_version(engine))
+    results.computed(engine, version, "x.b", scope, (YEAR,), Counted(os.urandom(20_000)))
+    assert class_bytes(engine, built=False) == pytest.approx(80_000, rel=0.01)  # not yet over the bound
+    results.computed(engine, version, "x.c", scope, (YEAR,), Counted(os.urandom(25_000)))
+    assert kept_names(engine) == sorted([live, "x.b", "x.c"])
+
+
+def test_a_trim_drops_an_older_imports_row_before_an_older_current_one_however_new(engine, demo_files, monkeypatch):
+    """(Second review.) An older import's row (kept only for `warm` to read its question) goes
+    before the current import's, even when it is the newest row (a keep racing the import)."""
+    importer.import_paths(engine, [demo_files / "schools.csv"])
+    older, scope = results.import_version(engine), Scope.everything()
+    monkeypatch.setattr(results, "MAX_STORED_BYTES", 100_000)
+    results.computed(engine, older, "x.older", scope, (YEAR,), Counted(os.urandom(40_000)))
+    importer.import_paths(engine, [demo_files / "absences.csv"])
+    version = results.import_version(engine)
+    assert version != older
+    results.computed(engine, version, "x.a", scope, (YEAR,), Counted(os.urandom(20_000)))
+    results.computed(engine, version, "x.b", scope, (YEAR,), Counted(os.urandom(20_000)))
+    with engine.begin() as connection:
+        connection.execute(update(ComputedResult).where(ComputedResult.name == "x.older").values(created_at=9e9))
+    results.computed(engine, version, "x.c", scope, (YEAR,), Counted(os.urandom(25_000)))
+    assert kept_names(engine) == sorted(["x.a", "x.b", "x.c"])
 
 
 def test_asking_an_older_import_keeps_what_was_read_ahead(engine):
