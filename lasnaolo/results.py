@@ -174,6 +174,12 @@ def _stored_version_text(version: tuple[int, ...], also: tuple[int, ...]) -> str
     return _version_text(version) + (f"+{_version_text(also)}" if also else "")
 
 
+def _read_now(version: tuple[int, ...], data_version: tuple[int, ...]):
+    """The rows a page reads at this data version: the import's results and charts, and this
+    data version's live results (older ones are never asked again)."""
+    return ComputedResult.data_version.in_([_version_text(version), _stored_version_text(version, data_version)])
+
+
 def _live_of_import(text: str):
     """The live rows kept under an import version's text. (The `>` only lets both databases find
     them through the version's index: LIKE alone read the whole table, 27 ms a keep with 20,000
@@ -244,12 +250,9 @@ def read_ahead(engine: Engine, budget: int = READ_AHEAD_BYTES) -> int:
         data_version = queries.data_version(engine)
         version = import_version_of(data_version)
         scope_module.derived_key("result-signature")
-        # The import's results and charts, and the live results of this data version only: older
-        # ones are never asked again.
-        current = (_version_text(version), _stored_version_text(version, data_version))
         with engine.connect() as connection:
             listed = connection.execute(select(ComputedResult.result_key, ComputedResult.size)
-                                        .where(ComputedResult.data_version.in_(current))
+                                        .where(_read_now(version, data_version))
                                         .order_by(ComputedResult.created_at.desc())).fetchall()
         chosen, total = [], 0
         for row in listed:
@@ -412,8 +415,7 @@ def _trim(connection, built_part: bool, version: tuple[int, ...], data_version: 
     total = connection.execute(select(func.coalesce(func.sum(ComputedResult.size), 0)).where(of_class)).scalar_one()
     if total <= bound:
         return
-    live_now = _stored_version_text(version, data_version or tuple(queries.data_version(connection)))
-    current = ComputedResult.data_version.in_([_version_text(version), live_now])
+    current = _read_now(version, data_version or tuple(queries.data_version(connection)))
     rows = connection.execute(select(ComputedResult.result_key, ComputedResult.size).where(of_class)
                               .order_by(case((current, 0), else_=1), ComputedResult.created_at.desc())).fetchall()
     kept, drop = 0, []
